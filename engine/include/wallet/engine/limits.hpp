@@ -1,0 +1,45 @@
+// Every limit of the domain core, named with its qualifier last. Runtime settings live in config/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace wallet::engine {
+
+// Identifiers: wallet, owner, transfer and hold ids and idempotency keys are 1..N bytes of
+// [A-Za-z0-9._:-]. The wallet id also appears in NATS subjects, hence the conservative alphabet.
+inline constexpr std::size_t wallet_id_length_max = 64;
+inline constexpr std::size_t owner_id_length_max = 64;
+inline constexpr std::size_t transfer_id_length_max = 64;
+inline constexpr std::size_t hold_id_length_max = 64;
+inline constexpr std::size_t idempotency_key_length_max = 128;
+inline constexpr std::size_t reason_length_max = 256;
+
+// A decimal amount text, e.g. "9223372036854775.807": int64 has 19 digits, plus a point.
+inline constexpr std::size_t amount_text_length_max = 32;
+
+// The largest amount a single command may move, and the largest overdraft limit a wallet may have.
+// Kept well below int64 so that a balance, its holds and its overdraft can be combined in checked
+// arithmetic without ever hitting the type's edge on a single step.
+inline constexpr std::int64_t amount_minor_max = 1'000'000'000'000'000;  // 10^15 minor units
+inline constexpr std::int64_t overdraft_limit_max = amount_minor_max;
+inline constexpr std::int64_t balance_minor_max = std::numeric_limits<std::int64_t>::max() / 4;
+
+// Open holds per wallet: each is resident in the wallet's state.
+inline constexpr std::size_t holds_per_wallet_max = 1'024;
+
+// Idempotency records resident per wallet within the retention window; past it new commands are
+// refused with idempotency_window_full rather than forgetting a key early.
+inline constexpr std::size_t idempotency_keys_per_wallet_max = 65'536;
+
+static_assert(amount_minor_max > 0 && overdraft_limit_max > 0);
+static_assert(amount_minor_max <= balance_minor_max, "a single amount must fit in a balance");
+static_assert(balance_minor_max + overdraft_limit_max + amount_minor_max <=
+                  std::numeric_limits<std::int64_t>::max(),
+              "balance + overdraft + one amount must not overflow int64");
+static_assert(idempotency_key_length_max >= wallet_id_length_max,
+              "a key derived from a transfer id must fit");
+static_assert(holds_per_wallet_max <= idempotency_keys_per_wallet_max);
+
+}  // namespace wallet::engine
