@@ -1,0 +1,82 @@
+// Idempotency: a key plus a content fingerprint; a repeat returns the original outcome.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "wallet/engine/rejection.hpp"
+#include "wallet/engine/time.hpp"
+#include "wallet/engine/wallet.hpp"
+
+namespace wallet::engine {
+
+// The answer to a command, as remembered for its key: enough to answer a repeat exactly as the
+// first time (the event itself stays in the wallet's log, found by its seq).
+struct outcome {
+  std::optional<rejection> rejected;  // empty: accepted
+  std::uint64_t seq = 0;              // the appended event's seq, or the version at rejection
+  std::int64_t balance = 0;           // balance and held after the command
+  std::int64_t held = 0;
+  friend bool operator==(const outcome&, const outcome&) = default;
+};
+
+struct idempotency_record {
+  std::uint64_t fingerprint = 0;
+  outcome result;
+  timestamp recorded_at;
+  friend bool operator==(const idempotency_record&, const idempotency_record&) = default;
+};
+
+// The keys one wallet has seen within the retention window, oldest first for cheap expiry.
+// Bounded by idempotency_keys_per_wallet_max.
+class idempotency_window {
+ public:
+  [[nodiscard]] const idempotency_record* find(std::string_view key) const;
+  [[nodiscard]] bool full() const noexcept;
+  [[nodiscard]] std::size_t size() const noexcept { return records_.size(); }
+
+  // Records a new key. The key must not be present and the window must not be full (asserted).
+  // A record older than the newest one is stamped with the newest time (a clock that stepped back).
+  void remember(std::string key, idempotency_record record);
+
+  // Forgets every record older than now - retention.
+  void expire(timestamp now, duration retention);
+
+  friend bool operator==(const idempotency_window&, const idempotency_window&) = default;
+
+ private:
+  std::unordered_map<std::string, idempotency_record> records_;
+  std::deque<std::string> order_;  // keys in recording order
+};
+
+// What happened to one command at the wallet.
+struct handled {
+  outcome result;
+  std::optional<event> appended;  // the new event, when the command was accepted now
+  bool replayed = false;          // a repeat of an earlier command: nothing changed
+};
+
+// A wallet with its idempotency window: the unit a wallet actor owns. handle() is the only way
+// commands change it, so a replayed command provably changes nothing.
+class wallet_aggregate {
+ public:
+  wallet_aggregate(std::string wallet_id, duration idempotency_retention);
+  wallet_aggregate(wallet_state state, idempotency_window window, duration idempotency_retention);
+
+  handled handle(const command& c, timestamp now);
+
+  [[nodiscard]] const wallet_state& state() const noexcept { return state_; }
+  [[nodiscard]] const idempotency_window& window() const noexcept { return window_; }
+
+ private:
+  wallet_state state_;
+  idempotency_window window_;
+  duration retention_;
+};
+
+}  // namespace wallet::engine

@@ -1,0 +1,47 @@
+// Stable wire codes for business rejections.
+#include "wallet/engine/rejection.hpp"
+
+#include <array>
+
+namespace wallet::engine {
+namespace {
+
+// Indexed by the enum's value minus one; the order must follow the enum.
+constexpr std::array<std::string_view, rejection_count> codes = {
+    "wallet_not_found",        "wallet_exists",        "wallet_frozen",
+    "wallet_not_frozen",       "wallet_closed",        "wallet_not_empty",
+    "wallet_has_holds",        "currency_invalid",     "currency_mismatch",
+    "amount_invalid",          "overdraft_limit_invalid", "insufficient_funds",
+    "balance_limit_exceeded",  "id_invalid",           "idempotency_key_invalid",
+    "idempotency_conflict",    "idempotency_window_full", "reason_invalid",
+    "transfer_to_self",        "hold_exists",          "hold_not_found",
+    "hold_expired",            "hold_not_expired",     "hold_amount_exceeded",
+    "hold_expiry_invalid",     "holds_limit_reached",
+};
+
+static_assert(static_cast<std::size_t>(rejection::holds_limit_reached) == codes.size(),
+              "every rejection needs its code");
+
+}  // namespace
+
+std::string_view code(rejection r) noexcept {
+  const auto index = static_cast<std::size_t>(r) - 1;
+  return index < codes.size() ? codes[index] : std::string_view{"unknown"};
+}
+
+std::optional<rejection> rejection_from_code(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    if (codes[i] == text) {
+      return static_cast<rejection>(i + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_transient(rejection r) noexcept {
+  // Refusals caused by the key itself or by a full window say nothing about the request's content.
+  return r == rejection::idempotency_key_invalid || r == rejection::idempotency_conflict ||
+         r == rejection::idempotency_window_full;
+}
+
+}  // namespace wallet::engine
