@@ -1,0 +1,100 @@
+// The persistence port the actor runtime needs. adapters/postgres implements it; unit tests fake it.
+// Calls block (libpqxx does): only detached actors call them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "wallet/engine/idempotency.hpp"
+#include "wallet/engine/result.hpp"
+#include "wallet/engine/wallet.hpp"
+
+namespace wallet::actors {
+
+enum class store_errc : std::uint8_t {
+  unavailable,     // no connection, connection lost, server shutting down: retry later
+  fence_conflict,  // a wallet's version was not the expected one: another writer; reload
+  rejected,        // the database refused the data (constraint, append-only rule): a bug or tamper
+};
+
+[[nodiscard]] std::string_view to_string(store_errc e) noexcept;
+
+struct store_error {
+  store_errc code = store_errc::unavailable;
+  std::string detail;  // for logs; never contains secrets
+};
+
+// What one command did to one wallet: its events (none for a rejection), the state after, and the
+// idempotency record that answers a repeat. Several writes of one wallet in a batch chain up:
+// each expected_version is the previous write's after.version.
+struct wallet_write {
+  std::string wallet_id;
+  std::uint64_t expected_version = 0;  // the stored version before this write; 0: a new wallet
+  engine::wallet_state after;
+  std::vector<engine::event> events;
+  std::string idempotency_key;
+  engine::idempotency_record record;
+};
+
+// Everything a wallet actor needs to resume: the state and the keys still inside the window.
+struct loaded_wallet {
+  engine::wallet_state state;  // empty_wallet(id) when the wallet was never opened
+  std::vector<std::pair<std::string, engine::idempotency_record>> keys;  // oldest first
+};
+
+enum class transfer_status : std::uint8_t { pending, completed, reversed };
+
+[[nodiscard]] std::string_view to_string(transfer_status s) noexcept;
+
+struct transfer_record {
+  std::string transfer_id;
+  std::string source;
+  std::string destination;
+  engine::money amount;
+  transfer_status status = transfer_status::pending;
+  engine::timestamp created_at;
+};
+
+struct due_hold {
+  std::string wallet_id;
+  std::string hold_id;
+  engine::timestamp expires_at;
+};
+
+// One store_port instance serves one shard: the scans (pending_transfers, due_holds) return only
+// rows of that shard's wallets, and commit writes only wallets of that shard.
+class store_port {
+ public:
+  store_port() = default;
+  store_port(const store_port&) = delete;
+  store_port& operator=(const store_port&) = delete;
+  store_port(store_port&&) = delete;
+  store_port& operator=(store_port&&) = delete;
+  virtual ~store_port() = default;
+
+  // The wallet's stored state and its idempotency keys recorded after `keys_since`.
+  virtual engine::result<loaded_wallet, store_error> load_wallet(const std::string& wallet_id,
+                                                                 engine::timestamp keys_since) = 0;
+
+  // Commits every write in one transaction, or none. Fails with fence_conflict when any wallet's
+  // stored version differs from the write's expected_version. Transfer records and open holds
+  // follow from the events (transfer_debited inserts a pending transfer, transfer_credited
+  // completes it, transfer_reversed reverses it; hold events maintain the open holds).
+  virtual std::optional<store_error> commit(std::span<const wallet_write> writes) = 0;
+
+  // Pending transfers whose debit committed before `older_than` (the saga's recovery scan).
+  virtual engine::result<std::vector<transfer_record>, store_error> pending_transfers(
+      engine::timestamp older_than, std::size_t limit) = 0;
+
+  virtual engine::result<std::optional<transfer_record>, store_error> find_transfer(
+      const std::string& transfer_id) = 0;
+
+  // Open holds whose expiry is at or before `now`, for wallets that are not resident.
+  virtual engine::result<std::vector<due_hold>, store_error> due_holds(engine::timestamp now,
+                                                                       std::size_t limit) = 0;
+};
+
+}  // namespace wallet::actors
