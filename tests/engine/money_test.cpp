@@ -74,6 +74,12 @@ TEST(amount_error_test, codes_are_the_enumerator_names) {
   for (const auto& [error, code] : cases) EXPECT_EQ(to_string(error), code);
 }
 
+TEST(amount_error_death_test, a_value_outside_the_enumeration_is_a_programmer_error) {
+  // Goes through assertion_failed, so this also pins the message format of assert.cpp.
+  EXPECT_DEATH(static_cast<void>(to_string(static_cast<amount_error>(200))),
+               "assertion failed: amount_error is a known enumerator at .*money\\.cpp:[0-9]+");
+}
+
 // ---- parse_amount: accepted texts ---------------------------------------------------------------
 
 TEST(parse_amount_test, accepts_whole_and_decimal_amounts_at_every_exponent) {

@@ -22,7 +22,7 @@ class currency {
   constexpr currency() noexcept = default;
 
   // The currency with this alphabetic code, or nullopt when the code is not an active currency
-  // with a defined exponent (funds, metals and testing codes are not money here).
+  // with a defined exponent (metals, bond-market units, SDR and testing codes are not money here).
   static std::optional<currency> from_code(std::string_view code) noexcept;
 
   [[nodiscard]] bool is_none() const noexcept { return index_ == 0; }
