@@ -27,8 +27,9 @@ struct store_error {
   std::string detail;  // for logs; never contains secrets
 };
 
-// What one command did to one wallet: its events (none for a rejection), the state after, and the
-// idempotency record that answers a repeat. Several writes of one wallet in a batch chain up:
+// What one command did to one wallet: its events (none for a rejection), the state after (its
+// `holds` are not read: open holds follow from the events), and the idempotency record that
+// answers a repeat. Several writes of one wallet in a batch chain up:
 // each expected_version is the previous write's after.version.
 struct wallet_write {
   std::string wallet_id;
@@ -89,8 +90,9 @@ class store_port {
   virtual engine::result<std::vector<transfer_record>, store_error> pending_transfers(
       engine::timestamp older_than, std::size_t limit) = 0;
 
+  // Transfer ids are unique per source wallet (clients choose them), so a transfer is found by both.
   virtual engine::result<std::optional<transfer_record>, store_error> find_transfer(
-      const std::string& transfer_id) = 0;
+      const std::string& source_wallet_id, const std::string& transfer_id) = 0;
 
   // Open holds whose expiry is at or before `now`, for wallets that are not resident.
   virtual engine::result<std::vector<due_hold>, store_error> due_holds(engine::timestamp now,

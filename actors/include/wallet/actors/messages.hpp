@@ -1,0 +1,109 @@
+// Every message the runtime's actors exchange, the typed interfaces built from them, and their
+// registration with CAF — in one place. Messages are local only (they carry callbacks).
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wallet/actors/outcome.hpp"
+#include "wallet/actors/store_port.hpp"
+#include "wallet/engine/command.hpp"
+
+namespace wallet::actors {
+
+// A command on its way to its wallet. `internal` marks the engine's own commands (saga legs,
+// expiries): they skip the runtime's admission limit, since refusing them would stall money in
+// flight.
+struct submission {
+  engine::command cmd;
+  completion done;
+  bool internal = false;
+};
+
+// The store's answer to a load.
+struct load_result {
+  engine::result<loaded_wallet, store_error> loaded;
+};
+
+// The store committed the next `count` writes that the wallet sent in `epoch`.
+struct commit_ack {
+  std::uint64_t epoch = 0;
+  std::size_t count = 0;
+};
+
+// The store could not commit a batch holding writes of the wallet's `epoch`: none of that epoch's
+// uncommitted writes will ever commit.
+struct commit_nack {
+  std::uint64_t epoch = 0;
+  store_error error;
+};
+
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using flush_atom = caf::atom_constant<caf::atom("wflush")>;
+using scan_atom = caf::atom_constant<caf::atom("scan")>;
+
+// One wallet: serializes its commands through the engine and answers each after its commit.
+using wallet_actor = caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<load_result>,
+                                      caf::reacts_to<commit_ack>, caf::reacts_to<commit_nack>,
+                                      caf::reacts_to<passivate_atom>,
+                                      caf::reacts_to<expire_atom, std::string>>;
+
+struct load_request {
+  std::string wallet_id;
+  engine::timestamp keys_since;
+  wallet_actor reply_to;
+};
+
+struct append_request {
+  wallet_write write;
+  std::uint64_t epoch = 0;
+  wallet_actor reply_to;
+};
+
+// The wallet `wallet_id` (incarnation `generation`) has answered `answered` routed commands.
+struct wallet_idle {
+  std::string wallet_id;
+  std::uint64_t generation = 0;
+  std::uint64_t answered = 0;
+};
+
+// Per-shard persistence (detached: it blocks on PostgreSQL): loads wallets, batches their writes.
+using store_actor = caf::typed_actor<caf::reacts_to<load_request>, caf::reacts_to<append_request>,
+                                     caf::reacts_to<flush_atom>, caf::reacts_to<scan_atom>>;
+
+// Per-shard router: finds or spawns the wallet actor for a command; passivates idle wallets.
+using router_actor = caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<wallet_idle>>;
+
+// A transfer whose debit committed: the saga delivers its credit, or its reversal.
+struct saga_start {
+  transfer_record transfer;
+};
+
+// The outcome of one leg, reported back to the saga actor by the leg's completion.
+struct saga_leg_done {
+  std::string saga_id;
+  bool reversal = false;
+  submit_outcome outcome;
+};
+
+// Per-shard saga driver: delivers transfer legs for transfers debited on its shard, with retries.
+using saga_retry_atom = caf::atom_constant<caf::atom("sretry")>;
+using saga_actor = caf::typed_actor<caf::reacts_to<saga_start>, caf::reacts_to<saga_leg_done>,
+                                    caf::reacts_to<saga_retry_atom, std::string>>;
+
+}  // namespace wallet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::submission)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::load_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::commit_ack)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::commit_nack)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::load_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::append_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::wallet_idle)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::saga_start)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::saga_leg_done)

@@ -1,0 +1,37 @@
+// What the runtime reports about itself: app/ plugs in logs and metrics; logic stays free of both.
+// Called concurrently from actor threads: implementations must be thread-safe and quick.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "wallet/actors/circuit_breaker.hpp"
+#include "wallet/actors/outcome.hpp"
+#include "wallet/actors/store_port.hpp"
+
+namespace wallet::actors {
+
+class runtime_probe {
+ public:
+  runtime_probe() = default;
+  runtime_probe(const runtime_probe&) = delete;
+  runtime_probe& operator=(const runtime_probe&) = delete;
+  runtime_probe(runtime_probe&&) = delete;
+  runtime_probe& operator=(runtime_probe&&) = delete;
+  virtual ~runtime_probe() = default;
+
+  virtual void batch_committed(std::uint32_t /*shard*/, std::size_t /*writes*/,
+                               std::chrono::microseconds /*latency*/) {}
+  virtual void batch_failed(std::uint32_t /*shard*/, std::size_t /*writes*/,
+                            const store_error& /*error*/) {}
+  virtual void circuit_changed(std::uint32_t /*shard*/, circuit_state /*state*/) {}
+  virtual void command_answered(std::string_view /*command*/, const submit_outcome& /*outcome*/) {}
+  virtual void wallet_load_failed(std::uint32_t /*shard*/, const store_error& /*error*/) {}
+  virtual void wallets_resident(std::uint32_t /*shard*/, std::size_t /*count*/) {}
+  virtual void saga_leg_failed(std::string_view /*transfer_id*/, std::string_view /*why*/) {}
+  virtual void scan_failed(std::uint32_t /*shard*/, const store_error& /*error*/) {}
+};
+
+}  // namespace wallet::actors

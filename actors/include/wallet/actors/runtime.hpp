@@ -1,0 +1,61 @@
+// The actor runtime's front door: build it with a store per shard, submit commands, stop it.
+// Inbound adapters (NATS, HTTP) and tests use only this header; CAF stays behind it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "wallet/actors/circuit_breaker.hpp"
+#include "wallet/actors/outcome.hpp"
+#include "wallet/actors/probe.hpp"
+#include "wallet/actors/settings.hpp"
+#include "wallet/actors/store_port.hpp"
+#include "wallet/engine/command.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace wallet::actors {
+
+class runtime {
+ public:
+  using store_factory = std::function<std::unique_ptr<store_port>(std::uint32_t shard)>;
+  using clock = std::function<engine::timestamp()>;
+
+  // Spawns every shard's store, router and saga actors in `system`. `make_store` is called once
+  // per shard. The clock defaults to the system clock.
+  runtime(caf::actor_system& system, runtime_settings settings, const store_factory& make_store,
+          std::shared_ptr<runtime_probe> probe, clock now = {});
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+  runtime(runtime&&) = delete;
+  runtime& operator=(runtime&&) = delete;
+  ~runtime();
+
+  // Submits a client command; `done` is called exactly once with its outcome, after commit.
+  // Never blocks. Refuses keys with the system prefix, and answers `overloaded` when the shard
+  // already has shard_inflight_max commands in flight.
+  void submit(engine::command cmd, std::function<void(submit_outcome)> done);
+  // The same, as a future (for tools and tests; the hot path uses the callback).
+  std::future<submit_outcome> submit(engine::command cmd);
+
+  // Stops taking commands (they are answered shutting_down), waits up to `grace` for the commands
+  // in flight to be answered, then stops every actor. Returns whether everything was answered.
+  bool stop(std::chrono::milliseconds grace);
+
+  [[nodiscard]] std::uint32_t shard_count() const noexcept;
+  [[nodiscard]] std::size_t in_flight() const noexcept;
+  // The worst circuit state over all shards: readiness is "every circuit closed".
+  [[nodiscard]] circuit_state circuit() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace wallet::actors

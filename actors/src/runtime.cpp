@@ -1,0 +1,173 @@
+// Builds the shards (store, router, saga per shard), admits commands, and stops cleanly.
+#include "wallet/actors/runtime.hpp"
+
+#include <thread>
+
+#include "shard_context.hpp"
+#include "wallet/actors/system_keys.hpp"
+
+namespace wallet::actors {
+
+namespace {
+
+// Records every shard's circuit state for readiness, then tells the application's probe.
+class circuit_watch final : public runtime_probe {
+ public:
+  circuit_watch(std::shared_ptr<runtime_probe> inner, std::uint32_t shards)
+      : inner_(std::move(inner)), states_(shards) {}
+
+  [[nodiscard]] circuit_state worst() const noexcept {
+    auto worst = circuit_state::closed;
+    for (const auto& s : states_) {
+      const auto state = static_cast<circuit_state>(s.load(std::memory_order_relaxed));
+      if (state == circuit_state::open ||
+          (state == circuit_state::half_open && worst == circuit_state::closed)) {
+        worst = state;
+      }
+    }
+    return worst;
+  }
+
+  void circuit_changed(std::uint32_t shard, circuit_state state) override {
+    states_.at(shard).store(static_cast<std::uint8_t>(state), std::memory_order_relaxed);
+    inner_->circuit_changed(shard, state);
+  }
+  void batch_committed(std::uint32_t shard, std::size_t writes,
+                       std::chrono::microseconds latency) override {
+    inner_->batch_committed(shard, writes, latency);
+  }
+  void batch_failed(std::uint32_t shard, std::size_t writes, const store_error& error) override {
+    inner_->batch_failed(shard, writes, error);
+  }
+  void command_answered(std::string_view command, const submit_outcome& outcome) override {
+    inner_->command_answered(command, outcome);
+  }
+  void wallet_load_failed(std::uint32_t shard, const store_error& error) override {
+    inner_->wallet_load_failed(shard, error);
+  }
+  void wallets_resident(std::uint32_t shard, std::size_t count) override {
+    inner_->wallets_resident(shard, count);
+  }
+  void saga_leg_failed(std::string_view transfer_id, std::string_view why) override {
+    inner_->saga_leg_failed(transfer_id, why);
+  }
+  void scan_failed(std::uint32_t shard, const store_error& error) override {
+    inner_->scan_failed(shard, error);
+  }
+
+ private:
+  std::shared_ptr<runtime_probe> inner_;
+  std::vector<std::atomic<std::uint8_t>> states_;
+};
+
+engine::timestamp system_now() {
+  return std::chrono::time_point_cast<engine::duration>(std::chrono::system_clock::now());
+}
+
+}  // namespace
+
+struct runtime::impl {
+  caf::actor_system& system;
+  runtime_settings settings;
+  std::shared_ptr<circuit_watch> watch;
+  std::shared_ptr<directory> actors = std::make_shared<directory>();
+  std::vector<std::atomic<std::size_t>> in_flight;  // per shard, client commands only
+  std::atomic<bool> accepting{true};
+
+  impl(caf::actor_system& sys, runtime_settings s, std::shared_ptr<runtime_probe> probe)
+      : system(sys),
+        settings(std::move(s)),
+        watch(std::make_shared<circuit_watch>(std::move(probe), settings.shards)),
+        in_flight(settings.shards) {}
+};
+
+runtime::runtime(caf::actor_system& system, runtime_settings settings,
+                 const store_factory& make_store, std::shared_ptr<runtime_probe> probe, clock now)
+    : impl_(std::make_unique<impl>(system, std::move(settings),
+                                   probe ? std::move(probe) : std::make_shared<runtime_probe>())) {
+  auto& d = *impl_->actors;
+  const std::uint32_t shards = impl_->settings.shards;
+  if (!now) {
+    now = system_now;
+  }
+  for (std::uint32_t shard = 0; shard < shards; ++shard) {
+    auto ctx = std::make_shared<shard_context>();
+    ctx->shard = shard;
+    ctx->settings = impl_->settings;
+    ctx->clock = now;
+    ctx->probe = impl_->watch;
+    ctx->actors = impl_->actors;
+    std::shared_ptr<store_port> port = make_store(shard);
+    d.stores.push_back(spawn_store(system, ctx, std::move(port)));
+    d.routers.push_back(spawn_router(system, ctx));
+    d.sagas.push_back(spawn_saga(system, ctx));
+  }
+}
+
+runtime::~runtime() { stop(std::chrono::milliseconds{0}); }
+
+void runtime::submit(engine::command cmd, std::function<void(submit_outcome)> done) {
+  if (!impl_->accepting.load(std::memory_order_acquire)) {
+    done(refused(submit_errc::shutting_down));
+    return;
+  }
+  if (is_system_key(cmd.idempotency_key)) {
+    done(refused(submit_errc::reserved_key));
+    return;
+  }
+  const std::uint32_t shard = engine::shard_of(cmd.wallet_id, impl_->settings.shards);
+  auto& counter = impl_->in_flight[shard];
+  if (counter.fetch_add(1, std::memory_order_relaxed) >= impl_->settings.store_queue_max) {
+    counter.fetch_sub(1, std::memory_order_relaxed);
+    done(refused(submit_errc::overloaded));
+    return;
+  }
+  completion answer{[&counter, done = std::move(done)](submit_outcome o) {
+    counter.fetch_sub(1, std::memory_order_relaxed);
+    done(std::move(o));
+  }};
+  caf::anon_send(impl_->actors->routers[shard], submission{std::move(cmd), std::move(answer)});
+}
+
+std::future<submit_outcome> runtime::submit(engine::command cmd) {
+  auto promise = std::make_shared<std::promise<submit_outcome>>();
+  auto future = promise->get_future();
+  submit(std::move(cmd), [promise](submit_outcome o) { promise->set_value(std::move(o)); });
+  return future;
+}
+
+bool runtime::stop(std::chrono::milliseconds grace) {
+  if (!impl_ || !impl_->accepting.exchange(false)) {
+    return in_flight() == 0;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  const bool drained = in_flight() == 0;
+  const auto& d = *impl_->actors;
+  for (const auto& a : d.routers) {
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+  for (const auto& a : d.sagas) {
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+  for (const auto& a : d.stores) {
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+  return drained;
+}
+
+std::uint32_t runtime::shard_count() const noexcept { return impl_->settings.shards; }
+
+std::size_t runtime::in_flight() const noexcept {
+  std::size_t total = 0;
+  for (const auto& c : impl_->in_flight) {
+    total += c.load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+circuit_state runtime::circuit() const noexcept { return impl_->watch->worst(); }
+
+}  // namespace wallet::actors

@@ -1,0 +1,50 @@
+// What every actor of one shard shares: settings, the clock, the probe and the actor directory.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "wallet/actors/messages.hpp"
+#include "wallet/actors/probe.hpp"
+#include "wallet/actors/settings.hpp"
+#include "wallet/engine/shard.hpp"
+
+namespace wallet::actors {
+
+using clock_fn = std::function<engine::timestamp()>;
+
+// Handles of every shard's actors, filled once at start-up before any command is taken.
+struct directory {
+  std::vector<router_actor> routers;
+  std::vector<saga_actor> sagas;
+  std::vector<store_actor> stores;
+};
+
+struct shard_context {
+  std::uint32_t shard = 0;
+  runtime_settings settings;
+  clock_fn clock;
+  std::shared_ptr<runtime_probe> probe;
+  std::shared_ptr<directory> actors;  // filled during start-up, read-only once commands flow
+
+  [[nodiscard]] const router_actor& router_of(std::string_view wallet_id) const {
+    return actors->routers.at(engine::shard_of(wallet_id, settings.shards));
+  }
+  [[nodiscard]] const store_actor& store() const { return actors->stores.at(shard); }
+  [[nodiscard]] const saga_actor& saga() const { return actors->sagas.at(shard); }
+};
+
+// Shared, immutable after start-up: actors hold it by pointer.
+using context_ptr = std::shared_ptr<const shard_context>;
+
+// Spawners, one per actor kind, defined beside each behavior (where its state type is complete).
+wallet_actor spawn_wallet(caf::actor_system& system, std::string wallet_id,
+                          std::uint64_t generation, context_ptr ctx);
+router_actor spawn_router(caf::actor_system& system, context_ptr ctx);
+store_actor spawn_store(caf::actor_system& system, context_ptr ctx,
+                        std::shared_ptr<store_port> port);
+saga_actor spawn_saga(caf::actor_system& system, context_ptr ctx);
+
+}  // namespace wallet::actors

@@ -1,0 +1,275 @@
+// The wallet actor: decide and apply at once (so the next command sees the result), persist through
+// the shard's store, answer each command only after its write is committed.
+#include <deque>
+#include <optional>
+#include <set>
+
+#include "shard_context.hpp"
+#include "wallet/actors/system_keys.hpp"
+#include "wallet/engine/limits.hpp"
+#include "wallet/engine/shard.hpp"
+
+namespace wallet::actors {
+
+namespace {
+
+// A command decided but not yet answered.
+struct pending {
+  completion done;
+  submit_outcome outcome;
+  bool write = false;  // waits for its own write; otherwise only for the writes before it
+  std::optional<transfer_record> saga;  // a debit whose saga starts once committed
+};
+
+}  // namespace
+
+struct wallet_actor_state {
+  std::string id;
+  std::uint64_t generation = 0;
+  context_ptr ctx;
+  std::optional<engine::wallet_aggregate> wallet;  // empty while loading
+  std::deque<submission> waiting;                  // arrived while loading
+  std::deque<pending> inflight;                    // in commit order
+  std::uint64_t epoch = 0;     // bumped on every failed commit: older acks are stale
+  std::uint64_t answered = 0;  // commands answered, reported to the router when idle
+  std::set<std::string> timers;  // holds with an expiry timer scheduled
+
+  static inline const char* name = "wallet";
+};
+
+namespace {
+
+using self_ptr = wallet_actor::stateful_pointer<wallet_actor_state>;
+
+// Every command reaches the wallet through its router, which counts them: `answered` lets the
+// router tell when the wallet is idle and may be passivated.
+void answer(self_ptr self, const completion& done, submit_outcome outcome,
+            std::string_view command) {
+  auto& s = self->state;
+  s.ctx->probe->command_answered(command, outcome);
+  done(std::move(outcome));
+  ++s.answered;
+}
+
+void report_idle(self_ptr self) {
+  auto& s = self->state;
+  if (s.inflight.empty() && s.waiting.empty()) {
+    self->send(s.ctx->actors->routers.at(s.ctx->shard), wallet_idle{s.id, s.generation, s.answered});
+  }
+}
+
+void request_load(self_ptr self) {
+  auto& s = self->state;
+  const engine::timestamp since = s.ctx->clock() - s.ctx->settings.idempotency_retention;
+  self->send(s.ctx->store(), load_request{s.id, since, self});
+}
+
+void schedule_expiry(self_ptr self, const std::string& hold_id, engine::timestamp expires_at) {
+  auto& s = self->state;
+  if (!s.timers.insert(hold_id).second) {
+    return;
+  }
+  const auto delay = std::max(expires_at - s.ctx->clock(), engine::duration{0});
+  self->delayed_send(self, delay, expire_atom::value, hold_id);
+}
+
+// The state a write carries: everything but the holds, which the store derives from events.
+engine::wallet_state snapshot(const engine::wallet_state& state) {
+  engine::wallet_state out;
+  out.id = state.id;
+  out.owner = state.owner;
+  out.ccy = state.ccy;
+  out.balance = state.balance;
+  out.held = state.held;
+  out.status = state.status;
+  out.version = state.version;
+  out.overdraft_limit = state.overdraft_limit;
+  return out;
+}
+
+std::optional<transfer_record> saga_of(const engine::event& e, const engine::wallet_state& state) {
+  const auto* debit = std::get_if<engine::transfer_debited>(&e.body);
+  if (debit == nullptr) {
+    return std::nullopt;
+  }
+  return transfer_record{debit->transfer_id, state.id,       debit->destination,
+                         engine::money{debit->amount, state.ccy}, transfer_status::pending, e.at};
+}
+
+void decide_one(self_ptr self, submission sub) {
+  auto& s = self->state;
+  const std::string_view command = engine::command_name(sub.cmd.body);
+  engine::handled h = s.wallet->handle(sub.cmd, s.ctx->clock());
+
+  submit_outcome out;
+  out.result = h.result;
+  out.replayed = h.replayed;
+  if (h.replayed || (h.result.rejected && engine::is_transient(*h.result.rejected))) {
+    // Nothing new to write. A replay may repeat a command still in flight: answer it after
+    // everything before it has committed.
+    if (s.inflight.empty() || !h.replayed) {
+      answer(self, sub.done, std::move(out), command);
+      return;
+    }
+    s.inflight.push_back(pending{std::move(sub.done), std::move(out), false, std::nullopt});
+    return;
+  }
+
+  const engine::wallet_state& state = s.wallet->state();
+  wallet_write write;
+  write.wallet_id = s.id;
+  write.expected_version = h.appended ? state.version - 1 : state.version;
+  write.after = snapshot(state);
+  write.idempotency_key = sub.cmd.idempotency_key;
+  write.record = *s.wallet->window().find(sub.cmd.idempotency_key);
+  std::optional<transfer_record> saga;
+  if (h.appended) {
+    if (const auto* placed = std::get_if<engine::hold_placed>(&h.appended->body)) {
+      schedule_expiry(self, placed->hold_id, placed->expires_at);
+    }
+    saga = saga_of(*h.appended, state);
+    write.events.push_back(*h.appended);
+    out.event = std::move(h.appended);
+  }
+  self->send(s.ctx->store(), append_request{std::move(write), s.epoch, self});
+  s.inflight.push_back(pending{std::move(sub.done), std::move(out), true, std::move(saga)});
+}
+
+void take(self_ptr self, submission sub) {
+  auto& s = self->state;
+  if (s.inflight.size() + s.waiting.size() >= s.ctx->settings.wallet_inflight_max) {
+    answer(self, sub.done, refused(submit_errc::overloaded), engine::command_name(sub.cmd.body));
+    return;
+  }
+  if (!s.wallet) {
+    s.waiting.push_back(std::move(sub));
+    return;
+  }
+  decide_one(self, std::move(sub));
+}
+
+void on_loaded(self_ptr self, load_result& r) {
+  auto& s = self->state;
+  if (!r.loaded.ok()) {
+    // The wallet cannot be served now: answer what waits and stop; the router spawns a fresh
+    // actor for the next command.
+    s.ctx->probe->wallet_load_failed(s.ctx->shard, r.loaded.error());
+    for (auto& sub : s.waiting) {
+      answer(self, sub.done, refused(submit_errc::unavailable), engine::command_name(sub.cmd.body));
+    }
+    s.waiting.clear();
+    self->quit();
+    return;
+  }
+  loaded_wallet loaded = std::move(r.loaded).value();
+  engine::idempotency_window window;
+  for (auto& [key, record] : loaded.keys) {
+    if (!window.full() && window.find(key) == nullptr) {
+      window.remember(std::move(key), record);
+    }
+  }
+  s.wallet.emplace(std::move(loaded.state), std::move(window),
+                   std::chrono::duration_cast<engine::duration>(s.ctx->settings.idempotency_retention));
+  for (const auto& [hold_id, hold] : s.wallet->state().holds) {
+    schedule_expiry(self, hold_id, hold.expires_at);
+  }
+  std::deque<submission> queued;
+  queued.swap(s.waiting);
+  for (auto& sub : queued) {
+    decide_one(self, std::move(sub));
+  }
+  report_idle(self);
+}
+
+void on_ack(self_ptr self, const commit_ack& ack) {
+  auto& s = self->state;
+  if (ack.epoch != s.epoch) {
+    return;  // a write of a failed epoch: already answered as unavailable
+  }
+  std::size_t count = ack.count;
+  while (!s.inflight.empty()) {
+    pending& p = s.inflight.front();
+    if (p.write) {
+      if (count == 0) {
+        break;
+      }
+      --count;
+    }
+    if (p.saga) {
+      self->send(s.ctx->saga(), saga_start{std::move(*p.saga)});
+    }
+    const std::string_view command =
+        p.outcome.event ? engine::event_name(p.outcome.event->body) : std::string_view{"replay"};
+    answer(self, p.done, std::move(p.outcome), command);
+    s.inflight.pop_front();
+  }
+  report_idle(self);
+}
+
+void on_nack(self_ptr self, const commit_nack& nack) {
+  auto& s = self->state;
+  if (nack.epoch != s.epoch) {
+    return;
+  }
+  // Nothing uncommitted survives: answer it all as unavailable (a retry with the same key is
+  // safe), forget the in-memory state and reload what the database holds.
+  for (auto& p : s.inflight) {
+    answer(self, p.done, refused(submit_errc::unavailable), "failed_commit");
+  }
+  s.inflight.clear();
+  ++s.epoch;
+  s.wallet.reset();
+  s.timers.clear();
+  request_load(self);
+}
+
+void on_expiry_timer(self_ptr self, const std::string& hold_id) {
+  auto& s = self->state;
+  s.timers.erase(hold_id);
+  if (!s.wallet) {
+    return;  // reloading: the reload schedules the timers again
+  }
+  const auto& holds = s.wallet->state().holds;
+  const auto it = holds.find(hold_id);
+  if (it == holds.end()) {
+    return;
+  }
+  if (s.ctx->clock() < it->second.expires_at) {
+    schedule_expiry(self, hold_id, it->second.expires_at);  // the timer ran early
+    return;
+  }
+  // Through the router like every command, so that it knows this wallet is busy.
+  engine::command cmd{s.id, expiry_key(hold_id, it->second.expires_at), engine::hold_expire{hold_id}};
+  self->send(s.ctx->actors->routers.at(s.ctx->shard),
+             submission{std::move(cmd), completion{[](const submit_outcome&) {}}, true});
+}
+
+}  // namespace
+
+namespace {
+
+wallet_actor::behavior_type wallet_behavior(self_ptr self, std::string wallet_id,
+                                            std::uint64_t generation, context_ptr ctx) {
+  auto& s = self->state;
+  s.id = std::move(wallet_id);
+  s.generation = generation;
+  s.ctx = std::move(ctx);
+  request_load(self);
+  return {
+      [self](submission& sub) { take(self, std::move(sub)); },
+      [self](load_result& r) { on_loaded(self, r); },
+      [self](const commit_ack& ack) { on_ack(self, ack); },
+      [self](const commit_nack& nack) { on_nack(self, nack); },
+      [self](passivate_atom) { self->quit(); },
+      [self](expire_atom, const std::string& hold_id) { on_expiry_timer(self, hold_id); },
+  };
+}
+
+}  // namespace
+
+wallet_actor spawn_wallet(caf::actor_system& system, std::string wallet_id,
+                          std::uint64_t generation, context_ptr ctx) {
+  return system.spawn(wallet_behavior, std::move(wallet_id), generation, std::move(ctx));
+}
+
+}  // namespace wallet::actors
