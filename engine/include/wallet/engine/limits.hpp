@@ -13,7 +13,8 @@ inline constexpr std::size_t wallet_id_length_max = 64;
 inline constexpr std::size_t owner_id_length_max = 64;
 inline constexpr std::size_t transfer_id_length_max = 64;
 inline constexpr std::size_t hold_id_length_max = 64;
-inline constexpr std::size_t idempotency_key_length_max = 128;
+// Keys the engine derives for transfer legs hold a prefix, the source wallet id and the transfer id.
+inline constexpr std::size_t idempotency_key_length_max = 192;
 inline constexpr std::size_t reason_length_max = 256;
 
 // A decimal amount text, e.g. "9223372036854775.807": int64 has 19 digits, plus a point.
@@ -38,8 +39,8 @@ static_assert(amount_minor_max <= balance_minor_max, "a single amount must fit i
 static_assert(balance_minor_max + overdraft_limit_max + amount_minor_max <=
                   std::numeric_limits<std::int64_t>::max(),
               "balance + overdraft + one amount must not overflow int64");
-static_assert(idempotency_key_length_max >= wallet_id_length_max,
-              "a key derived from a transfer id must fit");
+static_assert(idempotency_key_length_max >= 32 + wallet_id_length_max + transfer_id_length_max,
+              "a transfer leg's key (prefix, source wallet, transfer id) must fit");
 static_assert(holds_per_wallet_max <= idempotency_keys_per_wallet_max);
 
 }  // namespace wallet::engine
