@@ -4,7 +4,9 @@
 
 #include "shard_context.hpp"
 #include "wallet/actors/lru.hpp"
+#include "wallet/engine/assert.hpp"
 #include "wallet/engine/limits.hpp"
+#include "wallet/engine/shard.hpp"
 
 namespace wallet::actors {
 namespace {
@@ -66,6 +68,9 @@ void route(self_ptr self, submission& sub) {
     sub.done(refused(submit_errc::invalid_wallet));
     return;
   }
+  // Two routers must never both own a wallet: that would make two writers.
+  WALLET_ASSERT(engine::shard_of(sub.cmd.wallet_id, self->state.ctx->settings.shards) ==
+                self->state.ctx->shard);
   resident& r = find_or_spawn(self, sub.cmd.wallet_id);
   ++r.forwarded;
   self->send(r.actor, std::move(sub));

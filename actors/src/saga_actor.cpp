@@ -50,7 +50,8 @@ void deliver(self_ptr self, const std::string& id) {
   completion done{[me, id, reversal](submit_outcome o) {
     caf::anon_send(me, saga_leg_done{id, reversal, std::move(o)});
   }};
-  self->send(s.ctx->router_of(cmd.wallet_id), submission{std::move(cmd), std::move(done), true});
+  const router_actor& router = s.ctx->router_of(cmd.wallet_id);  // before cmd is moved from
+  self->send(router, submission{std::move(cmd), std::move(done), true});
 }
 
 void retry_later(self_ptr self, const std::string& id, std::string_view why) {

@@ -22,8 +22,9 @@ struct store_state {
   std::vector<wallet_write> writes;  // the batch, handed to the port as is
   std::vector<reply_to> replies;     // who wrote writes[i]
   std::unordered_set<std::string> wallets_in_batch;
-  // Wallet id -> the epoch whose batch failed: later writes of that epoch are dropped unsent.
-  std::unordered_map<std::string, std::uint64_t> failed_epochs;
+  // Wallet actor (one incarnation) -> the epoch whose batch failed: later writes of that epoch
+  // are dropped unsent.
+  std::unordered_map<caf::actor_addr, std::uint64_t> failed_epochs;
   circuit_breaker breaker{circuit_breaker_settings{}};
   std::chrono::steady_clock::time_point first_write{};
   bool flush_scheduled = false;
@@ -67,7 +68,7 @@ void reject_batch(self_ptr self, const store_error& error) {
   }
   for (std::size_t i = 0; i < s.replies.size(); ++i) {
     const auto& r = s.replies[i];
-    s.failed_epochs[s.writes[i].wallet_id] = r.epoch;
+    s.failed_epochs[r.wallet.address()] = r.epoch;
     if (told.insert(r.wallet.address()).second) {
       caf::anon_send(r.wallet, commit_nack{r.epoch, error});
     }
@@ -128,7 +129,7 @@ void maybe_flush(self_ptr self) {
 
 void on_append(self_ptr self, append_request& r) {
   auto& s = self->state;
-  const auto failed = s.failed_epochs.find(r.write.wallet_id);
+  const auto failed = s.failed_epochs.find(r.reply_to.address());
   if (failed != s.failed_epochs.end()) {
     if (failed->second >= r.epoch) {
       return;  // its wallet was told this epoch failed and has answered the command

@@ -1,0 +1,189 @@
+// An in-memory fake of the store port for unit tests of the actor runtime: the same fencing and
+// bookkeeping rules as the PostgreSQL store, plus switches to make it fail.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "wallet/actors/store_port.hpp"
+#include "wallet/engine/shard.hpp"
+
+namespace wallet::actors::testing {
+
+// The shared "database" behind every shard's port.
+class memory_database {
+ public:
+  explicit memory_database(std::uint32_t shards) : shards_(shards) {}
+
+  std::atomic<bool> down{false};            // every call fails as unavailable
+  std::atomic<int> fail_next_commits{0};    // the next N commits fail as unavailable
+  std::atomic<std::size_t> commits{0};
+  std::atomic<std::size_t> largest_batch{0};
+
+  std::optional<store_error> commit(std::span<const wallet_write> writes) {
+    std::lock_guard lock{mutex_};
+    if (down || fail_next_commits.fetch_sub(1) > 0) {
+      return store_error{store_errc::unavailable, "injected failure"};
+    }
+    fail_next_commits.store(std::max(0, fail_next_commits.load()));
+    // Check every fence first: all or nothing.
+    std::map<std::string, std::uint64_t> versions;
+    for (const auto& w : writes) {
+      auto [it, fresh] = versions.try_emplace(w.wallet_id, stored_version(w.wallet_id));
+      if (it->second != w.expected_version) {
+        return store_error{store_errc::fence_conflict,
+                           "version fence: " + w.wallet_id + " expected " +
+                               std::to_string(w.expected_version) + ", stored " +
+                               std::to_string(it->second)};
+      }
+      if (keys_.contains({w.wallet_id, w.idempotency_key})) {
+        return store_error{store_errc::rejected, "duplicate idempotency key"};
+      }
+      it->second = w.after.version;
+    }
+    for (const auto& w : writes) {
+      apply_write(w);
+    }
+    ++commits;
+    largest_batch = std::max<std::size_t>(largest_batch, writes.size());
+    return std::nullopt;
+  }
+
+  engine::result<loaded_wallet, store_error> load(const std::string& id, engine::timestamp since) {
+    std::lock_guard lock{mutex_};
+    if (down) {
+      return store_error{store_errc::unavailable, "injected failure"};
+    }
+    loaded_wallet out;
+    const auto it = wallets_.find(id);
+    out.state = it == wallets_.end() ? engine::empty_wallet(id) : it->second;
+    for (const auto& [key, record] : key_order_) {
+      if (key.first == id && record.recorded_at >= since) {
+        out.keys.emplace_back(key.second, record);
+      }
+    }
+    return out;
+  }
+
+  std::vector<transfer_record> pending(std::uint32_t shard, engine::timestamp older_than) {
+    std::lock_guard lock{mutex_};
+    std::vector<transfer_record> out;
+    for (const auto& [key, t] : transfers_) {
+      if (t.status == transfer_status::pending && t.created_at < older_than &&
+          engine::shard_of(t.source, shards_) == shard) {
+        out.push_back(t);
+      }
+    }
+    return out;
+  }
+
+  std::optional<transfer_record> transfer(const std::string& source, const std::string& id) {
+    std::lock_guard lock{mutex_};
+    const auto it = transfers_.find({source, id});
+    return it == transfers_.end() ? std::nullopt : std::optional{it->second};
+  }
+
+  std::vector<due_hold> due(std::uint32_t shard, engine::timestamp now) {
+    std::lock_guard lock{mutex_};
+    std::vector<due_hold> out;
+    for (const auto& [id, w] : wallets_) {
+      if (engine::shard_of(id, shards_) != shard) continue;
+      for (const auto& [hold_id, h] : w.holds) {
+        if (h.expires_at <= now) out.push_back(due_hold{id, hold_id, h.expires_at});
+      }
+    }
+    return out;
+  }
+
+  std::optional<engine::wallet_state> wallet(const std::string& id) {
+    std::lock_guard lock{mutex_};
+    const auto it = wallets_.find(id);
+    return it == wallets_.end() ? std::nullopt : std::optional{it->second};
+  }
+
+  // Every stored event, per wallet, in order.
+  std::map<std::string, std::vector<engine::event>> events() {
+    std::lock_guard lock{mutex_};
+    return events_;
+  }
+
+ private:
+  std::uint64_t stored_version(const std::string& id) const {
+    const auto it = wallets_.find(id);
+    return it == wallets_.end() ? 0 : it->second.version;
+  }
+
+  void apply_write(const wallet_write& w) {
+    const engine::idempotency_record record = w.record;
+    keys_.insert({w.wallet_id, w.idempotency_key});
+    key_order_.emplace_back(std::make_pair(w.wallet_id, w.idempotency_key), record);
+    if (w.events.empty()) {
+      return;
+    }
+    auto [it, fresh] = wallets_.try_emplace(w.wallet_id, engine::empty_wallet(w.wallet_id));
+    for (const auto& e : w.events) {
+      engine::apply(it->second, e);  // folds holds too, like the SQL store derives them
+      events_[w.wallet_id].push_back(e);
+      track_transfer(w.wallet_id, it->second, e);
+    }
+  }
+
+  void track_transfer(const std::string& wallet_id, const engine::wallet_state& s,
+                      const engine::event& e) {
+    if (const auto* d = std::get_if<engine::transfer_debited>(&e.body)) {
+      transfers_[{wallet_id, d->transfer_id}] =
+          transfer_record{d->transfer_id, wallet_id, d->destination,
+                          engine::money{d->amount, s.ccy}, transfer_status::pending, e.at};
+    } else if (const auto* c = std::get_if<engine::transfer_credited>(&e.body)) {
+      transfers_[{c->source, c->transfer_id}].status = transfer_status::completed;
+    } else if (const auto* r = std::get_if<engine::transfer_reversed>(&e.body)) {
+      transfers_[{wallet_id, r->transfer_id}].status = transfer_status::reversed;
+    }
+  }
+
+  std::uint32_t shards_;
+  std::mutex mutex_;
+  std::map<std::string, engine::wallet_state> wallets_;
+  std::map<std::string, std::vector<engine::event>> events_;
+  std::set<std::pair<std::string, std::string>> keys_;
+  std::vector<std::pair<std::pair<std::string, std::string>, engine::idempotency_record>> key_order_;
+  std::map<std::pair<std::string, std::string>, transfer_record> transfers_;
+};
+
+// One shard's port onto the shared memory database.
+class memory_store final : public store_port {
+ public:
+  memory_store(std::shared_ptr<memory_database> db, std::uint32_t shard)
+      : db_(std::move(db)), shard_(shard) {}
+
+  engine::result<loaded_wallet, store_error> load_wallet(const std::string& wallet_id,
+                                                         engine::timestamp keys_since) override {
+    return db_->load(wallet_id, keys_since);
+  }
+  std::optional<store_error> commit(std::span<const wallet_write> writes) override {
+    return db_->commit(writes);
+  }
+  engine::result<std::vector<transfer_record>, store_error> pending_transfers(
+      engine::timestamp older_than, std::size_t /*limit*/) override {
+    if (db_->down) return store_error{store_errc::unavailable, "injected failure"};
+    return db_->pending(shard_, older_than);
+  }
+  engine::result<std::optional<transfer_record>, store_error> find_transfer(
+      const std::string& source, const std::string& transfer_id) override {
+    return db_->transfer(source, transfer_id);
+  }
+  engine::result<std::vector<due_hold>, store_error> due_holds(engine::timestamp now,
+                                                               std::size_t /*limit*/) override {
+    if (db_->down) return store_error{store_errc::unavailable, "injected failure"};
+    return db_->due(shard_, now);
+  }
+
+ private:
+  std::shared_ptr<memory_database> db_;
+  std::uint32_t shard_;
+};
+
+}  // namespace wallet::actors::testing

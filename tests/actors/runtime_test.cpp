@@ -1,0 +1,264 @@
+// The actor runtime end to end over the in-memory store: answers after commit, replays, sagas
+// across shards, failed commits, the circuit breaker, passivation and overload.
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "memory_store.hpp"
+#include "wallet/actors/runtime.hpp"
+
+namespace wallet::actors {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::memory_database;
+using testing::memory_store;
+
+const engine::currency eur = *engine::currency::from_code("EUR");
+const engine::currency usd = *engine::currency::from_code("USD");
+
+engine::money eur_(std::int64_t minor) { return engine::money{minor, eur}; }
+
+class runtime_test : public ::testing::Test {
+ protected:
+  void start(runtime_settings settings = {}) {
+    settings.shards = shards;
+    settings.flush_interval = 200us;
+    settings.recovery_scan_interval = 1s;
+    settings.restart.initial = 10ms;
+    settings.restart.max = 50ms;
+    db = std::make_shared<memory_database>(shards);
+    // The system keeps a reference to its config: both live as long as the fixture.
+    cfg.set("scheduler.max-threads", std::size_t{2});
+    system = std::make_unique<caf::actor_system>(cfg);
+    rt = std::make_unique<runtime>(
+        *system, settings,
+        [db = db](std::uint32_t shard) { return std::make_unique<memory_store>(db, shard); },
+        nullptr);
+  }
+
+  void TearDown() override {
+    if (rt) {
+      rt->stop(2s);
+      rt.reset();
+    }
+    if (system) {
+      system->await_all_actors_done();
+    }
+  }
+
+  submit_outcome run(engine::command c) {
+    auto f = rt->submit(std::move(c));
+    EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
+    return f.get();
+  }
+
+  void open(const std::string& id, std::int64_t deposit = 0, engine::currency ccy = eur) {
+    ASSERT_TRUE(run({id, "open-" + id, engine::open_wallet{"owner", ccy, 0}}).accepted());
+    if (deposit > 0) {
+      ASSERT_TRUE(run({id, "dep-" + id, engine::deposit{{deposit, ccy}}}).accepted());
+    }
+  }
+
+  // Waits until `done` holds or the time runs out.
+  template <class Predicate>
+  bool eventually(Predicate done, std::chrono::milliseconds limit = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return done();
+  }
+
+  std::int64_t balance(const std::string& id) {
+    const auto w = db->wallet(id);
+    return w ? w->balance : 0;
+  }
+
+  std::uint32_t shards = 4;
+  std::shared_ptr<memory_database> db;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<runtime> rt;
+};
+
+TEST_F(runtime_test, answers_after_the_commit_with_the_committed_event) {
+  start();
+  open("alice");
+  const auto out = run({"alice", "d1", engine::deposit{eur_(1'500)}});
+  ASSERT_TRUE(out.accepted());
+  ASSERT_TRUE(out.event.has_value());
+  EXPECT_EQ(out.event->seq, 2U);
+  EXPECT_EQ(out.result.balance, 1'500);
+  // Answered means durable: the store already has it.
+  EXPECT_EQ(balance("alice"), 1'500);
+  EXPECT_EQ(db->events().at("alice").size(), 2U);
+}
+
+TEST_F(runtime_test, business_rejections_are_durable_and_replayed) {
+  start();
+  open("bob", 100);
+  const auto first = run({"bob", "w1", engine::withdraw{eur_(500)}});
+  ASSERT_FALSE(first.error);
+  ASSERT_EQ(first.result.rejected, engine::rejection::insufficient_funds);
+  ASSERT_TRUE(run({"bob", "d2", engine::deposit{eur_(1'000)}}).accepted());
+  const auto again = run({"bob", "w1", engine::withdraw{eur_(500)}});
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.result, first.result);
+  EXPECT_EQ(balance("bob"), 1'100);
+}
+
+TEST_F(runtime_test, refuses_reserved_keys_and_bad_wallet_ids) {
+  start();
+  EXPECT_EQ(run({"carol", "sys:credit:1:x:y", engine::deposit{eur_(1)}}).error,
+            submit_errc::reserved_key);
+  EXPECT_EQ(run({"bad id", "k", engine::deposit{eur_(1)}}).error, submit_errc::invalid_wallet);
+}
+
+TEST_F(runtime_test, a_transfer_completes_across_shards) {
+  start();
+  open("src", 1'000);
+  open("dst");
+  const auto debit = run({"src", "t1", engine::transfer_debit{"tr-1", "dst", eur_(300)}});
+  ASSERT_TRUE(debit.accepted());
+  EXPECT_TRUE(eventually([&] {
+    const auto t = db->transfer("src", "tr-1");
+    return t && t->status == transfer_status::completed;
+  }));
+  EXPECT_EQ(balance("src"), 700);
+  EXPECT_EQ(balance("dst"), 300);
+}
+
+TEST_F(runtime_test, a_refused_credit_is_reversed) {
+  start();
+  open("payer", 1'000);
+  open("dollar", 0, usd);  // another currency: the credit is refused
+  ASSERT_TRUE(run({"payer", "t1", engine::transfer_debit{"tr-2", "dollar", eur_(400)}}).accepted());
+  ASSERT_TRUE(run({"payer", "t2", engine::transfer_debit{"tr-3", "nobody", eur_(100)}}).accepted());
+  EXPECT_TRUE(eventually([&] {
+    const auto a = db->transfer("payer", "tr-2");
+    const auto b = db->transfer("payer", "tr-3");
+    return a && b && a->status == transfer_status::reversed &&
+           b->status == transfer_status::reversed;
+  }));
+  EXPECT_EQ(balance("payer"), 1'000);
+  EXPECT_EQ(balance("dollar"), 0);
+}
+
+TEST_F(runtime_test, a_failed_commit_answers_unavailable_and_a_retry_applies_once) {
+  start();
+  open("dave", 100);
+  db->fail_next_commits = 1;
+  const auto failed = run({"dave", "d1", engine::deposit{eur_(50)}});
+  EXPECT_EQ(failed.error, submit_errc::unavailable);
+  EXPECT_EQ(balance("dave"), 100);
+  const auto retried = run({"dave", "d1", engine::deposit{eur_(50)}});
+  ASSERT_TRUE(retried.accepted()) << (retried.error ? to_string(*retried.error) : "rejected");
+  EXPECT_FALSE(retried.replayed) << "the failed attempt must not have left a trace";
+  EXPECT_TRUE(run({"dave", "d1", engine::deposit{eur_(50)}}).replayed);
+  EXPECT_EQ(balance("dave"), 150);
+}
+
+TEST_F(runtime_test, the_circuit_opens_fails_fast_and_closes_after_recovery) {
+  runtime_settings settings;
+  settings.circuit = circuit_breaker_settings{2, 100ms};
+  shards = 1;
+  start(settings);
+  open("erin", 100);
+  db->down = true;
+  EXPECT_EQ(run({"erin", "d1", engine::deposit{eur_(1)}}).error, submit_errc::unavailable);
+  EXPECT_EQ(run({"erin", "d2", engine::deposit{eur_(1)}}).error, submit_errc::unavailable);
+  EXPECT_TRUE(eventually([&] { return rt->circuit() == circuit_state::open; }));
+  const std::size_t commits = db->commits;
+  EXPECT_EQ(run({"erin", "d3", engine::deposit{eur_(1)}}).error, submit_errc::unavailable);
+  EXPECT_EQ(db->commits.load(), commits);
+  db->down = false;
+  std::this_thread::sleep_for(150ms);
+  EXPECT_TRUE(eventually([&] { return run({"erin", "d4", engine::deposit{eur_(1)}}).accepted(); }));
+  EXPECT_EQ(rt->circuit(), circuit_state::closed);
+  EXPECT_EQ(balance("erin"), 101);
+}
+
+TEST_F(runtime_test, pipelined_commands_on_one_wallet_keep_their_order) {
+  start();
+  open("hot", 0);
+  std::vector<std::future<submit_outcome>> futures;
+  for (int i = 0; i < 50; ++i) {
+    futures.push_back(rt->submit({"hot", "d" + std::to_string(i), engine::deposit{eur_(1)}}));
+  }
+  std::uint64_t last = 0;
+  for (auto& f : futures) {
+    const auto o = f.get();
+    if (o.error == submit_errc::overloaded) continue;
+    ASSERT_TRUE(o.accepted());
+    EXPECT_GT(o.event->seq, last);
+    last = o.event->seq;
+  }
+  EXPECT_EQ(balance("hot"), static_cast<std::int64_t>(last - 1));
+}
+
+TEST_F(runtime_test, more_wallets_than_the_resident_limit_stay_correct) {
+  runtime_settings settings;
+  settings.wallets_resident_max = 8;  // 2 per shard
+  start(settings);
+  constexpr int wallets = 60;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < wallets; ++i) {
+      const std::string id = "p-" + std::to_string(i);
+      if (round == 0) {
+        open(id);
+      }
+      const auto o = run({id, "r" + std::to_string(round), engine::deposit{eur_(i + 1)}});
+      ASSERT_TRUE(o.accepted()) << id;
+      EXPECT_EQ(o.result.balance, (i + 1) * (round + 1));
+    }
+  }
+  // Replays still work after passivation: keys were reloaded with the state.
+  EXPECT_TRUE(run({"p-0", "r0", engine::deposit{eur_(1)}}).replayed);
+}
+
+TEST_F(runtime_test, holds_expire_by_timer) {
+  start();
+  open("frank", 500);
+  const auto now = std::chrono::time_point_cast<engine::duration>(std::chrono::system_clock::now());
+  ASSERT_TRUE(run({"frank", "h", engine::hold_place{"h-1", eur_(200), now + 150ms}}).accepted());
+  EXPECT_TRUE(eventually([&] {
+    const auto w = db->wallet("frank");
+    return w && w->holds.empty() && w->held == 0;
+  }));
+  EXPECT_EQ(balance("frank"), 500);
+}
+
+TEST_F(runtime_test, a_busy_wallet_answers_overloaded_past_its_in_flight_limit) {
+  runtime_settings settings;
+  settings.wallet_inflight_max = 4;
+  settings.flush_interval = 20ms;
+  start(settings);
+  open("gina", 0);
+  db->down = true;  // nothing commits quickly: commands pile up
+  std::vector<std::future<submit_outcome>> futures;
+  for (int i = 0; i < 40; ++i) {
+    futures.push_back(rt->submit({"gina", "x" + std::to_string(i), engine::deposit{eur_(1)}}));
+  }
+  int overloaded = 0;
+  for (auto& f : futures) {
+    if (f.get().error == submit_errc::overloaded) ++overloaded;
+  }
+  EXPECT_GT(overloaded, 0);
+}
+
+TEST_F(runtime_test, stop_refuses_new_work_and_answers_everything) {
+  start();
+  open("hank", 0);
+  EXPECT_TRUE(rt->stop(2s));
+  EXPECT_EQ(run({"hank", "late", engine::deposit{eur_(1)}}).error, submit_errc::shutting_down);
+}
+
+}  // namespace
+}  // namespace wallet::actors
