@@ -1,0 +1,193 @@
+// The one table of walletd's settings (name, type, default, bounds, doc) and the relations between
+// them. Adding a setting is one entry in `settings`; the loader, --help, --print-config and the
+// documentation test all read this table. Checked at compile time in schema.cpp.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace wallet::config {
+
+enum class kind : std::uint8_t {
+  integer,  // signed 64-bit; bounds are values. Durations are integers with their unit last.
+  boolean,  // true or false
+  text,     // a string; bounds are its length in bytes
+  choice,   // one of the '|'-separated words in `allowed`
+  url,      // a string starting with one of the '|'-separated schemes in `allowed`; its password
+            // component is never printed
+};
+
+// Longest URL setting, in bytes.
+inline constexpr std::int64_t url_length_max = 4'096;
+
+struct setting {
+  std::string_view name;  // "section.name": lower case, digits and '_', segments joined by '.'
+  kind type = kind::integer;
+  std::int64_t default_integer = 0;  // integer and boolean (0 or 1)
+  std::string_view default_text;     // text, choice and url
+  std::int64_t min = 0;              // integer: smallest value; text and url: shortest length
+  std::int64_t max = 0;              // integer: largest value; text and url: longest length
+  std::string_view allowed;          // choice: the words; url: the schemes; '|'-separated
+  bool secret = false;               // never printed or logged: shown as "***"
+  std::string_view doc;              // one line, for --help and docs/configuration.md
+};
+
+constexpr setting integer_setting(std::string_view name, std::int64_t default_value,
+                                  std::int64_t min, std::int64_t max, std::string_view doc) {
+  return {name, kind::integer, default_value, {}, min, max, {}, false, doc};
+}
+constexpr setting boolean_setting(std::string_view name, bool default_value, std::string_view doc) {
+  return {name, kind::boolean, default_value ? 1 : 0, {}, 0, 1, {}, false, doc};
+}
+constexpr setting text_setting(std::string_view name, std::string_view default_value,
+                               std::int64_t length_min, std::int64_t length_max,
+                               std::string_view doc) {
+  return {name, kind::text, 0, default_value, length_min, length_max, {}, false, doc};
+}
+// A secret string (a token, a key): never printed, logged or shown in an error; default empty.
+constexpr setting secret_setting(std::string_view name, std::int64_t length_max,
+                                 std::string_view doc) {
+  return {name, kind::text, 0, {}, 0, length_max, {}, true, doc};
+}
+constexpr setting choice_setting(std::string_view name, std::string_view default_value,
+                                 std::string_view words, std::string_view doc) {
+  return {name, kind::choice, 0, default_value, 0, 0, words, false, doc};
+}
+constexpr setting url_setting(std::string_view name, std::string_view default_value,
+                              std::string_view schemes, std::string_view doc) {
+  return {name, kind::url, 0, default_value, 1, url_length_max, schemes, false, doc};
+}
+
+// clang-format off
+inline constexpr std::array settings{
+  choice_setting("log.level", "info", "trace|debug|info|warn|error",
+    "Lowest level of log lines written; lines below it are dropped."),
+
+  integer_setting("instance.index", 0, 0, 4'095,
+    "This instance's number among instance.count instances (a StatefulSet ordinal); selects the shards it owns."),
+  integer_setting("instance.count", 1, 1, 4'096,
+    "Number of walletd instances sharing the shards; every instance must be given the same value."),
+
+  integer_setting("runtime.shards", 16, 1, 4'096,
+    "Number of shards wallets are hashed onto (NATS subject partitions, one store each). Fixed per deployment."),
+  integer_setting("runtime.wallets_resident_max", 1'000'000, 1, 100'000'000,
+    "Most wallets held in memory by this instance: the bound on its wallet state."),
+  integer_setting("runtime.wallet_inflight_max", 64, 1, 65'536,
+    "Most commands queued or in flight for one wallet; past it the wallet answers overloaded."),
+  integer_setting("runtime.idempotency_retention_s", 86'400, 60, 31'536'000,
+    "How long an idempotency key is remembered; a repeat within it returns the original outcome."),
+
+  integer_setting("store.batch_size_max", 512, 1, 65'536,
+    "Most events a shard's store commits in one PostgreSQL transaction."),
+  integer_setting("store.flush_interval_us", 1'000, 1, 1'000'000,
+    "Longest a batch that is not full waits before it is committed."),
+  integer_setting("store.queue_max", 65'536, 1, 16'777'216,
+    "Most events waiting for commit in one shard's store; past it commands are answered overloaded."),
+
+  url_setting("postgres.url", "postgresql://wallet@127.0.0.1:55432/wallet", "postgresql|postgres",
+    "libpq connection URI of the system of record. Keep the password out of it: use postgres.password_file."),
+  text_setting("postgres.password_file", "", 0, 4'096,
+    "File whose first line is the PostgreSQL password; empty: none (libpq's PGPASSWORD and ~/.pgpass apply)."),
+  choice_setting("postgres.sslmode", "prefer", "disable|allow|prefer|require|verify-ca|verify-full",
+    "TLS mode of PostgreSQL connections (libpq sslmode)."),
+
+  url_setting("nats.url", "nats://127.0.0.1:54222", "nats|tls",
+    "NATS server URL, or a comma-separated list of the servers of a NATS cluster."),
+  text_setting("nats.credentials_file", "", 0, 4'096,
+    "NATS credentials file (user JWT and NKey seed); empty: connect without credentials."),
+
+  text_setting("http.listen_address", "127.0.0.1", 1, 255,
+    "Address the HTTP API listens on (0.0.0.0 or :: for every interface)."),
+  integer_setting("http.port", 8'080, 1, 65'535,
+    "TCP port of the HTTP API."),
+  integer_setting("http.connections_max", 10'000, 1, 1'000'000,
+    "Most concurrent HTTP connections; further ones are refused."),
+
+  integer_setting("metrics.port", 9'464, 1, 65'535,
+    "TCP port of the Prometheus metrics endpoint (/metrics)."),
+
+  integer_setting("shutdown.grace_period_ms", 25'000, 1'000, 3'600'000,
+    "On SIGTERM, longest time to finish and commit in-flight work before exiting; keep it below the pod's terminationGracePeriodSeconds."),
+};
+// clang-format on
+
+// A relation between two integer settings: left * left_scale OP right * right_scale.
+enum class comparison : std::uint8_t { less, less_equal, not_equal };
+
+struct relation {
+  std::string_view left;
+  std::int64_t left_scale = 1;
+  comparison op = comparison::less;
+  std::string_view right;
+  std::int64_t right_scale = 1;
+  std::string_view why;  // completes "left must be OP right: ..."
+};
+
+// clang-format off
+inline constexpr std::array relations{
+  relation{"instance.index", 1, comparison::less, "instance.count", 1,
+    "instances are numbered 0 to instance.count - 1"},
+  relation{"instance.count", 1, comparison::less_equal, "runtime.shards", 1,
+    "every instance owns at least one shard"},
+  relation{"store.batch_size_max", 1, comparison::less_equal, "store.queue_max", 1,
+    "a full batch must fit in the store's queue"},
+  relation{"http.port", 1, comparison::not_equal, "metrics.port", 1,
+    "the HTTP API and the metrics endpoint each need their own port"},
+  relation{"store.flush_interval_us", 1, comparison::less, "shutdown.grace_period_ms", 1'000,
+    "a shutdown must leave time for at least one flush"},
+};
+// clang-format on
+
+// The index of the setting called `name`, if there is one.
+constexpr std::optional<std::size_t> find_setting(std::string_view name) {
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    if (settings[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
+// Compile-time checked handles on a setting: `cfg.integer("store.batch_size_max")` does not
+// compile if the name is misspelt or names a setting of another kind.
+template <kind... Kinds>
+struct key {
+  // NOLINTNEXTLINE(google-explicit-constructor): a setting's name converts to its key.
+  consteval key(const char* name) : index(index_of(name)) {}
+  std::size_t index;
+
+ private:
+  static consteval std::size_t index_of(const char* name) {
+    const auto found = find_setting(name);
+    if (!found) throw "no setting has this name";
+    if (((settings[*found].type != Kinds) && ...)) throw "this setting has another kind";
+    return *found;
+  }
+};
+
+using integer_key = key<kind::integer>;
+using boolean_key = key<kind::boolean>;
+using text_key = key<kind::text, kind::choice, kind::url>;
+using any_key = key<kind::integer, kind::boolean, kind::text, kind::choice, kind::url>;
+
+// An integer setting whose name ends in its unit: _us, _ms or _s.
+struct duration_key {
+  // NOLINTNEXTLINE(google-explicit-constructor): a setting's name converts to its key.
+  consteval duration_key(const char* name) : index(integer_key(name).index) {
+    const std::string_view n = settings[index].name;
+    if (n.ends_with("_us")) {
+      microseconds_per_unit = 1;
+    } else if (n.ends_with("_ms")) {
+      microseconds_per_unit = 1'000;
+    } else if (n.ends_with("_s")) {
+      microseconds_per_unit = 1'000'000;
+    } else {
+      throw "a duration setting's name ends in _us, _ms or _s";
+    }
+  }
+  std::size_t index;
+  std::int64_t microseconds_per_unit = 1;
+};
+
+}  // namespace wallet::config
