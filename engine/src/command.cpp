@@ -12,6 +12,8 @@ template <class... Ts>
 struct overloaded : Ts... {
   using Ts::operator()...;
 };
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
 
 // FNV-1a, 64 bit. Every variable-length field is length-prefixed so "ab"+"c" != "a"+"bc".
 class fnv1a {

@@ -13,6 +13,8 @@ template <class... Ts>
 struct overloaded : Ts... {
   using Ts::operator()...;
 };
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
 
 std::int64_t add(std::int64_t a, std::int64_t b) {
   const auto sum = checked_add(a, b);
