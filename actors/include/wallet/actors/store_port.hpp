@@ -20,7 +20,17 @@ enum class store_errc : std::uint8_t {
   rejected,        // the database refused the data (constraint, append-only rule): a bug or tamper
 };
 
-[[nodiscard]] std::string_view to_string(store_errc e) noexcept;
+[[nodiscard]] constexpr std::string_view to_string(store_errc e) noexcept {
+  switch (e) {
+    case store_errc::unavailable:
+      return "unavailable";
+    case store_errc::fence_conflict:
+      return "fence_conflict";
+    case store_errc::rejected:
+      return "rejected";
+  }
+  return "unknown";
+}
 
 struct store_error {
   store_errc code = store_errc::unavailable;
@@ -48,7 +58,17 @@ struct loaded_wallet {
 
 enum class transfer_status : std::uint8_t { pending, completed, reversed };
 
-[[nodiscard]] std::string_view to_string(transfer_status s) noexcept;
+[[nodiscard]] constexpr std::string_view to_string(transfer_status s) noexcept {
+  switch (s) {
+    case transfer_status::pending:
+      return "pending";
+    case transfer_status::completed:
+      return "completed";
+    case transfer_status::reversed:
+      return "reversed";
+  }
+  return "unknown";
+}
 
 struct transfer_record {
   std::string transfer_id;

@@ -1,0 +1,268 @@
+// Building a commit's rows from a batch of wallet writes (pure: no I/O).
+#include "commit_plan.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <map>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "wallet/engine/assert.hpp"
+#include "wallet/engine/shard.hpp"
+#include "wallet/postgres/event_codec.hpp"
+
+namespace wallet::postgres::detail {
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;  // C++20 deduces this; clang 14 (clang-tidy) needs it
+
+// One wallet's writes in the batch.
+struct wallet_group {
+  const actors::wallet_write* first = nullptr;
+  const actors::wallet_write* last = nullptr;
+  const engine::event* first_event = nullptr;
+  const engine::event* last_event = nullptr;
+  // Placed in this batch and still open, by id. (The writes' after.holds are not read: the port
+  // does not promise them.)
+  std::map<std::string_view, const engine::hold_placed*> holds_placed;
+};
+
+class planner {
+ public:
+  planner(std::uint32_t shard_id, std::uint32_t shard_count)
+      : shard_id_(shard_id), shard_count_(shard_count) {}
+
+  void add(const actors::wallet_write& w) {
+    WALLET_ASSERT(w.after.id == w.wallet_id);
+    WALLET_ASSERT(engine::shard_of(w.wallet_id, shard_count_) == shard_id_);
+    const auto [it, inserted] = index_.try_emplace(w.wallet_id, groups_.size());
+    if (inserted) {
+      groups_.push_back(wallet_group{&w, &w, nullptr, nullptr, {}});
+    } else {
+      wallet_group& g = groups_[it->second];
+      WALLET_ASSERT(w.expected_version == g.last->after.version);
+      g.last = &w;
+    }
+    wallet_group& g = groups_[it->second];
+    std::uint64_t seq = w.expected_version;
+    for (const engine::event& e : w.events) {
+      WALLET_ASSERT(e.seq == ++seq);
+      add_event(g, w, e);
+    }
+    WALLET_ASSERT(seq == w.after.version);
+    if (!w.idempotency_key.empty()) {
+      add_record(w);
+    }
+  }
+
+  commit_plan finish() && {
+    // Wallet rows in id order, so that two writers lock them in the same order.
+    std::sort(groups_.begin(), groups_.end(), [](const wallet_group& a, const wallet_group& b) {
+      return a.first->wallet_id < b.first->wallet_id;
+    });
+    for (const wallet_group& g : groups_) {
+      add_wallet(g);
+      add_opened_holds(g);
+    }
+    return std::move(plan_);
+  }
+
+ private:
+  void add_event(wallet_group& g, const actors::wallet_write& w, const engine::event& e) {
+    if (g.first_event == nullptr) {
+      g.first_event = &e;
+    }
+    g.last_event = &e;
+    const event_row row = encode_event(e.body);
+    auto& c = plan_.events.columns;
+    c[0].add_text(w.wallet_id);
+    c[1].add_int(to_bigint(e.seq));
+    c[2].add_timestamp(e.at);
+    c[3].add_text(row.type);
+    c[4].add_int(row.delta);
+    c[5].add_int(row.held_delta);
+    c[6].add_text(row.data);
+    if (w.idempotency_key.empty()) {
+      c[7].add_null();
+    } else {
+      c[7].add_text(w.idempotency_key);
+    }
+    plan_.events.keys.push_back(w.wallet_id);
+    add_effects(g, w, e);
+  }
+
+  // Holds and transfers follow from the events.
+  void add_effects(wallet_group& g, const actors::wallet_write& w, const engine::event& e) {
+    const auto close_hold = [&](const std::string& hold_id) {
+      if (g.holds_placed.erase(hold_id) == 0) {  // stored before this batch: delete its row
+        plan_.holds_closed.columns[0].add_text(w.wallet_id);
+        plan_.holds_closed.columns[1].add_text(hold_id);
+        plan_.holds_closed.keys.push_back(w.wallet_id + "/" + hold_id);
+      }
+    };
+    std::visit(overloaded{
+                   [&](const engine::hold_placed& x) {
+                     const bool inserted = g.holds_placed.emplace(x.hold_id, &x).second;
+                     WALLET_ASSERT(inserted);
+                   },
+                   [&](const engine::hold_captured& x) { close_hold(x.hold_id); },
+                   [&](const engine::hold_released& x) { close_hold(x.hold_id); },
+                   [&](const engine::hold_expired& x) { close_hold(x.hold_id); },
+                   [&](const engine::transfer_debited& x) {
+                     auto& c = plan_.debits.columns;
+                     c[0].add_text(x.transfer_id);
+                     c[1].add_text(w.wallet_id);
+                     c[2].add_text(x.destination);
+                     c[3].add_text(w.after.ccy.code());
+                     c[4].add_int(x.amount);
+                     c[5].add_timestamp(e.at);
+                     plan_.debits.keys.push_back(w.wallet_id + "/" + x.transfer_id);
+                   },
+                   [&](const engine::transfer_credited& x) {
+                     auto& c = plan_.credits.columns;
+                     c[0].add_text(x.transfer_id);
+                     c[1].add_text(w.wallet_id);
+                     c[2].add_text(x.source);
+                     c[3].add_text(w.after.ccy.code());
+                     c[4].add_int(x.amount);
+                     c[5].add_timestamp(e.at);
+                     plan_.credits.keys.push_back(x.source + "/" + x.transfer_id);
+                   },
+                   [&](const engine::transfer_reversed& x) {
+                     auto& c = plan_.reversals.columns;
+                     c[0].add_text(x.transfer_id);
+                     c[1].add_text(w.wallet_id);
+                     c[2].add_int(x.amount);
+                     c[3].add_timestamp(e.at);
+                     plan_.reversals.keys.push_back(w.wallet_id + "/" + x.transfer_id);
+                   },
+                   [](const auto&) {},
+               },
+               e.body);
+  }
+
+  void add_record(const actors::wallet_write& w) {
+    const engine::idempotency_record& r = w.record;
+    auto& c = plan_.records.columns;
+    c[0].add_text(w.wallet_id);
+    c[1].add_text(w.idempotency_key);
+    c[2].add_int(std::bit_cast<std::int64_t>(r.fingerprint));
+    if (r.result.rejected) {
+      c[3].add_int(static_cast<std::int64_t>(*r.result.rejected));
+    } else {
+      c[3].add_null();
+    }
+    c[4].add_int(to_bigint(r.result.seq));
+    c[5].add_int(r.result.balance);
+    c[6].add_int(r.result.held);
+    c[7].add_timestamp(r.recorded_at);
+    plan_.records.keys.push_back(w.wallet_id + "/" + w.idempotency_key);
+  }
+
+  void add_wallet(const wallet_group& g) {
+    const engine::wallet_state& s = g.last->after;
+    const std::uint64_t expected = g.first->expected_version;
+    if (s.status == engine::wallet_status::none) {
+      WALLET_ASSERT(expected == 0 && s.version == 0);
+      plan_.absent.columns[0].add_text(s.id);
+      plan_.absent.keys.push_back(s.id);
+    } else if (expected == 0) {
+      WALLET_ASSERT(g.first_event != nullptr);  // its wallet_opened
+      auto& c = plan_.created.columns;
+      c[0].add_text(s.id);
+      c[1].add_text(s.owner);
+      c[2].add_text(s.ccy.code());
+      c[3].add_int(s.balance);
+      c[4].add_int(s.held);
+      c[5].add_int(status_code(s.status));
+      c[6].add_int(to_bigint(s.version));
+      c[7].add_int(s.overdraft_limit);
+      c[8].add_timestamp(g.first_event->at);
+      c[9].add_timestamp(g.last_event->at);
+      plan_.created.keys.push_back(s.id);
+    } else {
+      auto& c = plan_.updated.columns;
+      c[0].add_text(s.id);
+      c[1].add_int(to_bigint(expected));
+      c[2].add_int(s.balance);
+      c[3].add_int(s.held);
+      c[4].add_int(status_code(s.status));
+      c[5].add_int(to_bigint(s.version));
+      if (g.last_event != nullptr) {
+        c[6].add_timestamp(g.last_event->at);
+      } else {
+        c[6].add_null();
+      }
+      plan_.updated.keys.push_back(s.id);
+    }
+  }
+
+  void add_opened_holds(const wallet_group& g) {
+    const std::string& id = g.first->wallet_id;
+    for (const auto& [hold_id, placed] : g.holds_placed) {
+      auto& c = plan_.holds_opened.columns;
+      c[0].add_text(id);
+      c[1].add_text(hold_id);
+      c[2].add_int(placed->amount);
+      c[3].add_timestamp(placed->expires_at);
+      plan_.holds_opened.keys.push_back(id + "/" + std::string(hold_id));
+    }
+  }
+
+  std::uint32_t shard_id_;
+  std::uint32_t shard_count_;
+  std::unordered_map<std::string_view, std::size_t> index_;
+  std::vector<wallet_group> groups_;
+  commit_plan plan_;
+};
+
+}  // namespace
+
+template <std::size_t Columns>
+std::array<std::string, Columns> rows<Columns>::literals() && {
+  std::array<std::string, Columns> out;
+  for (std::size_t i = 0; i < Columns; ++i) {
+    out[i] = std::move(columns[i]).finish();
+  }
+  return out;
+}
+
+template struct rows<1>;
+template struct rows<2>;
+template struct rows<4>;
+template struct rows<6>;
+template struct rows<7>;
+template struct rows<8>;
+template struct rows<10>;
+
+std::int64_t status_code(engine::wallet_status status) {
+  switch (status) {
+    case engine::wallet_status::active:
+      return 1;
+    case engine::wallet_status::frozen:
+      return 2;
+    case engine::wallet_status::closed:
+      return 3;
+    case engine::wallet_status::none:
+      break;
+  }
+  WALLET_ASSERT(false && "a wallet that was never opened has no stored status");
+  return 0;
+}
+
+commit_plan plan_commit(std::span<const actors::wallet_write> writes, std::uint32_t shard_id,
+                        std::uint32_t shard_count) {
+  planner p(shard_id, shard_count);
+  for (const actors::wallet_write& w : writes) {
+    p.add(w);
+  }
+  return std::move(p).finish();
+}
+
+}  // namespace wallet::postgres::detail

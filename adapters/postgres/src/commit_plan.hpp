@@ -1,0 +1,66 @@
+// What one commit writes, worked out from a batch of wallet writes before any I/O: each table's
+// rows as array parameters (one text literal per column, unpacked by unnest()) plus the counts the
+// statements must report. Internal to the adapter.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sql_text.hpp"
+#include "wallet/actors/store_port.hpp"
+
+namespace wallet::postgres::detail {
+
+// The rows of one statement, column by column.
+template <std::size_t Columns>
+struct rows {
+  std::array<array_literal, Columns> columns;
+  std::vector<std::string>
+      keys;  // an identifying text per row (wallet id, transfer id), for details
+
+  [[nodiscard]] std::size_t size() const noexcept { return keys.size(); }
+  [[nodiscard]] bool empty() const noexcept { return keys.empty(); }
+  // The finished literals, one per column.
+  [[nodiscard]] std::array<std::string, Columns> literals() &&;
+};
+
+struct commit_plan {
+  // Never-opened wallets (rejections only): the fence is that no row exists. (id)
+  rows<1> absent;
+  // New wallets, inserted. (id, owner, currency, balance, held, status, version, overdraft_limit,
+  // created_at, updated_at)
+  rows<10> created;
+  // Stored wallets, updated where version = expected. (id, expected, balance, held, status,
+  // version, updated_at or NULL when the wallet had no event)
+  rows<7> updated;
+  // (wallet_id, seq, at, type, delta, held_delta, data, idempotency_key or NULL)
+  rows<8> events;
+  // Stored holds closed by this batch, deleted. (wallet_id, hold_id)
+  rows<2> holds_closed;
+  // Holds placed by this batch and still open at its end, inserted. (wallet_id, hold_id, amount,
+  // expires_at)
+  rows<4> holds_opened;
+  // (wallet_id, key, fingerprint, rejection or NULL, seq, balance, held, recorded_at)
+  rows<8> records;
+  // Debits insert pending transfers. (id, source, destination, currency, amount, at)
+  rows<6> debits;
+  // Credits complete them. (id, destination, source, currency, amount, at)
+  rows<6> credits;
+  // Reversals reverse them. (id, source, amount, at)
+  rows<4> reversals;
+};
+
+// Coalesces the writes per wallet (the first write's expected version fences the last write's
+// state) and derives every row. Asserts the port's contract: writes of one wallet chain, events
+// run from expected_version + 1 to after.version, and every wallet belongs to `shard_id`.
+[[nodiscard]] commit_plan plan_commit(std::span<const actors::wallet_write> writes,
+                                      std::uint32_t shard_id, std::uint32_t shard_count);
+
+// wallets.status: 1 active, 2 frozen, 3 closed ('none' is never stored).
+[[nodiscard]] std::int64_t status_code(engine::wallet_status status);
+
+}  // namespace wallet::postgres::detail

@@ -1,0 +1,435 @@
+// pg_store: the store port on one libpqxx connection. Every public call catches at this boundary.
+#include "wallet/postgres/pg_store.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <limits>
+#include <pqxx/pqxx>
+#include <tuple>
+#include <unordered_set>
+
+#include "commit_plan.hpp"
+#include "failure.hpp"
+#include "sql_text.hpp"
+#include "statements.hpp"
+#include "wallet/engine/limits.hpp"
+#include "wallet/engine/money.hpp"
+#include "wallet/engine/shard.hpp"
+#include "wallet/postgres/conninfo.hpp"
+
+namespace wallet::postgres {
+namespace {
+
+using actors::store_errc;
+using actors::store_error;
+
+store_error rejected(std::string detail) {
+  return store_error{store_errc::rejected, std::move(detail)};
+}
+
+std::int64_t limit_param(std::size_t limit) {
+  return detail::to_bigint(
+      std::min<std::uint64_t>(limit, std::numeric_limits<std::int64_t>::max()));
+}
+
+// Runs a prepared statement whose trailing parameters are the columns of `r`.
+template <std::size_t N, class... Leading>
+pqxx::result exec_rows(pqxx::work& tx, const detail::statement& s, detail::rows<N>& r,
+                       const Leading&... leading) {
+  auto literals = std::move(r).literals();
+  return std::apply(
+      [&](const auto&... columns) { return tx.exec_prepared(s.name, leading..., columns...); },
+      literals);
+}
+
+// The expected keys a RETURNING statement did not return, listed for a detail ("a, b and 3 more").
+std::string missing_keys(const pqxx::result& returned, const std::vector<std::string>& expected) {
+  std::unordered_set<std::string> seen;
+  for (const auto& row : returned) {
+    seen.insert(row[0].as<std::string>());
+  }
+  std::string list;
+  std::size_t missing = 0;
+  for (const std::string& key : expected) {
+    if (seen.contains(key)) {
+      continue;
+    }
+    if (++missing <= 5) {
+      list.append(list.empty() ? "" : ", ").append(key);
+    }
+  }
+  if (missing > 5) {
+    list.append(" and ").append(std::to_string(missing - 5)).append(" more");
+  }
+  return list;
+}
+
+// Runs a statement that must touch every row of `r`; otherwise the error names the others.
+template <std::size_t N, class... Leading>
+std::optional<store_error> exec_all(pqxx::work& tx, const detail::statement& s, detail::rows<N>& r,
+                                    store_errc code, std::string_view what,
+                                    const Leading&... leading) {
+  if (r.empty()) {
+    return std::nullopt;
+  }
+  const pqxx::result returned = exec_rows(tx, s, r, leading...);
+  if (returned.size() == r.size()) {
+    return std::nullopt;
+  }
+  return store_error{code, std::string(what) + ": " + missing_keys(returned, r.keys)};
+}
+
+std::optional<store_error> write_wallets(pqxx::work& tx, detail::commit_plan& plan,
+                                         std::int64_t shard) {
+  if (!plan.absent.empty()) {
+    auto literals = std::move(plan.absent).literals();
+    const pqxx::result found = tx.exec_prepared(detail::stmt::wallets_absent.name, literals[0]);
+    if (!found.empty()) {
+      return store_error{store_errc::fence_conflict,
+                         "wallets expected not to exist were opened by another writer: " +
+                             found[0][0].as<std::string>()};
+    }
+  }
+  if (auto e = exec_all(tx, detail::stmt::wallets_create, plan.created, store_errc::fence_conflict,
+                        "new wallets already exist (another writer)", shard)) {
+    return e;
+  }
+  return exec_all(tx, detail::stmt::wallets_update, plan.updated, store_errc::fence_conflict,
+                  "wallets not at the expected version (another writer)");
+}
+
+std::optional<store_error> write_effects(pqxx::work& tx, detail::commit_plan& plan,
+                                         std::int64_t shard) {
+  if (!plan.events.empty()) {
+    exec_rows(tx, detail::stmt::events_insert, plan.events, shard);
+  }
+  if (auto e = exec_all(tx, detail::stmt::holds_close, plan.holds_closed, store_errc::rejected,
+                        "closed holds with no stored row")) {
+    return e;
+  }
+  if (!plan.holds_opened.empty()) {
+    exec_rows(tx, detail::stmt::holds_open, plan.holds_opened, shard);
+  }
+  if (!plan.records.empty()) {
+    exec_rows(tx, detail::stmt::records_insert, plan.records, shard);
+  }
+  if (auto e = exec_all(tx, detail::stmt::transfers_debit, plan.debits, store_errc::rejected,
+                        "transfer ids already used", shard)) {
+    return e;
+  }
+  if (auto e = exec_all(tx, detail::stmt::transfers_credit, plan.credits, store_errc::rejected,
+                        "credits matching no pending transfer (parties, currency, amount)")) {
+    return e;
+  }
+  return exec_all(tx, detail::stmt::transfers_reverse, plan.reversals, store_errc::rejected,
+                  "reversals matching no pending transfer (source, amount)");
+}
+
+std::optional<engine::wallet_status> status_from_code(std::int64_t code) {
+  switch (code) {
+    case 1:
+      return engine::wallet_status::active;
+    case 2:
+      return engine::wallet_status::frozen;
+    case 3:
+      return engine::wallet_status::closed;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The checks of engine::check_invariants, as a refusal instead of an abort: stored rows are input.
+std::optional<std::string> check_loaded(const engine::wallet_state& s) {
+  if (s.version < 1) return "version below 1";
+  if (s.overdraft_limit < 0 || s.overdraft_limit > engine::overdraft_limit_max) {
+    return "overdraft_limit out of range";
+  }
+  if (s.balance > engine::balance_minor_max || s.balance < -s.overdraft_limit) {
+    return "balance out of range";
+  }
+  if (s.held < 0 || s.held > s.balance + s.overdraft_limit) return "held out of range";
+  if (s.holds.size() > engine::holds_per_wallet_max) return "too many holds";
+  std::int64_t sum = 0;
+  for (const auto& [id, h] : s.holds) {
+    const auto next = engine::checked_add(sum, h.amount);
+    if (h.amount <= 0 || !next) return "hold " + id + " has a bad amount";
+    sum = *next;
+  }
+  if (sum != s.held) {
+    return "held " + std::to_string(s.held) + " differs from its holds' sum " + std::to_string(sum);
+  }
+  return std::nullopt;
+}
+
+engine::result<actors::transfer_record, store_error> to_transfer(const pqxx::row& row) {
+  actors::transfer_record t;
+  t.transfer_id = row[0].as<std::string>();
+  t.source = row[1].as<std::string>();
+  t.destination = row[2].as<std::string>();
+  const auto ccy = engine::currency::from_code(row[3].as<std::string>());
+  if (!ccy) {
+    return rejected("transfer " + t.transfer_id + ": unknown currency " + row[3].as<std::string>());
+  }
+  t.amount = engine::money{row[4].as<std::int64_t>(), *ccy};
+  const auto status = row[5].as<std::string>();
+  if (status == "pending") {
+    t.status = actors::transfer_status::pending;
+  } else if (status == "completed") {
+    t.status = actors::transfer_status::completed;
+  } else if (status == "reversed") {
+    t.status = actors::transfer_status::reversed;
+  } else {
+    return rejected("transfer " + t.transfer_id + ": unknown status " + status);
+  }
+  t.created_at = detail::from_epoch_us(row[6].as<std::int64_t>());
+  return t;
+}
+
+// The wallet's idempotency keys recorded after `since` (the newest ones, at most the window's
+// bound), oldest first.
+engine::result<std::vector<std::pair<std::string, engine::idempotency_record>>, store_error>
+read_keys(pqxx::dbtransaction& tx, const std::string& id, engine::timestamp since) {
+  std::vector<std::pair<std::string, engine::idempotency_record>> keys;
+  const pqxx::result rows =
+      tx.exec_prepared(detail::stmt::keys_load.name, id, detail::timestamp_literal(since),
+                       limit_param(engine::idempotency_keys_per_wallet_max));
+  keys.reserve(rows.size());
+  for (const auto& row : rows) {
+    engine::idempotency_record r;
+    r.fingerprint = std::bit_cast<std::uint64_t>(row[1].as<std::int64_t>());
+    if (!row[2].is_null()) {
+      const auto code = row[2].as<std::int64_t>();
+      if (code < 1 || code > engine::rejection_count) {
+        return rejected("wallet " + id + ": key " + row[0].as<std::string>() +
+                        ": unknown rejection " + std::to_string(code));
+      }
+      r.result.rejected = static_cast<engine::rejection>(code);
+    }
+    r.result.seq = static_cast<std::uint64_t>(std::max<std::int64_t>(row[3].as<std::int64_t>(), 0));
+    r.result.balance = row[4].as<std::int64_t>();
+    r.result.held = row[5].as<std::int64_t>();
+    r.recorded_at = detail::from_epoch_us(row[6].as<std::int64_t>());
+    keys.emplace_back(row[0].as<std::string>(), r);
+  }
+  return keys;
+}
+
+}  // namespace
+
+struct pg_store::impl {
+  pg_store_settings settings;
+  std::string secret;  // the password in the connection string: scrubbed from every detail
+  std::unique_ptr<pqxx::connection> conn;
+
+  explicit impl(pg_store_settings s)
+      : settings(std::move(s)), secret(conninfo_password(settings.conninfo)) {}
+
+  [[nodiscard]] std::int64_t shard() const { return settings.shard_id; }
+
+  // Classifies the exception being handled, dropping the connection when it is lost.
+  store_error fail(std::string_view doing) {
+    auto f = detail::classify_current_exception(doing, secret);
+    if (f.connection_lost || (conn && !conn->is_open())) {
+      conn.reset();
+    }
+    return store_error{f.code == errc::unavailable ? store_errc::unavailable : store_errc::rejected,
+                       std::move(f.detail)};
+  }
+
+  void configure(pqxx::connection& c) const {
+    c.set_variable("statement_timeout", std::to_string(settings.statement_timeout.count()));
+    c.set_variable("lock_timeout", std::to_string(settings.lock_timeout.count()));
+    c.set_variable("TimeZone", "'UTC'");
+    std::string name = settings.application_name;
+    name.append("/shard-").append(std::to_string(settings.shard_id));
+    std::string quoted = "'";
+    quoted.append(c.esc(name)).append("'");
+    c.set_variable("application_name", quoted);
+    for (const detail::statement& s : detail::stmt::all) {
+      c.prepare(s.name, s.sql);
+    }
+  }
+
+  std::optional<store_error> ensure_connected() {
+    if (conn && conn->is_open()) {
+      return std::nullopt;
+    }
+    conn.reset();
+    try {
+      auto c = std::make_unique<pqxx::connection>(settings.conninfo);
+      configure(*c);
+      conn = std::move(c);
+      return std::nullopt;
+    } catch (...) {
+      return fail("connect");
+    }
+  }
+
+  // Runs `body(connection)` connected, turning any exception into an error.
+  template <class F>
+  auto run(std::string_view doing, F&& body) -> decltype(body(*conn)) {
+    if (auto e = ensure_connected()) {
+      return *e;
+    }
+    try {
+      return body(*conn);
+    } catch (...) {
+      return fail(doing);
+    }
+  }
+
+  engine::result<engine::wallet_state, store_error> read_state(pqxx::dbtransaction& tx,
+                                                               const std::string& id) const;
+};
+
+engine::result<engine::wallet_state, store_error> pg_store::impl::read_state(
+    pqxx::dbtransaction& tx, const std::string& id) const {
+  const pqxx::result w = tx.exec_prepared(detail::stmt::wallet_load.name, id);
+  if (w.empty()) {
+    return engine::empty_wallet(id);
+  }
+  const std::string where = "wallet " + id + ": ";
+  const pqxx::row row = w[0];
+  engine::wallet_state s = engine::empty_wallet(id);
+  const auto stored_shard = row[0].as<std::int64_t>();
+  if (stored_shard != engine::shard_of(id, settings.shard_count)) {
+    return rejected(where + "stored on shard " + std::to_string(stored_shard) + ", not " +
+                    std::to_string(engine::shard_of(id, settings.shard_count)));
+  }
+  s.owner = row[1].as<std::string>();
+  const auto ccy = engine::currency::from_code(row[2].as<std::string>());
+  const auto status = status_from_code(row[5].as<std::int64_t>());
+  if (!ccy || !status) {
+    return rejected(where + "unknown currency or status (" + row[2].as<std::string>() + ", " +
+                    row[5].as<std::string>() + ")");
+  }
+  s.ccy = *ccy;
+  s.status = *status;
+  s.balance = row[3].as<std::int64_t>();
+  s.held = row[4].as<std::int64_t>();
+  s.version = static_cast<std::uint64_t>(std::max<std::int64_t>(row[6].as<std::int64_t>(), 0));
+  s.overdraft_limit = row[7].as<std::int64_t>();
+  for (const auto& h : tx.exec_prepared(detail::stmt::holds_load.name, id)) {
+    s.holds.emplace(
+        h[0].as<std::string>(),
+        engine::hold{h[1].as<std::int64_t>(), detail::from_epoch_us(h[2].as<std::int64_t>())});
+  }
+  if (auto problem = check_loaded(s)) {
+    return rejected(where + *problem);
+  }
+  return s;
+}
+
+pg_store::pg_store(pg_store_settings settings)
+    : impl_(std::make_unique<impl>(std::move(settings))) {
+  WALLET_ASSERT(impl_->settings.shard_count >= 1);
+  WALLET_ASSERT(impl_->settings.shard_id < impl_->settings.shard_count);
+}
+
+pg_store::~pg_store() = default;
+
+std::optional<store_error> pg_store::connect() { return impl_->ensure_connected(); }
+
+bool pg_store::connected() const noexcept { return impl_->conn && impl_->conn->is_open(); }
+
+engine::result<actors::loaded_wallet, store_error> pg_store::load_wallet(
+    const std::string& wallet_id, engine::timestamp keys_since) {
+  WALLET_ASSERT(engine::shard_of(wallet_id, impl_->settings.shard_count) ==
+                impl_->settings.shard_id);
+  return impl_->run(
+      "load_wallet " + wallet_id,
+      [&](pqxx::connection& c) -> engine::result<actors::loaded_wallet, store_error> {
+        // One snapshot for the row, its holds and its keys.
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+        auto state = impl_->read_state(tx, wallet_id);
+        if (!state) {
+          return state.error();
+        }
+        auto keys = read_keys(tx, wallet_id, keys_since);
+        if (!keys) {
+          return keys.error();
+        }
+        tx.commit();
+        return actors::loaded_wallet{std::move(state).value(), std::move(keys).value()};
+      });
+}
+
+std::optional<store_error> pg_store::commit(std::span<const actors::wallet_write> writes) {
+  if (writes.empty()) {
+    return std::nullopt;
+  }
+  return impl_->run("commit", [&](pqxx::connection& c) -> std::optional<store_error> {
+    detail::commit_plan plan =
+        detail::plan_commit(writes, impl_->settings.shard_id, impl_->settings.shard_count);
+    pqxx::work tx(c);
+    if (auto e = write_wallets(tx, plan, impl_->shard())) {
+      tx.abort();
+      return e;
+    }
+    if (auto e = write_effects(tx, plan, impl_->shard())) {
+      tx.abort();
+      return e;
+    }
+    tx.commit();
+    return std::nullopt;
+  });
+}
+
+engine::result<std::vector<actors::transfer_record>, store_error> pg_store::pending_transfers(
+    engine::timestamp older_than, std::size_t limit) {
+  using out = engine::result<std::vector<actors::transfer_record>, store_error>;
+  return impl_->run("pending_transfers", [&](pqxx::connection& c) -> out {
+    pqxx::read_transaction tx(c);
+    const pqxx::result rows =
+        tx.exec_prepared(detail::stmt::transfers_pending.name, impl_->shard(),
+                         detail::timestamp_literal(older_than), limit_param(limit));
+    std::vector<actors::transfer_record> transfers;
+    transfers.reserve(rows.size());
+    for (const auto& row : rows) {
+      auto t = to_transfer(row);
+      if (!t) {
+        return t.error();
+      }
+      transfers.push_back(std::move(t).value());
+    }
+    return transfers;
+  });
+}
+
+engine::result<std::optional<actors::transfer_record>, store_error> pg_store::find_transfer(
+    const std::string& source_wallet_id, const std::string& transfer_id) {
+  using out = engine::result<std::optional<actors::transfer_record>, store_error>;
+  return impl_->run(
+      "find_transfer " + source_wallet_id + "/" + transfer_id, [&](pqxx::connection& c) -> out {
+        pqxx::read_transaction tx(c);
+        const pqxx::result rows =
+            tx.exec_prepared(detail::stmt::transfer_find.name, source_wallet_id, transfer_id);
+        if (rows.empty()) {
+          return std::optional<actors::transfer_record>{};
+        }
+        auto t = to_transfer(rows[0]);
+        if (!t) {
+          return t.error();
+        }
+        return std::optional<actors::transfer_record>{std::move(t).value()};
+      });
+}
+
+engine::result<std::vector<actors::due_hold>, store_error> pg_store::due_holds(
+    engine::timestamp now, std::size_t limit) {
+  using out = engine::result<std::vector<actors::due_hold>, store_error>;
+  return impl_->run("due_holds", [&](pqxx::connection& c) -> out {
+    pqxx::read_transaction tx(c);
+    const pqxx::result rows = tx.exec_prepared(detail::stmt::holds_due.name, impl_->shard(),
+                                               detail::timestamp_literal(now), limit_param(limit));
+    std::vector<actors::due_hold> holds;
+    holds.reserve(rows.size());
+    for (const auto& row : rows) {
+      holds.push_back(actors::due_hold{row[0].as<std::string>(), row[1].as<std::string>(),
+                                       detail::from_epoch_us(row[2].as<std::int64_t>())});
+    }
+    return holds;
+  });
+}
+
+}  // namespace wallet::postgres

@@ -1,0 +1,156 @@
+// The statements pg_store prepares on every connection. Batches pass one array literal per column
+// and unpack them with unnest(): one round trip per table, whatever the batch size. Internal.
+#pragma once
+
+#include <array>
+
+#include "sql_text.hpp"
+
+namespace wallet::postgres::detail {
+
+struct statement {
+  const char* name;
+  const char* sql;
+};
+
+namespace stmt {
+
+// ---- commit ---------------------------------------------------------------------------------
+inline constexpr statement wallets_absent{"wallet_absent",
+                                          "SELECT id FROM wallets WHERE id = ANY($1::text[])"};
+
+inline constexpr statement wallets_create{
+    "wallet_create",
+    "INSERT INTO wallets (id, shard, owner, currency, balance, held, status, version,"
+    " overdraft_limit, created_at, updated_at)"
+    " SELECT u.id, $1, u.owner, u.currency, u.balance, u.held, u.status, u.version,"
+    " u.overdraft_limit, u.created_at, u.updated_at"
+    " FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::smallint[],"
+    " $8::bigint[], $9::bigint[], $10::timestamptz[], $11::timestamptz[])"
+    " AS u(id, owner, currency, balance, held, status, version, overdraft_limit, created_at,"
+    " updated_at)"
+    " ON CONFLICT (id) DO NOTHING RETURNING id"};
+
+// The fence: a row whose version is not the expected one is not updated (nor returned).
+inline constexpr statement wallets_update{
+    "wallet_update",
+    "UPDATE wallets AS w SET balance = u.balance, held = u.held, status = u.status,"
+    " version = u.version, updated_at = COALESCE(u.updated_at, w.updated_at)"
+    " FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::smallint[],"
+    " $6::bigint[], $7::timestamptz[])"
+    " AS u(id, expected, balance, held, status, version, updated_at)"
+    " WHERE w.id = u.id AND w.version = u.expected RETURNING w.id"};
+
+inline constexpr statement events_insert{
+    "event_insert",
+    "INSERT INTO wallet_events (wallet_id, seq, at, shard, type, delta, held_delta, data,"
+    " idempotency_key)"
+    " SELECT u.wallet_id, u.seq, u.at, $1, u.type, u.delta, u.held_delta, u.data,"
+    " u.idempotency_key"
+    " FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::bigint[],"
+    " $7::bigint[], $8::jsonb[], $9::text[])"
+    " AS u(wallet_id, seq, at, type, delta, held_delta, data, idempotency_key)"};
+
+inline constexpr statement holds_close{
+    "hold_close",
+    "DELETE FROM wallet_holds AS h USING unnest($1::text[], $2::text[]) AS u(wallet_id, hold_id)"
+    " WHERE h.wallet_id = u.wallet_id AND h.hold_id = u.hold_id"
+    " RETURNING h.wallet_id || '/' || h.hold_id"};
+
+inline constexpr statement holds_open{
+    "hold_open",
+    "INSERT INTO wallet_holds (wallet_id, hold_id, amount, expires_at, shard)"
+    " SELECT u.wallet_id, u.hold_id, u.amount, u.expires_at, $1"
+    " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[])"
+    " AS u(wallet_id, hold_id, amount, expires_at)"};
+
+// A key found again is one older than the wallet's window (not yet purged): the new answer wins.
+inline constexpr statement records_insert{
+    "record_insert",
+    "INSERT INTO idempotency_records (wallet_id, key, fingerprint, rejection, seq, balance, held,"
+    " recorded_at, shard)"
+    " SELECT u.wallet_id, u.key, u.fingerprint, u.rejection, u.seq, u.balance, u.held,"
+    " u.recorded_at, $1"
+    " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::smallint[], $6::bigint[],"
+    " $7::bigint[], $8::bigint[], $9::timestamptz[])"
+    " AS u(wallet_id, key, fingerprint, rejection, seq, balance, held, recorded_at)"
+    " ON CONFLICT (wallet_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
+    " rejection = EXCLUDED.rejection, seq = EXCLUDED.seq, balance = EXCLUDED.balance,"
+    " held = EXCLUDED.held, recorded_at = EXCLUDED.recorded_at, shard = EXCLUDED.shard"};
+
+inline constexpr statement transfers_debit{
+    "transfer_debit",
+    "INSERT INTO transfers (id, source, destination, currency, amount, status, source_shard,"
+    " created_at, updated_at)"
+    " SELECT u.id, u.source, u.destination, u.currency, u.amount, 'pending', $1, u.at, u.at"
+    " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],"
+    " $7::timestamptz[]) AS u(id, source, destination, currency, amount, at)"
+    " ON CONFLICT (source, id) DO NOTHING RETURNING source || '/' || id"};
+
+// Only a pending transfer with the same parties, currency and amount completes: anything else
+// would create money.
+inline constexpr statement transfers_credit{
+    "transfer_credit",
+    "UPDATE transfers AS t SET status = 'completed', updated_at = u.at"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],"
+    " $6::timestamptz[]) AS u(id, destination, source, currency, amount, at)"
+    " WHERE t.source = u.source AND t.id = u.id AND t.status = 'pending'"
+    " AND t.destination = u.destination AND t.currency = u.currency AND t.amount = u.amount"
+    " RETURNING t.source || '/' || t.id"};
+
+inline constexpr statement transfers_reverse{
+    "transfer_reverse",
+    "UPDATE transfers AS t SET status = 'reversed', updated_at = u.at"
+    " FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[])"
+    " AS u(id, source, amount, at)"
+    " WHERE t.source = u.source AND t.id = u.id AND t.status = 'pending' AND t.amount = u.amount"
+    " RETURNING t.source || '/' || t.id"};
+
+// ---- reads ----------------------------------------------------------------------------------
+inline constexpr statement wallet_load{
+    "wallet_load",
+    "SELECT shard, owner, currency::text, balance, held, status, version, overdraft_limit"
+    " FROM wallets WHERE id = $1"};
+
+inline constexpr statement holds_load{"holds_load",
+                                      "SELECT hold_id, amount, " WALLET_PG_EPOCH_US(
+                                          "expires_at") " FROM wallet_holds WHERE wallet_id = $1"};
+
+// The newest $3 keys after $2, returned oldest first.
+inline constexpr statement keys_load{
+    "keys_load",
+    "SELECT key, fingerprint, rejection, seq, balance, held, us FROM ("
+    " SELECT key, fingerprint, rejection, seq, balance, held, recorded_at,"
+    " " WALLET_PG_EPOCH_US("recorded_at") " AS us"
+    " FROM idempotency_records WHERE wallet_id = $1 AND recorded_at > $2::timestamptz"
+    " ORDER BY recorded_at DESC, seq DESC, key DESC LIMIT $3) AS newest"
+    " ORDER BY recorded_at, seq, key"};
+
+#define WALLET_PG_TRANSFER_COLUMNS \
+  "id, source, destination, currency::text, amount, status, " WALLET_PG_EPOCH_US("created_at")
+
+inline constexpr statement transfers_pending{
+    "transfers_pending",
+    "SELECT " WALLET_PG_TRANSFER_COLUMNS
+    " FROM transfers WHERE source_shard = $1 AND status = 'pending'"
+    " AND created_at < $2::timestamptz ORDER BY created_at, source, id LIMIT $3"};
+
+inline constexpr statement transfer_find{"transfer_find",
+                                         "SELECT " WALLET_PG_TRANSFER_COLUMNS
+                                         " FROM transfers WHERE source = $1 AND id = $2"};
+
+#undef WALLET_PG_TRANSFER_COLUMNS
+
+inline constexpr statement holds_due{
+    "holds_due",
+    "SELECT wallet_id, hold_id, " WALLET_PG_EPOCH_US("expires_at")
+    " FROM wallet_holds WHERE shard = $1 AND expires_at <= $2::timestamptz"
+    " ORDER BY expires_at, wallet_id, hold_id LIMIT $3"};
+
+inline constexpr std::array all = {
+    wallets_absent, wallets_create,    wallets_update,   events_insert,     holds_close, holds_open,
+    records_insert, transfers_debit,   transfers_credit, transfers_reverse, wallet_load, holds_load,
+    keys_load,      transfers_pending, transfer_find,    holds_due};
+
+}  // namespace stmt
+}  // namespace wallet::postgres::detail

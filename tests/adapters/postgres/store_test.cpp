@@ -1,0 +1,375 @@
+// pg_store against a real PostgreSQL: round trips, the fence, sagas, holds, scans, failures.
+#include <algorithm>
+
+#include "pg_fixture.hpp"
+#include "wallet/engine/shard.hpp"
+#include "wallet/postgres/database.hpp"
+
+namespace wallet::postgres::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using actors::store_errc;
+using actors::wallet_write;
+
+class store_test : public pg_test {
+ protected:
+  void SetUp() override {
+    pg_test::SetUp();
+    if (!HasFatalFailure()) {
+      db();
+    }
+  }
+
+  std::int64_t count(const std::string& query) { return sql(query)[0][0].as<std::int64_t>(); }
+
+  // Commits and expects success.
+  static void commit_ok(pg_store& store, std::vector<wallet_write> writes) {
+    const auto e = store.commit(writes);
+    ASSERT_FALSE(e.has_value()) << describe(e);
+  }
+
+  static engine::command_body open(std::int64_t overdraft = 0) {
+    return engine::open_wallet{"owner-1", eur(0).ccy, overdraft};
+  }
+
+  const engine::timestamp t0_ = now_us();
+};
+
+TEST_F(store_test, a_missing_wallet_loads_empty) {
+  pg_store store(store_settings());
+  const auto loaded = store.load_wallet("nobody", t0_ - 24h);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+  EXPECT_EQ(loaded.value().state, engine::empty_wallet("nobody"));
+  EXPECT_TRUE(loaded.value().keys.empty());
+}
+
+TEST_F(store_test, commit_then_load_round_trips_state_holds_and_keys) {
+  pg_store store(store_settings());
+  wallet_sim w("w-1");
+  std::vector<wallet_write> batch;
+  batch.push_back(w.handle(open(500), t0_));
+  batch.push_back(w.handle(engine::deposit{eur(10'000)}, t0_ + 1us));
+  commit_ok(store, batch);
+  batch.clear();
+  batch.push_back(w.handle(engine::hold_place{"h1", eur(1'500), t0_ + 1h}, t0_ + 2us));
+  batch.push_back(w.handle(engine::hold_place{"h2", eur(2'500), t0_ + 2h}, t0_ + 3us));
+  batch.push_back(w.handle(engine::withdraw{eur(1'000'000)}, t0_ + 4us));  // insufficient funds
+  batch.push_back(w.handle(engine::freeze{"audit"}, t0_ + 5us));
+  commit_ok(store, batch);
+
+  const auto loaded = store.load_wallet("w-1", t0_ - 24h);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+  EXPECT_EQ(loaded.value().state, w.state());
+  EXPECT_EQ(loaded.value().state.holds.size(), 2U);
+  EXPECT_EQ(loaded.value().keys, w.keys());
+  ASSERT_EQ(loaded.value().keys.size(), 6U);
+  EXPECT_EQ(loaded.value().keys[4].second.result.rejected, engine::rejection::insufficient_funds);
+
+  // keys_since filters by recording time.
+  const auto recent = store.load_wallet("w-1", t0_ + 3us);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent.value().keys.size(), 2U);
+  EXPECT_EQ(recent.value().keys[0], w.keys()[4]);
+}
+
+TEST_F(store_test, several_writes_of_a_wallet_in_one_batch_coalesce) {
+  pg_store store(store_settings());
+  wallet_sim a("a");
+  wallet_sim b("b");
+  std::vector<wallet_write> batch;
+  batch.push_back(a.handle(open(), t0_));
+  batch.push_back(b.handle(open(), t0_));
+  batch.push_back(a.handle(engine::deposit{eur(100)}, t0_ + 1us));
+  batch.push_back(a.handle(engine::hold_place{"h", eur(40), t0_ + 1h}, t0_ + 2us));
+  batch.push_back(a.handle(engine::hold_capture{"h", eur(10)}, t0_ + 3us));  // placed and closed
+  batch.push_back(a.handle(engine::hold_place{"h", eur(20), t0_ + 1h}, t0_ + 4us));  // reused id
+  batch.push_back(b.handle(engine::deposit{eur(7)}, t0_ + 5us));
+  commit_ok(store, batch);
+  EXPECT_EQ(store.load_wallet("a", t0_ - 1h).value().state, a.state());
+  EXPECT_EQ(store.load_wallet("b", t0_ - 1h).value().state, b.state());
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), 7);
+  EXPECT_EQ(count("SELECT sum(delta) FROM wallet_events WHERE wallet_id = 'a'"), a.state().balance);
+  EXPECT_EQ(count("SELECT sum(held_delta) FROM wallet_events WHERE wallet_id = 'a'"),
+            a.state().held);
+}
+
+TEST_F(store_test, a_stale_writer_gets_fence_conflict_and_nothing_is_written) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  wallet_sim other("other");
+  commit_ok(store, {w.handle(open(), t0_), other.handle(open(), t0_)});
+  wallet_sim stale = w;  // a second writer that loaded the same state
+  commit_ok(store, {w.handle(engine::deposit{eur(5)}, t0_ + 1us)});
+
+  const auto events_before = count("SELECT count(*) FROM wallet_events");
+  const auto keys_before = count("SELECT count(*) FROM idempotency_records");
+  const auto e = store.commit(
+      std::vector<wallet_write>{other.handle(engine::deposit{eur(1)}, t0_ + 2us),
+                                stale.handle(engine::deposit{eur(9)}, t0_ + 2us, "stale-key")});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::fence_conflict) << e->detail;
+  EXPECT_NE(e->detail.find("(another writer): w"), std::string::npos) << e->detail;
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before);
+  EXPECT_EQ(count("SELECT count(*) FROM idempotency_records"), keys_before);
+  EXPECT_EQ(count("SELECT balance FROM wallets WHERE id = 'other'"), 0) << "the whole batch";
+  EXPECT_EQ(count("SELECT balance FROM wallets WHERE id = 'w'"), 5);
+}
+
+TEST_F(store_test, opening_a_wallet_twice_is_a_fence_conflict) {
+  pg_store store(store_settings());
+  wallet_sim first("w");
+  wallet_sim second("w");
+  commit_ok(store, {first.handle(open(), t0_)});
+  const auto e = store.commit(std::vector<wallet_write>{second.handle(open(), t0_ + 1us)});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::fence_conflict) << e->detail;
+}
+
+TEST_F(store_test, a_rejection_on_a_never_opened_wallet_is_remembered_and_fenced) {
+  pg_store store(store_settings());
+  wallet_sim ghost("ghost");
+  commit_ok(store, {ghost.handle(engine::deposit{eur(5)}, t0_)});  // wallet_not_found
+  const auto loaded = store.load_wallet("ghost", t0_ - 1h);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.value().state, engine::empty_wallet("ghost"));
+  ASSERT_EQ(loaded.value().keys.size(), 1U);
+  EXPECT_EQ(loaded.value().keys[0].second.result.rejected, engine::rejection::wallet_not_found);
+  EXPECT_EQ(count("SELECT count(*) FROM wallets"), 0);
+
+  wallet_sim opener("ghost");
+  commit_ok(store, {opener.handle(open(), t0_ + 1us)});
+  const auto e =
+      store.commit(std::vector<wallet_write>{ghost.handle(engine::deposit{eur(5)}, t0_ + 2us)});
+  ASSERT_TRUE(e.has_value()) << "the stale view still believes the wallet does not exist";
+  EXPECT_EQ(e->code, store_errc::fence_conflict) << e->detail;
+}
+
+TEST_F(store_test, transfers_follow_the_events) {
+  pg_store store(store_settings());
+  wallet_sim a("a");
+  wallet_sim b("b");
+  commit_ok(store, {a.handle(open(), t0_), b.handle(open(), t0_),
+                    a.handle(engine::deposit{eur(1'000)}, t0_ + 1us)});
+  commit_ok(store, {a.handle(engine::transfer_debit{"t1", "b", eur(100)}, t0_ + 2us),
+                    a.handle(engine::transfer_debit{"t2", "b", eur(200)}, t0_ + 3us)});
+  auto t1 = store.find_transfer("a", "t1");
+  ASSERT_TRUE(t1.ok() && t1.value().has_value());
+  EXPECT_EQ(t1.value()->status, actors::transfer_status::pending);
+  EXPECT_EQ(t1.value()->amount, eur(100));
+  EXPECT_EQ(t1.value()->destination, "b");
+  EXPECT_EQ(t1.value()->created_at, t0_ + 2us);
+  EXPECT_FALSE(store.find_transfer("b", "t1").value().has_value()) << "ids are per source";
+
+  commit_ok(store, {b.handle(engine::transfer_credit{"t1", "a", eur(100)}, t0_ + 4us),
+                    a.handle(engine::transfer_reversal{"t2", eur(200)}, t0_ + 5us)});
+  EXPECT_EQ(store.find_transfer("a", "t1").value()->status, actors::transfer_status::completed);
+  EXPECT_EQ(store.find_transfer("a", "t2").value()->status, actors::transfer_status::reversed);
+  EXPECT_EQ(count("SELECT sum(balance) FROM wallets"), 1'000) << "no money created or lost";
+
+  // A credit of a transfer that is not pending would create money: refused, nothing written.
+  const auto before = count("SELECT count(*) FROM wallet_events");
+  const auto e = store.commit(
+      std::vector<wallet_write>{b.handle(engine::transfer_credit{"t2", "a", eur(200)}, t0_ + 6us)});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::rejected);
+  EXPECT_NE(e->detail.find("a/t2"), std::string::npos) << e->detail;
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), before);
+}
+
+TEST_F(store_test, a_reused_transfer_id_is_rejected) {
+  pg_store store(store_settings());
+  wallet_sim a("a");
+  commit_ok(store, {a.handle(open(), t0_), a.handle(engine::deposit{eur(1'000)}, t0_)});
+  commit_ok(store, {a.handle(engine::transfer_debit{"t1", "b", eur(1)}, t0_ + 1us)});
+  // Forge the same debit again on top of the committed state.
+  wallet_write again = a.handle(engine::transfer_debit{"t1", "c", eur(1)}, t0_ + 2us);
+  const auto e = store.commit(std::vector<wallet_write>{again});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::rejected) << e->detail;
+  EXPECT_NE(e->detail.find("a/t1"), std::string::npos) << e->detail;
+}
+
+TEST_F(store_test, pending_transfers_lists_this_shards_old_pending_transfers) {
+  constexpr std::uint32_t shards = 2;
+  const auto ids0 = ids_on_shard("s0", 0, shards, 2);
+  const auto ids1 = ids_on_shard("s1", 1, shards, 1);
+  pg_store store0(store_settings(0, shards));
+  pg_store store1(store_settings(1, shards));
+  wallet_sim a(ids0[0]);
+  wallet_sim c(ids1[0]);
+  commit_ok(store0, {a.handle(open(), t0_), a.handle(engine::deposit{eur(100)}, t0_)});
+  commit_ok(store1, {c.handle(open(), t0_), c.handle(engine::deposit{eur(100)}, t0_)});
+  commit_ok(store0, {a.handle(engine::transfer_debit{"x1", ids0[1], eur(1)}, t0_ + 1s),
+                     a.handle(engine::transfer_debit{"x2", ids0[1], eur(1)}, t0_ + 2s),
+                     a.handle(engine::transfer_debit{"x3", ids0[1], eur(1)}, t0_ + 3s)});
+  commit_ok(store1, {c.handle(engine::transfer_debit{"y1", ids0[1], eur(1)}, t0_ + 1s)});
+  commit_ok(store0, {a.handle(engine::transfer_reversal{"x1", eur(1)}, t0_ + 4s)});
+
+  const auto pending = store0.pending_transfers(t0_ + 3s, 10);
+  ASSERT_TRUE(pending.ok()) << pending.error().detail;
+  ASSERT_EQ(pending.value().size(), 1U) << "x1 reversed, x3 not older than the cut, y1 shard 1";
+  EXPECT_EQ(pending.value()[0].transfer_id, "x2");
+  EXPECT_EQ(pending.value()[0].source, ids0[0]);
+  EXPECT_EQ(store0.pending_transfers(t0_ + 1h, 1).value().size(), 1U) << "limit";
+  EXPECT_EQ(store0.pending_transfers(t0_ + 1h, 10).value().size(), 2U);
+  const auto other = store1.pending_transfers(t0_ + 1h, 10);
+  ASSERT_EQ(other.value().size(), 1U);
+  EXPECT_EQ(other.value()[0].transfer_id, "y1");
+}
+
+TEST_F(store_test, due_holds_lists_this_shards_expired_holds) {
+  constexpr std::uint32_t shards = 2;
+  const auto ids0 = ids_on_shard("h0", 0, shards, 1);
+  const auto ids1 = ids_on_shard("h1", 1, shards, 1);
+  pg_store store0(store_settings(0, shards));
+  pg_store store1(store_settings(1, shards));
+  wallet_sim a(ids0[0]);
+  wallet_sim b(ids1[0]);
+  commit_ok(store0, {a.handle(open(), t0_), a.handle(engine::deposit{eur(100)}, t0_),
+                     a.handle(engine::hold_place{"late", eur(1), t0_ + 3h}, t0_),
+                     a.handle(engine::hold_place{"soon", eur(1), t0_ + 1h}, t0_),
+                     a.handle(engine::hold_place{"sooner", eur(1), t0_ + 30min}, t0_)});
+  commit_ok(store1, {b.handle(open(), t0_), b.handle(engine::deposit{eur(100)}, t0_),
+                     b.handle(engine::hold_place{"other", eur(1), t0_ + 1min}, t0_)});
+  const auto due = store0.due_holds(t0_ + 1h, 10);
+  ASSERT_TRUE(due.ok()) << due.error().detail;
+  ASSERT_EQ(due.value().size(), 2U);
+  EXPECT_EQ(due.value()[0].hold_id, "sooner");
+  EXPECT_EQ(due.value()[0].expires_at, t0_ + 30min);
+  EXPECT_EQ(due.value()[1].hold_id, "soon") << "expiry at `now` is due";
+  EXPECT_EQ(due.value()[1].wallet_id, ids0[0]);
+
+  commit_ok(store0, {a.handle(engine::hold_expire{"sooner"}, t0_ + 2h),
+                     a.handle(engine::hold_release{"soon"}, t0_ + 2h)});
+  EXPECT_TRUE(store0.due_holds(t0_ + 2h, 10).value().empty());
+  EXPECT_EQ(store0.load_wallet(ids0[0], t0_ - 1h).value().state, a.state());
+  EXPECT_EQ(store1.due_holds(t0_ + 2h, 10).value().size(), 1U);
+}
+
+TEST_F(store_test, every_event_type_reads_back_exactly) {
+  pg_store store(store_settings());
+  wallet_sim a("a");
+  wallet_sim b("b");
+  const std::string odd_reason = R"(he said "hi", {x} \ NULL ' é€😀)";
+  std::vector<wallet_write> batch{
+      a.handle(open(250), t0_),
+      b.handle(open(), t0_),
+      a.handle(engine::deposit{eur(1'000)}, t0_ + 1us),
+      a.handle(engine::withdraw{eur(100)}, t0_ + 2us),
+      a.handle(engine::transfer_debit{"t1", "b", eur(100)}, t0_ + 3us),
+      a.handle(engine::transfer_debit{"t2", "b", eur(50)}, t0_ + 4us),
+      b.handle(engine::transfer_credit{"t1", "a", eur(100)}, t0_ + 5us),
+      a.handle(engine::transfer_reversal{"t2", eur(50)}, t0_ + 6us),
+      a.handle(engine::hold_place{"h1", eur(300), t0_ + 1h}, t0_ + 7us),
+      a.handle(engine::hold_place{"h2", eur(200), t0_ + 24h * 365 * 200}, t0_ + 8us),
+      a.handle(engine::hold_place{"h3", eur(10), t0_ + 1s}, t0_ + 9us),
+      a.handle(engine::hold_capture{"h1", eur(120)}, t0_ + 10us),
+      a.handle(engine::hold_release{"h2"}, t0_ + 11us),
+      a.handle(engine::hold_expire{"h3"}, t0_ + 2s),
+      a.handle(engine::freeze{odd_reason}, t0_ + 3s),
+      a.handle(engine::unfreeze{"ok"}, t0_ + 4s),
+      a.handle(engine::withdraw{eur(680)}, t0_ + 5s),
+      a.handle(engine::close_wallet{}, t0_ + 6s),
+  };
+  // The commit's transfer update needs t1's row before its credit: two commits, as in a saga.
+  commit_ok(store, std::vector<wallet_write>(batch.begin(), batch.begin() + 6));
+  commit_ok(store, std::vector<wallet_write>(batch.begin() + 6, batch.end()));
+  ASSERT_EQ(a.state().status, engine::wallet_status::closed) << "every command was accepted";
+
+  std::vector<engine::event> expected;
+  for (const auto& w : batch) {
+    if (w.wallet_id == "a") {
+      expected.insert(expected.end(), w.events.begin(), w.events.end());
+    }
+  }
+  ASSERT_EQ(expected.size(), 16U);
+  const auto events = read_events(db(), "a", 0, 100);
+  ASSERT_TRUE(events.ok()) << events.error().detail;
+  EXPECT_EQ(events.value(), expected);
+  const auto tail = read_events(db(), "a", 14, 1);
+  ASSERT_TRUE(tail.ok());
+  ASSERT_EQ(tail.value().size(), 1U);
+  EXPECT_EQ(tail.value()[0], expected[14]);
+  EXPECT_EQ(store.load_wallet("a", t0_).value().state, a.state());
+}
+
+TEST_F(store_test, an_event_outside_every_partition_fails_the_commit_loudly) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  const auto far = t0_ + 24h * 365 * 3;
+  const auto e = store.commit(std::vector<wallet_write>{w.handle(open(), far)});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::rejected);
+  EXPECT_NE(e->detail.find("no partition"), std::string::npos) << e->detail;
+  EXPECT_EQ(count("SELECT count(*) FROM wallets"), 0);
+}
+
+TEST_F(store_test, invalid_utf8_in_event_data_is_rejected_atomically) {
+  // The engine accepts any reason without control characters; jsonb refuses invalid UTF-8.
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  commit_ok(store, {w.handle(open(), t0_)});
+  const auto e = store.commit(
+      std::vector<wallet_write>{w.handle(engine::freeze{std::string("bad \xff byte")}, t0_ + 1us)});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::rejected) << e->detail;
+  EXPECT_EQ(count("SELECT version FROM wallets WHERE id = 'w'"), 1);
+}
+
+TEST_F(store_test, a_dropped_connection_is_unavailable_then_reconnects) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  commit_ok(store, {w.handle(open(), t0_)});
+  const auto killed = count(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '" +
+      database_ + "/shard-0'");
+  ASSERT_EQ(killed, 1);
+  const auto e =
+      store.commit(std::vector<wallet_write>{w.handle(engine::deposit{eur(5)}, t0_ + 1us)});
+  ASSERT_TRUE(e.has_value()) << "the commit on the dead connection fails";
+  EXPECT_EQ(e->code, store_errc::unavailable) << e->detail;
+  EXPECT_FALSE(store.connected());
+
+  // The wallet actor reloads and retries: the next call reconnects.
+  const auto loaded = store.load_wallet("w", t0_ - 1h);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+  EXPECT_TRUE(store.connected());
+  EXPECT_EQ(loaded.value().state.version, 1U) << "the failed deposit was not committed";
+  wallet_sim reloaded("w");
+  reloaded.handle(open(), t0_);  // the committed history, replayed to the same state
+  ASSERT_EQ(reloaded.state(), loaded.value().state);
+  commit_ok(store, {reloaded.handle(engine::deposit{eur(5)}, t0_ + 2us)});
+  EXPECT_EQ(count("SELECT balance FROM wallets WHERE id = 'w'"), 5);
+}
+
+TEST_F(store_test, an_unreachable_server_is_unavailable_and_the_password_stays_secret) {
+  pg_store_settings settings = store_settings();
+  settings.conninfo = "postgresql://wallet:s3cr3t-pw@127.0.0.1:1/nowhere?connect_timeout=2";
+  pg_store store(settings);
+  const auto e = store.connect();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::unavailable);
+  EXPECT_EQ(e->detail.find("s3cr3t-pw"), std::string::npos) << e->detail;
+  const auto loaded = store.load_wallet("w", t0_);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().code, store_errc::unavailable);
+  EXPECT_FALSE(store.connected());
+}
+
+TEST_F(store_test, a_missing_database_error_does_not_carry_the_password) {
+  const std::string password = "pw-Zq9-secret";
+  std::string url = url_;
+  url.insert(url.find('@'), ":" + password);
+  url.replace(url.rfind('/') + 1, std::string::npos, "no_such_database_here");
+  pg_store_settings settings = store_settings();
+  settings.conninfo = url;
+  pg_store store(settings);
+  const auto e = store.connect();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->detail.find(password), std::string::npos) << e->detail;
+  EXPECT_NE(e->detail.find("no_such_database_here"), std::string::npos) << e->detail;
+}
+
+}  // namespace
+}  // namespace wallet::postgres::testing
