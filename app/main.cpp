@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine_host.hpp"
 #include "wallet/app/version.hpp"
 #include "wallet/config/describe.hpp"
 #include "wallet/config/load.hpp"
@@ -69,18 +70,26 @@ int run(const config::loaded& loaded) {
             {"pid", getpid()},
             {"config_file", loaded.file},
             {"config", logging::raw_json{config::to_json(loaded.values, false)}}});
+  wallet::app::engine_host engine{loaded.values, log};
+  if (!engine.start()) {
+    log.error("walletd cannot start", {{"exit_code", exit_failure}});
+    logging::shutdown();
+    return exit_failure;
+  }
   log.warn(
-      "engine runtime not wired yet: walletd only loads its configuration and waits for SIGINT or "
-      "SIGTERM; it serves no commands");
+      "no command intake is wired yet (NATS and HTTP adapters are planned): the runtime recovers "
+      "pending transfers and expires holds, and serves nothing else");
 
   const int signal_number = wait_for(signals);
   if (signal_number == 0) {
     log.error("walletd cannot wait for SIGINT or SIGTERM; exiting");
+    engine.stop();
     logging::shutdown();
     return exit_failure;
   }
   log.info("walletd stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  log.info("walletd stopped", {{"exit_code", exit_success}});
+  const bool drained = engine.stop();
+  log.info("walletd stopped", {{"exit_code", exit_success}, {"drained", drained}});
   logging::shutdown();
   return exit_success;
 }

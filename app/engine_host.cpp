@@ -1,0 +1,150 @@
+// The engine inside walletd: database preparation, runtime, maintenance, shutdown.
+#include "engine_host.hpp"
+
+#include <pqxx/pqxx>
+
+#include "log_probe.hpp"
+#include "wallet/postgres/conninfo.hpp"
+#include "wallet/postgres/database.hpp"
+#include "wallet/postgres/pg_store.hpp"
+
+namespace wallet::app {
+namespace {
+
+std::size_t as_size(std::int64_t v) { return static_cast<std::size_t>(v); }
+
+actors::runtime_settings runtime_settings_from(const config::config& cfg) {
+  actors::runtime_settings s;
+  s.shards = static_cast<std::uint32_t>(cfg.integer("runtime.shards"));
+  s.wallets_resident_max = as_size(cfg.integer("runtime.wallets_resident_max"));
+  s.wallet_inflight_max = as_size(cfg.integer("runtime.wallet_inflight_max"));
+  s.idempotency_retention = std::chrono::seconds{cfg.integer("runtime.idempotency_retention_s")};
+  s.batch_size_max = as_size(cfg.integer("store.batch_size_max"));
+  s.flush_interval = cfg.duration("store.flush_interval_us");
+  s.store_queue_max = as_size(cfg.integer("store.queue_max"));
+  return s;
+}
+
+engine::timestamp now() {
+  return std::chrono::time_point_cast<engine::duration>(std::chrono::system_clock::now());
+}
+
+}  // namespace
+
+engine_host::engine_host(const config::config& cfg, logging::logger log)
+    : cfg_(cfg), log_(std::move(log)), settings_(runtime_settings_from(cfg)) {
+  // One worker per core: the store actors are detached and get threads of their own.
+  const auto cores = std::max(1U, std::thread::hardware_concurrency());
+  caf_config_.set("scheduler.max-threads", static_cast<std::size_t>(cores));
+}
+
+engine_host::~engine_host() { stop(); }
+
+bool engine_host::prepare_database() {
+  postgres::connection_options options;
+  options.url = cfg_.text("postgres.url");
+  options.password_file = cfg_.text("postgres.password_file");
+  options.sslmode = cfg_.text("postgres.sslmode");
+  auto conninfo = postgres::make_conninfo(options);
+  if (!conninfo.ok()) {
+    log_.error("cannot build the database connection", {{"detail", conninfo.error().detail}});
+    return false;
+  }
+  conninfo_ = std::move(conninfo).value();
+  try {
+    pqxx::connection conn{conninfo_};
+    const auto applied = postgres::migrate(conn);
+    if (!applied.ok()) {
+      log_.error("database migration failed", {{"detail", applied.error().detail}});
+      return false;
+    }
+    log_.info("database schema ready", {{"migrations_applied", applied.value().size()}});
+    const auto shards = postgres::ensure_shard_count(conn, settings_.shards);
+    if (!shards.ok()) {
+      log_.error("shard count check failed", {{"detail", shards.error().detail}});
+      return false;
+    }
+    const auto partitions = postgres::ensure_partitions(conn, now(), partition_months_ahead);
+    if (!partitions.ok()) {
+      log_.error("event partitions could not be created", {{"detail", partitions.error().detail}});
+      return false;
+    }
+  } catch (const std::exception& e) {
+    log_.error("database unreachable at start-up",
+               {{"detail", postgres::scrub_secret(e.what(), postgres::conninfo_password(conninfo_))}});
+    return false;
+  }
+  return true;
+}
+
+bool engine_host::start() {
+  if (!prepare_database()) {
+    return false;
+  }
+  system_ = std::make_unique<caf::actor_system>(caf_config_);
+  auto probe = std::make_shared<log_probe>(log_);
+  const std::string conninfo = conninfo_;
+  const std::uint32_t shards = settings_.shards;
+  runtime_ = std::make_unique<actors::runtime>(
+      *system_, settings_,
+      [conninfo, shards](std::uint32_t shard) {
+        postgres::pg_store_settings s;
+        s.conninfo = conninfo;
+        s.shard_id = shard;
+        s.shard_count = shards;
+        return std::make_unique<postgres::pg_store>(std::move(s));
+      },
+      probe);
+  maintenance_ = std::thread{[this] { maintain(); }};
+  log_.info("engine runtime started", {{"shards", shards},
+                                       {"batch_size_max", settings_.batch_size_max},
+                                       {"wallets_resident_max", settings_.wallets_resident_max}});
+  return true;
+}
+
+void engine_host::maintain() {
+  std::unique_lock lock{mutex_};
+  while (!wake_.wait_for(lock, maintenance_interval, [this] { return stopping_; })) {
+    lock.unlock();
+    try {
+      pqxx::connection conn{conninfo_};
+      const auto r = postgres::ensure_partitions(conn, now(), partition_months_ahead);
+      if (!r.ok()) {
+        log_.error("partition maintenance failed", {{"detail", r.error().detail}});
+      }
+    } catch (const std::exception& e) {
+      log_.error("partition maintenance could not connect",
+                 {{"detail", postgres::scrub_secret(e.what(), postgres::conninfo_password(conninfo_))}});
+    }
+    lock.lock();
+  }
+}
+
+bool engine_host::stop() {
+  {
+    std::lock_guard lock{mutex_};
+    if (stopping_) {
+      return true;
+    }
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (maintenance_.joinable()) {
+    maintenance_.join();
+  }
+  bool drained = true;
+  if (runtime_) {
+    const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::milliseconds{cfg_.integer("shutdown.grace_period_ms")});
+    drained = runtime_->stop(grace);
+    log_.info("engine runtime stopped", {{"drained", drained}, {"in_flight", runtime_->in_flight()}});
+  }
+  if (system_) {
+    system_->await_all_actors_done();
+  }
+  runtime_.reset();
+  system_.reset();
+  return drained;
+}
+
+}  // namespace wallet::app

@@ -1,0 +1,61 @@
+// Brings the engine up inside walletd: prepares the database (migrations, shard count,
+// partitions), starts the actor runtime over one PostgreSQL store per shard, keeps partitions
+// ahead while it runs, and stops it cleanly.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "wallet/actors/runtime.hpp"
+#include "wallet/config/config.hpp"
+#include "wallet/logging/log.hpp"
+
+namespace wallet::app {
+
+// Months of event partitions kept created ahead of the current one.
+inline constexpr int partition_months_ahead = 3;
+// How often the maintenance thread re-checks partitions.
+inline constexpr std::chrono::hours maintenance_interval{6};
+
+class engine_host {
+ public:
+  engine_host(const config::config& cfg, logging::logger log);
+  engine_host(const engine_host&) = delete;
+  engine_host& operator=(const engine_host&) = delete;
+  engine_host(engine_host&&) = delete;
+  engine_host& operator=(engine_host&&) = delete;
+  ~engine_host();
+
+  // Prepares the database and starts the runtime. On failure, logs why and returns false.
+  bool start();
+  // Stops taking commands, drains what is in flight (up to the grace period) and stops the
+  // actors. Returns whether everything in flight was answered.
+  bool stop();
+
+  [[nodiscard]] actors::runtime* runtime() { return runtime_.get(); }
+
+ private:
+  bool prepare_database();
+  void maintain();
+
+  const config::config& cfg_;
+  logging::logger log_;
+  std::string conninfo_;
+  actors::runtime_settings settings_;
+  caf::actor_system_config caf_config_;
+  std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<actors::runtime> runtime_;
+  std::thread maintenance_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+};
+
+}  // namespace wallet::app
