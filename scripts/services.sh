@@ -4,7 +4,8 @@
 #
 #   scripts/services.sh start|stop|status|env|clean    (clean = stop and delete the data)
 #   scripts/services.sh run -- CMD [ARGS...]    start, run CMD with the env exported, stop what it
-#                                               started, exit with CMD's code
+#                                               started, exit with CMD's code (when interrupted: CMD
+#                                               gets SIGTERM and WALLET_RUN_GRACE_S, default 60 s)
 #   eval "$(scripts/services.sh env)"           WALLET_PG_URL, WALLET_NATS_URL, WALLET_NATS_MONITOR_URL
 #
 # Environment:
@@ -14,6 +15,7 @@
 #   WALLET_SERVICES_MODE      durable (default) | fast: fsync, synchronous_commit, full_page_writes off
 #   WALLET_RUN_DIR            data folder                      (default <repo>/.run)
 #   WALLET_SERVICES_TIMEOUT_S readiness timeout per service    (default 60)
+#   WALLET_PG_BIN             PostgreSQL binaries              (default /usr/lib/postgresql/15/bin)
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -454,7 +456,7 @@ cmd_run() {
 }
 
 usage() {
-  sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"
 }
 
 case "${1:-}" in
