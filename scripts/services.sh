@@ -7,6 +7,7 @@
 #                                               started, exit with CMD's code (when interrupted: CMD
 #                                               gets SIGTERM and WALLET_RUN_GRACE_S, default 60 s)
 #   eval "$(scripts/services.sh env)"           WALLET_PG_URL, WALLET_NATS_URL, WALLET_NATS_MONITOR_URL
+#   scripts/services.sh pg-stop|pg-start        stop or start PostgreSQL alone (fault-injection tests)
 #
 # Environment:
 #   WALLET_PG_PORT            PostgreSQL port                  (default 55432)
@@ -465,6 +466,17 @@ case "${1:-}" in
   status) cmd_status ;;
   env) print_env ;;
   clean) cmd_clean ;;
+  # Fault injection for tests: stop or start PostgreSQL alone (NATS stays up).
+  pg-stop)
+    lock
+    pg_stop
+    unlock
+    ;;
+  pg-start)
+    lock
+    pg_start
+    unlock
+    ;;
   run)
     shift
     cmd_run "$@"
