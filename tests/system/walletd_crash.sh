@@ -1,0 +1,62 @@
+#!/bin/bash
+# SIGKILL in the middle of a transfer-heavy run, then walletd started again: the transfers left
+# pending complete, money is conserved and every wallet equals the fold of its events.
+# Usage: walletd_crash.sh DRIVER WALLETD   (needs WALLET_PG_URL, from scripts/services.sh)
+set -u
+driver=$1
+walletd=$2
+[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
+db="wallet_crash_$$"
+url="${WALLET_PG_URL%/*}/${db}"
+wallets=200
+shards=4
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${dpid:-}" ] && kill -9 "$dpid" 2>/dev/null
+  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
+  wait 2>/dev/null
+  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+q() { psql -tA "$url" -c "$1"; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+
+"$driver" "$url" "$wallets" "$shards" >"$work/driver.log" 2>&1 &
+dpid=$!
+for _ in $(seq 1 1200); do
+  grep -q '^transfers 3000$' "$work/driver.log" && break
+  kill -0 "$dpid" 2>/dev/null || { cat "$work/driver.log"; fail "driver died"; }
+  sleep 0.1
+done
+grep -q '^transfers 3000$' "$work/driver.log" || fail "driver too slow: $(tail -1 "$work/driver.log")"
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+dpid=
+pending=$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")
+echo "killed the driver with $(q "SELECT count(*) FROM transfers") transfers debited, ${pending} pending"
+
+"$walletd" --postgres.url="$url" --runtime.shards="$shards" >"$work/walletd.log" 2>&1 &
+wpid=$!
+for _ in $(seq 1 600); do
+  [ "$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")" = 0 ] && break
+  kill -0 "$wpid" 2>/dev/null || { cat "$work/walletd.log"; fail "walletd died"; }
+  sleep 0.1
+done
+[ "$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")" = 0 ] || fail "transfers still pending"
+kill -TERM "$wpid"
+wait "$wpid" || { cat "$work/walletd.log"; fail "walletd did not exit 0"; }
+wpid=
+
+total=$(q "SELECT sum(balance) FROM wallets")
+[ "$total" = $((wallets * 1000000)) ] || fail "money not conserved: ${total} != $((wallets * 1000000))"
+bad=$(q "SELECT count(*) FROM wallets w JOIN (SELECT wallet_id, sum(delta) d, max(seq) m, count(*) n
+         FROM wallet_events GROUP BY 1) e ON e.wallet_id = w.id
+         WHERE w.balance <> e.d OR w.version <> e.m OR w.version <> e.n")
+[ "$bad" = 0 ] || fail "${bad} wallets differ from the fold of their events"
+credits=$(q "SELECT count(*) FROM wallet_events WHERE type = 'transfer_credited'")
+completed=$(q "SELECT count(*) FROM transfers WHERE status = 'completed'")
+[ "$credits" = "$completed" ] || fail "${credits} credits for ${completed} completed transfers"
+echo "ok: ${pending} pending transfers completed after the crash; ${completed} transfers in all"
