@@ -40,6 +40,10 @@ class engine_host {
   bool stop();
 
   [[nodiscard]] actors::runtime* runtime() { return runtime_.get(); }
+  // Why the runtime cannot go on, if it cannot.
+  [[nodiscard]] std::optional<std::string> failure() const {
+    return runtime_ ? runtime_->failure() : std::nullopt;
+  }
 
  private:
   bool prepare_database();

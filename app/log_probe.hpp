@@ -25,6 +25,13 @@ class log_probe final : public actors::runtime_probe {
                                       {"error", actors::to_string(error.code)},
                                       {"detail", error.detail}});
   }
+  void wallet_gave_up(std::uint32_t shard, const actors::store_error& error) override {
+    log_.error("wallet actor stopped after repeated failed commits",
+               {{"shard", shard}, {"error", actors::to_string(error.code)}, {"detail", error.detail}});
+  }
+  void actor_failed(std::string_view kind, std::uint32_t shard, std::string_view reason) override {
+    log_.error("runtime actor died", {{"kind", kind}, {"shard", shard}, {"reason", reason}});
+  }
   void saga_leg_failed(std::string_view transfer_id, std::string_view why) override {
     log_.warn("transfer leg will be retried", {{"transfer_id", transfer_id}, {"why", why}});
   }

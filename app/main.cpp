@@ -42,12 +42,24 @@ sigset_t termination_signals() {
   return set;
 }
 
-// Blocks until one of `set` is pending and returns it, or 0 if waiting failed. No handler is
-// installed, so nothing runs in signal context.
-int wait_for(const sigset_t& set) {
-  int signal_number = 0;
-  const int rc = sigwait(&set, &signal_number);
-  return rc == 0 ? signal_number : 0;
+// Blocks until one of `set` is pending and returns it, 0 if waiting failed, or -1 once
+// `failed()` holds (checked every second). No handler is installed, so nothing runs in signal
+// context.
+template <class Failed>
+int wait_for(const sigset_t& set, Failed failed) {
+  const timespec tick{1, 0};
+  for (;;) {
+    const int signal_number = sigtimedwait(&set, nullptr, &tick);
+    if (signal_number > 0) {
+      return signal_number;
+    }
+    if (errno != EAGAIN && errno != EINTR) {
+      return 0;
+    }
+    if (failed()) {
+      return -1;
+    }
+  }
 }
 
 int run(const config::loaded& loaded) {
@@ -80,7 +92,14 @@ int run(const config::loaded& loaded) {
       "no command intake is wired yet (NATS and HTTP adapters are planned): the runtime recovers "
       "pending transfers and expires holds, and serves nothing else");
 
-  const int signal_number = wait_for(signals);
+  const int signal_number = wait_for(signals, [&] { return engine.failure().has_value(); });
+  if (signal_number < 0) {
+    log.error("engine runtime failed; exiting for a restart",
+              {{"reason", engine.failure().value_or("")}, {"exit_code", exit_failure}});
+    engine.stop();
+    logging::shutdown();
+    return exit_failure;
+  }
   if (signal_number == 0) {
     log.error("walletd cannot wait for SIGINT or SIGTERM; exiting");
     engine.stop();

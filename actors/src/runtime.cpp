@@ -1,6 +1,9 @@
 // Builds the shards (store, router, saga per shard), admits commands, and stops cleanly.
 #include "wallet/actors/runtime.hpp"
 
+#include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "shard_context.hpp"
@@ -45,6 +48,23 @@ class circuit_watch final : public runtime_probe {
   void wallet_load_failed(std::uint32_t shard, const store_error& error) override {
     inner_->wallet_load_failed(shard, error);
   }
+  void wallet_gave_up(std::uint32_t shard, const store_error& error) override {
+    inner_->wallet_gave_up(shard, error);
+  }
+  void actor_failed(std::string_view kind, std::uint32_t shard, std::string_view reason) override {
+    {
+      std::lock_guard lock{mutex_};
+      if (!failure_) {
+        failure_ = std::string{kind} + " actor of shard " + std::to_string(shard) +
+                   " died: " + std::string{reason};
+      }
+    }
+    inner_->actor_failed(kind, shard, reason);
+  }
+  [[nodiscard]] std::optional<std::string> failure() const {
+    std::lock_guard lock{mutex_};
+    return failure_;
+  }
   void wallets_resident(std::uint32_t shard, std::size_t count) override {
     inner_->wallets_resident(shard, count);
   }
@@ -58,7 +78,42 @@ class circuit_watch final : public runtime_probe {
  private:
   std::shared_ptr<runtime_probe> inner_;
   std::vector<std::atomic<std::uint8_t>> states_;
+  mutable std::mutex mutex_;
+  std::optional<std::string> failure_;
 };
+
+// The top of the supervision tree: watches every shard's store, router and saga actor. Wallet
+// actors restart themselves (reload with backoff) and routers respawn them on demand; a shard
+// actor that dies means a bug, so the runtime reports itself failed and walletd exits for its
+// process supervisor to restart it (ADR 0002).
+caf::behavior supervisor_behavior(caf::event_based_actor* self,
+                                  std::shared_ptr<const directory> actors,
+                                  std::shared_ptr<circuit_watch> watch) {
+  auto kinds = std::make_shared<std::map<caf::actor_addr, std::pair<std::string, std::uint32_t>>>();
+  const auto watch_one = [&](const auto& handle, const char* kind, std::uint32_t shard) {
+    self->monitor(handle);
+    kinds->emplace(handle.address(), std::make_pair(std::string{kind}, shard));
+  };
+  for (std::uint32_t shard = 0; shard < actors->stores.size(); ++shard) {
+    watch_one(actors->stores[shard], "store", shard);
+    watch_one(actors->routers[shard], "router", shard);
+    watch_one(actors->sagas[shard], "saga", shard);
+  }
+  self->set_down_handler([self, kinds, watch](const caf::down_msg& down) {
+    const auto it = kinds->find(down.source);
+    if (it == kinds->end()) {
+      return;
+    }
+    if (down.reason && down.reason != caf::exit_reason::user_shutdown) {
+      watch->actor_failed(it->second.first, it->second.second, caf::to_string(down.reason));
+    }
+    kinds->erase(it);
+    if (kinds->empty()) {
+      self->quit();
+    }
+  });
+  return {[](const std::string&) {}};
+}
 
 engine::timestamp system_now() {
   return std::chrono::time_point_cast<engine::duration>(std::chrono::system_clock::now());
@@ -73,6 +128,7 @@ struct runtime::impl {
   std::shared_ptr<directory> actors = std::make_shared<directory>();
   std::vector<std::atomic<std::size_t>> in_flight;  // per shard, client commands only
   std::atomic<bool> accepting{true};
+  caf::actor supervisor;
 
   impl(caf::actor_system& sys, runtime_settings s, std::shared_ptr<runtime_probe> probe)
       : system(sys),
@@ -102,6 +158,9 @@ runtime::runtime(caf::actor_system& system, runtime_settings settings,
     d.routers.push_back(spawn_router(system, ctx));
     d.sagas.push_back(spawn_saga(system, ctx));
   }
+  // Held: CAF stops an actor nobody holds a handle to.
+  impl_->supervisor = system.spawn(supervisor_behavior,
+                                   std::shared_ptr<const directory>{impl_->actors}, impl_->watch);
 }
 
 runtime::~runtime() { stop(std::chrono::milliseconds{0}); }
@@ -169,5 +228,7 @@ std::size_t runtime::in_flight() const noexcept {
 }
 
 circuit_state runtime::circuit() const noexcept { return impl_->watch->worst(); }
+
+std::optional<std::string> runtime::failure() const { return impl_->watch->failure(); }
 
 }  // namespace wallet::actors

@@ -2,6 +2,7 @@
 // the shard's store, answer each command only after its write is committed.
 #include <deque>
 #include <optional>
+#include <random>
 #include <set>
 
 #include "shard_context.hpp"
@@ -33,6 +34,8 @@ struct wallet_actor_state {
   std::uint64_t epoch = 0;     // bumped on every failed commit: older acks are stale
   std::uint64_t answered = 0;  // commands answered, reported to the router when idle
   std::set<std::string> timers;  // holds with an expiry timer scheduled
+  restart_budget restarts{backoff_settings{}};  // reloads after failed commits
+  std::minstd_rand jitter{std::random_device{}()};
 
   static inline const char* name = "wallet";
 };
@@ -220,7 +223,20 @@ void on_nack(self_ptr self, const commit_nack& nack) {
   ++s.epoch;
   s.wallet.reset();
   s.timers.clear();
-  request_load(self);
+  // Restart from the database after a backoff with jitter; past the restart budget, give up:
+  // answer what waits and stop (the router spawns a fresh actor for the next command).
+  const auto now = std::chrono::steady_clock::now();
+  if (!s.restarts.record(now)) {
+    s.ctx->probe->wallet_gave_up(s.ctx->shard, nack.error);
+    for (auto& sub : s.waiting) {
+      answer(self, sub.done, refused(submit_errc::unavailable), engine::command_name(sub.cmd.body));
+    }
+    s.waiting.clear();
+    self->quit();
+    return;
+  }
+  const auto delay = backoff_delay(s.ctx->settings.restart, s.restarts.recent() - 1, s.jitter());
+  self->delayed_send(self, delay, reload_atom::value);
 }
 
 void on_expiry_timer(self_ptr self, const std::string& hold_id) {
@@ -254,6 +270,7 @@ wallet_actor::behavior_type wallet_behavior(self_ptr self, std::string wallet_id
   s.id = std::move(wallet_id);
   s.generation = generation;
   s.ctx = std::move(ctx);
+  s.restarts = restart_budget{s.ctx->settings.restart};
   request_load(self);
   return {
       [self](submission& sub) { take(self, std::move(sub)); },
@@ -261,6 +278,7 @@ wallet_actor::behavior_type wallet_behavior(self_ptr self, std::string wallet_id
       [self](const commit_ack& ack) { on_ack(self, ack); },
       [self](const commit_nack& nack) { on_nack(self, nack); },
       [self](passivate_atom) { self->quit(); },
+      [self](reload_atom) { request_load(self); },
       [self](expire_atom, const std::string& hold_id) { on_expiry_timer(self, hold_id); },
   };
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 
 #include "wallet/actors/store_port.hpp"
 #include "wallet/engine/shard.hpp"
@@ -20,10 +21,14 @@ class memory_database {
 
   std::atomic<bool> down{false};            // every call fails as unavailable
   std::atomic<int> fail_next_commits{0};    // the next N commits fail as unavailable
+  std::atomic<bool> throw_next_commit{false};  // a bug: the port throws (it promises not to)
   std::atomic<std::size_t> commits{0};
   std::atomic<std::size_t> largest_batch{0};
 
   std::optional<store_error> commit(std::span<const wallet_write> writes) {
+    if (throw_next_commit.exchange(false)) {
+      throw std::logic_error{"injected bug"};
+    }
     std::lock_guard lock{mutex_};
     if (down || fail_next_commits.fetch_sub(1) > 0) {
       return store_error{store_errc::unavailable, "injected failure"};

@@ -253,6 +253,19 @@ TEST_F(runtime_test, a_busy_wallet_answers_overloaded_past_its_in_flight_limit) 
   EXPECT_GT(overloaded, 0);
 }
 
+TEST_F(runtime_test, a_dead_store_actor_marks_the_runtime_failed) {
+  start();
+  open("ivy", 0);
+  EXPECT_FALSE(rt->failure().has_value());
+  db->throw_next_commit = true;
+  auto pending = rt->submit({"ivy", "d1", engine::deposit{eur_(1)}});
+  EXPECT_TRUE(eventually([&] { return rt->failure().has_value(); }));
+  EXPECT_NE(rt->failure().value_or("").find("store actor of shard"), std::string::npos);
+  // Stopping answers what the dead actor left behind.
+  rt->stop(100ms);
+  EXPECT_EQ(pending.wait_for(5s), std::future_status::ready);
+}
+
 TEST_F(runtime_test, stop_refuses_new_work_and_answers_everything) {
   start();
   open("hank", 0);

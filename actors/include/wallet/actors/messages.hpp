@@ -43,6 +43,7 @@ struct commit_nack {
 };
 
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using flush_atom = caf::atom_constant<caf::atom("wflush")>;
 using scan_atom = caf::atom_constant<caf::atom("scan")>;
@@ -50,7 +51,7 @@ using scan_atom = caf::atom_constant<caf::atom("scan")>;
 // One wallet: serializes its commands through the engine and answers each after its commit.
 using wallet_actor = caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<load_result>,
                                       caf::reacts_to<commit_ack>, caf::reacts_to<commit_nack>,
-                                      caf::reacts_to<passivate_atom>,
+                                      caf::reacts_to<passivate_atom>, caf::reacts_to<reload_atom>,
                                       caf::reacts_to<expire_atom, std::string>>;
 
 struct load_request {

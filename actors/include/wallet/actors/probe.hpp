@@ -29,6 +29,11 @@ class runtime_probe {
   virtual void circuit_changed(std::uint32_t /*shard*/, circuit_state /*state*/) {}
   virtual void command_answered(std::string_view /*command*/, const submit_outcome& /*outcome*/) {}
   virtual void wallet_load_failed(std::uint32_t /*shard*/, const store_error& /*error*/) {}
+  // A wallet actor spent its restart budget and stopped (the next command starts a fresh one).
+  virtual void wallet_gave_up(std::uint32_t /*shard*/, const store_error& /*last_error*/) {}
+  // A shard's store, router or saga actor died: the runtime cannot go on (walletd exits).
+  virtual void actor_failed(std::string_view /*kind*/, std::uint32_t /*shard*/,
+                            std::string_view /*reason*/) {}
   virtual void wallets_resident(std::uint32_t /*shard*/, std::size_t /*count*/) {}
   virtual void saga_leg_failed(std::string_view /*transfer_id*/, std::string_view /*why*/) {}
   virtual void scan_failed(std::uint32_t /*shard*/, const store_error& /*error*/) {}

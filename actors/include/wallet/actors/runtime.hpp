@@ -7,6 +7,8 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "wallet/actors/circuit_breaker.hpp"
@@ -52,6 +54,8 @@ class runtime {
   [[nodiscard]] std::size_t in_flight() const noexcept;
   // The worst circuit state over all shards: readiness is "every circuit closed".
   [[nodiscard]] circuit_state circuit() const noexcept;
+  // Why the runtime can no longer work (a shard actor died), or nothing while it is healthy.
+  [[nodiscard]] std::optional<std::string> failure() const;
 
  private:
   struct impl;
