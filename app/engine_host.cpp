@@ -70,8 +70,9 @@ bool engine_host::prepare_database() {
       return false;
     }
   } catch (const std::exception& e) {
-    log_.error("database unreachable at start-up",
-               {{"detail", postgres::scrub_secret(e.what(), postgres::conninfo_password(conninfo_))}});
+    log_.error(
+        "database unreachable at start-up",
+        {{"detail", postgres::scrub_secret(e.what(), postgres::conninfo_password(conninfo_))}});
     return false;
   }
   return true;
@@ -113,8 +114,9 @@ void engine_host::maintain() {
         log_.error("partition maintenance failed", {{"detail", r.error().detail}});
       }
     } catch (const std::exception& e) {
-      log_.error("partition maintenance could not connect",
-                 {{"detail", postgres::scrub_secret(e.what(), postgres::conninfo_password(conninfo_))}});
+      log_.error(
+          "partition maintenance could not connect",
+          {{"detail", postgres::scrub_secret(e.what(), postgres::conninfo_password(conninfo_))}});
     }
     lock.lock();
   }
@@ -137,7 +139,8 @@ bool engine_host::stop() {
     const auto grace = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::milliseconds{cfg_.integer("shutdown.grace_period_ms")});
     drained = runtime_->stop(grace);
-    log_.info("engine runtime stopped", {{"drained", drained}, {"in_flight", runtime_->in_flight()}});
+    log_.info("engine runtime stopped",
+              {{"drained", drained}, {"in_flight", runtime_->in_flight()}});
   }
   if (system_) {
     system_->await_all_actors_done();

@@ -21,13 +21,14 @@ class log_probe final : public actors::runtime_probe {
     log_.warn("database circuit changed", {{"shard", shard}, {"state", actors::to_string(state)}});
   }
   void wallet_load_failed(std::uint32_t shard, const actors::store_error& error) override {
-    log_.error("wallet load failed", {{"shard", shard},
-                                      {"error", actors::to_string(error.code)},
-                                      {"detail", error.detail}});
+    log_.error(
+        "wallet load failed",
+        {{"shard", shard}, {"error", actors::to_string(error.code)}, {"detail", error.detail}});
   }
   void wallet_gave_up(std::uint32_t shard, const actors::store_error& error) override {
-    log_.error("wallet actor stopped after repeated failed commits",
-               {{"shard", shard}, {"error", actors::to_string(error.code)}, {"detail", error.detail}});
+    log_.error(
+        "wallet actor stopped after repeated failed commits",
+        {{"shard", shard}, {"error", actors::to_string(error.code)}, {"detail", error.detail}});
   }
   void actor_failed(std::string_view kind, std::uint32_t shard, std::string_view reason) override {
     log_.error("runtime actor died", {{"kind", kind}, {"shard", shard}, {"reason", reason}});
@@ -36,9 +37,9 @@ class log_probe final : public actors::runtime_probe {
     log_.warn("transfer leg will be retried", {{"transfer_id", transfer_id}, {"why", why}});
   }
   void scan_failed(std::uint32_t shard, const actors::store_error& error) override {
-    log_.error("recovery scan failed", {{"shard", shard},
-                                        {"error", actors::to_string(error.code)},
-                                        {"detail", error.detail}});
+    log_.error(
+        "recovery scan failed",
+        {{"shard", shard}, {"error", actors::to_string(error.code)}, {"detail", error.detail}});
   }
 
  private:

@@ -40,8 +40,8 @@ using self_ptr = router_actor::stateful_pointer<router_state>;
 void evict_if_needed(self_ptr self) {
   auto& s = self->state;
   while (s.wallets.size() > s.resident_max) {
-    auto victim = s.wallets.pop_coldest(
-        [](const resident& r) { return r.forwarded == r.answered; }, eviction_scan_max);
+    auto victim = s.wallets.pop_coldest([](const resident& r) { return r.forwarded == r.answered; },
+                                        eviction_scan_max);
     if (!victim) {
       return;  // every cold wallet is busy: stay above the limit until one goes idle
     }

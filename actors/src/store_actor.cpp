@@ -153,8 +153,7 @@ void on_load(self_ptr self, load_request& r) {
   }
   const auto before = s.breaker.state();
   if (!s.breaker.allow(steady::now())) {
-    caf::anon_send(r.reply_to,
-                   load_result{store_error{store_errc::unavailable, "circuit open"}});
+    caf::anon_send(r.reply_to, load_result{store_error{store_errc::unavailable, "circuit open"}});
     return;
   }
   auto loaded = s.port->load_wallet(r.wallet_id, r.keys_since);
@@ -174,8 +173,8 @@ void scan(self_ptr self) {
   const auto& settings = s.ctx->settings;
   self->delayed_send(self, settings.recovery_scan_interval, scan_atom::value);
   const engine::timestamp now = s.ctx->clock();
-  const auto pending = s.port->pending_transfers(now - settings.recovery_scan_interval,
-                                                 settings.batch_size_max);
+  const auto pending =
+      s.port->pending_transfers(now - settings.recovery_scan_interval, settings.batch_size_max);
   if (pending.ok()) {
     for (const auto& t : pending.value()) {
       self->send(s.ctx->saga(), saga_start{t});

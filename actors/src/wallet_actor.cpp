@@ -31,8 +31,8 @@ struct wallet_actor_state {
   std::optional<engine::wallet_aggregate> wallet;  // empty while loading
   std::deque<submission> waiting;                  // arrived while loading
   std::deque<pending> inflight;                    // in commit order
-  std::uint64_t epoch = 0;     // bumped on every failed commit: older acks are stale
-  std::uint64_t answered = 0;  // commands answered, reported to the router when idle
+  std::uint64_t epoch = 0;       // bumped on every failed commit: older acks are stale
+  std::uint64_t answered = 0;    // commands answered, reported to the router when idle
   std::set<std::string> timers;  // holds with an expiry timer scheduled
   restart_budget restarts{backoff_settings{}};  // reloads after failed commits
   std::minstd_rand jitter{std::random_device{}()};
@@ -57,7 +57,8 @@ void answer(self_ptr self, const completion& done, submit_outcome outcome,
 void report_idle(self_ptr self) {
   auto& s = self->state;
   if (s.inflight.empty() && s.waiting.empty()) {
-    self->send(s.ctx->actors->routers.at(s.ctx->shard), wallet_idle{s.id, s.generation, s.answered});
+    self->send(s.ctx->actors->routers.at(s.ctx->shard),
+               wallet_idle{s.id, s.generation, s.answered});
   }
 }
 
@@ -95,8 +96,9 @@ std::optional<transfer_record> saga_of(const engine::event& e, const engine::wal
   if (debit == nullptr) {
     return std::nullopt;
   }
-  return transfer_record{debit->transfer_id, state.id,       debit->destination,
-                         engine::money{debit->amount, state.ccy}, transfer_status::pending, e.at};
+  return transfer_record{debit->transfer_id,       state.id,
+                         debit->destination,       engine::money{debit->amount, state.ccy},
+                         transfer_status::pending, e.at};
 }
 
 void decide_one(self_ptr self, submission sub) {
@@ -171,8 +173,9 @@ void on_loaded(self_ptr self, load_result& r) {
       window.remember(std::move(key), record);
     }
   }
-  s.wallet.emplace(std::move(loaded.state), std::move(window),
-                   std::chrono::duration_cast<engine::duration>(s.ctx->settings.idempotency_retention));
+  s.wallet.emplace(
+      std::move(loaded.state), std::move(window),
+      std::chrono::duration_cast<engine::duration>(s.ctx->settings.idempotency_retention));
   for (const auto& [hold_id, hold] : s.wallet->state().holds) {
     schedule_expiry(self, hold_id, hold.expires_at);
   }
@@ -255,7 +258,8 @@ void on_expiry_timer(self_ptr self, const std::string& hold_id) {
     return;
   }
   // Through the router like every command, so that it knows this wallet is busy.
-  engine::command cmd{s.id, expiry_key(hold_id, it->second.expires_at), engine::hold_expire{hold_id}};
+  engine::command cmd{s.id, expiry_key(hold_id, it->second.expires_at),
+                      engine::hold_expire{hold_id}};
   self->send(s.ctx->actors->routers.at(s.ctx->shard),
              submission{std::move(cmd), completion{[](const submit_outcome&) {}}, true});
 }

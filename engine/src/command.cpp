@@ -94,24 +94,23 @@ void hash_body(fnv1a& h, const command_body& body) noexcept {
 }  // namespace
 
 std::string_view command_name(const command_body& body) noexcept {
-  return std::visit(overloaded{
-                        [](const open_wallet&) { return std::string_view{"open_wallet"}; },
-                        [](const deposit&) { return std::string_view{"deposit"}; },
-                        [](const withdraw&) { return std::string_view{"withdraw"}; },
-                        [](const transfer_debit&) { return std::string_view{"transfer_debit"}; },
-                        [](const transfer_credit&) { return std::string_view{"transfer_credit"}; },
-                        [](const transfer_reversal&) {
-                          return std::string_view{"transfer_reversal"};
-                        },
-                        [](const hold_place&) { return std::string_view{"hold_place"}; },
-                        [](const hold_capture&) { return std::string_view{"hold_capture"}; },
-                        [](const hold_release&) { return std::string_view{"hold_release"}; },
-                        [](const hold_expire&) { return std::string_view{"hold_expire"}; },
-                        [](const freeze&) { return std::string_view{"freeze"}; },
-                        [](const unfreeze&) { return std::string_view{"unfreeze"}; },
-                        [](const close_wallet&) { return std::string_view{"close_wallet"}; },
-                    },
-                    body);
+  return std::visit(
+      overloaded{
+          [](const open_wallet&) { return std::string_view{"open_wallet"}; },
+          [](const deposit&) { return std::string_view{"deposit"}; },
+          [](const withdraw&) { return std::string_view{"withdraw"}; },
+          [](const transfer_debit&) { return std::string_view{"transfer_debit"}; },
+          [](const transfer_credit&) { return std::string_view{"transfer_credit"}; },
+          [](const transfer_reversal&) { return std::string_view{"transfer_reversal"}; },
+          [](const hold_place&) { return std::string_view{"hold_place"}; },
+          [](const hold_capture&) { return std::string_view{"hold_capture"}; },
+          [](const hold_release&) { return std::string_view{"hold_release"}; },
+          [](const hold_expire&) { return std::string_view{"hold_expire"}; },
+          [](const freeze&) { return std::string_view{"freeze"}; },
+          [](const unfreeze&) { return std::string_view{"unfreeze"}; },
+          [](const close_wallet&) { return std::string_view{"close_wallet"}; },
+      },
+      body);
 }
 
 std::uint64_t fingerprint(const command& c) noexcept {
@@ -137,28 +136,23 @@ bool is_valid_id(std::string_view id, std::size_t length_max) noexcept {
 }
 
 std::string_view event_name(const event_body& body) noexcept {
-  return std::visit(overloaded{
-                        [](const wallet_opened&) { return std::string_view{"wallet_opened"}; },
-                        [](const deposited&) { return std::string_view{"deposited"}; },
-                        [](const withdrawn&) { return std::string_view{"withdrawn"}; },
-                        [](const transfer_debited&) {
-                          return std::string_view{"transfer_debited"};
-                        },
-                        [](const transfer_credited&) {
-                          return std::string_view{"transfer_credited"};
-                        },
-                        [](const transfer_reversed&) {
-                          return std::string_view{"transfer_reversed"};
-                        },
-                        [](const hold_placed&) { return std::string_view{"hold_placed"}; },
-                        [](const hold_captured&) { return std::string_view{"hold_captured"}; },
-                        [](const hold_released&) { return std::string_view{"hold_released"}; },
-                        [](const hold_expired&) { return std::string_view{"hold_expired"}; },
-                        [](const wallet_frozen&) { return std::string_view{"wallet_frozen"}; },
-                        [](const wallet_unfrozen&) { return std::string_view{"wallet_unfrozen"}; },
-                        [](const wallet_closed&) { return std::string_view{"wallet_closed"}; },
-                    },
-                    body);
+  return std::visit(
+      overloaded{
+          [](const wallet_opened&) { return std::string_view{"wallet_opened"}; },
+          [](const deposited&) { return std::string_view{"deposited"}; },
+          [](const withdrawn&) { return std::string_view{"withdrawn"}; },
+          [](const transfer_debited&) { return std::string_view{"transfer_debited"}; },
+          [](const transfer_credited&) { return std::string_view{"transfer_credited"}; },
+          [](const transfer_reversed&) { return std::string_view{"transfer_reversed"}; },
+          [](const hold_placed&) { return std::string_view{"hold_placed"}; },
+          [](const hold_captured&) { return std::string_view{"hold_captured"}; },
+          [](const hold_released&) { return std::string_view{"hold_released"}; },
+          [](const hold_expired&) { return std::string_view{"hold_expired"}; },
+          [](const wallet_frozen&) { return std::string_view{"wallet_frozen"}; },
+          [](const wallet_unfrozen&) { return std::string_view{"wallet_unfrozen"}; },
+          [](const wallet_closed&) { return std::string_view{"wallet_closed"}; },
+      },
+      body);
 }
 
 std::int64_t balance_delta(const event_body& body) noexcept {

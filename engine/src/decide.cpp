@@ -1,4 +1,5 @@
-// decide(): the pure business rules. Inputs are checked first, then the wallet's status, then money.
+// decide(): the pure business rules. Inputs are checked first, then the wallet's status, then
+// money.
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/limits.hpp"
 #include "wallet/engine/wallet.hpp"
@@ -10,16 +11,15 @@ using decision = result<event, rejection>;
 
 // Which statuses a command may act in. Checked after the command's own fields are valid.
 enum class needs : std::uint8_t {
-  unopened,     // open_wallet
-  active,       // customer operations
-  not_closed,   // release, expire, freeze, unfreeze, close: also allowed while frozen
-  any_opened,   // reversal: returning money in flight must always land
+  unopened,    // open_wallet
+  active,      // customer operations
+  not_closed,  // release, expire, freeze, unfreeze, close: also allowed while frozen
+  any_opened,  // reversal: returning money in flight must always land
 };
 
 std::optional<rejection> check_status(const wallet_state& s, needs n) {
   if (n == needs::unopened) {
-    return s.status == wallet_status::none ? std::nullopt
-                                           : std::optional{rejection::wallet_exists};
+    return s.status == wallet_status::none ? std::nullopt : std::optional{rejection::wallet_exists};
   }
   switch (s.status) {
     case wallet_status::none:
@@ -187,8 +187,7 @@ class decider {
 
  private:
   // Money coming in: status, currency, and the balance ceiling.
-  [[nodiscard]] std::optional<rejection> incoming(const money& m,
-                                                  needs n = needs::active) const {
+  [[nodiscard]] std::optional<rejection> incoming(const money& m, needs n = needs::active) const {
     return first_of([&] { return check_amount(m); }, [&] { return check_status(s_, n); },
                     [&]() -> std::optional<rejection> {
                       if (m.ccy != s_.ccy) return rejection::currency_mismatch;

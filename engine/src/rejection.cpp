@@ -8,14 +8,18 @@ namespace {
 
 // Indexed by the enum's value minus one; the order must follow the enum.
 constexpr std::array<std::string_view, rejection_count> codes = {
-    "wallet_not_found",        "wallet_exists",        "wallet_frozen",
-    "wallet_not_frozen",       "wallet_closed",        "wallet_not_empty",
-    "wallet_has_holds",        "currency_invalid",     "currency_mismatch",
-    "amount_invalid",          "overdraft_limit_invalid", "insufficient_funds",
-    "balance_limit_exceeded",  "id_invalid",           "idempotency_key_invalid",
-    "idempotency_conflict",    "idempotency_window_full", "reason_invalid",
-    "transfer_to_self",        "hold_exists",          "hold_not_found",
-    "hold_expired",            "hold_not_expired",     "hold_amount_exceeded",
+    "wallet_not_found",        "wallet_exists",
+    "wallet_frozen",           "wallet_not_frozen",
+    "wallet_closed",           "wallet_not_empty",
+    "wallet_has_holds",        "currency_invalid",
+    "currency_mismatch",       "amount_invalid",
+    "overdraft_limit_invalid", "insufficient_funds",
+    "balance_limit_exceeded",  "id_invalid",
+    "idempotency_key_invalid", "idempotency_conflict",
+    "idempotency_window_full", "reason_invalid",
+    "transfer_to_self",        "hold_exists",
+    "hold_not_found",          "hold_expired",
+    "hold_not_expired",        "hold_amount_exceeded",
     "hold_expiry_invalid",     "holds_limit_reached",
 };
 

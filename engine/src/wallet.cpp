@@ -69,49 +69,45 @@ wallet_state empty_wallet(std::string id) {
 
 void apply(wallet_state& s, const event& e) {
   WALLET_ASSERT(e.seq == s.version + 1);
-  std::visit(overloaded{
-                 [&](const wallet_opened& x) {
-                   WALLET_ASSERT(s.status == wallet_status::none);
-                   s.owner = x.owner;
-                   s.ccy = x.ccy;
-                   s.overdraft_limit = x.overdraft_limit;
-                   s.status = wallet_status::active;
-                 },
-                 [&](const deposited& x) { s.balance = add(s.balance, x.amount); },
-                 [&](const withdrawn& x) { s.balance = sub(s.balance, x.amount); },
-                 [&](const transfer_debited& x) { s.balance = sub(s.balance, x.amount); },
-                 [&](const transfer_credited& x) { s.balance = add(s.balance, x.amount); },
-                 [&](const transfer_reversed& x) { s.balance = add(s.balance, x.amount); },
-                 [&](const hold_placed& x) {
-                   const bool inserted =
-                       s.holds.emplace(x.hold_id, hold{x.amount, x.expires_at}).second;
-                   WALLET_ASSERT(inserted);
-                   s.held = add(s.held, x.amount);
-                 },
-                 [&](const hold_captured& x) {
-                   WALLET_ASSERT(take_hold(s, x.hold_id) == add(x.captured, x.released));
-                   s.balance = sub(s.balance, x.captured);
-                 },
-                 [&](const hold_released& x) {
-                   WALLET_ASSERT(take_hold(s, x.hold_id) == x.amount);
-                 },
-                 [&](const hold_expired& x) {
-                   WALLET_ASSERT(take_hold(s, x.hold_id) == x.amount);
-                 },
-                 [&](const wallet_frozen&) {
-                   WALLET_ASSERT(s.status == wallet_status::active);
-                   s.status = wallet_status::frozen;
-                 },
-                 [&](const wallet_unfrozen&) {
-                   WALLET_ASSERT(s.status == wallet_status::frozen);
-                   s.status = wallet_status::active;
-                 },
-                 [&](const wallet_closed&) {
-                   WALLET_ASSERT(is_open(s.status) && s.balance == 0 && s.holds.empty());
-                   s.status = wallet_status::closed;
-                 },
-             },
-             e.body);
+  std::visit(
+      overloaded{
+          [&](const wallet_opened& x) {
+            WALLET_ASSERT(s.status == wallet_status::none);
+            s.owner = x.owner;
+            s.ccy = x.ccy;
+            s.overdraft_limit = x.overdraft_limit;
+            s.status = wallet_status::active;
+          },
+          [&](const deposited& x) { s.balance = add(s.balance, x.amount); },
+          [&](const withdrawn& x) { s.balance = sub(s.balance, x.amount); },
+          [&](const transfer_debited& x) { s.balance = sub(s.balance, x.amount); },
+          [&](const transfer_credited& x) { s.balance = add(s.balance, x.amount); },
+          [&](const transfer_reversed& x) { s.balance = add(s.balance, x.amount); },
+          [&](const hold_placed& x) {
+            const bool inserted = s.holds.emplace(x.hold_id, hold{x.amount, x.expires_at}).second;
+            WALLET_ASSERT(inserted);
+            s.held = add(s.held, x.amount);
+          },
+          [&](const hold_captured& x) {
+            WALLET_ASSERT(take_hold(s, x.hold_id) == add(x.captured, x.released));
+            s.balance = sub(s.balance, x.captured);
+          },
+          [&](const hold_released& x) { WALLET_ASSERT(take_hold(s, x.hold_id) == x.amount); },
+          [&](const hold_expired& x) { WALLET_ASSERT(take_hold(s, x.hold_id) == x.amount); },
+          [&](const wallet_frozen&) {
+            WALLET_ASSERT(s.status == wallet_status::active);
+            s.status = wallet_status::frozen;
+          },
+          [&](const wallet_unfrozen&) {
+            WALLET_ASSERT(s.status == wallet_status::frozen);
+            s.status = wallet_status::active;
+          },
+          [&](const wallet_closed&) {
+            WALLET_ASSERT(is_open(s.status) && s.balance == 0 && s.holds.empty());
+            s.status = wallet_status::closed;
+          },
+      },
+      e.body);
   s.version = e.seq;
   check_invariants(s);
 }

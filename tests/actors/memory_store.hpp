@@ -19,8 +19,8 @@ class memory_database {
  public:
   explicit memory_database(std::uint32_t shards) : shards_(shards) {}
 
-  std::atomic<bool> down{false};            // every call fails as unavailable
-  std::atomic<int> fail_next_commits{0};    // the next N commits fail as unavailable
+  std::atomic<bool> down{false};               // every call fails as unavailable
+  std::atomic<int> fail_next_commits{0};       // the next N commits fail as unavailable
   std::atomic<bool> throw_next_commit{false};  // a bug: the port throws (it promises not to)
   std::atomic<std::size_t> commits{0};
   std::atomic<std::size_t> largest_batch{0};
@@ -139,9 +139,9 @@ class memory_database {
   void track_transfer(const std::string& wallet_id, const engine::wallet_state& s,
                       const engine::event& e) {
     if (const auto* d = std::get_if<engine::transfer_debited>(&e.body)) {
-      transfers_[{wallet_id, d->transfer_id}] =
-          transfer_record{d->transfer_id, wallet_id, d->destination,
-                          engine::money{d->amount, s.ccy}, transfer_status::pending, e.at};
+      transfers_[{wallet_id, d->transfer_id}] = transfer_record{
+          d->transfer_id,           wallet_id, d->destination, engine::money{d->amount, s.ccy},
+          transfer_status::pending, e.at};
     } else if (const auto* c = std::get_if<engine::transfer_credited>(&e.body)) {
       transfers_[{c->source, c->transfer_id}].status = transfer_status::completed;
     } else if (const auto* r = std::get_if<engine::transfer_reversed>(&e.body)) {
@@ -154,7 +154,8 @@ class memory_database {
   std::map<std::string, engine::wallet_state> wallets_;
   std::map<std::string, std::vector<engine::event>> events_;
   std::set<std::pair<std::string, std::string>> keys_;
-  std::vector<std::pair<std::pair<std::string, std::string>, engine::idempotency_record>> key_order_;
+  std::vector<std::pair<std::pair<std::string, std::string>, engine::idempotency_record>>
+      key_order_;
   std::map<std::pair<std::string, std::string>, transfer_record> transfers_;
 };
 

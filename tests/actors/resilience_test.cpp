@@ -90,7 +90,7 @@ TEST(lru_map, evicts_the_coldest_evictable_entry) {
   m.insert("a", 1);
   m.insert("b", 2);
   m.insert("c", 3);
-  ASSERT_NE(m.touch("a"), nullptr);  // order now: a, c, b (b coldest)
+  ASSERT_NE(m.touch("a"), nullptr);                               // order now: a, c, b (b coldest)
   auto victim = m.pop_coldest([](int v) { return v != 2; }, 10);  // b is busy
   ASSERT_TRUE(victim.has_value());
   EXPECT_EQ(victim->first, "c");

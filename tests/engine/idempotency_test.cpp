@@ -13,7 +13,9 @@ const currency eur = *currency::from_code("EUR");
 const timestamp t0{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}};
 constexpr duration retention = std::chrono::hours{24};
 
-command cmd(std::string key, command_body body) { return command{"w-1", std::move(key), std::move(body)}; }
+command cmd(std::string key, command_body body) {
+  return command{"w-1", std::move(key), std::move(body)};
+}
 
 wallet_aggregate opened_wallet() {
   wallet_aggregate w{"w-1", retention};
@@ -76,8 +78,8 @@ TEST(idempotency, keys_expire_after_the_retention_window) {
 TEST(idempotency, invalid_keys_are_refused_and_not_remembered) {
   wallet_aggregate w = opened_wallet();
   const std::size_t before = w.window().size();
-  for (const std::string& key : {std::string{}, std::string{"a key"},
-                                 std::string(idempotency_key_length_max + 1, 'k')}) {
+  for (const std::string& key :
+       {std::string{}, std::string{"a key"}, std::string(idempotency_key_length_max + 1, 'k')}) {
     const auto h = w.handle(cmd(key, deposit{money{5, eur}}), t0);
     EXPECT_EQ(h.result.rejected, rejection::idempotency_key_invalid) << key;
   }
@@ -88,7 +90,8 @@ TEST(idempotency, invalid_keys_are_refused_and_not_remembered) {
 TEST(idempotency, a_full_window_refuses_new_keys_without_forgetting_old_ones) {
   wallet_aggregate w = opened_wallet();
   for (std::size_t i = w.window().size(); i < idempotency_keys_per_wallet_max; ++i) {
-    ASSERT_FALSE(w.handle(cmd("d-" + std::to_string(i), deposit{money{1, eur}}), t0).result.rejected);
+    ASSERT_FALSE(
+        w.handle(cmd("d-" + std::to_string(i), deposit{money{1, eur}}), t0).result.rejected);
   }
   const auto refused = w.handle(cmd("one-more", deposit{money{1, eur}}), t0);
   EXPECT_EQ(refused.result.rejected, rejection::idempotency_window_full);

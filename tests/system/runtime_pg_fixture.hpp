@@ -120,7 +120,8 @@ class runtime_pg_test : public postgres::testing::pg_test {
       const auto kind = rng() % 10;
       engine::command c;
       if (kind < 6) {
-        c = {wallet(a), key, engine::transfer_debit{"t-" + std::to_string(i), wallet(b), {amount, eur}}};
+        c = {wallet(a), key,
+             engine::transfer_debit{"t-" + std::to_string(i), wallet(b), {amount, eur}}};
       } else if (kind < 8) {
         c = {wallet(a), key, engine::deposit{{amount, eur}}};
       } else {
@@ -202,9 +203,9 @@ class runtime_pg_test : public postgres::testing::pg_test {
         "ON e.wallet_id = w.id WHERE w.balance <> coalesce(e.d, 0) OR w.held <> coalesce(e.h, 0) "
         "OR w.version <> coalesce(e.m, 0) OR w.version <> coalesce(e.n, 0)");
     EXPECT_EQ(folded[0][0].as<long>(), 0) << "a wallet differs from the fold of its events";
-    const auto totals = sql(
-        "SELECT coalesce(sum(balance), 0), (SELECT coalesce(sum(amount), 0) FROM transfers "
-        "WHERE status = 'pending') FROM wallets");
+    const auto totals =
+        sql("SELECT coalesce(sum(balance), 0), (SELECT coalesce(sum(amount), 0) FROM transfers "
+            "WHERE status = 'pending') FROM wallets");
     EXPECT_EQ(totals[0][0].as<std::int64_t>() + totals[0][1].as<std::int64_t>(), deposited_total)
         << "money was created or lost";
   }

@@ -8,7 +8,8 @@ namespace wallet::system_test {
 namespace {
 
 int services(const std::string& what) {
-  const std::string command = std::string{"bash "} + WALLET_SOURCE_DIR + "/scripts/services.sh " + what;
+  const std::string command =
+      std::string{"bash "} + WALLET_SOURCE_DIR + "/scripts/services.sh " + what;
   return std::system(command.c_str());  // NOLINT(cert-env33-c): the test drives its own server
 }
 

@@ -1,6 +1,6 @@
 // A load process for the crash test: runs the same runtime walletd runs, over PostgreSQL, opens
-// and funds wallets, then submits transfers until it is killed. Prints "transfers N" as they commit.
-// Usage: transfer_driver CONNINFO WALLETS SHARDS
+// and funds wallets, then submits transfers until it is killed. Prints "transfers N" as they
+// commit. Usage: transfer_driver CONNINFO WALLETS SHARDS
 #include <caf/all.hpp>
 
 #include <atomic>
@@ -75,10 +75,12 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng{std::random_device{}()};
   for (long n = 0;; ++n) {
     const long a = static_cast<long>(rng() % static_cast<std::uint64_t>(wallets));
-    const long b = (a + 1 + static_cast<long>(rng() % static_cast<std::uint64_t>(wallets - 1))) % wallets;
+    const long b =
+        (a + 1 + static_cast<long>(rng() % static_cast<std::uint64_t>(wallets - 1))) % wallets;
     const std::string tid = "x-" + std::to_string(n);
     engine::command c{wallet_id(a), tid,
-                      engine::transfer_debit{tid, wallet_id(b), {1 + static_cast<std::int64_t>(rng() % 1'000), eur}}};
+                      engine::transfer_debit{
+                          tid, wallet_id(b), {1 + static_cast<std::int64_t>(rng() % 1'000), eur}}};
     slots.acquire();
     rt.submit(std::move(c), [&](const actors::submit_outcome& o) {
       if (o.accepted()) {

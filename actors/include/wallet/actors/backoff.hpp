@@ -13,7 +13,7 @@ namespace wallet::actors {
 struct backoff_settings {
   std::chrono::milliseconds initial{50};
   std::chrono::milliseconds max{5'000};
-  std::uint32_t restarts_max = 10;                   // restarts allowed within restart_window
+  std::uint32_t restarts_max = 10;  // restarts allowed within restart_window
   std::chrono::milliseconds restart_window{60'000};
 };
 

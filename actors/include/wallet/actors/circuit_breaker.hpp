@@ -14,8 +14,8 @@ enum class circuit_state : std::uint8_t { closed, open, half_open };
 [[nodiscard]] std::string_view to_string(circuit_state s) noexcept;
 
 struct circuit_breaker_settings {
-  std::uint32_t failures_to_open = 5;                      // consecutive failures that open it
-  std::chrono::milliseconds cool_down{1'000};              // open -> half-open after this long
+  std::uint32_t failures_to_open = 5;          // consecutive failures that open it
+  std::chrono::milliseconds cool_down{1'000};  // open -> half-open after this long
 };
 
 // closed: every call allowed; consecutive failures reaching the threshold open it.

@@ -11,14 +11,14 @@
 namespace wallet::actors {
 
 struct runtime_settings {
-  std::uint32_t shards = 16;                    // fixed per deployment (recorded in the database)
+  std::uint32_t shards = 16;                     // fixed per deployment (recorded in the database)
   std::size_t wallets_resident_max = 1'000'000;  // per process, split evenly over the shards
-  std::size_t wallet_inflight_max = 64;         // commands queued or uncommitted per wallet
+  std::size_t wallet_inflight_max = 64;          // commands queued or uncommitted per wallet
   std::chrono::seconds idempotency_retention{86'400};
-  std::size_t batch_size_max = 512;             // writes per PostgreSQL transaction
+  std::size_t batch_size_max = 512;                 // writes per PostgreSQL transaction
   std::chrono::microseconds flush_interval{1'000};  // longest a write waits for its batch
-  std::size_t store_queue_max = 65'536;  // commands in flight per shard before `overloaded`
-  std::chrono::milliseconds saga_retry{200};    // first delay before a transfer leg is retried
+  std::size_t store_queue_max = 65'536;       // commands in flight per shard before `overloaded`
+  std::chrono::milliseconds saga_retry{200};  // first delay before a transfer leg is retried
   std::chrono::seconds recovery_scan_interval{5};  // pending transfers and due holds
   circuit_breaker_settings circuit;
   backoff_settings restart;

@@ -1,5 +1,5 @@
-// The persistence port the actor runtime needs. adapters/postgres implements it; unit tests fake it.
-// Calls block (libpqxx does): only detached actors call them.
+// The persistence port the actor runtime needs. adapters/postgres implements it; unit tests fake
+// it. Calls block (libpqxx does): only detached actors call them.
 #pragma once
 
 #include <cstdint>
@@ -110,7 +110,8 @@ class store_port {
   virtual engine::result<std::vector<transfer_record>, store_error> pending_transfers(
       engine::timestamp older_than, std::size_t limit) = 0;
 
-  // Transfer ids are unique per source wallet (clients choose them), so a transfer is found by both.
+  // Transfer ids are unique per source wallet (clients choose them), so a transfer is found by
+  // both.
   virtual engine::result<std::optional<transfer_record>, store_error> find_transfer(
       const std::string& source_wallet_id, const std::string& transfer_id) = 0;
 

@@ -9,6 +9,6 @@ namespace wallet::engine {
 }  // namespace wallet::engine
 
 // NOLINTNEXTLINE(cppcoreguidelines-macro-usage): needs the condition's text and location.
-#define WALLET_ASSERT(condition)                                                    \
-  ((condition) ? static_cast<void>(0)                                               \
+#define WALLET_ASSERT(condition)      \
+  ((condition) ? static_cast<void>(0) \
                : ::wallet::engine::assertion_failed(#condition, __FILE__, __LINE__))

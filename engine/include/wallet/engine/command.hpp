@@ -67,9 +67,9 @@ struct unfreeze {
 };
 struct close_wallet {};
 
-using command_body =
-    std::variant<open_wallet, deposit, withdraw, transfer_debit, transfer_credit, transfer_reversal,
-                 hold_place, hold_capture, hold_release, hold_expire, freeze, unfreeze, close_wallet>;
+using command_body = std::variant<open_wallet, deposit, withdraw, transfer_debit, transfer_credit,
+                                  transfer_reversal, hold_place, hold_capture, hold_release,
+                                  hold_expire, freeze, unfreeze, close_wallet>;
 
 struct command {
   std::string wallet_id;

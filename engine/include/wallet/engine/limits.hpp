@@ -13,7 +13,8 @@ inline constexpr std::size_t wallet_id_length_max = 64;
 inline constexpr std::size_t owner_id_length_max = 64;
 inline constexpr std::size_t transfer_id_length_max = 64;
 inline constexpr std::size_t hold_id_length_max = 64;
-// Keys the engine derives for transfer legs hold a prefix, the source wallet id and the transfer id.
+// Keys the engine derives for transfer legs hold a prefix, the source wallet id and the transfer
+// id.
 inline constexpr std::size_t idempotency_key_length_max = 192;
 inline constexpr std::size_t reason_length_max = 256;
 

@@ -1,4 +1,5 @@
-// Money: int64 minor units with a currency. Exact decimal parsing and formatting, checked arithmetic.
+// Money: int64 minor units with a currency. Exact decimal parsing and formatting, checked
+// arithmetic.
 #pragma once
 
 #include <cstdint>

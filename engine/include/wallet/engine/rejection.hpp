@@ -22,7 +22,7 @@ enum class rejection : std::uint8_t {
   overdraft_limit_invalid,  // negative or above overdraft_limit_max
   insufficient_funds,       // available = balance + overdraft_limit - held is below the amount
   balance_limit_exceeded,   // the balance would pass balance_minor_max
-  id_invalid,               // a wallet, owner, transfer or hold id is empty, too long or has a bad byte
+  id_invalid,  // a wallet, owner, transfer or hold id is empty, too long or has a bad byte
   idempotency_key_invalid,  // empty, too long, or a bad byte
   idempotency_conflict,     // the key was used before with different content
   idempotency_window_full,  // idempotency_keys_per_wallet_max keys are retained; not recorded
