@@ -7,6 +7,7 @@
 #include "wallet/postgres/conninfo.hpp"
 #include "wallet/postgres/database.hpp"
 #include "wallet/postgres/pg_store.hpp"
+#include "wallet/postgres/reconcile.hpp"
 
 namespace wallet::app {
 namespace {
@@ -107,18 +108,40 @@ void engine_host::maintain() {
   std::unique_lock lock{mutex_};
   while (!wake_.wait_for(lock, maintenance_interval, [this] { return stopping_; })) {
     lock.unlock();
-    try {
-      pqxx::connection conn{conninfo_};
-      const auto r = postgres::ensure_partitions(conn, now(), partition_months_ahead);
-      if (!r.ok()) {
-        log_.error("partition maintenance failed", {{"detail", r.error().detail}});
-      }
-    } catch (const std::exception& e) {
-      log_.error(
-          "partition maintenance could not connect",
-          {{"detail", postgres::scrub_secret(e.what(), postgres::conninfo_password(conninfo_))}});
-    }
+    maintain_once();
     lock.lock();
+  }
+}
+
+// Keeps event partitions ahead, and reconciles: every wallet against the fold of its events,
+// every currency's money against deposits and withdrawals (the one-shot form is wallet-reconcile).
+void engine_host::maintain_once() {
+  try {
+    pqxx::connection conn{conninfo_};
+    const auto partitions = postgres::ensure_partitions(conn, now(), partition_months_ahead);
+    if (!partitions.ok()) {
+      log_.error("partition maintenance failed", {{"detail", partitions.error().detail}});
+    }
+    const auto report = postgres::reconcile(conn, postgres::reconcile_options{});
+    if (!report.ok()) {
+      log_.error("reconciliation could not run", {{"detail", report.error().detail}});
+    } else if (report.value().clean()) {
+      log_.info("reconciliation clean", {{"wallets", report.value().wallets_checked},
+                                         {"events", report.value().events_checked},
+                                         {"transfers", report.value().transfers_checked}});
+    } else {
+      const auto& r = report.value();
+      const auto* first = r.wallet_mismatches.empty() ? nullptr : &r.wallet_mismatches.front();
+      log_.error("reconciliation found mismatches",
+                 {{"wallet_mismatches", r.wallet_mismatches_total},
+                  {"transfer_mismatches", r.transfer_mismatches_total},
+                  {"first_wallet", first != nullptr ? first->wallet_id : std::string{}},
+                  {"first_field", first != nullptr ? first->what : std::string{}}});
+    }
+  } catch (const std::exception& e) {
+    log_.error(
+        "maintenance could not connect",
+        {{"detail", postgres::scrub_secret(e.what(), postgres::conninfo_password(conninfo_))}});
   }
 }
 

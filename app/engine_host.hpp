@@ -21,8 +21,8 @@ namespace wallet::app {
 
 // Months of event partitions kept created ahead of the current one.
 inline constexpr int partition_months_ahead = 3;
-// How often the maintenance thread re-checks partitions.
-inline constexpr std::chrono::hours maintenance_interval{6};
+// How often the maintenance thread re-checks partitions and reconciles the database.
+inline constexpr std::chrono::hours maintenance_interval{1};
 
 class engine_host {
  public:
@@ -48,6 +48,7 @@ class engine_host {
  private:
   bool prepare_database();
   void maintain();
+  void maintain_once();
 
   const config::config& cfg_;
   logging::logger log_;
