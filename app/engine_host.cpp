@@ -105,6 +105,7 @@ bool engine_host::start() {
 }
 
 void engine_host::maintain() {
+  maintain_once();  // at start-up too: a restart is when a mismatch matters most
   std::unique_lock lock{mutex_};
   while (!wake_.wait_for(lock, maintenance_interval, [this] { return stopping_; })) {
     lock.unlock();

@@ -13,7 +13,7 @@ trap 'rm -f "$log"' EXIT
 "$walletd" --postgres.url="$url" --runtime.shards=4 >"$log" 2>&1 &
 pid=$!
 tries=0
-until grep -q '"msg":"engine runtime started"' "$log"; do
+until grep -q '"msg":"reconciliation clean"' "$log"; do
   tries=$((tries + 1))
   if [ "$tries" -gt 600 ] || ! kill -0 "$pid" 2>/dev/null; then
     echo "walletd did not start:"; cat "$log"; kill "$pid" 2>/dev/null; exit 1
@@ -26,6 +26,7 @@ code=$?
 cat "$log"
 [ "$code" -eq 0 ] || { echo "exit status $code, expected 0"; exit 1; }
 grep -q '"msg":"database schema ready"' "$log" || { echo "no schema line"; exit 1; }
+grep -q '"msg":"engine runtime started"' "$log" || { echo "no runtime line"; exit 1; }
 grep -q '"msg":"walletd stopping","signal":"SIGTERM"' "$log" || { echo "no shutdown line"; exit 1; }
 grep -q '"msg":"walletd stopped"' "$log" || { echo "no stopped line"; exit 1; }
 ! grep -q hunter2 "$log" || { echo "the password was logged"; exit 1; }
