@@ -1,19 +1,14 @@
 // Command and event names, the content fingerprint, and identifier validation.
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
 #include "wallet/engine/command.hpp"
 #include "wallet/engine/event.hpp"
+#include "wallet/engine/overloaded.hpp"
 
 namespace wallet::engine {
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 // FNV-1a, 64 bit. Every variable-length field is length-prefixed so "ab"+"c" != "a"+"bc".
 class fnv1a {
@@ -125,14 +120,10 @@ bool is_valid_id(std::string_view id, std::size_t length_max) noexcept {
   if (id.empty() || id.size() > length_max) {
     return false;
   }
-  for (const char ch : id) {
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' || ch == '-';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
+  return std::ranges::all_of(id, [](const char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '.' || ch == '_' || ch == ':' || ch == '-';
+  });
 }
 
 std::string_view event_name(const event_body& body) noexcept {

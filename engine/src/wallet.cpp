@@ -4,17 +4,11 @@
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/limits.hpp"
 #include "wallet/engine/money.hpp"
+#include "wallet/engine/overloaded.hpp"
 #include "wallet/engine/wallet.hpp"
 
 namespace wallet::engine {
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 std::int64_t add(std::int64_t a, std::int64_t b) {
   const auto sum = checked_add(a, b);

@@ -1,5 +1,6 @@
 // Building a commit's rows from a batch of wallet writes (pure: no I/O).
 #include "commit_plan.hpp"
+#include "wallet/engine/overloaded.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -15,12 +16,7 @@
 namespace wallet::postgres::detail {
 namespace {
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;  // C++20 deduces this; clang 14 (clang-tidy) needs it
+using engine::overloaded;
 
 // One wallet's writes in the batch.
 struct wallet_group {

@@ -1,6 +1,7 @@
 // Events to wallet_events rows and back. JSON is written by hand (flat objects of strings and
 // integers) and read with Boost.JSON.
 #include "wallet/postgres/event_codec.hpp"
+#include "wallet/engine/overloaded.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -15,12 +16,7 @@
 namespace wallet::postgres {
 namespace {
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;  // C++20 deduces this; clang 14 (clang-tidy) needs it
+using engine::overloaded;
 
 // A JSON object written field by field.
 class json_object {
