@@ -1,7 +1,7 @@
 // walletd's entry point: loads the configuration, logs, and runs until SIGINT or SIGTERM.
 // Exit status: 0 success, 1 internal failure, 2 invalid configuration or command line.
 #include <pthread.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigwait, pthread_sigmask
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,7 +16,9 @@
 #include "wallet/config/load.hpp"
 #include "wallet/logging/log.hpp"
 
-extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX declares it nowhere
+// POSIX declares it in no header; the C runtime owns it (hence not const).
+// NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
+extern char** environ;
 
 namespace {
 

@@ -84,8 +84,9 @@ void closed_loop::start_next() {
 void closed_loop::submit(std::shared_ptr<job> j) {
   const std::int64_t sent = now_ns();
   engine::command cmd = j->commands[j->step];
-  rt_.submit(std::move(cmd),
-             [this, j = std::move(j), sent](actors::submit_outcome o) { on_answer(j, sent, o); });
+  rt_.submit(std::move(cmd), [this, j = std::move(j), sent](const actors::submit_outcome& o) {
+    on_answer(j, sent, o);
+  });
 }
 
 // Runs on an actor thread. done_ is the last member it touches: run() may return right after.
@@ -147,7 +148,7 @@ run_result open_loop(actors::runtime& rt, const std::function<engine::command(st
     wait_until(intended);
     lag_max_ns = std::max(lag_max_ns, static_cast<double>(now_ns() - intended));
     if (clock) clock->sent_ns[i].store(intended, std::memory_order_relaxed);
-    rt.submit(make(i), [state, &latency, intended](actors::submit_outcome o) {
+    rt.submit(make(i), [state, &latency, intended](const actors::submit_outcome& o) {
       const std::int64_t now = now_ns();
       if (state->tally.count(o)) latency.record(static_cast<std::uint64_t>(now - intended));
       state->last_answer_ns.store(now, std::memory_order_relaxed);

@@ -122,7 +122,7 @@ double phase_report::completed_per_s() const {
 }
 
 double phase_report::us_per_unit(double cores) const {
-  const double done = static_cast<double>(is_transfer() ? credits + reversals : jobs);
+  const auto done = static_cast<double>(is_transfer() ? credits + reversals : jobs);
   return done > 0 ? 1e6 * cores * cpu.wall_s / done : 0;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -32,14 +33,14 @@ std::optional<proc_stat> read_stat(const std::filesystem::path& dir) {
   const auto close = line.rfind(')');
   if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
   proc_stat p;
-  p.pid = std::atoi(line.c_str());
+  p.pid = static_cast<int>(std::strtol(line.c_str(), nullptr, 10));
   p.name = line.substr(open + 1, close - open - 1);
   std::istringstream rest(line.substr(close + 2));
   std::string field;
   double utime = 0;
   double stime = 0;
   for (int i = 3; i <= 15 && rest >> field; ++i) {  // 4: ppid, 14: utime, 15: stime
-    if (i == 4) p.ppid = std::atoi(field.c_str());
+    if (i == 4) p.ppid = static_cast<int>(std::strtol(field.c_str(), nullptr, 10));
     if (i == 14) utime = std::strtod(field.c_str(), nullptr);
     if (i == 15) stime = std::strtod(field.c_str(), nullptr);
   }
@@ -78,18 +79,19 @@ int server_pid(pqxx::connection& conn) {
 cpu_sample sample_cpu(int postmaster) {
   cpu_sample s;
   s.at = std::chrono::steady_clock::now();
-  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
   std::ifstream stat("/proc/stat");
   std::string label;
-  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  if (stat >> label >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) {
-    s.busy_s = (user + nice + system + irq + softirq + steal) / tick;
-    s.iowait_s = iowait / tick;
+  // user nice system idle iowait irq softirq steal
+  std::array<double, 8> t{};
+  if (stat >> label >> t[0] >> t[1] >> t[2] >> t[3] >> t[4] >> t[5] >> t[6] >> t[7]) {
+    s.busy_s = (t[0] + t[1] + t[2] + t[5] + t[6] + t[7]) / tick;
+    s.iowait_s = t[4] / tick;
   }
   rusage self{};
   if (getrusage(RUSAGE_SELF, &self) == 0) {
-    const auto seconds = [](const timeval& t) {
-      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    const auto seconds = [](const timeval& v) {
+      return static_cast<double>(v.tv_sec) + static_cast<double>(v.tv_usec) / 1e6;
     };
     s.self_s = seconds(self.ru_utime) + seconds(self.ru_stime);
   }

@@ -32,7 +32,10 @@ constexpr std::int64_t balance_hot = 1'000'000'000'000;  // never runs dry
 constexpr std::uint32_t amount_max = 100;                // transfers move 0.01 .. 1.00 EUR
 constexpr auto credits_timeout = 300s;
 
-const engine::currency eur = engine::currency::from_code("EUR").value();
+engine::currency eur() {
+  static const engine::currency c = engine::currency::from_code("EUR").value();
+  return c;
+}
 
 std::string wallet_id(std::size_t n) { return "w" + std::to_string(n); }
 
@@ -124,15 +127,15 @@ engine::command transfer_command(const std::string& tag, std::size_t index,
   const std::string id = tag + "-" + std::to_string(index);
   return engine::command{
       wallet_id(s.source), "x-" + id,
-      engine::transfer_debit{id, wallet_id(s.destination), engine::money{s.amount, eur}}};
+      engine::transfer_debit{id, wallet_id(s.destination), engine::money{s.amount, eur()}}};
 }
 
 std::vector<engine::command> setup_job(std::size_t index, std::size_t hot) {
   const std::size_t n = index + 1;
   const std::string id = wallet_id(n);
   const std::int64_t funds = n <= hot ? balance_hot : balance_regular;
-  return {engine::command{id, "open-" + id, engine::open_wallet{"bench", eur, 0}},
-          engine::command{id, "fund-" + id, engine::deposit{engine::money{funds, eur}}}};
+  return {engine::command{id, "open-" + id, engine::open_wallet{"bench", eur(), 0}},
+          engine::command{id, "fund-" + id, engine::deposit{engine::money{funds, eur()}}}};
 }
 
 // ---- the bench

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Lint: clang-format (no changes allowed) on every project C++ file, then clang-tidy (.clang-tidy, all
 # findings are errors) on every project .cpp file in the compile database. Exits non-zero on any finding.
-#   scripts/lint.sh              both
-#   scripts/lint.sh format|tidy  one of them
-# BUILD_DIR (default build) holds compile_commands.json; it is configured if missing.
+#   scripts/lint.sh                          both
+#   scripts/lint.sh format|tidy              one of them
+#   scripts/lint.sh all|format|tidy DIR      tidy with DIR's compile_commands.json
+# The build directory (DIR, else $BUILD_DIR, else build) holds compile_commands.json; it is
+# configured (not built: the headers tidy needs are generated at configure time) if missing.
 set -euo pipefail
 
+what=${1:-all}
+# DIR is taken relative to the caller's directory, BUILD_DIR (like the other scripts) to the root.
+build_dir=${BUILD_DIR:-build}
+if (($# > 1)); then build_dir=$(realpath -m -- "$2"); fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo_root=$(pwd)
-build_dir=${BUILD_DIR:-build}
-what=${1:-all}
 
 # Tracked files plus new ones not yet committed (ignored files such as build/ are left out).
 project_files() { # patterns...
@@ -57,7 +61,7 @@ case "${what}" in
   format) run_format ;;
   tidy) run_tidy ;;
   *)
-    echo "usage: scripts/lint.sh [all|format|tidy]" >&2
+    echo "usage: scripts/lint.sh [all|format|tidy] [BUILD_DIR]" >&2
     exit 2
     ;;
 esac

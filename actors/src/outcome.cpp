@@ -17,6 +17,8 @@ std::string_view to_string(submit_errc e) noexcept {
       return "invalid_wallet";
     case submit_errc::reserved_key:
       return "reserved_key";
+    case submit_errc::write_refused:
+      return "write_refused";
   }
   return "unknown";
 }

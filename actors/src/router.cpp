@@ -30,7 +30,7 @@ struct router_state {
   std::uint64_t next_generation = 1;
   std::size_t resident_max = 1;
 
-  static inline const char* name = "router";
+  static constexpr const char* name = "router";
 };
 
 namespace {

@@ -87,8 +87,8 @@ class circuit_watch final : public runtime_probe {
 // actor that dies means a bug, so the runtime reports itself failed and walletd exits for its
 // process supervisor to restart it (ADR 0002).
 caf::behavior supervisor_behavior(caf::event_based_actor* self,
-                                  std::shared_ptr<const directory> actors,
-                                  std::shared_ptr<circuit_watch> watch) {
+                                  const std::shared_ptr<const directory>& actors,
+                                  const std::shared_ptr<circuit_watch>& watch) {
   auto kinds = std::make_shared<std::map<caf::actor_addr, std::pair<std::string, std::uint32_t>>>();
   const auto watch_one = [&](const auto& handle, const char* kind, std::uint32_t shard) {
     self->monitor(handle);
@@ -132,14 +132,14 @@ struct runtime::impl {
 
   impl(caf::actor_system& sys, runtime_settings s, std::shared_ptr<runtime_probe> probe)
       : system(sys),
-        settings(std::move(s)),
+        settings(s),
         watch(std::make_shared<circuit_watch>(std::move(probe), settings.shards)),
         in_flight(settings.shards) {}
 };
 
 runtime::runtime(caf::actor_system& system, runtime_settings settings,
                  const store_factory& make_store, std::shared_ptr<runtime_probe> probe, clock now)
-    : impl_(std::make_unique<impl>(system, std::move(settings),
+    : impl_(std::make_unique<impl>(system, settings,
                                    probe ? std::move(probe) : std::make_shared<runtime_probe>())) {
   auto& d = *impl_->actors;
   const std::uint32_t shards = impl_->settings.shards;

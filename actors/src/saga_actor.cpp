@@ -24,7 +24,7 @@ struct saga_state {
   std::unordered_map<std::string, saga> active;  // by saga_id (source + transfer id)
   std::mt19937_64 jitter{std::random_device{}()};
 
-  static inline const char* name = "saga";
+  static constexpr const char* name = "saga";
 };
 
 namespace {

@@ -1,7 +1,10 @@
 // The shard's store actor (detached: the port blocks). Batches the writes of many wallets into one
 // transaction, guarded by a circuit breaker, and runs the shard's recovery scans.
+#include <optional>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "shard_context.hpp"
 #include "wallet/actors/system_keys.hpp"
@@ -29,7 +32,7 @@ struct store_state {
   std::chrono::steady_clock::time_point first_write{};
   bool flush_scheduled = false;
 
-  static inline const char* name = "store";
+  static constexpr const char* name = "store";
 };
 
 namespace {
@@ -44,33 +47,119 @@ void set_circuit(self_ptr self, circuit_state before) {
   }
 }
 
-// Acks each wallet once for all its writes in the batch.
-void acknowledge(self_ptr self) {
-  auto& s = self->state;
-  std::unordered_map<caf::actor_addr, std::size_t> counts;
-  for (const auto& r : s.replies) {
-    ++counts[r.wallet.address()];
-  }
-  for (const auto& r : s.replies) {
-    const auto it = counts.find(r.wallet.address());
-    if (it != counts.end()) {
-      caf::anon_send(r.wallet, commit_ack{r.epoch, it->second});
-      counts.erase(it);
-    }
+// The writes of one wallet incarnation in the batch, as indices into `writes`, in commit order.
+using wallet_group = std::vector<std::size_t>;
+
+// Acks the wallet of a group for `count` of its writes (its first ones).
+void acknowledge(self_ptr self, const wallet_group& g, std::size_t count) {
+  const auto& r = self->state.replies[g.front()];
+  if (count > 0) {
+    caf::anon_send(r.wallet, commit_ack{r.epoch, count});
   }
 }
 
-void reject_batch(self_ptr self, const store_error& error) {
+// Tells the wallet of a group that its epoch failed; `culprit`: the database refused the group's
+// first unacknowledged write itself (the rest only followed it).
+void refuse(self_ptr self, const wallet_group& g, const store_error& error, bool culprit) {
   auto& s = self->state;
-  std::unordered_set<caf::actor_addr> told;
   if (s.failed_epochs.size() > failed_epochs_max) {
     s.failed_epochs.clear();
   }
+  const auto& r = s.replies[g.front()];
+  s.failed_epochs[r.wallet.address()] = r.epoch;
+  caf::anon_send(r.wallet, commit_nack{r.epoch, error, culprit});
+}
+
+std::vector<wallet_group> group_by_wallet(const store_state& s) {
+  std::vector<wallet_group> groups;
+  std::unordered_map<caf::actor_addr, std::size_t> index;
   for (std::size_t i = 0; i < s.replies.size(); ++i) {
-    const auto& r = s.replies[i];
-    s.failed_epochs[r.wallet.address()] = r.epoch;
-    if (told.insert(r.wallet.address()).second) {
-      caf::anon_send(r.wallet, commit_nack{r.epoch, error});
+    const auto [it, fresh] = index.try_emplace(s.replies[i].wallet.address(), groups.size());
+    if (fresh) {
+      groups.emplace_back();
+    }
+    groups[it->second].push_back(i);
+  }
+  return groups;
+}
+
+// Commits `writes` in one transaction, keeping the breaker and the probe informed.
+std::optional<store_error> commit_writes(self_ptr self, std::span<const wallet_write> writes) {
+  auto& s = self->state;
+  const auto started = steady::now();
+  auto error = s.port->commit(writes);
+  if (!error) {
+    s.breaker.on_success();
+    s.ctx->probe->batch_committed(
+        s.ctx->shard, writes.size(),
+        std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started));
+  } else {
+    // A fence conflict or a refused row says nothing about the database's health.
+    if (error->code == store_errc::unavailable) {
+      s.breaker.on_failure(steady::now());
+    }
+    s.ctx->probe->batch_failed(s.ctx->shard, writes.size(), *error);
+  }
+  return error;
+}
+
+std::optional<store_error> commit_groups(self_ptr self, std::span<const wallet_group> groups) {
+  auto& s = self->state;
+  std::vector<wallet_write> writes;
+  for (const auto& g : groups) {
+    for (const std::size_t i : g) {
+      writes.push_back(s.writes[i]);
+    }
+  }
+  auto error = commit_writes(self, writes);
+  if (!error) {
+    for (const auto& g : groups) {
+      acknowledge(self, g, g.size());
+    }
+  }
+  return error;
+}
+
+// One wallet's writes, refused by the database as a whole: commits them one at a time to find the
+// write it refuses. The writes before it commit; it and those after it fail.
+void isolate_write(self_ptr self, const wallet_group& g) {
+  auto& s = self->state;
+  std::size_t committed = 0;
+  for (const std::size_t i : g) {
+    const auto error = commit_writes(self, std::span{&s.writes[i], 1});
+    if (error) {
+      acknowledge(self, g, committed);
+      refuse(self, g, *error, error->code == store_errc::rejected);
+      return;
+    }
+    ++committed;
+  }
+  acknowledge(self, g, committed);  // the refusal did not repeat
+}
+
+// `groups` failed together with `error`. A refused row (rejected) or a fence conflict belongs to
+// one wallet: commit the halves apart, down to single wallets, so that the others still commit
+// (about 2·log2(n) extra transactions for one bad wallet among n). An unavailable database fails
+// them all.
+void isolate(self_ptr self, std::span<const wallet_group> groups, const store_error& error) {
+  if (error.code == store_errc::unavailable) {
+    for (const auto& g : groups) {
+      refuse(self, g, error, false);
+    }
+    return;
+  }
+  if (groups.size() == 1) {
+    if (error.code == store_errc::rejected) {
+      isolate_write(self, groups.front());
+    } else {
+      refuse(self, groups.front(), error, false);  // the wallet reloads and retries
+    }
+    return;
+  }
+  const std::size_t half = groups.size() / 2;
+  for (const auto part : {groups.first(half), groups.subspan(half)}) {
+    if (const auto e = commit_groups(self, part)) {
+      isolate(self, part, *e);
     }
   }
 }
@@ -81,24 +170,16 @@ void flush(self_ptr self) {
     return;
   }
   const auto before = s.breaker.state();
+  const auto groups = group_by_wallet(s);
   if (!s.breaker.allow(steady::now())) {
-    reject_batch(self, store_error{store_errc::unavailable, "circuit open"});
+    for (const auto& g : groups) {
+      refuse(self, g, store_error{store_errc::unavailable, "circuit open"}, false);
+    }
+  } else if (const auto error = commit_writes(self, s.writes)) {
+    isolate(self, groups, *error);
   } else {
-    const auto started = steady::now();
-    const auto error = s.port->commit(s.writes);
-    const auto latency =
-        std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started);
-    if (!error) {
-      s.breaker.on_success();
-      s.ctx->probe->batch_committed(s.ctx->shard, s.writes.size(), latency);
-      acknowledge(self);
-    } else {
-      // A fence conflict or a refused row says nothing about the database's health.
-      if (error->code == store_errc::unavailable) {
-        s.breaker.on_failure(steady::now());
-      }
-      s.ctx->probe->batch_failed(s.ctx->shard, s.writes.size(), *error);
-      reject_batch(self, *error);
+    for (const auto& g : groups) {
+      acknowledge(self, g, g.size());
     }
   }
   set_circuit(self, before);

@@ -37,7 +37,7 @@ struct wallet_actor_state {
   restart_budget restarts{backoff_settings{}};  // reloads after failed commits
   std::minstd_rand jitter{std::random_device{}()};
 
-  static inline const char* name = "wallet";
+  static constexpr const char* name = "wallet";
 };
 
 namespace {
@@ -218,9 +218,15 @@ void on_nack(self_ptr self, const commit_nack& nack) {
     return;
   }
   // Nothing uncommitted survives: answer it all as unavailable (a retry with the same key is
-  // safe), forget the in-memory state and reload what the database holds.
+  // safe), except a write the database refused itself; forget the in-memory state and reload
+  // what the database holds.
+  bool culprit = nack.culprit;
   for (auto& p : s.inflight) {
-    answer(self, p.done, refused(submit_errc::unavailable), "failed_commit");
+    const bool refused_write = culprit && p.write;
+    culprit = culprit && !p.write;
+    answer(self, p.done,
+           refused(refused_write ? submit_errc::write_refused : submit_errc::unavailable),
+           "failed_commit");
   }
   s.inflight.clear();
   ++s.epoch;

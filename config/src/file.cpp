@@ -41,31 +41,35 @@ struct duplicate_finder {
   std::string key;
   std::optional<std::string> duplicate;
 
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
-  bool on_array_begin(json::error_code&) {
+  static bool on_document_begin(json::error_code& /*ec*/) { return true; }
+  static bool on_document_end(json::error_code& /*ec*/) { return true; }
+  bool on_array_begin(json::error_code& /*ec*/) {
     objects.emplace_back();
     return true;
   }
-  bool on_array_end(std::size_t, json::error_code&) {
+  bool on_array_end(std::size_t /*n*/, json::error_code& /*ec*/) {
     objects.pop_back();
     return true;
   }
-  bool on_object_begin(json::error_code&) {
+  bool on_object_begin(json::error_code& /*ec*/) {
     objects.emplace_back();
     return true;
   }
-  bool on_object_end(std::size_t, json::error_code&) {
+  bool on_object_end(std::size_t /*n*/, json::error_code& /*ec*/) {
     objects.pop_back();
     return true;
   }
-  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+  static bool on_string_part(json::string_view /*s*/, std::size_t /*n*/, json::error_code& /*ec*/) {
+    return true;
+  }
+  static bool on_string(json::string_view /*s*/, std::size_t /*n*/, json::error_code& /*ec*/) {
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t /*n*/, json::error_code& /*ec*/) {
     key.append(s.data(), s.size());
     return true;
   }
-  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
+  bool on_key(json::string_view s, std::size_t /*n*/, json::error_code& ec) {
     key.append(s.data(), s.size());
     std::vector<std::string>& seen = objects.back();
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
@@ -77,14 +81,20 @@ struct duplicate_finder {
     key.clear();
     return true;
   }
-  bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
-  bool on_double(double, json::string_view, json::error_code&) { return true; }
-  bool on_bool(bool, json::error_code&) { return true; }
-  bool on_null(json::error_code&) { return true; }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
+  static bool on_number_part(json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
+  static bool on_int64(std::int64_t /*i*/, json::string_view /*s*/, json::error_code& /*ec*/) {
+    return true;
+  }
+  static bool on_uint64(std::uint64_t /*u*/, json::string_view /*s*/, json::error_code& /*ec*/) {
+    return true;
+  }
+  static bool on_double(double /*d*/, json::string_view /*s*/, json::error_code& /*ec*/) {
+    return true;
+  }
+  static bool on_bool(bool /*b*/, json::error_code& /*ec*/) { return true; }
+  static bool on_null(json::error_code& /*ec*/) { return true; }
+  static bool on_comment_part(json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
+  static bool on_comment(json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
 };
 
 // "path:3:14" for the byte at `offset`.
@@ -152,8 +162,9 @@ parsed from_json(const setting& s, const json::value& v) {
   switch (s.type) {
     case kind::integer:
       if (v.is_int64()) return {value{v.get_int64()}, {}};
-      if (v.is_uint64())
+      if (v.is_uint64()) {
         return {std::nullopt, describe_json(v) + " does not fit in a 64-bit integer"};
+      }
       if (v.is_double()) return {std::nullopt, not_an_integer(v.get_double())};
       return {std::nullopt, "expected an integer, got " + describe_json(v)};
     case kind::boolean:
@@ -169,16 +180,14 @@ parsed from_json(const setting& s, const json::value& v) {
 }
 
 bool is_section(std::string_view name) {
-  for (const setting& s : settings) {
-    if (s.name.size() > name.size() && s.name.starts_with(name) && s.name[name.size()] == '.') {
-      return true;
-    }
-  }
-  return false;
+  return std::ranges::any_of(settings, [name](const setting& s) {
+    return s.name.size() > name.size() && s.name.starts_with(name) && s.name[name.size()] == '.';
+  });
 }
 
 std::vector<std::string> setting_names() {
   std::vector<std::string> out;
+  out.reserve(settings.size());
   for (const setting& s : settings) out.emplace_back(s.name);
   return out;
 }

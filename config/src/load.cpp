@@ -82,9 +82,13 @@ void parse_flag(const std::vector<std::string>& args, std::size_t& i, command_li
     return errors.push_back(flag + ": needs a value, as in " + flag + "=VALUE");
   }
   if (!index) {
-    if (cl.file) return errors.push_back("--config: given twice");
-    if (text.empty()) return errors.push_back("--config: the path is empty");
-    cl.file = std::move(text);
+    if (cl.file) {
+      errors.emplace_back("--config: given twice");
+    } else if (text.empty()) {
+      errors.emplace_back("--config: the path is empty");
+    } else {
+      cl.file = std::move(text);
+    }
     return;
   }
   for (const flag_value& earlier : cl.values) {

@@ -58,10 +58,8 @@ constexpr bool has_valid_words(std::string_view words) {
 }
 
 constexpr bool has_no_control_chars(std::string_view text) {
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20U || c == '\x7f') return false;
-  }
-  return true;
+  return std::ranges::all_of(
+      text, [](const char c) { return static_cast<unsigned char>(c) >= 0x20U && c != '\x7f'; });
 }
 
 constexpr bool starts_with_scheme(std::string_view url, std::string_view schemes) {
@@ -91,12 +89,7 @@ constexpr bool is_valid(const setting& s) {
   return false;
 }
 
-constexpr bool every_setting_is_valid() {
-  for (const setting& s : settings) {
-    if (!is_valid(s)) return false;
-  }
-  return true;
-}
+constexpr bool every_setting_is_valid() { return std::ranges::all_of(settings, is_valid); }
 
 // No two settings share a name, and no name is a section of another ("a.b" and "a.b.c"), so
 // that a configuration file's nesting is unambiguous.
@@ -123,37 +116,34 @@ constexpr bool scaled_fits(std::string_view name, std::int64_t scale) {
 }
 
 constexpr bool every_relation_is_valid() {
-  for (const relation& r : relations) {
-    if (!is_integer_setting(r.left) || !is_integer_setting(r.right) || r.why.empty()) return false;
-    if (!scaled_fits(r.left, r.left_scale) || !scaled_fits(r.right, r.right_scale)) return false;
-  }
-  return true;
+  return std::ranges::all_of(relations, [](const relation& r) {
+    return is_integer_setting(r.left) && is_integer_setting(r.right) && !r.why.empty() &&
+           scaled_fits(r.left, r.left_scale) && scaled_fits(r.right, r.right_scale);
+  });
 }
 
 constexpr bool defaults_satisfy_relations() {
-  for (const relation& r : relations) {
+  return std::ranges::all_of(relations, [](const relation& r) {
     const std::int64_t l = settings[*find_setting(r.left)].default_integer * r.left_scale;
     const std::int64_t rr = settings[*find_setting(r.right)].default_integer * r.right_scale;
     const bool holds = r.op == comparison::less         ? l < rr
                        : r.op == comparison::less_equal ? l <= rr
                                                         : l != rr;
-    if (!holds) return false;
-  }
-  return true;
+    return holds;
+  });
 }
 
 // config::duration() converts to microseconds: every duration's largest value must fit.
 constexpr bool durations_fit_in_microseconds() {
-  constexpr std::int64_t top = std::numeric_limits<std::int64_t>::max();
-  for (const setting& s : settings) {
-    if (s.type != kind::integer) continue;
+  return std::ranges::all_of(settings, [](const setting& s) {
+    if (s.type != kind::integer) return true;
+    constexpr std::int64_t top = std::numeric_limits<std::int64_t>::max();
     const std::int64_t unit = s.name.ends_with("_us")   ? 1
                               : s.name.ends_with("_ms") ? 1'000
                               : s.name.ends_with("_s")  ? 1'000'000
                                                         : 1;
-    if (s.max > top / unit || s.min < -(top / unit)) return false;
-  }
-  return true;
+    return s.max <= top / unit && s.min >= -(top / unit);
+  });
 }
 
 static_assert(every_setting_is_valid(),

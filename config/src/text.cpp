@@ -212,7 +212,7 @@ std::string check_bounds(const setting& s, const value& v) {
 std::string render(const setting& s, const value& v) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
   if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
-  const std::string& text = std::get<std::string>(v);
+  const auto& text = std::get<std::string>(v);
   if (s.secret) return text.empty() ? std::string{} : std::string("***");
   if (s.type == kind::url) return redact_url(text);
   return text;

@@ -111,8 +111,8 @@ static_assert(currency_table.size() <= std::numeric_limits<std::uint16_t>::max()
 
 std::optional<currency> currency::from_code(std::string_view code) noexcept {
   if (!is_code_form(code)) return std::nullopt;
-  const auto first = currency_table.begin() + 1;  // never the placeholder
-  const auto found = std::lower_bound(
+  const auto* const first = currency_table.begin() + 1;  // never the placeholder
+  const auto* const found = std::lower_bound(
       first, currency_table.end(), code,
       [](const currency_info& entry, std::string_view key) { return entry.code < key; });
   if (found == currency_table.end() || found->code != code) return std::nullopt;

@@ -178,7 +178,7 @@ class decider {
     return emit(wallet_unfrozen{c.reason});
   }
 
-  decision operator()(const close_wallet&) const {
+  decision operator()(const close_wallet& /*c*/) const {
     if (auto r = check_status(s_, needs::not_closed)) return *r;
     if (!s_.holds.empty()) return rejection::wallet_has_holds;
     if (s_.balance != 0) return rejection::wallet_not_empty;

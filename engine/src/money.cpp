@@ -134,7 +134,7 @@ result<std::int64_t, amount_error> parse_amount(std::string_view text,
 std::string format_amount(std::int64_t minor, std::uint8_t exponent) {
   // Work on the magnitude in uint64: -INT64_MIN does not fit in int64, but it does in uint64.
   const bool negative = minor < 0;
-  std::uint64_t magnitude = static_cast<std::uint64_t>(minor);
+  auto magnitude = static_cast<std::uint64_t>(minor);
   if (negative) magnitude = 0 - magnitude;
 
   // Digits from the least significant up, then reversed: at least exponent + 1 of them so that

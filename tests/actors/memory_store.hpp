@@ -25,6 +25,13 @@ class memory_database {
   std::atomic<std::size_t> commits{0};
   std::atomic<std::size_t> largest_batch{0};
 
+  // Every write under this idempotency key is refused as the database refuses a constraint
+  // violation: the whole transaction fails as rejected.
+  void refuse_key(std::string key) {
+    std::lock_guard lock{mutex_};
+    refused_keys_.insert(std::move(key));
+  }
+
   std::optional<store_error> commit(std::span<const wallet_write> writes) {
     if (throw_next_commit.exchange(false)) {
       throw std::logic_error{"injected bug"};
@@ -43,6 +50,9 @@ class memory_database {
                            "version fence: " + w.wallet_id + " expected " +
                                std::to_string(w.expected_version) + ", stored " +
                                std::to_string(it->second)};
+      }
+      if (refused_keys_.contains(w.idempotency_key)) {
+        return store_error{store_errc::rejected, "injected constraint violation"};
       }
       if (keys_.contains({w.wallet_id, w.idempotency_key})) {
         return store_error{store_errc::rejected, "duplicate idempotency key"};
@@ -157,6 +167,7 @@ class memory_database {
   std::vector<std::pair<std::pair<std::string, std::string>, engine::idempotency_record>>
       key_order_;
   std::map<std::pair<std::string, std::string>, transfer_record> transfers_;
+  std::set<std::string> refused_keys_;
 };
 
 // One shard's port onto the shared memory database.

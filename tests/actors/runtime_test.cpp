@@ -28,7 +28,9 @@ class runtime_test : public ::testing::Test {
  protected:
   void start(runtime_settings settings = {}) {
     settings.shards = shards;
-    settings.flush_interval = 200us;
+    if (settings.flush_interval == runtime_settings{}.flush_interval) {
+      settings.flush_interval = 200us;  // quick tests, unless the test chose its own
+    }
     settings.recovery_scan_interval = 1s;
     settings.restart.initial = 10ms;
     settings.restart.max = 50ms;
@@ -163,6 +165,38 @@ TEST_F(runtime_test, a_failed_commit_answers_unavailable_and_a_retry_applies_onc
   EXPECT_FALSE(retried.replayed) << "the failed attempt must not have left a trace";
   EXPECT_TRUE(run({"dave", "d1", engine::deposit{eur_(50)}}).replayed);
   EXPECT_EQ(balance("dave"), 150);
+}
+
+TEST_F(runtime_test, a_write_the_database_refuses_fails_alone) {
+  shards = 1;  // every wallet in one store: one batch
+  runtime_settings settings;
+  settings.flush_interval = 50ms;
+  start(settings);
+  for (const char* id : {"ann", "ben", "cid", "dan"}) open(id, 100);
+  db->refuse_key("poison");
+  auto ann = rt->submit({"ann", "a1", engine::deposit{eur_(1)}});
+  auto ben1 = rt->submit({"ben", "b1", engine::deposit{eur_(2)}});
+  auto poison = rt->submit({"ben", "poison", engine::deposit{eur_(4)}});
+  auto ben3 = rt->submit({"ben", "b3", engine::deposit{eur_(8)}});
+  auto cid = rt->submit({"cid", "c1", engine::deposit{eur_(16)}});
+  auto dan = rt->submit({"dan", "d1", engine::withdraw{eur_(32)}});
+  // The other wallets' writes shared the refused batch and commit anyway.
+  EXPECT_TRUE(ann.get().accepted());
+  EXPECT_TRUE(cid.get().accepted());
+  EXPECT_TRUE(dan.get().accepted());
+  // So does ben's write before the refused one; the refused one is answered as such, not as a
+  // retryable failure; the one after it was not applied, and a retry applies it once.
+  EXPECT_TRUE(ben1.get().accepted());
+  EXPECT_EQ(poison.get().error, submit_errc::write_refused);
+  const auto after = ben3.get();
+  EXPECT_TRUE(after.accepted() || after.error == submit_errc::unavailable);
+  EXPECT_TRUE(run({"ben", "b3", engine::deposit{eur_(8)}}).accepted());
+  EXPECT_EQ(run({"ben", "poison", engine::deposit{eur_(4)}}).error, submit_errc::write_refused);
+  EXPECT_EQ(balance("ann"), 101);
+  EXPECT_EQ(balance("ben"), 110);
+  EXPECT_EQ(balance("cid"), 116);
+  EXPECT_EQ(balance("dan"), 68);
+  EXPECT_EQ(db->events().at("ben").size(), 4U);  // opened, deposited 100, b1, b3
 }
 
 TEST_F(runtime_test, the_circuit_opens_fails_fast_and_closes_after_recovery) {

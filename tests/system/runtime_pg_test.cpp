@@ -56,5 +56,44 @@ TEST_F(runtime_pg_test, more_wallets_than_resident_stay_correct) {
   expect_reconciled(net_deposits(plan, wallets));
 }
 
+// The engine cannot see every transfer id a wallet ever used (only its idempotency window); the
+// database can: (source, transfer id) is the transfers table's key. A reused id under a new key is
+// refused there, alone: the rest of its batch commits.
+TEST_F(runtime_pg_test, a_reused_transfer_id_is_refused_alone) {
+  actors::runtime_settings settings;
+  settings.flush_interval = 50ms;  // the concurrent commands below share batches
+  start_runtime(settings);
+  constexpr int wallets = 40;
+  open_wallets(wallets);
+  const engine::money one{1, eur};
+  ASSERT_TRUE(
+      decide({wallet(0), "first", engine::transfer_debit{"t-1", wallet(1), one}}).accepted());
+  std::vector<std::future<submit_outcome>> others;
+  auto reused =
+      runtime_->submit({wallet(0), "again", engine::transfer_debit{"t-1", wallet(2), one}});
+  for (int i = 3; i < wallets; ++i) {
+    others.push_back(runtime_->submit(
+        {wallet(i), "d", engine::deposit{engine::money{static_cast<std::int64_t>(i), eur}}}));
+  }
+  EXPECT_EQ(reused.get().error, submit_errc::write_refused);
+  for (auto& f : others) {
+    EXPECT_TRUE(f.get().accepted());
+  }
+  // Refused again on a retry, never applied; the wallet still serves its next command.
+  EXPECT_EQ(runtime_->submit({wallet(0), "again", engine::transfer_debit{"t-1", wallet(2), one}})
+                .get()
+                .error,
+            submit_errc::write_refused);
+  EXPECT_TRUE(
+      decide({wallet(0), "next", engine::transfer_debit{"t-2", wallet(2), one}}).accepted());
+  ASSERT_TRUE(transfers_settled(60s));
+  std::int64_t deposited = opening_balance * wallets;
+  for (int i = 3; i < wallets; ++i) deposited += i;
+  expect_reconciled(deposited);
+  EXPECT_EQ(
+      sql("SELECT count(*) FROM wallet_events WHERE idempotency_key = 'again'")[0][0].as<long>(),
+      0);
+}
+
 }  // namespace
 }  // namespace wallet::system_test

@@ -127,7 +127,7 @@ void append_head(std::string& out, std::chrono::system_clock::time_point ts, lev
   }
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  out += "{\"ts\":\"";
+  out += R"({"ts":")";
   append_padded(out, utc.tm_year + 1900, 4);
   out += '-';
   append_padded(out, utc.tm_mon + 1, 2);
@@ -141,9 +141,9 @@ void append_head(std::string& out, std::chrono::system_clock::time_point ts, lev
   append_padded(out, utc.tm_sec, 2);
   out += '.';
   append_padded(out, fraction, 6);
-  out += "Z\",\"level\":\"";
+  out += R"(Z","level":")";
   out += name(l);
-  out += "\",\"logger\":";
+  out += R"(","logger":)";
   append_json_string(out, logger_name);
   out += ',';
 }

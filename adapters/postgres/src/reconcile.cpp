@@ -1,9 +1,9 @@
 // Reconciliation as set-based statements in one REPEATABLE READ snapshot: one pass over the
-// wallets' events, holds and rows folds every wallet and sums money per currency; one pass over
-// the transfer records and events checks the sagas. Each returns a single row (counts, the currency
-// totals, the keys of the first mismatching wallets or transfers): no per-wallet row crosses the
-// wire or is kept by the server unless it is wrong. Only when something is wrong does a second
-// statement spell out the failed checks of those keys.
+// events, joined to the wallets and holds, folds every wallet and sums money per currency; one
+// pass over the transfer events, joined to the transfer records, checks the sagas. Each returns a
+// single row (counts, the currency totals, the keys of the first mismatching wallets or transfers):
+// no per-wallet row crosses the wire or is kept by the server unless it is wrong. Only when
+// something is wrong does a second statement spell out the failed checks of those keys.
 #include "wallet/postgres/reconcile.hpp"
 
 #include <algorithm>
@@ -24,80 +24,76 @@ namespace {
 
 // ---- wallets ------------------------------------------------------------------------------------
 
-// Folds every wallet from one GROUP BY over the union of its events, its open holds and its row
-// (no joins: a join would carry every wallet's wide row through a hash table), then flags each
-// check. `events`, `holds` and `wallets` restrict the three inputs (aliases e, h, w). The status
-// fold takes the last status event: seq * 4 + status orders by seq and keeps the status in the
-// remainder (1 active, 2 frozen, 3 closed).
+// Folds every wallet's events in one GROUP BY, joins the result to the wallets rows and the open
+// holds, and flags each check. `events`, `holds` and `wallets` restrict the three tables (aliases
+// e, h, w). The events are aggregated alone, not in a union with the other two, so that the
+// planner's estimate of the number of wallets (from wallet_events' statistics) sizes the hash
+// tables. The status fold takes the last status event: seq * 4 + status orders by seq and keeps
+// the status in the remainder (1 active, 2 frozen, 3 closed).
 std::string wallet_checks(std::string_view events, std::string_view holds,
                           std::string_view wallets) {
   std::string sql = R"sql(
-WITH input AS (
-  SELECT e.wallet_id AS id, 1 AS src, e.seq, e.type, e.delta AS amount, e.held_delta AS held,
-         e.shard, NULL::smallint AS status,
-         CASE WHEN e.type = 'wallet_opened' THEN e.data ->> 'currency' END AS currency
+WITH folded AS (
+  SELECT e.wallet_id AS id,
+         count(*) AS events,
+         max(e.seq) AS last_seq,
+         sum(e.delta) AS balance,
+         sum(e.held_delta) AS held,
+         count(*) FILTER (WHERE e.type = 'hold_placed')
+           - count(*) FILTER (WHERE e.type IN ('hold_captured', 'hold_released', 'hold_expired'))
+           AS open_holds,
+         max(e.seq * 4 + CASE e.type WHEN 'wallet_opened' THEN 1 WHEN 'wallet_unfrozen' THEN 1
+                                     WHEN 'wallet_frozen' THEN 2 WHEN 'wallet_closed' THEN 3 END)
+           % 4 AS status,
+         count(*) FILTER (WHERE e.type = 'wallet_opened') AS opened,
+         min(e.type) FILTER (WHERE e.seq = 1) AS first_type,
+         min(e.data ->> 'currency') FILTER (WHERE e.type = 'wallet_opened') AS currency,
+         min(e.shard) AS shard_min,
+         max(e.shard) AS shard_max,
+         coalesce(sum(e.delta) FILTER (WHERE e.type = 'deposited'), 0) AS deposits,
+         coalesce(-sum(e.delta) FILTER (WHERE e.type = 'withdrawn'), 0) AS withdrawals,
+         coalesce(-sum(e.delta) FILTER (WHERE e.type = 'hold_captured'), 0) AS captured,
+         coalesce(-sum(e.delta) FILTER (WHERE e.type = 'transfer_debited'), 0) AS debited,
+         coalesce(sum(e.delta) FILTER (WHERE e.type = 'transfer_credited'), 0) AS credited,
+         coalesce(sum(e.delta) FILTER (WHERE e.type = 'transfer_reversed'), 0) AS reversed
   FROM wallet_events e WHERE )sql";
   sql.append(events).append(R"sql(
-  UNION ALL
-  SELECT h.wallet_id, 2, NULL, NULL, h.amount, NULL, h.shard, NULL, NULL
+  GROUP BY e.wallet_id
+), held AS (
+  SELECT h.wallet_id AS id, sum(h.amount) AS amount, count(*) AS n
   FROM wallet_holds h WHERE )sql");
   sql.append(holds).append(R"sql(
-  UNION ALL
-  SELECT w.id, 3, w.version, NULL, w.balance, w.held, w.shard, w.status, w.currency::text
-  FROM wallets w WHERE )sql");
-  sql.append(wallets).append(R"sql(
-), folded AS (
-  SELECT id,
-         count(*) FILTER (WHERE src = 3) > 0 AS has_row,
-         count(*) FILTER (WHERE src = 1) > 0 AS has_events,
-         min(amount) FILTER (WHERE src = 3) AS balance,
-         min(held) FILTER (WHERE src = 3) AS held,
-         min(seq) FILTER (WHERE src = 3) AS version,
-         min(status) FILTER (WHERE src = 3) AS status,
-         min(shard) FILTER (WHERE src = 3) AS shard,
-         min(currency) FILTER (WHERE src = 3) AS currency,
-         coalesce(sum(amount) FILTER (WHERE src = 2), 0) AS holds_amount,
-         count(*) FILTER (WHERE src = 2) AS holds_n,
-         count(*) FILTER (WHERE src = 1) AS events,
-         max(seq) FILTER (WHERE src = 1) AS last_seq,
-         sum(amount) FILTER (WHERE src = 1) AS folded_balance,
-         sum(held) FILTER (WHERE src = 1) AS folded_held,
-         count(*) FILTER (WHERE type = 'hold_placed')
-           - count(*) FILTER (WHERE type IN ('hold_captured', 'hold_released', 'hold_expired'))
-           AS open_holds,
-         max(seq * 4 + CASE type WHEN 'wallet_opened' THEN 1 WHEN 'wallet_unfrozen' THEN 1
-                                 WHEN 'wallet_frozen' THEN 2 WHEN 'wallet_closed' THEN 3 END)
-           % 4 AS folded_status,
-         count(*) FILTER (WHERE type = 'wallet_opened') AS opened,
-         min(type) FILTER (WHERE src = 1 AND seq = 1) AS first_type,
-         min(currency) FILTER (WHERE src = 1) AS opened_currency,
-         min(shard) FILTER (WHERE src = 1) AS shard_min,
-         max(shard) FILTER (WHERE src = 1) AS shard_max,
-         coalesce(sum(amount) FILTER (WHERE type = 'deposited'), 0) AS deposits,
-         coalesce(-sum(amount) FILTER (WHERE type = 'withdrawn'), 0) AS withdrawals,
-         coalesce(-sum(amount) FILTER (WHERE type = 'hold_captured'), 0) AS captured,
-         coalesce(-sum(amount) FILTER (WHERE type = 'transfer_debited'), 0) AS debited,
-         coalesce(sum(amount) FILTER (WHERE type = 'transfer_credited'), 0) AS credited,
-         coalesce(sum(amount) FILTER (WHERE type = 'transfer_reversed'), 0) AS reversed
-  FROM input GROUP BY id
+  GROUP BY h.wallet_id
+), joined AS (
+  SELECT coalesce(w.id, f.id) AS id, w.id IS NOT NULL AS has_row, f.id IS NOT NULL AS has_events,
+         w.currency::text AS currency, w.balance, w.held, w.status, w.version, w.shard,
+         coalesce(h.amount, 0) AS holds_amount, coalesce(h.n, 0) AS holds_n,
+         f.currency AS opened_currency, f.events, f.last_seq, f.balance AS folded_balance,
+         f.held AS folded_held, f.open_holds, f.status AS folded_status, f.opened, f.first_type,
+         f.shard_min, f.shard_max, f.deposits, f.withdrawals, f.captured, f.debited, f.credited,
+         f.reversed
+  FROM (SELECT * FROM wallets w WHERE )sql");
+  sql.append(wallets).append(R"sql() AS w
+  FULL JOIN folded f ON f.id = w.id
+  LEFT JOIN held h ON h.id = w.id
 ), checked AS (
-  SELECT f.*,
-         NOT f.has_row AS b_row,
-         NOT f.has_events AS b_events,
-         f.has_row AND f.has_events AND f.balance <> f.folded_balance AS b_balance,
-         f.has_row AND f.has_events AND f.held <> f.folded_held AS b_held,
-         f.has_row AND f.has_events AND f.version <> f.last_seq AS b_version,
-         f.has_events AND f.events <> f.last_seq AS b_sequence,
-         f.has_row AND f.has_events AND f.status IS DISTINCT FROM f.folded_status AS b_status,
-         f.has_row AND f.has_events AND f.holds_amount <> f.folded_held AS b_holds,
-         f.has_row AND f.has_events AND f.holds_n <> f.open_holds AS b_hold_count,
-         f.has_events AND (f.opened <> 1 OR f.first_type IS DISTINCT FROM 'wallet_opened')
+  SELECT j.*,
+         NOT j.has_row AS b_row,
+         NOT j.has_events AS b_events,
+         j.has_row AND j.has_events AND j.balance <> j.folded_balance AS b_balance,
+         j.has_row AND j.has_events AND j.held <> j.folded_held AS b_held,
+         j.has_row AND j.has_events AND j.version <> j.last_seq AS b_version,
+         j.has_events AND j.events <> j.last_seq AS b_sequence,
+         j.has_row AND j.has_events AND j.status IS DISTINCT FROM j.folded_status AS b_status,
+         j.has_row AND j.has_events AND j.holds_amount <> j.folded_held AS b_holds,
+         j.has_row AND j.has_events AND j.holds_n <> j.open_holds AS b_hold_count,
+         j.has_events AND (j.opened <> 1 OR j.first_type IS DISTINCT FROM 'wallet_opened')
            AS b_opened,
-         f.has_row AND f.has_events AND f.currency IS DISTINCT FROM f.opened_currency
+         j.has_row AND j.has_events AND j.currency IS DISTINCT FROM j.opened_currency
            AS b_currency,
-         f.has_row AND f.has_events AND (f.shard_min <> f.shard OR f.shard_max <> f.shard)
+         j.has_row AND j.has_events AND (j.shard_min <> j.shard OR j.shard_max <> j.shard)
            AS b_shard
-  FROM folded f
+  FROM joined j
 ), counted AS (
   SELECT c.*,
          c.b_row::int + c.b_events::int + c.b_balance::int + c.b_held::int + c.b_version::int
@@ -110,8 +106,9 @@ WITH input AS (
 
 // $1: every shard (boolean); $2: the shards otherwise (integer[]); $3: how many mismatching
 // wallets to name. One pass: the per-wallet checks roll up into one row per (stored currency,
-// opened currency) pair, which holds the counts, the sums and the ids of mismatching wallets;
-// the currency totals add the pending transfers.
+// opened currency) pair, which holds the counts, the sums and the ids of the mismatching wallets
+// (all of them: array_agg cannot stop at $3, but they are few unless everything is wrong); the
+// currency totals add the pending transfers.
 const std::string& wallets_scan_sql() {
   static const std::string sql =
       wallet_checks("$1 OR e.shard = ANY($2::integer[])", "$1 OR h.shard = ANY($2::integer[])",
@@ -193,58 +190,54 @@ FROM listed
 
 // ---- transfers ----------------------------------------------------------------------------------
 
-// Every transfer from one GROUP BY (source, id) over the union of the transfer records and the
-// transfer events (src 0 debit, 1 credit, 2 reversal, 3 record). Events name their transfer in
-// data: transfer_debited and transfer_reversed sit on the source wallet, transfer_credited on the
-// destination with the source in data. A transfer belongs to its source's shard (its events'
-// shard when it has no record). $1: every shard; $2: the shards otherwise.
+// Every transfer: the transfer events grouped by (source, id), fully joined to the transfer
+// records. Events name their transfer in data: transfer_debited and transfer_reversed sit on the
+// source wallet, transfer_credited on the destination with the source in data. A transfer belongs
+// to its source's shard (its events' shard when it has no record). $1: every shard; $2: the
+// shards otherwise.
 constexpr const char* transfer_checks = R"sql(
-WITH input AS (
-  SELECT t.source, t.id, 3 AS src, t.status, t.destination, t.amount, t.source_shard AS shard,
-         NULL::text AS wallet
-  FROM transfers t
-  UNION ALL
-  SELECT CASE WHEN e.type = 'transfer_credited' THEN e.data ->> 'source' ELSE e.wallet_id END,
-         e.data ->> 'transfer_id',
-         CASE e.type WHEN 'transfer_debited' THEN 0 WHEN 'transfer_credited' THEN 1 ELSE 2 END,
-         NULL, CASE WHEN e.type = 'transfer_debited' THEN e.data ->> 'destination' END,
-         CASE WHEN e.type = 'transfer_debited' THEN -e.delta ELSE e.delta END, e.shard,
-         e.wallet_id
+WITH moved AS (
+  SELECT CASE WHEN e.type = 'transfer_credited' THEN e.data ->> 'source' ELSE e.wallet_id END
+           AS source,
+         e.data ->> 'transfer_id' AS id,
+         count(*) FILTER (WHERE e.type = 'transfer_debited') AS debits,
+         coalesce(-sum(e.delta) FILTER (WHERE e.type = 'transfer_debited'), 0) AS debited,
+         min(e.data ->> 'destination') FILTER (WHERE e.type = 'transfer_debited')
+           AS debit_destination,
+         count(*) FILTER (WHERE e.type = 'transfer_credited') AS credits,
+         coalesce(sum(e.delta) FILTER (WHERE e.type = 'transfer_credited'), 0) AS credited,
+         min(e.wallet_id) FILTER (WHERE e.type = 'transfer_credited') AS credited_wallet,
+         count(*) FILTER (WHERE e.type = 'transfer_reversed') AS reversals,
+         coalesce(sum(e.delta) FILTER (WHERE e.type = 'transfer_reversed'), 0) AS reversed,
+         coalesce(min(e.shard) FILTER (WHERE e.type <> 'transfer_credited'), min(e.shard))
+           AS shard
   FROM wallet_events e
   WHERE e.type IN ('transfer_debited', 'transfer_credited', 'transfer_reversed')
-), moved AS (
-  SELECT source, id,
-         count(*) FILTER (WHERE src = 3) > 0 AS has_record,
-         min(status) FILTER (WHERE src = 3) AS status,
-         min(destination) FILTER (WHERE src = 3) AS destination,
-         min(amount) FILTER (WHERE src = 3) AS amount,
-         count(*) FILTER (WHERE src = 0) AS debits,
-         coalesce(sum(amount) FILTER (WHERE src = 0), 0) AS debited,
-         min(destination) FILTER (WHERE src = 0) AS debit_destination,
-         count(*) FILTER (WHERE src = 1) AS credits,
-         coalesce(sum(amount) FILTER (WHERE src = 1), 0) AS credited,
-         min(wallet) FILTER (WHERE src = 1) AS credited_wallet,
-         count(*) FILTER (WHERE src = 2) AS reversals,
-         coalesce(sum(amount) FILTER (WHERE src = 2), 0) AS reversed,
-         coalesce(min(shard) FILTER (WHERE src = 3), min(shard) FILTER (WHERE src IN (0, 2)),
-                  min(shard)) AS shard
-  FROM input GROUP BY source, id
+  GROUP BY 1, 2
+), joined AS (
+  SELECT coalesce(t.source, m.source) AS source, coalesce(t.id, m.id) AS id, t.status,
+         t.destination, t.amount, coalesce(t.source_shard, m.shard) AS shard,
+         t.source IS NOT NULL AS has_record,
+         coalesce(m.debits, 0) AS debits, coalesce(m.debited, 0) AS debited, m.debit_destination,
+         coalesce(m.credits, 0) AS credits, coalesce(m.credited, 0) AS credited, m.credited_wallet,
+         coalesce(m.reversals, 0) AS reversals, coalesce(m.reversed, 0) AS reversed
+  FROM transfers t FULL JOIN moved m ON m.source = t.source AND m.id = t.id
 ), checked AS (
-  SELECT m.*,
-         NOT m.has_record AS b_record,
-         m.has_record AND m.debits <> 1 AS b_debits,
-         m.has_record AND m.debits = 1 AND m.debited <> m.amount AS b_debited,
-         m.has_record AND m.credits <> (m.status = 'completed')::int AS b_credits,
-         m.has_record AND m.status = 'completed' AND m.credits = 1 AND m.credited <> m.amount
+  SELECT j.*,
+         NOT j.has_record AS b_record,
+         j.has_record AND j.debits <> 1 AS b_debits,
+         j.has_record AND j.debits = 1 AND j.debited <> j.amount AS b_debited,
+         j.has_record AND j.credits <> (j.status = 'completed')::int AS b_credits,
+         j.has_record AND j.status = 'completed' AND j.credits = 1 AND j.credited <> j.amount
            AS b_credited,
-         m.has_record AND m.reversals <> (m.status = 'reversed')::int AS b_reversals,
-         m.has_record AND m.status = 'reversed' AND m.reversals = 1 AND m.reversed <> m.amount
+         j.has_record AND j.reversals <> (j.status = 'reversed')::int AS b_reversals,
+         j.has_record AND j.status = 'reversed' AND j.reversals = 1 AND j.reversed <> j.amount
            AS b_reversed,
-         m.has_record
-           AND (m.debits > 0 AND m.debit_destination IS DISTINCT FROM m.destination
-                OR m.credits > 0 AND m.credited_wallet IS DISTINCT FROM m.destination) AS b_party
-  FROM moved m
-  WHERE $1 OR m.shard = ANY($2::integer[])
+         j.has_record
+           AND (j.debits > 0 AND j.debit_destination IS DISTINCT FROM j.destination
+                OR j.credits > 0 AND j.credited_wallet IS DISTINCT FROM j.destination) AS b_party
+  FROM joined j
+  WHERE $1 OR j.shard = ANY($2::integer[])
 ), counted AS (
   SELECT c.*,
          c.b_record::int + c.b_debits::int + c.b_debited::int + c.b_credits::int
@@ -397,6 +390,7 @@ std::vector<std::string> key_columns(const boost::json::array& keys, std::size_t
     for (std::size_t i = 0; i < width; ++i) columns[i].add_text(text(a[i]));
   }
   std::vector<std::string> out;
+  out.reserve(width);
   for (auto& c : columns) out.push_back(std::move(c).finish());
   return out;
 }
@@ -452,15 +446,8 @@ void check_transfers(pqxx::transaction_base& tx, const shard_filter& filter, std
 }  // namespace
 
 bool reconcile_report::clean() const {
-  if (wallet_mismatches_total != 0 || transfer_mismatches_total != 0) {
-    return false;
-  }
-  for (const currency_totals& c : currencies) {
-    if (!c.balanced()) {
-      return false;
-    }
-  }
-  return true;
+  return wallet_mismatches_total == 0 && transfer_mismatches_total == 0 &&
+         std::ranges::all_of(currencies, [](const currency_totals& c) { return c.balanced(); });
 }
 
 engine::result<reconcile_report, error> reconcile(pqxx::connection_base& conn,

@@ -32,8 +32,9 @@ struct found {
 
 std::vector<found> wallets_of(const reconcile_report& r) {
   std::vector<found> out;
-  for (const auto& m : r.wallet_mismatches)
+  for (const auto& m : r.wallet_mismatches) {
     out.push_back({m.wallet_id, m.what, m.stored, m.folded});
+  }
   return out;
 }
 
@@ -319,7 +320,7 @@ process_output run_tool(const std::string& args) {
 #ifdef WALLET_RECONCILE_BIN
   const std::string command = std::string("'") + WALLET_RECONCILE_BIN + "' " + args + " 2>&1";
   process_output out;
-  FILE* pipe = ::popen(command.c_str(), "r");
+  FILE* pipe = ::popen(command.c_str(), "r");  // NOLINT(cert-env33-c): runs the tool under test
   if (pipe == nullptr) {
     ADD_FAILURE() << "cannot run " << command;
     return out;
@@ -344,22 +345,25 @@ class reconcile_tool_test : public reconcile_test {
                     "add_subdirectory(reconcile))";
 #endif
     reconcile_test::SetUp();
+    // The server trusts local connections, so any password works, and none may ever be printed.
+    password_file_ = ::testing::TempDir() + database_ + ".password";
+    std::ofstream(password_file_) << secret_ << "\n";
   }
 
-  // A password file: the server trusts local connections, so any password works, and none may
-  // ever be printed.
-  std::string password_file() {
-    const std::string path = ::testing::TempDir() + database_ + ".password";
-    std::ofstream(path) << secret_ << "\n";
-    return path;
+  void TearDown() override {
+    if (!password_file_.empty()) {
+      std::remove(password_file_.c_str());
+    }
+    reconcile_test::TearDown();
   }
 
-  std::string flags(const std::string& url) {
-    return "'--postgres.url=" + url + "' '--postgres.password_file=" + password_file() +
+  [[nodiscard]] std::string flags(const std::string& url) const {
+    return "'--postgres.url=" + url + "' '--postgres.password_file=" + password_file_ +
            "' --postgres.sslmode=disable";
   }
 
   const std::string secret_ = "pw-n0t-t0-be-printed";
+  std::string password_file_;
 };
 
 TEST_F(reconcile_tool_test, exits_0_on_a_clean_database_and_1_on_a_tampered_one) {

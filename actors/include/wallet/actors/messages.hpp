@@ -36,10 +36,12 @@ struct commit_ack {
 };
 
 // The store could not commit a batch holding writes of the wallet's `epoch`: none of that epoch's
-// uncommitted writes will ever commit.
+// uncommitted writes will ever commit. `culprit`: the database refused the first of them itself
+// (a constraint: retrying cannot help); the others merely followed it.
 struct commit_nack {
   std::uint64_t epoch = 0;
   store_error error;
+  bool culprit = false;
 };
 
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;

@@ -20,6 +20,8 @@ enum class submit_errc : std::uint8_t {
   shutting_down,   // the runtime is stopping and takes no new work
   invalid_wallet,  // the wallet id is not a valid identifier
   reserved_key,    // the idempotency key uses the prefix reserved for the engine's own commands
+  write_refused,   // the database refused the command's write (a constraint, e.g. a transfer id
+                   // this wallet used before): not applied, and a retry cannot succeed
 };
 
 [[nodiscard]] std::string_view to_string(submit_errc e) noexcept;

@@ -40,7 +40,7 @@ enum class rejection : std::uint8_t {
 inline constexpr std::uint8_t rejection_count = 26;
 
 [[nodiscard]] std::string_view code(rejection r) noexcept;
-[[nodiscard]] std::optional<rejection> rejection_from_code(std::string_view code) noexcept;
+[[nodiscard]] std::optional<rejection> rejection_from_code(std::string_view text) noexcept;
 
 // A rejection that says nothing about the command's content (a transient refusal): it is answered
 // but not remembered under the idempotency key, so a retry may succeed.

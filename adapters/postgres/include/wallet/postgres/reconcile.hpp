@@ -123,11 +123,12 @@ struct reconcile_report {
 };
 
 // Runs every check in one REPEATABLE READ READ ONLY transaction (works on a read replica). The
-// work is set-based: one pass over the wallets' events, holds and rows, one over the transfer
-// records and events (each again for the listed keys only when something is wrong). Fails with
-// invalid_argument (a work_mem out of bounds), unavailable (connection, timeout, a replica's
-// recovery conflict) or rejected (schema missing, a sum beyond 64 bits); mismatches are not
-// errors but the report.
+// work is set-based: one pass over the events joined to the wallets and holds, one over the
+// transfer events joined to the transfer records; only when something is wrong, a second look at
+// the listed keys. Server memory: work_mem per hash or sort, plus the ids of the mismatching
+// wallets and transfers. Fails with invalid_argument (a work_mem out of bounds), unavailable
+// (connection, timeout, a replica's recovery conflict) or rejected (schema missing, a sum beyond
+// 64 bits); mismatches are not errors but the report.
 [[nodiscard]] engine::result<reconcile_report, error> reconcile(pqxx::connection_base& conn,
                                                                 const reconcile_options& options);
 
