@@ -142,7 +142,11 @@ void decide_one(self_ptr self, submission sub) {
 
 void take(self_ptr self, submission sub) {
   auto& s = self->state;
-  if (s.inflight.size() + s.waiting.size() >= s.ctx->settings.wallet_inflight_max) {
+  // The engine's own commands (saga legs, hold expiry) finish work admitted earlier: a hot
+  // wallet must not push them back. They are bounded by that work (the transfers in flight,
+  // the wallet's holds), not by this limit.
+  if (!sub.internal &&
+      s.inflight.size() + s.waiting.size() >= s.ctx->settings.wallet_inflight_max) {
     answer(self, sub.done, refused(submit_errc::overloaded), engine::command_name(sub.cmd.body));
     return;
   }

@@ -41,7 +41,7 @@ class runtime_test : public ::testing::Test {
     rt = std::make_unique<runtime>(
         *system, settings,
         [db = db](std::uint32_t shard) { return std::make_unique<memory_store>(db, shard); },
-        nullptr);
+        probe);
   }
 
   void TearDown() override {
@@ -83,7 +83,16 @@ class runtime_test : public ::testing::Test {
     return w ? w->balance : 0;
   }
 
+  // Counts what the runtime reports that a test may want to see.
+  struct counting_probe final : runtime_probe {
+    void saga_leg_failed(std::string_view /*transfer_id*/, std::string_view why) override {
+      if (why == "overloaded") ++legs_overloaded;
+    }
+    std::atomic<int> legs_overloaded{0};
+  };
+
   std::uint32_t shards = 4;
+  std::shared_ptr<counting_probe> probe = std::make_shared<counting_probe>();
   std::shared_ptr<memory_database> db;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> system;
@@ -285,6 +294,25 @@ TEST_F(runtime_test, a_busy_wallet_answers_overloaded_past_its_in_flight_limit) 
     if (f.get().error == submit_errc::overloaded) ++overloaded;
   }
   EXPECT_GT(overloaded, 0);
+}
+
+TEST_F(runtime_test, a_busy_wallet_still_takes_the_credits_of_admitted_transfers) {
+  runtime_settings settings;
+  settings.wallet_inflight_max = 2;
+  settings.flush_interval = 20ms;  // commits are slow: credits pile up on the destination
+  start(settings);
+  constexpr int payers = 24;
+  open("payee", 0);
+  for (int i = 0; i < payers; ++i) open("payer" + std::to_string(i), 10);
+  std::vector<std::future<submit_outcome>> debits;
+  for (int i = 0; i < payers; ++i) {
+    debits.push_back(
+        rt->submit({"payer" + std::to_string(i), "t",
+                    engine::transfer_debit{"t" + std::to_string(i), "payee", eur_(10)}}));
+  }
+  for (auto& f : debits) ASSERT_TRUE(f.get().accepted());
+  ASSERT_TRUE(eventually([&] { return balance("payee") == 10 * payers; }));
+  EXPECT_EQ(probe->legs_overloaded.load(), 0) << "a credit was pushed back by the in-flight limit";
 }
 
 TEST_F(runtime_test, a_dead_store_actor_marks_the_runtime_failed) {
