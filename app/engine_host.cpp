@@ -37,6 +37,10 @@ engine_host::engine_host(const config::config& cfg, logging::logger log)
   // One worker per core: the store actors are detached and get threads of their own.
   const auto cores = std::max(1U, std::thread::hardware_concurrency());
   caf_config_.set("scheduler.max-threads", static_cast<std::size_t>(cores));
+  // The work-sharing scheduler parks idle workers on a condition variable; work stealing polls
+  // in 50 us sleeps, which cost a quarter of the process's CPU in the runtime benchmark
+  // (loadtest/README.md) and left less for PostgreSQL on small machines.
+  caf_config_.set("scheduler.policy", caf::atom("sharing"));
 }
 
 engine_host::~engine_host() { stop(); }

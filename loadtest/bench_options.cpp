@@ -31,7 +31,7 @@ Options (defaults in brackets):
   --flush-us N          store flush_interval in microseconds [1000]
   --wallet-inflight N   runtime wallet_inflight_max [64]
   --threads N           CAF scheduler.max-threads [2]
-  --policy P            CAF scheduler.policy: stealing | sharing [stealing]
+  --policy P            CAF scheduler.policy: stealing | sharing [sharing]
   --scenario LIST       comma-separated: uniform, hot, open, or all [all]
   --rate N              open-loop transfers/s [half the uniform peak; needs uniform first]
   --open-seconds S      open-loop duration [15]

@@ -20,7 +20,7 @@ struct bench_options {
   std::size_t flush_us = 1'000;      // store flush_interval
   std::size_t wallet_inflight = 64;  // runtime wallet_inflight_max
   std::size_t threads = 2;           // CAF scheduler.max-threads
-  std::string policy = "stealing";   // CAF scheduler.policy: stealing | sharing
+  std::string policy = "sharing";    // CAF scheduler.policy: stealing | sharing
   std::vector<std::string> scenarios{"uniform", "hot", "open"};
   double rate = 0;  // open loop, transfers/s; 0: half the uniform peak
   double open_seconds = 15;

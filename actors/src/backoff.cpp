@@ -2,8 +2,14 @@
 #include "wallet/actors/backoff.hpp"
 
 #include <algorithm>
+#include <random>
 
 namespace wallet::actors {
+
+std::uint64_t jitter_random() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return generator();
+}
 
 std::chrono::milliseconds backoff_delay(const backoff_settings& s, std::uint32_t attempt,
                                         std::uint64_t random) noexcept {

@@ -1,7 +1,6 @@
 // The transfer saga: once a debit is committed, deliver the credit to the destination (any shard);
 // if the destination refuses it, deliver the compensating reversal to the source. Legs are
 // idempotent (system keys), so redelivery after a crash or a lost answer is harmless.
-#include <random>
 #include <unordered_map>
 
 #include "shard_context.hpp"
@@ -22,7 +21,6 @@ struct saga {
 struct saga_state {
   context_ptr ctx;
   std::unordered_map<std::string, saga> active;  // by saga_id (source + transfer id)
-  std::mt19937_64 jitter{std::random_device{}()};
 
   static constexpr const char* name = "saga";
 };
@@ -58,7 +56,7 @@ void retry_later(self_ptr self, const std::string& id, std::string_view why) {
   auto& s = self->state;
   saga& g = s.active.at(id);
   s.ctx->probe->saga_leg_failed(g.transfer.transfer_id, why);
-  const auto delay = backoff_delay(s.ctx->settings.restart, g.attempt++, s.jitter());
+  const auto delay = backoff_delay(s.ctx->settings.restart, g.attempt++, jitter_random());
   self->delayed_send(self, delay, saga_retry_atom::value, id);
 }
 

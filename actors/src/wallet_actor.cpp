@@ -2,7 +2,6 @@
 // the shard's store, answer each command only after its write is committed.
 #include <deque>
 #include <optional>
-#include <random>
 #include <set>
 
 #include "shard_context.hpp"
@@ -35,7 +34,6 @@ struct wallet_actor_state {
   std::uint64_t answered = 0;    // commands answered, reported to the router when idle
   std::set<std::string> timers;  // holds with an expiry timer scheduled
   restart_budget restarts{backoff_settings{}};  // reloads after failed commits
-  std::minstd_rand jitter{std::random_device{}()};
 
   static constexpr const char* name = "wallet";
 };
@@ -248,7 +246,8 @@ void on_nack(self_ptr self, const commit_nack& nack) {
     self->quit();
     return;
   }
-  const auto delay = backoff_delay(s.ctx->settings.restart, s.restarts.recent() - 1, s.jitter());
+  const auto delay =
+      backoff_delay(s.ctx->settings.restart, s.restarts.recent() - 1, jitter_random());
   self->delayed_send(self, delay, reload_atom::value);
 }
 

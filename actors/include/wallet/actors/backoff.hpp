@@ -1,5 +1,5 @@
 // Restart policy for supervised actors: exponential backoff with jitter, and a restart budget
-// past which the supervisor escalates. Pure: randomness and time are passed in.
+// past which the supervisor escalates. Pure but for jitter_random(): time is passed in.
 #pragma once
 
 #include <chrono>
@@ -22,6 +22,10 @@ struct backoff_settings {
 [[nodiscard]] std::chrono::milliseconds backoff_delay(const backoff_settings& s,
                                                       std::uint32_t attempt,
                                                       std::uint64_t random) noexcept;
+
+// A random number for backoff_delay: from a generator per thread, seeded once (a random_device per
+// actor would cost a system call at every wallet spawn).
+[[nodiscard]] std::uint64_t jitter_random();
 
 // Counts restarts in a sliding window. record() answers false once the budget is spent: the
 // supervisor then escalates instead of restarting.
