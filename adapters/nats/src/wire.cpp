@@ -1,0 +1,702 @@
+// The NATS wire codec: JSON read with Boost.JSON, strictly (every problem is reported, unknown
+// fields are refused), and written with Boost.JSON so that escaping is never hand-rolled.
+#include "wallet/nats/wire.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <variant>
+
+#include "wallet/engine/assert.hpp"
+#include "wallet/engine/money.hpp"
+#include "wallet/engine/overloaded.hpp"
+
+namespace wallet::nats {
+namespace json = boost::json;
+using engine::overloaded;
+
+namespace {
+
+// ---- decoding -------------------------------------------------------------------------------
+
+enum class presence : std::uint8_t { required, optional };
+
+// Reads the fields of one command object, recording every problem and every key it was asked
+// about: what is left over afterwards is an unknown field.
+class reader {
+ public:
+  explicit reader(const json::object& object) : object_(object) {}
+
+  [[nodiscard]] bool has(std::string_view key) const { return object_.contains(key); }
+
+  std::optional<std::string> text(std::string_view key, presence p,
+                                  std::size_t length_max = wire_string_length_max) {
+    known_.push_back(key);
+    const json::value* v = object_.if_contains(key);
+    if (v == nullptr) {
+      if (p == presence::required) fail(key, "missing");
+      return std::nullopt;
+    }
+    if (!v->is_string()) {
+      fail(key, "not_a_string");
+      return std::nullopt;
+    }
+    const json::string& s = v->get_string();
+    if (s.size() > length_max) {
+      fail(key, "too_long");
+      return std::nullopt;
+    }
+    return std::string(s);
+  }
+
+  std::optional<engine::currency> currency(std::string_view key, presence p) {
+    const auto code = text(key, p);
+    if (!code) return std::nullopt;
+    auto ccy = engine::currency::from_code(*code);
+    if (!ccy) fail(key, "unknown_currency");
+    return ccy;
+  }
+
+  // A decimal amount in major units. Without a known currency only its form can be judged: the
+  // number of decimals (and so the range) depends on the currency's exponent.
+  std::optional<std::int64_t> amount(std::string_view key, std::optional<engine::currency> ccy,
+                                     presence p) {
+    const auto value = text(key, p);
+    if (!value) return std::nullopt;
+    constexpr std::uint8_t exponent_max = 4;  // the largest in ISO 4217 (CLF, UYW)
+    auto parsed = engine::parse_amount(*value, ccy ? ccy->exponent() : exponent_max);
+    if (parsed) return parsed.value();
+    const auto error = parsed.error();
+    const bool depends_on_currency =
+        error == engine::amount_error::too_many_decimals || error == engine::amount_error::overflow;
+    if (ccy || !depends_on_currency) fail(key, engine::to_string(error));
+    return std::nullopt;
+  }
+
+  std::optional<engine::timestamp> time(std::string_view key) {
+    const auto value = text(key, presence::required);
+    if (!value) return std::nullopt;
+    auto parsed = parse_rfc3339(*value);
+    if (parsed) return parsed.value();
+    fail(key, to_string(parsed.error()));
+    return std::nullopt;
+  }
+
+  void fail(std::string_view key, std::string_view problem) {
+    problems_.push_back(field_problem{std::string(key), std::string(problem)});
+  }
+
+  // Every key of the object that no read asked about, in document order.
+  void refuse_unknown_fields() {
+    for (const auto& entry : object_) {
+      const std::string_view key = entry.key();
+      if (std::find(known_.begin(), known_.end(), key) == known_.end()) {
+        fail(key, "unknown_field");
+      }
+    }
+  }
+
+  [[nodiscard]] std::vector<field_problem>& problems() noexcept { return problems_; }
+
+ private:
+  const json::object& object_;
+  std::vector<std::string_view> known_;
+  std::vector<field_problem> problems_;
+};
+
+engine::money read_money(reader& r) {
+  const auto ccy = r.currency("currency", presence::required);
+  const auto minor = r.amount("amount", ccy, presence::required);
+  return engine::money{minor.value_or(0), ccy.value_or(engine::currency{})};
+}
+
+std::string read_text(reader& r, std::string_view key) {
+  return r.text(key, presence::required).value_or(std::string{});
+}
+
+engine::command_body read_open_wallet(reader& r) {
+  auto owner = read_text(r, "owner");
+  const auto ccy = r.currency("currency", presence::required);
+  const auto limit = r.amount("overdraft_limit", ccy, presence::optional);
+  return engine::open_wallet{std::move(owner), ccy.value_or(engine::currency{}), limit.value_or(0)};
+}
+
+engine::command_body read_deposit(reader& r) { return engine::deposit{read_money(r)}; }
+engine::command_body read_withdraw(reader& r) { return engine::withdraw{read_money(r)}; }
+
+engine::command_body read_transfer(reader& r) {
+  auto id = read_text(r, "transfer_id");
+  auto destination = read_text(r, "destination");
+  return engine::transfer_debit{std::move(id), std::move(destination), read_money(r)};
+}
+
+engine::command_body read_transfer_credit(reader& r) {
+  auto id = read_text(r, "transfer_id");
+  auto source = read_text(r, "source");
+  return engine::transfer_credit{std::move(id), std::move(source), read_money(r)};
+}
+
+engine::command_body read_transfer_reversal(reader& r) {
+  auto id = read_text(r, "transfer_id");
+  return engine::transfer_reversal{std::move(id), read_money(r)};
+}
+
+engine::command_body read_hold_place(reader& r) {
+  auto id = read_text(r, "hold_id");
+  const auto amount = read_money(r);
+  const auto expires_at = r.time("expires_at");
+  return engine::hold_place{std::move(id), amount, expires_at.value_or(engine::timestamp{})};
+}
+
+// amount and currency come together (a partial capture) or not at all (the whole hold).
+engine::command_body read_hold_capture(reader& r) {
+  auto id = read_text(r, "hold_id");
+  const bool has_amount = r.has("amount");
+  const bool has_currency = r.has("currency");
+  std::optional<engine::money> amount;
+  if (has_amount && has_currency) {
+    amount = read_money(r);
+  } else if (has_amount) {
+    r.fail("currency", "required_with_amount");
+    r.amount("amount", std::nullopt, presence::optional);  // its form can still be wrong
+  } else if (has_currency) {
+    r.fail("amount", "required_with_currency");
+    r.currency("currency", presence::optional);
+  }
+  return engine::hold_capture{std::move(id), amount};
+}
+
+engine::command_body read_hold_release(reader& r) {
+  return engine::hold_release{read_text(r, "hold_id")};
+}
+engine::command_body read_hold_expire(reader& r) {
+  return engine::hold_expire{read_text(r, "hold_id")};
+}
+engine::command_body read_freeze(reader& r) { return engine::freeze{read_text(r, "reason")}; }
+engine::command_body read_unfreeze(reader& r) { return engine::unfreeze{read_text(r, "reason")}; }
+engine::command_body read_close_wallet(reader& /*r*/) { return engine::close_wallet{}; }
+
+struct command_type {
+  std::string_view name;
+  bool internal;  // the engine's own: origin::engine only
+  engine::command_body (*read)(reader&);
+};
+
+constexpr std::array command_types = {
+    command_type{"open_wallet", false, &read_open_wallet},
+    command_type{"deposit", false, &read_deposit},
+    command_type{"withdraw", false, &read_withdraw},
+    command_type{"transfer", false, &read_transfer},
+    command_type{"hold_place", false, &read_hold_place},
+    command_type{"hold_capture", false, &read_hold_capture},
+    command_type{"hold_release", false, &read_hold_release},
+    command_type{"freeze", false, &read_freeze},
+    command_type{"unfreeze", false, &read_unfreeze},
+    command_type{"close_wallet", false, &read_close_wallet},
+    command_type{"transfer_credit", true, &read_transfer_credit},
+    command_type{"transfer_reversal", true, &read_transfer_reversal},
+    command_type{"hold_expire", true, &read_hold_expire},
+};
+
+// An internal type sent by a client is answered exactly like a type that does not exist, so the
+// wire does not advertise what only the engine may do.
+const command_type* find_type(std::string_view name, origin from) {
+  for (const auto& t : command_types) {
+    if (t.name == name && (!t.internal || from == origin::engine)) return &t;
+  }
+  return nullptr;
+}
+
+std::string summary(const std::vector<field_problem>& problems) {
+  std::string out = "invalid command:";
+  for (std::size_t i = 0; i < problems.size(); ++i) {
+    out.append(i == 0 ? " " : "; ")
+        .append(problems[i].field.empty() ? "(message)" : problems[i].field)
+        .append(": ")
+        .append(problems[i].problem);
+  }
+  return out;
+}
+
+decode_error invalid(std::vector<field_problem> problems) {
+  decode_error error;
+  error.kind = decode_errc::invalid;
+  error.message = summary(problems);
+  error.fields = std::move(problems);
+  return error;
+}
+
+engine::result<decoded_command, decode_error> decode_object(const json::object& object,
+                                                            origin from) {
+  reader r(object);
+  auto wallet_id = r.text("wallet_id", presence::required);
+  auto key = r.text("idempotency_key", presence::required);
+  auto command_id = r.text("command_id", presence::optional, command_id_length_max);
+  const auto type_name = r.text("type", presence::required);
+
+  std::optional<engine::command_body> body;
+  if (type_name) {
+    if (const command_type* type = find_type(*type_name, from)) {
+      body = type->read(r);
+    } else {
+      r.fail("type", "unknown_type");
+    }
+  }
+  // Without a known type, no other key can be judged.
+  if (body) r.refuse_unknown_fields();
+
+  if (!r.problems().empty()) {
+    decode_error error = invalid(std::move(r.problems()));
+    error.wallet_id = wallet_id.value_or(std::string{});
+    error.idempotency_key = key.value_or(std::string{});
+    error.command_id = command_id.value_or(std::string{});
+    return error;
+  }
+  WALLET_ASSERT(wallet_id && key && body);
+  return decoded_command{engine::command{std::move(*wallet_id), std::move(*key), std::move(*body)},
+                         command_id.value_or(std::string{})};
+}
+
+// ---- encoding -------------------------------------------------------------------------------
+
+std::string amount_text(std::int64_t minor, engine::currency ccy) {
+  return engine::format_amount(minor, ccy.exponent());
+}
+
+std::int64_t subtract(std::int64_t a, std::int64_t b) {
+  const auto difference = engine::checked_sub(a, b);
+  // Balances and holds are bounded far inside int64 (engine/limits.hpp).
+  WALLET_ASSERT(difference.has_value());
+  return *difference;
+}
+
+std::int64_t held_delta(const engine::event_body& body) {
+  return std::visit(overloaded{
+                        [](const engine::hold_placed& e) { return e.amount; },
+                        [](const engine::hold_captured& e) {
+                          const auto total = engine::checked_add(e.captured, e.released);
+                          WALLET_ASSERT(total.has_value());
+                          return -*total;
+                        },
+                        [](const engine::hold_released& e) { return -e.amount; },
+                        [](const engine::hold_expired& e) { return -e.amount; },
+                        [](const auto&) { return std::int64_t{0}; },
+                    },
+                    body);
+}
+
+void put_body(json::object& o, const engine::event_body& body, engine::currency ccy) {
+  const auto money = [ccy](std::int64_t minor) { return amount_text(minor, ccy); };
+  std::visit(overloaded{
+                 [&](const engine::wallet_opened& e) {
+                   o["owner"] = e.owner;
+                   o["overdraft_limit"] = money(e.overdraft_limit);
+                 },
+                 [&](const engine::deposited& e) { o["amount"] = money(e.amount); },
+                 [&](const engine::withdrawn& e) { o["amount"] = money(e.amount); },
+                 [&](const engine::transfer_debited& e) {
+                   o["transfer_id"] = e.transfer_id;
+                   o["destination"] = e.destination;
+                   o["amount"] = money(e.amount);
+                 },
+                 [&](const engine::transfer_credited& e) {
+                   o["transfer_id"] = e.transfer_id;
+                   o["source"] = e.source;
+                   o["amount"] = money(e.amount);
+                 },
+                 [&](const engine::transfer_reversed& e) {
+                   o["transfer_id"] = e.transfer_id;
+                   o["amount"] = money(e.amount);
+                 },
+                 [&](const engine::hold_placed& e) {
+                   o["hold_id"] = e.hold_id;
+                   o["amount"] = money(e.amount);
+                   o["expires_at"] = format_rfc3339(e.expires_at);
+                 },
+                 [&](const engine::hold_captured& e) {
+                   o["hold_id"] = e.hold_id;
+                   o["captured"] = money(e.captured);
+                   o["released"] = money(e.released);
+                 },
+                 [&](const engine::hold_released& e) {
+                   o["hold_id"] = e.hold_id;
+                   o["amount"] = money(e.amount);
+                 },
+                 [&](const engine::hold_expired& e) {
+                   o["hold_id"] = e.hold_id;
+                   o["amount"] = money(e.amount);
+                 },
+                 [&](const engine::wallet_frozen& e) { o["reason"] = e.reason; },
+                 [&](const engine::wallet_unfrozen& e) { o["reason"] = e.reason; },
+                 [&](const engine::wallet_closed&) {},
+             },
+             body);
+}
+
+// A wallet_opened event names the currency itself; every other event is in the wallet's.
+engine::currency event_currency(const engine::event& e, engine::currency wallet_ccy) {
+  if (const auto* opened = std::get_if<engine::wallet_opened>(&e.body)) return opened->ccy;
+  return wallet_ccy;
+}
+
+json::object event_object(std::string_view wallet_id, const engine::event& e,
+                          engine::currency wallet_ccy) {
+  const engine::currency ccy = event_currency(e, wallet_ccy);
+  WALLET_ASSERT(!ccy.is_none());
+  json::object o;
+  o["wallet_id"] = wallet_id;
+  o["seq"] = e.seq;
+  o["at"] = format_rfc3339(e.at);
+  o["type"] = engine::event_name(e.body);
+  o["currency"] = ccy.code();
+  put_body(o, e.body, ccy);
+  o["balance_delta"] = amount_text(engine::balance_delta(e.body), ccy);
+  o["held_delta"] = amount_text(held_delta(e.body), ccy);
+  return o;
+}
+
+std::string_view rejection_message(engine::rejection r) {
+  using engine::rejection;
+  switch (r) {
+    case rejection::wallet_not_found:
+      return "the wallet was never opened";
+    case rejection::wallet_exists:
+      return "the wallet is already open (or closed)";
+    case rejection::wallet_frozen:
+      return "the operation is not allowed while the wallet is frozen";
+    case rejection::wallet_not_frozen:
+      return "the wallet is not frozen";
+    case rejection::wallet_closed:
+      return "the wallet is closed";
+    case rejection::wallet_not_empty:
+      return "the wallet's balance is not zero";
+    case rejection::wallet_has_holds:
+      return "the wallet has open holds";
+    case rejection::currency_invalid:
+      return "not an active ISO 4217 currency";
+    case rejection::currency_mismatch:
+      return "the amount's currency is not the wallet's";
+    case rejection::amount_invalid:
+      return "the amount is zero or above the largest single amount";
+    case rejection::overdraft_limit_invalid:
+      return "the overdraft limit is negative or above its maximum";
+    case rejection::insufficient_funds:
+      return "the available funds (balance + overdraft limit - held) are below the amount";
+    case rejection::balance_limit_exceeded:
+      return "the balance would exceed its maximum";
+    case rejection::id_invalid:
+      return "an id is empty, longer than 64 bytes or has a byte outside [A-Za-z0-9._:-]";
+    case rejection::idempotency_key_invalid:
+      return "the idempotency key is empty, longer than 192 bytes or has a byte outside "
+             "[A-Za-z0-9._:-]";
+    case rejection::idempotency_conflict:
+      return "the idempotency key was used before with a different command";
+    case rejection::idempotency_window_full:
+      return "the wallet holds too many recent idempotency keys; retry later";
+    case rejection::reason_invalid:
+      return "the reason is empty or longer than 256 bytes";
+    case rejection::transfer_to_self:
+      return "the destination is the source wallet";
+    case rejection::hold_exists:
+      return "a hold with this id is already open";
+    case rejection::hold_not_found:
+      return "no open hold has this id";
+    case rejection::hold_expired:
+      return "the hold has expired";
+    case rejection::hold_not_expired:
+      return "the hold has not expired yet";
+    case rejection::hold_amount_exceeded:
+      return "the amount is more than the hold reserves";
+    case rejection::hold_expiry_invalid:
+      return "the expiry is not in the future";
+    case rejection::holds_limit_reached:
+      return "the wallet has the maximum number of open holds";
+  }
+  return "unknown rejection";
+}
+
+std::string_view refusal_message(actors::submit_errc e) {
+  using actors::submit_errc;
+  switch (e) {
+    case submit_errc::overloaded:
+      return "too many commands in flight; retry later with the same idempotency key";
+    case submit_errc::unavailable:
+      return "the store is failing; the outcome is unknown: retry with the same idempotency key";
+    case submit_errc::shutting_down:
+      return "the service is stopping; retry later with the same idempotency key";
+    case submit_errc::invalid_wallet:
+      return "the wallet id is not 1..64 bytes of [A-Za-z0-9._:-]";
+    case submit_errc::reserved_key:
+      return "idempotency keys starting with 'sys:' are reserved for the engine";
+    case submit_errc::write_refused:
+      return "the database refused the command (e.g. a transfer id this wallet used before)";
+  }
+  return "unknown refusal";
+}
+
+bool retryable(actors::submit_errc e) {
+  return e == actors::submit_errc::overloaded || e == actors::submit_errc::unavailable ||
+         e == actors::submit_errc::shutting_down;
+}
+
+json::object error_object(std::string_view code, std::string_view message, bool can_retry) {
+  json::object error;
+  error["code"] = code;
+  error["message"] = message;
+  error["retryable"] = can_retry;
+  return error;
+}
+
+void put_if_set(json::object& o, std::string_view key, std::string_view value) {
+  if (!value.empty()) o[key] = value;
+}
+
+void put_balances(json::object& o, const engine::outcome& r, engine::currency ccy) {
+  o["balance"] = amount_text(r.balance, ccy);
+  o["held"] = amount_text(r.held, ccy);
+  o["available"] = amount_text(subtract(r.balance, r.held), ccy);
+  o["currency"] = ccy.code();
+}
+
+// ---- timestamps -----------------------------------------------------------------------------
+
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// Reads exactly `count` digits at `pos`, advancing it.
+bool read_digits(std::string_view text, std::size_t& pos, std::size_t count, int& out) {
+  if (pos + count > text.size()) return false;
+  int value = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char c = text[pos + i];
+    if (!is_digit(c)) return false;
+    value = value * 10 + (c - '0');
+  }
+  out = value;
+  pos += count;
+  return true;
+}
+
+bool expect(std::string_view text, std::size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+// The fraction after the seconds' point, scaled to microseconds.
+engine::result<int, time_error> read_fraction(std::string_view text, std::size_t& pos) {
+  const std::size_t first = pos;
+  while (pos < text.size() && is_digit(text[pos])) ++pos;
+  const std::size_t count = pos - first;
+  if (count == 0) return time_error::not_rfc3339;
+  if (count > 6) return time_error::too_precise;
+  int micros = 0;
+  for (std::size_t i = 0; i < 6; ++i) {
+    micros = micros * 10 + (i < count ? text[first + i] - '0' : 0);
+  }
+  return micros;
+}
+
+// "Z" or "+00:00" end the text; any other well-formed offset is refused as not UTC.
+std::optional<time_error> read_offset(std::string_view text, std::size_t pos) {
+  const std::string_view rest = text.substr(pos);
+  if (rest == "Z" || rest == "+00:00") return std::nullopt;
+  int hours = 0;
+  int minutes = 0;
+  std::size_t at = 1;  // after the sign
+  const bool offset_form = rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') &&
+                           read_digits(rest, at, 2, hours) && expect(rest, at, ':') &&
+                           read_digits(rest, at, 2, minutes);
+  return offset_form ? time_error::not_utc : time_error::not_rfc3339;
+}
+
+}  // namespace
+
+std::string_view to_string(decode_errc e) noexcept {
+  switch (e) {
+    case decode_errc::malformed:
+      return "malformed";
+    case decode_errc::invalid:
+      return "invalid";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(time_error e) noexcept {
+  switch (e) {
+    case time_error::not_rfc3339:
+      return "not_rfc3339";
+    case time_error::not_utc:
+      return "not_utc";
+    case time_error::invalid_date:
+      return "invalid_date";
+    case time_error::invalid_time:
+      return "invalid_time";
+    case time_error::too_precise:
+      return "too_precise";
+  }
+  return "unknown";
+}
+
+engine::result<decoded_command, decode_error> decode_command(std::string_view json_text,
+                                                             origin from) {
+  json::parser parser;
+  boost::system::error_code ec;
+  const std::size_t consumed = parser.write(json_text.data(), json_text.size(), ec);
+  if (ec) {
+    decode_error error;
+    error.kind = decode_errc::malformed;
+    error.message = "malformed JSON at byte " + std::to_string(consumed) + ": " + ec.message();
+    return error;
+  }
+  const json::value value = parser.release();
+  if (!value.is_object()) return invalid({field_problem{"", "not_an_object"}});
+  return decode_object(value.get_object(), from);
+}
+
+std::string encode_outcome(const outcome_view& view) {
+  const actors::submit_outcome& out = view.outcome;
+  json::object o;
+  o["wallet_id"] = view.wallet_id;
+  o["idempotency_key"] = view.idempotency_key;
+  put_if_set(o, "command_id", view.command_id);
+  if (out.error) {
+    o["status"] = "refused";
+    o["replayed"] = false;
+    o["error"] = error_object(actors::to_string(*out.error), refusal_message(*out.error),
+                              retryable(*out.error));
+    return json::serialize(o);
+  }
+  o["status"] = out.result.rejected ? "rejected" : "accepted";
+  o["replayed"] = out.replayed;
+  o["version"] = out.result.seq;
+  const engine::currency ccy = out.event ? event_currency(*out.event, view.ccy) : view.ccy;
+  if (!ccy.is_none()) put_balances(o, out.result, ccy);
+  if (out.result.rejected) {
+    json::object rejection;
+    rejection["code"] = engine::code(*out.result.rejected);
+    rejection["message"] = rejection_message(*out.result.rejected);
+    o["rejection"] = std::move(rejection);
+  }
+  if (out.event) o["event"] = event_object(view.wallet_id, *out.event, ccy);
+  return json::serialize(o);
+}
+
+std::string encode_decode_error(const decode_error& error) {
+  json::object o;
+  put_if_set(o, "wallet_id", error.wallet_id);
+  put_if_set(o, "idempotency_key", error.idempotency_key);
+  put_if_set(o, "command_id", error.command_id);
+  o["status"] = "refused";
+  o["replayed"] = false;
+  json::object e = error_object(to_string(error.kind), error.message, false);
+  if (error.kind == decode_errc::invalid) {
+    json::array fields;
+    for (const auto& p : error.fields) {
+      json::object f;
+      f["field"] = p.field;
+      f["problem"] = p.problem;
+      fields.push_back(std::move(f));
+    }
+    e["fields"] = std::move(fields);
+  }
+  o["error"] = std::move(e);
+  return json::serialize(o);
+}
+
+std::string encode_not_found(std::string_view wallet_id) {
+  json::object o;
+  o["wallet_id"] = wallet_id;
+  o["status"] = "refused";
+  o["replayed"] = false;
+  o["error"] = error_object("not_found", "the wallet was never opened", false);
+  return json::serialize(o);
+}
+
+std::string encode_event(const std::string& wallet_id, const engine::event& e,
+                         engine::currency ccy) {
+  return json::serialize(event_object(wallet_id, e, ccy));
+}
+
+std::string encode_wallet(const engine::wallet_state& state) {
+  WALLET_ASSERT(state.version > 0 && !state.ccy.is_none());
+  const engine::currency ccy = state.ccy;
+  json::object o;
+  o["wallet_id"] = state.id;
+  o["owner"] = state.owner;
+  o["currency"] = ccy.code();
+  o["status"] = engine::to_string(state.status);
+  o["balance"] = amount_text(state.balance, ccy);
+  o["held"] = amount_text(state.held, ccy);
+  o["available"] = amount_text(subtract(state.balance, state.held), ccy);
+  o["overdraft_limit"] = amount_text(state.overdraft_limit, ccy);
+  o["version"] = state.version;
+  json::array holds;
+  for (const auto& [id, h] : state.holds) {
+    json::object entry;
+    entry["hold_id"] = id;
+    entry["amount"] = amount_text(h.amount, ccy);
+    entry["expires_at"] = format_rfc3339(h.expires_at);
+    holds.push_back(std::move(entry));
+  }
+  o["holds"] = std::move(holds);
+  return json::serialize(o);
+}
+
+std::string format_rfc3339(engine::timestamp t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<microseconds> time{t - day};
+  const int year = static_cast<int>(ymd.year());
+  WALLET_ASSERT(year >= 0 && year <= 9999);
+  std::array<char, 40> text{};
+  const int written = std::snprintf(
+      text.data(), text.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", year,
+      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+      static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+      static_cast<int>(time.seconds().count()), static_cast<long long>(time.subseconds().count()));
+  WALLET_ASSERT(written == 27);
+  return {text.data(), static_cast<std::size_t>(written)};
+}
+
+engine::result<engine::timestamp, time_error> parse_rfc3339(std::string_view text) {
+  using namespace std::chrono;
+  std::size_t pos = 0;
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  const bool form = read_digits(text, pos, 4, year) && expect(text, pos, '-') &&
+                    read_digits(text, pos, 2, month) && expect(text, pos, '-') &&
+                    read_digits(text, pos, 2, day) && expect(text, pos, 'T') &&
+                    read_digits(text, pos, 2, hour) && expect(text, pos, ':') &&
+                    read_digits(text, pos, 2, minute) && expect(text, pos, ':') &&
+                    read_digits(text, pos, 2, second);
+  if (!form) return time_error::not_rfc3339;
+  int micros = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    auto fraction = read_fraction(text, pos);
+    if (!fraction) return fraction.error();
+    micros = fraction.value();
+  }
+  if (const auto offset_error = read_offset(text, pos)) return *offset_error;
+  const year_month_day ymd{std::chrono::year{year},
+                           std::chrono::month{static_cast<unsigned>(month)},
+                           std::chrono::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok()) return time_error::invalid_date;
+  if (hour > 23 || minute > 59 || second > 59) return time_error::invalid_time;
+  return engine::timestamp{sys_days{ymd}} + hours{hour} + minutes{minute} + seconds{second} +
+         microseconds{micros};
+}
+
+}  // namespace wallet::nats
