@@ -44,8 +44,9 @@ enum class decode_errc : std::uint8_t {
 
 struct decode_error {
   decode_errc kind = decode_errc::invalid;
-  std::string message;                // the parser's message, or a summary of `fields`
-  std::vector<field_problem> fields;  // every problem found (invalid only), in document order
+  std::string message;  // the parser's message, or a summary of `fields`
+  // Every problem found (invalid only): the common fields, then the type's, then unknown fields.
+  std::vector<field_problem> fields;
   // The common fields as far as they could be read (strings of acceptable length), so that the
   // refusal can still be correlated by the client; empty when unknown.
   std::string wallet_id;
