@@ -101,7 +101,12 @@ std::optional<store_error> write_wallets(pqxx::work& tx, detail::commit_plan& pl
 std::optional<store_error> write_effects(pqxx::work& tx, detail::commit_plan& plan,
                                          std::int64_t shard) {
   if (!plan.events.empty()) {
-    exec_rows(tx, detail::stmt::events_insert, plan.events, shard);
+    // The statement also appends the batch's outbox row; without it the events would never be
+    // published, so its absence fails the commit.
+    const pqxx::result outbox = exec_rows(tx, detail::stmt::events_insert, plan.events, shard);
+    if (outbox.affected_rows() != 1) {
+      return rejected("events inserted without their outbox row");
+    }
   }
   if (auto e = exec_all(tx, detail::stmt::holds_close, plan.holds_closed, store_errc::rejected,
                         "closed holds with no stored row")) {

@@ -41,15 +41,22 @@ inline constexpr statement wallets_update{
     " AS u(id, expected, balance, held, status, version, updated_at)"
     " WHERE w.id = u.id AND w.version = u.expected RETURNING w.id"};
 
+// The events and, in the same statement (no extra round trip), the batch's outbox row listing them
+// in batch order from the same id and seq arrays. The outbox row is written only when events were,
+// and fails or rolls back with them (docs/database.md, "Outbox").
 inline constexpr statement events_insert{
     "event_insert",
-    "INSERT INTO wallet_events (wallet_id, seq, at, shard, type, delta, held_delta, data,"
+    "WITH e AS ("
+    " INSERT INTO wallet_events (wallet_id, seq, at, shard, type, delta, held_delta, data,"
     " idempotency_key)"
     " SELECT u.wallet_id, u.seq, u.at, $1, u.type, u.delta, u.held_delta, u.data,"
     " u.idempotency_key"
     " FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::bigint[],"
     " $7::bigint[], $8::jsonb[], $9::text[])"
-    " AS u(wallet_id, seq, at, type, delta, held_delta, data, idempotency_key)"};
+    " AS u(wallet_id, seq, at, type, delta, held_delta, data, idempotency_key)"
+    " RETURNING 1)"
+    " INSERT INTO event_outbox (shard, wallets, seqs)"
+    " SELECT $1, $2::text[], $3::bigint[] WHERE EXISTS (SELECT 1 FROM e)"};
 
 inline constexpr statement holds_close{
     "hold_close",

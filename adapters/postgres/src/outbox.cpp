@@ -1,0 +1,175 @@
+// The outbox reader and cursor on the publisher's connection. Every call catches at this boundary.
+#include "wallet/postgres/outbox.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <pqxx/pqxx>
+
+#include "failure.hpp"
+#include "sql_text.hpp"
+#include "wallet/engine/assert.hpp"
+#include "wallet/postgres/event_codec.hpp"
+
+namespace wallet::postgres {
+namespace {
+
+// The shard's cursor; a shard that never published has no row and is at 0.
+#define WALLET_PG_OUTBOX_CURSOR \
+  "COALESCE((SELECT position FROM event_outbox_cursors WHERE shard = $1::integer), 0)"
+
+// One row per listed event, or a single row of NULLs after the cursor when nothing is pending, so
+// that the cursor comes back in the same snapshot as the rows. Left joins: a listed event that is
+// missing must be seen, not skipped.
+constexpr const char* read_sql =
+    "WITH published AS (SELECT " WALLET_PG_OUTBOX_CURSOR " AS position),"
+    " pending AS (SELECT o.position, o.wallets, o.seqs FROM event_outbox AS o, published AS p"
+    "  WHERE o.shard = $1::integer AND o.position > p.position ORDER BY o.position LIMIT $2)"
+    " SELECT p.position, r.position, x.wallet_id, x.seq, w.currency::text, e.type,"
+    " " WALLET_PG_EPOCH_US("e.at") ", e.data::text"
+    " FROM published AS p LEFT JOIN ("
+    "  pending AS r"
+    "  CROSS JOIN LATERAL unnest(r.wallets, r.seqs) WITH ORDINALITY AS x(wallet_id, seq, n)"
+    "  LEFT JOIN wallet_events AS e ON e.wallet_id = x.wallet_id AND e.seq = x.seq"
+    "  LEFT JOIN wallets AS w ON w.id = x.wallet_id"
+    " ) ON true"
+    " ORDER BY r.position, x.n";
+
+// Moves the cursor only to a row still in the outbox, and never backwards.
+constexpr const char* move_cursor_sql =
+    "INSERT INTO event_outbox_cursors AS c (shard, position, published_at)"
+    " SELECT $1::integer, $2::bigint, now() WHERE EXISTS ("
+    "  SELECT 1 FROM event_outbox WHERE shard = $1::integer AND position = $2::bigint)"
+    " ON CONFLICT (shard) DO UPDATE"
+    " SET position = GREATEST(c.position, EXCLUDED.position), published_at = EXCLUDED.published_at"
+    " RETURNING position";
+
+constexpr const char* cursor_sql = "SELECT " WALLET_PG_OUTBOX_CURSOR;
+
+constexpr const char* delete_published_sql =
+    "DELETE FROM event_outbox WHERE shard = $1::integer AND position <= $2::bigint";
+
+constexpr const char* lag_sql =
+    "SELECT count(*) FROM event_outbox"
+    " WHERE shard = $1::integer AND position > " WALLET_PG_OUTBOX_CURSOR;
+
+#undef WALLET_PG_OUTBOX_CURSOR
+
+error failed(std::string_view doing) {
+  auto f = detail::classify_current_exception(doing, {});
+  return error{f.code, std::move(f.detail)};
+}
+
+std::string doing_on(std::string_view what, std::uint32_t shard) {
+  return std::string(what) + " shard " + std::to_string(shard);
+}
+
+// One result row of read_sql as an event; the row's position is already known to be non-NULL.
+engine::result<outbox_event, error> to_event(const pqxx::row& row, const std::string& doing) {
+  const auto wallet_id = row[2].as<std::string>();
+  const auto seq = row[3].as<std::int64_t>();
+  const std::string where = doing + ": position " + row[1].as<std::string>() + ": event " +
+                            wallet_id + "/" + std::to_string(seq) + ": ";
+  // Publishing stops at such a row rather than leave a gap.
+  if (row[5].is_null()) {
+    return error{errc::rejected, where +
+                                     "listed but not in wallet_events (its month detached "
+                                     "before it was published?)"};
+  }
+  if (row[4].is_null()) {
+    return error{errc::rejected, where + "its wallet has no row"};
+  }
+  if (seq < 1) {
+    return error{errc::rejected, where + "seq below 1"};
+  }
+  auto body = decode_event(row[5].c_str(), row[7].c_str());
+  if (!body) {
+    return error{errc::rejected, where + body.error()};
+  }
+  return outbox_event{
+      wallet_id, row[4].as<std::string>(),
+      engine::event{static_cast<std::uint64_t>(seq),
+                    detail::from_epoch_us(row[6].as<std::int64_t>()), std::move(body).value()}};
+}
+
+}  // namespace
+
+engine::result<outbox_batch, error> read_outbox(pqxx::connection_base& conn, std::uint32_t shard,
+                                                std::size_t rows_max) {
+  WALLET_ASSERT(rows_max >= 1);
+  const std::string doing = doing_on("read_outbox", shard);
+  try {
+    // One statement: one snapshot for the cursor, the rows and their events.
+    pqxx::read_transaction tx(conn);
+    const pqxx::result rows =
+        tx.exec_params(read_sql, static_cast<std::int64_t>(shard),
+                       detail::to_bigint(std::min<std::uint64_t>(
+                           rows_max, std::numeric_limits<std::int64_t>::max())));
+    tx.commit();
+    WALLET_ASSERT(!rows.empty());  // the cursor's row is always there
+    outbox_batch batch;
+    batch.shard = shard;
+    batch.position_from = rows[0][0].as<std::int64_t>();
+    batch.position_to = batch.position_from;
+    if (rows[0][1].is_null()) {
+      return batch;
+    }
+    batch.events.reserve(rows.size());
+    for (const auto& row : rows) {
+      auto e = to_event(row, doing);
+      if (!e) {
+        return e.error();
+      }
+      batch.events.push_back(std::move(e).value());
+      batch.position_to = row[1].as<std::int64_t>();
+    }
+    return batch;
+  } catch (...) {
+    return failed(doing);
+  }
+}
+
+engine::result<std::int64_t, error> advance_outbox(pqxx::connection_base& conn, std::uint32_t shard,
+                                                   std::int64_t position) {
+  const std::string doing = doing_on("advance_outbox", shard);
+  if (position < 0) {
+    return error{errc::invalid_argument,
+                 doing + ": position must not be negative, got " + std::to_string(position)};
+  }
+  try {
+    pqxx::work tx(conn);
+    const auto shard_param = static_cast<std::int64_t>(shard);
+    const pqxx::result moved = tx.exec_params(move_cursor_sql, shard_param, position);
+    if (moved.empty()) {
+      // Not a pending row: at or below the cursor it was published already.
+      const auto cursor = tx.exec_params(cursor_sql, shard_param)[0][0].as<std::int64_t>();
+      tx.commit();
+      if (position <= cursor) {
+        return cursor;
+      }
+      return error{errc::invalid_argument,
+                   doing + ": position " + std::to_string(position) + " is beyond the cursor (" +
+                       std::to_string(cursor) +
+                       ") but not a row of the outbox; advance only to a read batch's position_to"};
+    }
+    const auto cursor = moved[0][0].as<std::int64_t>();
+    tx.exec_params(delete_published_sql, shard_param, cursor);
+    tx.commit();
+    return cursor;
+  } catch (...) {
+    return failed(doing);
+  }
+}
+
+engine::result<std::int64_t, error> outbox_lag(pqxx::connection_base& conn, std::uint32_t shard) {
+  try {
+    pqxx::read_transaction tx(conn);
+    const auto lag =
+        tx.exec_params(lag_sql, static_cast<std::int64_t>(shard))[0][0].as<std::int64_t>();
+    tx.commit();
+    return lag;
+  } catch (...) {
+    return failed(doing_on("outbox_lag", shard));
+  }
+}
+
+}  // namespace wallet::postgres

@@ -1,0 +1,334 @@
+// The transactional outbox against a real PostgreSQL: commits append rows, the reader returns the
+// events in commit order, the cursor only moves forward, and failed commits leave nothing behind.
+#include <algorithm>
+
+#include "pg_fixture.hpp"
+#include "wallet/postgres/database.hpp"
+#include "wallet/postgres/outbox.hpp"
+
+namespace wallet::postgres::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using actors::store_errc;
+using actors::wallet_write;
+
+engine::money usd(std::int64_t minor) {
+  return engine::money{minor, *engine::currency::from_code("USD")};
+}
+
+engine::command_body open(engine::currency ccy = eur(0).ccy) {
+  return engine::open_wallet{"owner-1", ccy, 0};
+}
+
+// An event as the reader should return it.
+struct listed {
+  std::string wallet_id;
+  std::string currency;
+  engine::event event;
+  friend bool operator==(const listed&, const listed&) = default;
+  friend std::ostream& operator<<(std::ostream& os, const listed& l) {
+    return os << l.wallet_id << "/" << l.event.seq << " (" << l.currency << ")";
+  }
+};
+
+// The events of `writes` in batch order, as listed in their outbox row.
+std::vector<listed> listed_in(const std::vector<wallet_write>& writes) {
+  std::vector<listed> out;
+  for (const wallet_write& w : writes) {
+    for (const engine::event& e : w.events) {
+      out.push_back({w.wallet_id, std::string(w.after.ccy.code()), e});
+    }
+  }
+  return out;
+}
+
+std::vector<listed> listed_in(const outbox_batch& batch) {
+  std::vector<listed> out;
+  for (const outbox_event& e : batch.events) {
+    out.push_back({e.wallet_id, e.currency, e.event});
+  }
+  return out;
+}
+
+class outbox_test : public pg_test {
+ protected:
+  void SetUp() override {
+    pg_test::SetUp();
+    if (!HasFatalFailure()) {
+      db();
+      reader_ = connect();
+    }
+  }
+  // The database is dropped only once every session of the test has closed.
+  void TearDown() override {
+    reader_.reset();
+    pg_test::TearDown();
+  }
+
+  std::int64_t count(const std::string& query) { return sql(query)[0][0].as<std::int64_t>(); }
+
+  // Commits and expects success; returns the writes for the expectations.
+  static std::vector<wallet_write> commit_ok(pg_store& store, std::vector<wallet_write> writes) {
+    const auto e = store.commit(writes);
+    EXPECT_FALSE(e.has_value()) << describe(e);
+    return writes;
+  }
+
+  outbox_batch read(std::uint32_t shard, std::size_t rows_max = 100) {
+    auto batch = read_outbox(*reader_, shard, rows_max);
+    EXPECT_TRUE(batch.ok()) << batch.error().detail;
+    return batch.ok() ? std::move(batch).value() : outbox_batch{};
+  }
+
+  std::int64_t advance(std::uint32_t shard, std::int64_t position) {
+    const auto cursor = advance_outbox(*reader_, shard, position);
+    EXPECT_TRUE(cursor.ok()) << cursor.error().detail;
+    return cursor.ok() ? cursor.value() : -1;
+  }
+
+  std::int64_t lag(std::uint32_t shard) {
+    const auto n = outbox_lag(*reader_, shard);
+    EXPECT_TRUE(n.ok()) << n.error().detail;
+    return n.ok() ? n.value() : -1;
+  }
+
+  const engine::timestamp t0_ = now_us();
+  std::unique_ptr<pqxx::connection> reader_;  // the publisher's own connection
+};
+
+TEST_F(outbox_test, a_commit_appends_one_row_listing_its_events_in_batch_order) {
+  pg_store store(store_settings());
+  wallet_sim a("a");
+  wallet_sim b("b");
+  const auto writes = commit_ok(store, {b.handle(open(usd(0).ccy), t0_), a.handle(open(), t0_),
+                                        a.handle(engine::deposit{eur(70)}, t0_ + 1us, "k-a"),
+                                        b.handle(engine::deposit{usd(9)}, t0_ + 2us)});
+
+  const auto row = sql("SELECT shard, position, wallets::text, seqs::text FROM event_outbox");
+  ASSERT_EQ(row.size(), 1U);
+  EXPECT_EQ(row[0][0].as<int>(), 0);
+  EXPECT_EQ(row[0][2].as<std::string>(), "{b,a,a,b}");
+  EXPECT_EQ(row[0][3].as<std::string>(), "{1,1,2,2}");
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_event_seqs"), 4) << "the uniqueness trigger ran";
+
+  const outbox_batch batch = read(0);
+  EXPECT_EQ(batch.shard, 0U);
+  EXPECT_EQ(batch.position_from, 0);
+  EXPECT_EQ(batch.position_to, row[0][1].as<std::int64_t>());
+  EXPECT_EQ(listed_in(batch), listed_in(writes)) << "decoded bodies, times and currencies";
+  EXPECT_EQ(lag(0), 1);
+}
+
+TEST_F(outbox_test, batches_come_back_in_position_order_and_rows_max_bounds_a_read) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  std::vector<std::vector<wallet_write>> commits;
+  commits.push_back(commit_ok(store, {w.handle(open(), t0_)}));
+  for (int i = 1; i <= 4; ++i) {
+    const auto at = t0_ + std::chrono::microseconds(2 * i);
+    commits.push_back(commit_ok(store, {w.handle(engine::deposit{eur(i)}, at),
+                                        w.handle(engine::withdraw{eur(1)}, at + 1us)}));
+  }
+  EXPECT_EQ(lag(0), 5);
+
+  const outbox_batch first = read(0, 2);
+  auto expected = listed_in(commits[0]);
+  for (const auto& l : listed_in(commits[1])) {
+    expected.push_back(l);
+  }
+  EXPECT_EQ(listed_in(first), expected);
+  EXPECT_EQ(first.position_from, 0);
+
+  // A read does not move the cursor: reading again returns the same rows.
+  const outbox_batch again = read(0, 2);
+  EXPECT_EQ(again.position_to, first.position_to);
+  EXPECT_EQ(listed_in(again), expected);
+
+  ASSERT_EQ(advance(0, first.position_to), first.position_to);
+  const outbox_batch rest = read(0, 100);
+  EXPECT_EQ(rest.position_from, first.position_to);
+  EXPECT_GT(rest.position_to, rest.position_from);
+  ASSERT_EQ(rest.events.size(), 6U);
+  std::uint64_t seq = 3;  // seqs 1 (opened) and 2 (first deposit) were in the first read
+  for (const outbox_event& e : rest.events) {
+    EXPECT_EQ(e.event.seq, ++seq) << "in sequence, without gaps";
+  }
+}
+
+TEST_F(outbox_test, advance_moves_the_cursor_deletes_rows_and_never_goes_back) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  commit_ok(store, {w.handle(open(), t0_)});
+  commit_ok(store, {w.handle(engine::deposit{eur(1)}, t0_ + 1us)});
+  commit_ok(store, {w.handle(engine::deposit{eur(2)}, t0_ + 2us)});
+  const auto positions = sql("SELECT position FROM event_outbox ORDER BY position");
+  ASSERT_EQ(positions.size(), 3U);
+  const auto p1 = positions[0][0].as<std::int64_t>();
+  const auto p2 = positions[1][0].as<std::int64_t>();
+  const auto p3 = positions[2][0].as<std::int64_t>();
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox_cursors"), 0) << "no cursor row yet";
+
+  EXPECT_EQ(advance(0, p2), p2);
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 1) << "rows up to the cursor deleted";
+  EXPECT_EQ(count("SELECT position FROM event_outbox_cursors WHERE shard = 0"), p2);
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox_cursors WHERE published_at IS NOT NULL"), 1);
+  EXPECT_EQ(lag(0), 1);
+
+  EXPECT_EQ(advance(0, p1), p2) << "never backwards (a repeated, older call)";
+  EXPECT_EQ(advance(0, p2), p2) << "repeating the same call is harmless";
+  EXPECT_EQ(advance(0, 0), p2);
+  EXPECT_EQ(count("SELECT position FROM event_outbox_cursors WHERE shard = 0"), p2);
+
+  const outbox_batch last = read(0);
+  EXPECT_EQ(last.position_from, p2);
+  EXPECT_EQ(last.position_to, p3);
+  ASSERT_EQ(last.events.size(), 1U);
+  EXPECT_EQ(last.events[0].event.seq, 3U);
+
+  // Past every committed row: the cursor would skip rows committed later.
+  const auto beyond = advance_outbox(*reader_, 0, p3 + 1000);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_EQ(beyond.error().code, errc::invalid_argument) << beyond.error().detail;
+  const auto negative = advance_outbox(*reader_, 0, -1);
+  ASSERT_FALSE(negative.ok());
+  EXPECT_EQ(negative.error().code, errc::invalid_argument);
+  EXPECT_EQ(count("SELECT position FROM event_outbox_cursors WHERE shard = 0"), p2);
+
+  EXPECT_EQ(advance(0, p3), p3);
+  EXPECT_EQ(lag(0), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 0);
+  const outbox_batch empty = read(0);
+  EXPECT_EQ(empty.position_from, p3);
+  EXPECT_EQ(empty.position_to, p3);
+  EXPECT_TRUE(empty.events.empty());
+  EXPECT_EQ(advance(0, empty.position_to), p3) << "advancing by an empty read is a no-op";
+
+  // New commits continue after the cursor.
+  commit_ok(store, {w.handle(engine::deposit{eur(3)}, t0_ + 3us)});
+  const outbox_batch next = read(0);
+  EXPECT_EQ(next.position_from, p3);
+  ASSERT_EQ(next.events.size(), 1U);
+  EXPECT_EQ(next.events[0].event.seq, 4U);
+}
+
+TEST_F(outbox_test, a_failed_commit_leaves_no_outbox_row) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  wallet_sim other("other");
+  commit_ok(store, {w.handle(open(), t0_), other.handle(open(), t0_)});
+  wallet_sim stale = w;
+  commit_ok(store, {w.handle(engine::deposit{eur(5)}, t0_ + 1us)});
+  ASSERT_EQ(count("SELECT count(*) FROM event_outbox"), 2);
+
+  // Fenced before any event is written.
+  auto e = store.commit(std::vector<wallet_write>{other.handle(engine::deposit{eur(1)}, t0_ + 2us),
+                                                  stale.handle(engine::deposit{eur(9)}, t0_)});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::fence_conflict) << e->detail;
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 2);
+
+  // Refused after the events and their outbox row were inserted (a transfer id used twice): both
+  // roll back.
+  commit_ok(store, {w.handle(engine::transfer_debit{"t1", "other", eur(1)}, t0_ + 3us)});
+  ASSERT_EQ(count("SELECT count(*) FROM event_outbox"), 3);
+  const auto events_before = count("SELECT count(*) FROM wallet_events");
+  e = store.commit(std::vector<wallet_write>{
+      w.handle(engine::transfer_debit{"t1", "other", eur(1)}, t0_ + 4us)});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::rejected) << e->detail;
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before);
+}
+
+TEST_F(outbox_test, a_duplicate_event_is_still_refused_and_leaves_no_outbox_row) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  commit_ok(store, {w.handle(open(), t0_)});
+  // A stray event 2 written around the store (the fence does not see it; ADR 0001's trigger does).
+  sql("INSERT INTO wallet_events (wallet_id, seq, at, shard, type, delta, held_delta, data)"
+      " VALUES ('w', 2, now(), 0, 'deposited', 5, 0, '{\"amount\": 5}')");
+  const auto e =
+      store.commit(std::vector<wallet_write>{w.handle(engine::deposit{eur(1)}, t0_ + 1us)});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::rejected) << e->detail;
+  EXPECT_NE(e->detail.find("23505"), std::string::npos) << e->detail;
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 1);
+  EXPECT_EQ(count("SELECT version FROM wallets WHERE id = 'w'"), 1);
+}
+
+TEST_F(outbox_test, a_batch_without_events_adds_no_row) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  wallet_sim ghost("ghost");
+  commit_ok(store, {w.handle(open(), t0_)});
+  ASSERT_EQ(lag(0), 1);
+  const auto keys_before = count("SELECT count(*) FROM idempotency_records");
+  const auto rejected_only =
+      commit_ok(store, {w.handle(engine::withdraw{eur(1'000)}, t0_ + 1us, "k-poor"),
+                        ghost.handle(engine::deposit{eur(5)}, t0_ + 2us, "k-ghost")});
+  ASSERT_TRUE(rejected_only[0].events.empty());
+  ASSERT_TRUE(rejected_only[1].events.empty());
+  EXPECT_EQ(count("SELECT count(*) FROM idempotency_records"), keys_before + 2)
+      << "the rejections committed";
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 1);
+  EXPECT_EQ(lag(0), 1);
+}
+
+TEST_F(outbox_test, shards_have_their_own_rows_and_cursors) {
+  const auto on0 = ids_on_shard("w", 0, 2, 1);
+  const auto on1 = ids_on_shard("w", 1, 2, 1);
+  pg_store store0(store_settings(0, 2));
+  pg_store store1(store_settings(1, 2));
+  wallet_sim a(on0[0]);
+  wallet_sim b(on1[0]);
+  const auto w0 = commit_ok(store0, {a.handle(open(), t0_)});
+  const auto w1 = commit_ok(store1, {b.handle(open(), t0_)});
+  commit_ok(store0, {a.handle(engine::deposit{eur(1)}, t0_ + 1us)});
+
+  const outbox_batch s1 = read(1);
+  EXPECT_EQ(s1.shard, 1U);
+  EXPECT_EQ(listed_in(s1), listed_in(w1));
+  ASSERT_EQ(advance(1, s1.position_to), s1.position_to);
+  EXPECT_EQ(lag(1), 0);
+  EXPECT_EQ(lag(0), 2) << "another shard's cursor moves nothing here";
+  const outbox_batch s0 = read(0, 1);
+  EXPECT_EQ(s0.position_from, 0);
+  EXPECT_EQ(listed_in(s0), listed_in(w0));
+  const auto foreign = advance_outbox(*reader_, 0, s1.position_to);
+  ASSERT_FALSE(foreign.ok()) << "shard 1's position is no row of shard 0";
+  EXPECT_EQ(foreign.error().code, errc::invalid_argument);
+  EXPECT_EQ(lag(0), 2);
+}
+
+TEST_F(outbox_test, a_listed_event_that_is_missing_stops_the_read) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  commit_ok(store, {w.handle(open(), t0_)});
+  sql("INSERT INTO event_outbox (shard, wallets, seqs) VALUES (0, '{w}', '{7}')");
+  const auto r = read_outbox(*reader_, 0, 10);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, errc::rejected);
+  EXPECT_NE(r.error().detail.find("w/7"), std::string::npos) << r.error().detail;
+  EXPECT_TRUE(read_outbox(*reader_, 0, 1).ok()) << "the rows before it still read";
+  EXPECT_EQ(sqlstate_of("INSERT INTO event_outbox (shard, wallets, seqs) VALUES (0, '{}', '{}')"),
+            "23514")
+      << "a row lists at least one event";
+  EXPECT_EQ(sqlstate_of("INSERT INTO event_outbox (shard, wallets, seqs) VALUES (0, '{w}', '{}')"),
+            "23514");
+}
+
+TEST_F(outbox_test, a_dropped_connection_is_unavailable) {
+  pqxx::connection& c = *reader_;
+  const auto pid = pqxx::nontransaction(c).exec("SELECT pg_backend_pid()")[0][0].as<int>();
+  ASSERT_EQ(count("SELECT count(pg_terminate_backend(" + std::to_string(pid) + "))"), 1);
+  const auto r = read_outbox(c, 0, 10);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, errc::unavailable) << r.error().detail;
+  const auto a = advance_outbox(c, 0, 1);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().code, errc::unavailable) << a.error().detail;
+}
+
+}  // namespace
+}  // namespace wallet::postgres::testing
