@@ -40,6 +40,8 @@ class engine_host {
   bool stop();
 
   [[nodiscard]] actors::runtime* runtime() { return runtime_.get(); }
+  // The PostgreSQL connection string (holds the password: never log it), once started.
+  [[nodiscard]] const std::string& conninfo() const noexcept { return conninfo_; }
   // Why the runtime cannot go on, if it cannot.
   [[nodiscard]] std::optional<std::string> failure() const {
     return runtime_ ? runtime_->failure() : std::nullopt;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine_host.hpp"
+#include "nats_host.hpp"
 #include "wallet/app/version.hpp"
 #include "wallet/config/describe.hpp"
 #include "wallet/config/load.hpp"
@@ -90,26 +91,37 @@ int run(const config::loaded& loaded) {
     logging::shutdown();
     return exit_failure;
   }
-  log.warn(
-      "no command intake is wired yet (NATS and HTTP adapters are planned): the runtime recovers "
-      "pending transfers and expires holds, and serves nothing else");
+  // The runtime answers through the NATS connection: the engine stops (and drains) first.
+  wallet::app::nats_host nats{loaded.values, log, *engine.runtime(), engine.conninfo()};
+  const auto stop_all = [&] {
+    nats.stop_intake();
+    const bool drained = engine.stop();
+    nats.stop(std::chrono::seconds{2});
+    return drained;
+  };
+  if (!nats.start()) {
+    log.error("walletd cannot start", {{"exit_code", exit_failure}});
+    stop_all();
+    logging::shutdown();
+    return exit_failure;
+  }
 
   const int signal_number = wait_for(signals, [&] { return engine.failure().has_value(); });
   if (signal_number < 0) {
     log.error("engine runtime failed; exiting for a restart",
               {{"reason", engine.failure().value_or("")}, {"exit_code", exit_failure}});
-    engine.stop();
+    stop_all();
     logging::shutdown();
     return exit_failure;
   }
   if (signal_number == 0) {
     log.error("walletd cannot wait for SIGINT or SIGTERM; exiting");
-    engine.stop();
+    stop_all();
     logging::shutdown();
     return exit_failure;
   }
   log.info("walletd stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  const bool drained = engine.stop();
+  const bool drained = stop_all();
   log.info("walletd stopped", {{"exit_code", exit_success}, {"drained", drained}});
   logging::shutdown();
   return exit_success;

@@ -107,6 +107,7 @@ void decide_one(self_ptr self, submission sub) {
   submit_outcome out;
   out.result = h.result;
   out.replayed = h.replayed;
+  out.ccy = s.wallet->state().ccy;
   if (h.replayed || (h.result.rejected && engine::is_transient(*h.result.rejected))) {
     // Nothing new to write. A replay may repeat a command still in flight: answer it after
     // everything before it has committed.

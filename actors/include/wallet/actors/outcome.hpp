@@ -31,6 +31,7 @@ struct submit_outcome {
   engine::outcome result;              // otherwise: accepted, or a business rejection
   std::optional<engine::event> event;  // the committed event, when accepted by this submission
   bool replayed = false;               // a repeat: `result` is the original outcome
+  engine::currency ccy;                // the wallet's, for `result`'s amounts (none: no wallet)
 
   [[nodiscard]] bool accepted() const noexcept { return !error && !result.rejected; }
 };

@@ -1,0 +1,73 @@
+// Commands in: durable JetStream pull consumers feed the engine. A message is acked only after
+// its outcome is committed; NAKed with a delay while the engine is overloaded or unavailable (never
+// dropped); dead-lettered at once when it cannot be decoded or is invalid, and after
+// deliveries_max deliveries. The sender's Wallet-Reply-To subject gets the outcome.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "wallet/actors/outcome.hpp"
+#include "wallet/nats/client.hpp"
+
+namespace wallet::nats {
+
+// What the consumer reports, for logs and metrics. Called on consumer and actor threads.
+class consumer_probe {
+ public:
+  consumer_probe() = default;
+  consumer_probe(const consumer_probe&) = delete;
+  consumer_probe& operator=(const consumer_probe&) = delete;
+  consumer_probe(consumer_probe&&) = delete;
+  consumer_probe& operator=(consumer_probe&&) = delete;
+  virtual ~consumer_probe() = default;
+  virtual void dead_lettered(std::string_view /*reason*/, std::string_view /*detail*/) {}
+  virtual void deferred(std::string_view /*why*/) {}  // NAKed for a later redelivery
+  virtual void redelivered(std::uint64_t /*deliveries*/) {}
+  virtual void answered(const actors::submit_outcome& /*outcome*/) {}
+  virtual void failed(std::string_view /*what*/) {}  // a NATS call failed
+};
+
+// The engine's intake: runtime::submit, or a fake in tests.
+using submit_fn =
+    std::function<void(engine::command, std::function<void(actors::submit_outcome)> done)>;
+
+class command_consumer {
+ public:
+  command_consumer(const client& c, submit_fn submit, std::shared_ptr<consumer_probe> probe);
+  ~command_consumer();
+  command_consumer(const command_consumer&) = delete;
+  command_consumer& operator=(const command_consumer&) = delete;
+  command_consumer(command_consumer&&) = delete;
+  command_consumer& operator=(command_consumer&&) = delete;
+
+  // Creates the durable consumers (one per owned shard when partitioned, else one) and starts a
+  // fetching thread for each.
+  [[nodiscard]] std::optional<nats_error> start();
+
+  // Stops fetching; what was fetched is still answered and acked.
+  void stop_fetching();
+
+  // Waits up to `grace` for every fetched message to be acked or NAKed, then stops. True when
+  // nothing was left.
+  bool stop(std::chrono::milliseconds grace);
+
+  [[nodiscard]] std::size_t in_flight() const noexcept;
+
+  struct shared;  // what outlives the consumer for answers still on their way
+
+ private:
+  void fetch_loop(natsSubscription* sub);
+
+  const client& client_;
+  std::shared_ptr<shared> shared_;
+  std::vector<natsSubscription*> subscriptions_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace wallet::nats

@@ -1,0 +1,334 @@
+// Commands in from JetStream pull consumers; outcomes out to reply subjects; dead letters.
+#include "wallet/nats/command_consumer.hpp"
+
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include "wallet/nats/wire.hpp"
+
+namespace wallet::nats {
+namespace {
+
+// A fetch waits this long for messages before checking whether to stop.
+constexpr std::int64_t fetch_wait_ms = 500;
+
+using shared_msg = std::shared_ptr<natsMsg>;
+
+struct dead_letter {
+  shared_msg msg;
+  std::string reason;
+  std::string detail;
+};
+
+struct meta_deleter {
+  void operator()(jsMsgMetaData* m) const noexcept { jsMsgMetaData_Destroy(m); }
+};
+
+bool retryable(actors::submit_errc e) {
+  return e == actors::submit_errc::overloaded || e == actors::submit_errc::unavailable ||
+         e == actors::submit_errc::shutting_down;
+}
+
+}  // namespace
+
+struct command_consumer::shared : std::enable_shared_from_this<shared> {
+  const client* nats = nullptr;
+  nats_settings settings;
+  submit_fn submit;
+  std::shared_ptr<consumer_probe> probe;
+  std::atomic<bool> fetching{true};
+  std::atomic<std::size_t> in_flight{0};
+  std::mutex mutex;
+  std::condition_variable settled;  // in_flight fell, or a dead letter was queued
+  std::deque<dead_letter> dead;     // queued by actor threads, published by a consumer thread
+  // Deferrals (NAKs for overload or an open circuit) per stream sequence: they are not failures,
+  // so they do not count against deliveries_max. Bounded: past the bound the memory is dropped,
+  // and a message may be dead-lettered early (never lost).
+  std::unordered_map<std::uint64_t, std::uint64_t> deferrals;
+
+  std::size_t deferrals_max() const {
+    return static_cast<std::size_t>(std::max<std::int64_t>(settings.ack_pending_max, 1)) * 4;
+  }
+
+  std::uint64_t deferred_before(std::uint64_t seq) {
+    const std::lock_guard lock{mutex};
+    const auto it = deferrals.find(seq);
+    return it == deferrals.end() ? 0 : it->second;
+  }
+
+  void note_deferral(std::uint64_t seq) {
+    const std::lock_guard lock{mutex};
+    if (deferrals.size() >= deferrals_max()) deferrals.clear();
+    ++deferrals[seq];
+  }
+
+  void forget(std::uint64_t seq) {
+    const std::lock_guard lock{mutex};
+    deferrals.erase(seq);
+  }
+
+  void finished() {
+    {
+      const std::lock_guard lock{mutex};
+      in_flight.fetch_sub(1);
+    }
+    settled.notify_all();
+  }
+
+  // Sends `body` to the message's Wallet-Reply-To subject, if it has one (core NATS: no wait).
+  void reply(natsMsg* msg, const std::string& body, const std::string& key,
+             const std::string& command_id) const {
+    const std::string to = header_of(msg, header::reply_to);
+    if (to.empty()) return;
+    msg_ptr out = make_msg(to, body);
+    if (!out) return;
+    if (!key.empty()) natsMsgHeader_Set(out.get(), header::idempotency_key, key.c_str());
+    if (!command_id.empty()) natsMsgHeader_Set(out.get(), header::command_id, command_id.c_str());
+    const std::string trace = header_of(msg, header::traceparent);
+    if (!trace.empty()) natsMsgHeader_Set(out.get(), header::traceparent, trace.c_str());
+    if (const natsStatus s = natsConnection_PublishMsg(nats->connection(), out.get());
+        s != NATS_OK) {
+      probe->failed(failure("replying to " + to, s).message);
+    }
+  }
+
+  void queue_dead_letter(shared_msg msg, std::string reason, std::string detail) {
+    {
+      const std::lock_guard lock{mutex};
+      dead.push_back(dead_letter{std::move(msg), std::move(reason), std::move(detail)});
+    }
+    settled.notify_all();
+  }
+
+  // Publishes queued dead letters, then terminates their originals. One that cannot be stored is
+  // NAKed: it comes back and is dead-lettered then.
+  void publish_dead_letters() {
+    std::deque<dead_letter> batch;
+    {
+      const std::lock_guard lock{mutex};
+      batch.swap(dead);
+    }
+    for (auto& d : batch) {
+      natsMsg* original = d.msg.get();
+      msg_ptr out = make_msg(
+          dead_letter_subject(settings.prefix),
+          std::string_view{natsMsg_GetData(original),
+                           static_cast<std::size_t>(std::max(0, natsMsg_GetDataLength(original)))});
+      std::optional<nats_error> error;
+      if (!out) {
+        error = nats_error{"creating a dead letter", true};
+      } else {
+        natsMsgHeader_Set(out.get(), header::dead_reason, d.reason.c_str());
+        const std::string detail = d.detail.substr(0, 1'024);
+        natsMsgHeader_Set(out.get(), header::dead_detail, detail.c_str());
+        natsMsgHeader_Set(out.get(), header::source_subject, natsMsg_GetSubject(original));
+        jsMsgMetaData* raw = nullptr;
+        if (natsMsg_GetMetaData(&raw, original) == NATS_OK) {
+          const std::unique_ptr<jsMsgMetaData, meta_deleter> meta{raw};
+          natsMsgHeader_Set(out.get(), header::source_stream, meta->Stream);
+          natsMsgHeader_Set(out.get(), header::source_sequence,
+                            std::to_string(meta->Sequence.Stream).c_str());
+          natsMsgHeader_Set(out.get(), header::deliveries,
+                            std::to_string(meta->NumDelivered).c_str());
+        }
+        for (const char* key : {header::traceparent, header::msg_id, header::reply_to}) {
+          const std::string v = header_of(original, key);
+          if (!v.empty()) natsMsgHeader_Set(out.get(), key, v.c_str());
+        }
+        error = nats->publish_stored(out.get());
+      }
+      if (error) {
+        probe->failed(error->message);
+        natsMsg_NakWithDelay(original, settings.nak_delay.count(), nullptr);
+      } else {
+        probe->dead_lettered(d.reason, d.detail);
+        if (const natsStatus s = natsMsg_Term(original, nullptr); s != NATS_OK) {
+          probe->failed(failure("terminating a dead-lettered command", s).message);
+        }
+      }
+      finished();
+    }
+  }
+
+  // On an actor thread, once the command is decided (or refused).
+  void on_outcome(const shared_msg& msg, std::uint64_t seq, const decoded_command& d,
+                  const actors::submit_outcome& o) {
+    probe->answered(o);
+    if (o.error && retryable(*o.error)) {
+      note_deferral(seq);
+      probe->deferred(actors::to_string(*o.error));
+      if (const natsStatus s = natsMsg_NakWithDelay(msg.get(), settings.nak_delay.count(), nullptr);
+          s != NATS_OK) {
+        probe->failed(failure("NAKing a deferred command", s).message);
+      }
+      finished();
+      return;
+    }
+    const std::string body = encode_outcome(
+        outcome_view{d.command.wallet_id, d.command.idempotency_key, d.command_id, o.ccy, o});
+    reply(msg.get(), body, d.command.idempotency_key, d.command_id);
+    forget(seq);
+    if (o.error) {
+      // Decided never to run (a bad wallet id, a reserved key, a write the database refuses):
+      // a retry cannot help.
+      queue_dead_letter(msg, std::string{actors::to_string(*o.error)}, body);
+      return;
+    }
+    if (const natsStatus s = natsMsg_Ack(msg.get(), nullptr); s != NATS_OK) {
+      // Redelivered after ack_wait and answered from the idempotency record: no harm.
+      probe->failed(failure("acking a command", s).message);
+    }
+    finished();
+  }
+
+  // On a consumer thread: one fetched message.
+  void take(shared_msg msg) {
+    in_flight.fetch_add(1);
+    const std::string_view data{
+        natsMsg_GetData(msg.get()),
+        static_cast<std::size_t>(std::max(0, natsMsg_GetDataLength(msg.get())))};
+    std::uint64_t deliveries = 1;
+    std::uint64_t seq = 0;
+    jsMsgMetaData* raw = nullptr;
+    if (natsMsg_GetMetaData(&raw, msg.get()) == NATS_OK) {
+      const std::unique_ptr<jsMsgMetaData, meta_deleter> meta{raw};
+      deliveries = meta->NumDelivered;
+      seq = meta->Sequence.Stream;
+    }
+    if (deliveries > 1) probe->redelivered(deliveries);
+    const std::uint64_t deferred = deferred_before(seq);
+    const std::uint64_t failed = deliveries > deferred ? deliveries - deferred : 1;
+    if (std::cmp_greater(data.size(), settings.message_bytes_max)) {
+      queue_dead_letter(std::move(msg), "too_large",
+                        std::to_string(data.size()) + " bytes, at most " +
+                            std::to_string(settings.message_bytes_max));
+      return;
+    }
+    if (std::cmp_greater(failed, settings.deliveries_max)) {
+      forget(seq);
+      queue_dead_letter(std::move(msg), "deliveries_exceeded",
+                        "delivered " + std::to_string(deliveries) + " times, " +
+                            std::to_string(deferred) + " of them deferred");
+      return;
+    }
+    auto decoded = decode_command(data, origin::client);
+    if (!decoded.ok()) {
+      const std::string body = encode_decode_error(decoded.error());
+      reply(msg.get(), body, decoded.error().idempotency_key, decoded.error().command_id);
+      queue_dead_letter(std::move(msg), std::string{to_string(decoded.error().kind)},
+                        decoded.error().message);
+      return;
+    }
+    const std::string subject_wallet = wallet_of_subject(natsMsg_GetSubject(msg.get()));
+    if (subject_wallet != decoded.value().command.wallet_id) {
+      queue_dead_letter(std::move(msg), "subject_mismatch",
+                        "the subject names wallet '" + subject_wallet + "', the command wallet '" +
+                            decoded.value().command.wallet_id + "'");
+      return;
+    }
+    auto d = std::make_shared<decoded_command>(std::move(decoded).value());
+    engine::command cmd = d->command;
+    // The answer may come after the consumer is gone (a runtime stopping late): it keeps what it
+    // needs alive.
+    submit(std::move(cmd),
+           [self = shared_from_this(), msg = std::move(msg), seq,
+            d](const actors::submit_outcome& o) { self->on_outcome(msg, seq, *d, o); });
+  }
+};
+
+command_consumer::command_consumer(const client& c, submit_fn submit,
+                                   std::shared_ptr<consumer_probe> probe)
+    : client_(c), shared_(std::make_shared<shared>()) {
+  shared_->nats = &c;
+  shared_->settings = c.settings();
+  shared_->submit = std::move(submit);
+  shared_->probe = probe ? std::move(probe) : std::make_shared<consumer_probe>();
+}
+
+command_consumer::~command_consumer() { stop(std::chrono::milliseconds{0}); }
+
+std::optional<nats_error> command_consumer::start() {
+  const nats_settings& s = client_.settings();
+  std::vector<std::uint32_t> shards{0};
+  if (s.partitioned) shards = s.owned_shards;
+  for (const std::uint32_t shard : shards) {
+    auto name = ensure_command_consumer(client_, shard);
+    if (!name.ok()) {
+      for (natsSubscription* made : subscriptions_) natsSubscription_Destroy(made);
+      subscriptions_.clear();
+      return name.error();
+    }
+    jsSubOptions opts;
+    jsSubOptions_Init(&opts);
+    opts.Stream = s.command_stream.c_str();
+    opts.Consumer = name.value().c_str();
+    natsSubscription* sub = nullptr;
+    jsErrCode code{};
+    const std::string filter = command_filter(s, shard);
+    if (const natsStatus st = js_PullSubscribe(&sub, client_.jetstream(), filter.c_str(),
+                                               name.value().c_str(), nullptr, &opts, &code);
+        st != NATS_OK) {
+      auto error = failure("subscribing to " + name.value(), st);
+      // A later start() begins afresh: no second subscription on the same durable.
+      for (natsSubscription* made : subscriptions_) natsSubscription_Destroy(made);
+      subscriptions_.clear();
+      return error;
+    }
+    subscriptions_.push_back(sub);
+  }
+  for (natsSubscription* sub : subscriptions_) {
+    threads_.emplace_back([this, sub] { fetch_loop(sub); });
+  }
+  return std::nullopt;
+}
+
+void command_consumer::fetch_loop(natsSubscription* sub) {
+  shared& sh = *shared_;
+  while (sh.fetching.load()) {
+    sh.publish_dead_letters();
+    natsMsgList list{nullptr, 0};
+    jsErrCode code{};
+    const natsStatus s =
+        natsSubscription_Fetch(&list, sub, sh.settings.fetch_batch, fetch_wait_ms, &code);
+    if (s == NATS_OK) {
+      for (int i = 0; i < list.Count; ++i) {
+        // Owned by the answer from here on: the list must not destroy it.
+        shared_msg msg{list.Msgs[i], [](natsMsg* m) { natsMsg_Destroy(m); }};
+        list.Msgs[i] = nullptr;
+        sh.take(std::move(msg));
+      }
+    } else if (s != NATS_TIMEOUT) {
+      sh.probe->failed(failure("fetching commands", s).message);
+      std::this_thread::sleep_for(std::chrono::milliseconds{fetch_wait_ms});
+    }
+    natsMsgList_Destroy(&list);
+  }
+  nats_ReleaseThreadMemory();
+}
+
+void command_consumer::stop_fetching() { shared_->fetching.store(false); }
+
+bool command_consumer::stop(std::chrono::milliseconds grace) {
+  stop_fetching();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+  shared& sh = *shared_;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    sh.publish_dead_letters();
+    std::unique_lock lock{sh.mutex};
+    if (!sh.dead.empty()) continue;
+    if (sh.in_flight.load() == 0) break;
+    if (sh.settled.wait_until(lock, deadline) == std::cv_status::timeout) break;
+  }
+  for (natsSubscription* sub : subscriptions_) natsSubscription_Destroy(sub);
+  subscriptions_.clear();
+  return sh.in_flight.load() == 0;
+}
+
+std::size_t command_consumer::in_flight() const noexcept { return shared_->in_flight.load(); }
+
+}  // namespace wallet::nats

@@ -1,0 +1,63 @@
+// Brings the NATS interface up inside walletd: connects (retrying in the background while the
+// server is away), creates the streams, consumes commands into the runtime and publishes committed
+// events from the outbox. Failures are logged; readiness tells whether it is serving.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "wallet/actors/runtime.hpp"
+#include "wallet/config/config.hpp"
+#include "wallet/logging/log.hpp"
+#include "wallet/nats/client.hpp"
+#include "wallet/nats/command_consumer.hpp"
+#include "wallet/nats/event_publisher.hpp"
+
+namespace wallet::app {
+
+// The shards instance `index` of `count` owns: those with shard mod count == index.
+[[nodiscard]] std::vector<std::uint32_t> owned_shards(std::uint32_t shards, std::uint32_t index,
+                                                      std::uint32_t count);
+
+class nats_host {
+ public:
+  nats_host(const config::config& cfg, logging::logger log, actors::runtime& runtime,
+            std::string conninfo);
+  nats_host(const nats_host&) = delete;
+  nats_host& operator=(const nats_host&) = delete;
+  nats_host(nats_host&&) = delete;
+  nats_host& operator=(nats_host&&) = delete;
+  ~nats_host();
+
+  // Connects and starts the bring-up in the background. False on a configuration problem.
+  bool start();
+  // Stops taking commands from NATS (the runtime drains what it has).
+  void stop_intake();
+  // Waits for the answers of what was taken, up to `grace`, then stops publishing and closes.
+  void stop(std::chrono::milliseconds grace);
+
+  [[nodiscard]] bool serving() const noexcept { return serving_.load(); }
+
+ private:
+  void bring_up();
+  [[nodiscard]] bool cfg_instances_need_partitions() const;
+
+  nats::nats_settings settings_;
+  logging::logger log_;
+  actors::runtime& runtime_;
+  std::string conninfo_;
+  std::chrono::milliseconds outbox_poll_{100};
+  std::unique_ptr<nats::client> client_;
+  std::unique_ptr<nats::command_consumer> consumer_;
+  std::unique_ptr<nats::event_publisher> publisher_;
+  std::atomic<bool> serving_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread bring_up_;
+};
+
+}  // namespace wallet::app

@@ -1,0 +1,404 @@
+// The NATS adapter against the real nats-server and PostgreSQL that scripts/services.sh starts
+// (WALLET_NATS_URL, WALLET_PG_URL): commands in with their outcomes, acks, NAKs and dead letters,
+// and the outbox publisher. Each test has its own database, subject prefix and streams.
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "pg_fixture.hpp"
+#include "wallet/actors/runtime.hpp"
+#include "wallet/nats/client.hpp"
+#include "wallet/nats/command_consumer.hpp"
+#include "wallet/nats/event_publisher.hpp"
+#include "wallet/postgres/database.hpp"
+
+namespace wallet::nats {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct sub_deleter {
+  void operator()(natsSubscription* s) const noexcept { natsSubscription_Destroy(s); }
+};
+using sub_ptr = std::unique_ptr<natsSubscription, sub_deleter>;
+
+// Counts what the consumer reports.
+struct counting_probe final : consumer_probe {
+  void redelivered(std::uint64_t /*deliveries*/) override { ++redeliveries; }
+  void deferred(std::string_view /*why*/) override { ++deferrals; }
+  void dead_lettered(std::string_view /*reason*/, std::string_view /*detail*/) override {
+    ++dead_letters;
+  }
+  std::atomic<int> redeliveries{0};
+  std::atomic<int> deferrals{0};
+  std::atomic<int> dead_letters{0};
+};
+
+class nats_test : public postgres::testing::pg_test {
+ protected:
+  void SetUp() override {
+    pg_test::SetUp();
+    if (HasFatalFailure()) return;
+    const char* url = std::getenv("WALLET_NATS_URL");
+    ASSERT_TRUE(url != nullptr && *url != '\0')
+        << "WALLET_NATS_URL is not set: run the tests under scripts/services.sh";
+    static std::atomic<int> counter{0};
+    const std::string id = std::to_string(::getpid()) + "x" + std::to_string(++counter);
+    settings.url = url;
+    settings.prefix = "t" + id;
+    settings.command_stream = "C" + id;
+    settings.event_stream = "E" + id;
+    settings.dead_letter_stream = "D" + id;
+    settings.memory_storage = true;
+    settings.ack_wait = 2s;
+    settings.nak_delay = 50ms;
+    settings.deliveries_max = 3;
+    ASSERT_TRUE(postgres::migrate(db()).ok());
+    ASSERT_TRUE(postgres::ensure_shard_count(db(), shards).ok());
+  }
+
+  void connect() {
+    auto c = client::connect(settings, connection_events{});
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    nats = std::move(c).value();
+    for (int i = 0; i < 200 && !nats->connected(); ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(nats->connected());
+    const auto error = ensure_streams(*nats);
+    ASSERT_FALSE(error) << error->message;
+  }
+
+  void start_runtime() {
+    actors::runtime_settings rs;
+    rs.shards = shards;
+    cfg.set("scheduler.max-threads", std::size_t{2});
+    system = std::make_unique<caf::actor_system>(cfg);
+    const auto base = store_settings(0, shards);
+    runtime = std::make_unique<actors::runtime>(
+        *system, rs,
+        [base](std::uint32_t shard) {
+          auto s = base;
+          s.shard_id = shard;
+          return std::make_unique<postgres::pg_store>(s);
+        },
+        nullptr);
+  }
+
+  // The consumer over the runtime; `intercept` may answer in its place.
+  void start_consumer(std::function<bool(const engine::command&,
+                                         const std::function<void(actors::submit_outcome)>&)>
+                          intercept = nullptr) {
+    consumer = std::make_unique<command_consumer>(
+        *nats,
+        [this, intercept](engine::command cmd, std::function<void(actors::submit_outcome)> done) {
+          if (intercept && intercept(cmd, done)) return;
+          runtime->submit(std::move(cmd), std::move(done));
+        },
+        probe);
+    const auto error = consumer->start();
+    ASSERT_FALSE(error) << error->message;
+  }
+
+  void TearDown() override {
+    if (consumer) consumer->stop(2s);
+    if (runtime) runtime->stop(2s);
+    if (system) system->await_all_actors_done();
+    consumer.reset();
+    if (nats) {
+      for (const auto& stream :
+           {settings.command_stream, settings.event_stream, settings.dead_letter_stream}) {
+        js_DeleteStream(nats->jetstream(), stream.c_str(), nullptr, nullptr);
+      }
+    }
+    nats.reset();
+    pg_test::TearDown();
+  }
+
+  sub_ptr subscribe(const std::string& subject) {
+    natsSubscription* s = nullptr;
+    EXPECT_EQ(natsConnection_SubscribeSync(&s, nats->connection(), subject.c_str()), NATS_OK);
+    natsConnection_Flush(nats->connection());
+    return sub_ptr{s};
+  }
+
+  // Publishes a command to the command stream, asking for the outcome on `reply_to`.
+  void send(const std::string& wallet, const std::string& json, const std::string& reply_to,
+            const std::string& msg_id = "") {
+    msg_ptr m = make_msg(command_subject(settings.prefix, wallet), json);
+    ASSERT_TRUE(m);
+    if (!reply_to.empty()) natsMsgHeader_Set(m.get(), header::reply_to, reply_to.c_str());
+    if (!msg_id.empty()) natsMsgHeader_Set(m.get(), header::msg_id, msg_id.c_str());
+    const auto error = nats->publish_stored(m.get());
+    ASSERT_FALSE(error) << error->message;
+  }
+
+  static msg_ptr next(natsSubscription* s, std::chrono::milliseconds wait = 10s) {
+    natsMsg* m = nullptr;
+    if (natsSubscription_NextMsg(&m, s, wait.count()) != NATS_OK) return nullptr;
+    return msg_ptr{m};
+  }
+
+  static boost::json::object body(natsMsg* m) {
+    return boost::json::parse(std::string_view{natsMsg_GetData(m),
+                                               static_cast<std::size_t>(natsMsg_GetDataLength(m))})
+        .as_object();
+  }
+
+  std::int64_t consumer_pending_acks() {
+    jsConsumerInfo* info = nullptr;
+    const std::string name = "walletd-cmd";
+    EXPECT_EQ(js_GetConsumerInfo(&info, nats->jetstream(), settings.command_stream.c_str(),
+                                 name.c_str(), nullptr, nullptr),
+              NATS_OK);
+    const std::int64_t pending = info == nullptr ? -1 : info->NumAckPending;
+    jsConsumerInfo_Destroy(info);
+    return pending;
+  }
+
+  static std::string open_json(const std::string& wallet) {
+    return R"({"type":"open_wallet","wallet_id":")" + wallet +
+           R"(","idempotency_key":"open","owner":"o1","currency":"EUR"})";
+  }
+  static std::string deposit_json(const std::string& wallet, const std::string& key,
+                                  const std::string& amount) {
+    return R"({"type":"deposit","wallet_id":")" + wallet + R"(","idempotency_key":")" + key +
+           R"(","amount":")" + amount + R"(","currency":"EUR"})";
+  }
+
+  std::uint32_t shards = 4;
+  nats_settings settings;
+  std::unique_ptr<client> nats;
+  std::shared_ptr<counting_probe> probe = std::make_shared<counting_probe>();
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<actors::runtime> runtime;
+  std::unique_ptr<command_consumer> consumer;
+};
+
+TEST_F(nats_test, a_command_is_answered_after_its_commit_and_acked) {
+  connect();
+  start_runtime();
+  start_consumer();
+  const auto replies = subscribe("reply.a");
+  send("w1", open_json("w1"), "reply.a");
+  auto opened = next(replies.get());
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(body(opened.get()).at("status").as_string(), "accepted");
+  send("w1", deposit_json("w1", "d1", "12.34"), "reply.a");
+  auto deposited = next(replies.get());
+  ASSERT_TRUE(deposited);
+  const auto o = body(deposited.get());
+  EXPECT_EQ(o.at("status").as_string(), "accepted");
+  EXPECT_EQ(o.at("balance").as_string(), "12.34");
+  EXPECT_EQ(header_of(deposited.get(), header::idempotency_key), "d1");
+  // Answered means committed.
+  EXPECT_EQ(sql("SELECT balance FROM wallets WHERE id = 'w1'")[0][0].as<std::int64_t>(), 1'234);
+  ASSERT_TRUE([&] {
+    for (int i = 0; i < 200; ++i) {
+      if (consumer_pending_acks() == 0) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }()) << "the commands were not acked";
+}
+
+TEST_F(nats_test, a_repeated_command_is_applied_once_and_answered_as_a_replay) {
+  connect();
+  start_runtime();
+  start_consumer();
+  const auto replies = subscribe("reply.b");
+  send("w2", open_json("w2"), "reply.b");
+  ASSERT_TRUE(next(replies.get()));
+  send("w2", deposit_json("w2", "d1", "5"), "reply.b", "m1");
+  send("w2", deposit_json("w2", "d1", "5"), "reply.b", "m1");  // dropped by the stream
+  send("w2", deposit_json("w2", "d1", "5"), "reply.b", "m2");  // a new message, same key
+  auto first = next(replies.get());
+  auto second = next(replies.get());
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(body(first.get()).at("replayed").as_bool());
+  EXPECT_TRUE(body(second.get()).at("replayed").as_bool());
+  EXPECT_FALSE(next(replies.get(), 300ms)) << "the stream's deduplication let a copy through";
+  EXPECT_EQ(sql("SELECT balance FROM wallets WHERE id = 'w2'")[0][0].as<std::int64_t>(), 500);
+}
+
+TEST_F(nats_test, undecodable_and_invalid_commands_go_to_dead_letters_at_once) {
+  connect();
+  start_runtime();
+  start_consumer();
+  const auto replies = subscribe("reply.c");
+  const auto dead = subscribe(settings.prefix + ".dlq.>");
+  send("w3", "not json", "reply.c");
+  send("w3",
+       R"({"type":"deposit","wallet_id":"w3","idempotency_key":"k","amount":"1.234",)"
+       R"("currency":"EUR"})",
+       "reply.c");
+  send("w4", open_json("w3"), "reply.c");      // the subject names another wallet
+  std::map<std::string, std::string> reasons;  // reason -> source subject
+  for (int i = 0; i < 3; ++i) {
+    auto d = next(dead.get());
+    ASSERT_TRUE(d) << "dead letter " << i << " missing";
+    reasons[header_of(d.get(), header::dead_reason)] = header_of(d.get(), header::source_subject);
+    EXPECT_FALSE(header_of(d.get(), header::source_sequence).empty());
+    EXPECT_EQ(header_of(d.get(), header::deliveries), "1");
+  }
+  EXPECT_EQ(reasons["malformed"], settings.prefix + ".cmd.w3");
+  EXPECT_EQ(reasons["invalid"], settings.prefix + ".cmd.w3");
+  EXPECT_EQ(reasons["subject_mismatch"], settings.prefix + ".cmd.w4");
+  // The sender of a refused command hears why.
+  auto r1 = next(replies.get());
+  auto r2 = next(replies.get());
+  ASSERT_TRUE(r1 && r2);
+  EXPECT_EQ(body(r1.get()).at("status").as_string(), "refused");
+  EXPECT_EQ(body(r2.get()).at("status").as_string(), "refused");
+  // Terminated, not redelivered; nothing reached the database.
+  EXPECT_FALSE(next(dead.get(), 2'500ms)) << "a dead-lettered command came back";
+  EXPECT_EQ(probe->redeliveries.load(), 0);
+  EXPECT_EQ(sql("SELECT count(*) FROM wallets")[0][0].as<long>(), 0);
+}
+
+TEST_F(nats_test, an_overloaded_engine_defers_commands_and_loses_none) {
+  connect();
+  start_runtime();
+  // More deferrals than deliveries_max: deferrals are not failures.
+  std::atomic<int> refusals{5};
+  start_consumer(
+      [&](const engine::command&, const std::function<void(actors::submit_outcome)>& done) {
+        if (refusals.fetch_sub(1) <= 0) return false;
+        done(actors::refused(actors::submit_errc::overloaded));
+        return true;
+      });
+  const auto replies = subscribe("reply.d");
+  send("w5", open_json("w5"), "reply.d");
+  auto r = next(replies.get());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(body(r.get()).at("status").as_string(), "accepted");
+  EXPECT_EQ(probe->deferrals.load(), 5);
+  EXPECT_EQ(probe->redeliveries.load(), 5);
+  EXPECT_EQ(probe->dead_letters.load(), 0);
+  EXPECT_EQ(sql("SELECT count(*) FROM wallets WHERE id = 'w5'")[0][0].as<long>(), 1);
+}
+
+// A command whose processing never finishes (the engine hangs on it, or the process dies with
+// it) comes back after ack_wait; after deliveries_max such deliveries it is dead-lettered.
+TEST_F(nats_test, a_command_that_keeps_failing_is_dead_lettered_after_its_deliveries) {
+  settings.ack_wait = 1s;
+  connect();
+  start_runtime();
+  start_consumer(
+      [&](const engine::command&,
+          const std::function<void(actors::submit_outcome)>& /*never answered*/) { return true; });
+  const auto dead = subscribe(settings.prefix + ".dlq.>");
+  send("w6", open_json("w6"), "");
+  auto d = next(dead.get(), 15s);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(header_of(d.get(), header::dead_reason), "deliveries_exceeded");
+  EXPECT_EQ(header_of(d.get(), header::deliveries), std::to_string(settings.deliveries_max + 1));
+  EXPECT_EQ(probe->deferrals.load(), 0);
+  EXPECT_FALSE(next(dead.get(), 1'500ms));
+}
+
+TEST_F(nats_test, a_wallet_id_with_a_dot_travels_as_a_tilde) {
+  connect();
+  start_runtime();
+  start_consumer();
+  const auto replies = subscribe("reply.e");
+  const auto events = subscribe(settings.prefix + ".evt.*");
+  EXPECT_EQ(command_subject(settings.prefix, "acme.eu-1"), settings.prefix + ".cmd.acme~eu-1");
+  send("acme.eu-1", open_json("acme.eu-1"), "reply.e");
+  auto r = next(replies.get());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(body(r.get()).at("status").as_string(), "accepted");
+  EXPECT_EQ(body(r.get()).at("wallet_id").as_string(), "acme.eu-1");
+  publisher_settings ps;
+  ps.conninfo = url_;
+  for (std::uint32_t s = 0; s < shards; ++s) ps.shards.push_back(s);
+  ps.idle_poll = 20ms;
+  event_publisher publisher{*nats, ps, nullptr};
+  publisher.start();
+  auto e = next(events.get());
+  publisher.stop();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(std::string{natsMsg_GetSubject(e.get())}, settings.prefix + ".evt.acme~eu-1");
+  EXPECT_EQ(body(e.get()).at("wallet_id").as_string(), "acme.eu-1");
+}
+
+TEST_F(nats_test, committed_events_reach_the_event_stream_once_and_in_order) {
+  connect();
+  start_runtime();
+  constexpr int wallets = 12;
+  constexpr int deposits = 15;
+  std::vector<std::future<actors::submit_outcome>> answers;
+  for (int w = 0; w < wallets; ++w) {
+    const std::string id = "e" + std::to_string(w);
+    answers.push_back(runtime->submit(
+        {id, "open", engine::open_wallet{"o", *engine::currency::from_code("EUR"), 0}}));
+  }
+  for (auto& a : answers) ASSERT_TRUE(a.get().accepted());
+  answers.clear();
+  for (int i = 0; i < deposits; ++i) {
+    for (int w = 0; w < wallets; ++w) {
+      answers.push_back(
+          runtime->submit({"e" + std::to_string(w), "d" + std::to_string(i),
+                           engine::deposit{{1 + i, *engine::currency::from_code("EUR")}}}));
+    }
+  }
+  for (auto& a : answers) ASSERT_TRUE(a.get().accepted());
+  // A publisher that crashed after publishing the first events of e0 but before moving its
+  // cursor: they are in the stream already and are published again.
+  for (int seq = 1; seq <= 3; ++seq) {
+    msg_ptr m = make_msg(event_subject(settings.prefix, "e0"), R"({"early":true})");
+    natsMsgHeader_Set(m.get(), header::msg_id, ("e0:" + std::to_string(seq)).c_str());
+    ASSERT_FALSE(nats->publish_stored(m.get()));
+  }
+  publisher_settings ps;
+  ps.conninfo = url_;
+  for (std::uint32_t s = 0; s < shards; ++s) ps.shards.push_back(s);
+  ps.idle_poll = 20ms;
+  event_publisher publisher{*nats, ps, nullptr};
+  publisher.start();
+  constexpr int total = wallets * (deposits + 1);
+  for (int i = 0; i < 500 && publisher.published() < total; ++i) std::this_thread::sleep_for(10ms);
+  publisher.stop();
+  ASSERT_EQ(publisher.published(), static_cast<std::uint64_t>(total));
+  // Read the whole stream back.
+  natsSubscription* raw = nullptr;
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Config.DeliverPolicy = js_DeliverAll;
+  const std::string filter = settings.prefix + ".evt.*";
+  ASSERT_EQ(
+      js_PullSubscribe(&raw, nats->jetstream(), filter.c_str(), "reader", nullptr, &so, nullptr),
+      NATS_OK);
+  const sub_ptr reader{raw};
+  std::map<std::string, std::vector<std::int64_t>> seqs;
+  int read = 0;
+  for (;;) {
+    natsMsgList list{nullptr, 0};
+    if (natsSubscription_Fetch(&list, reader.get(), 256, 1'000, nullptr) != NATS_OK) break;
+    for (int i = 0; i < list.Count; ++i) {
+      ++read;
+      const auto o = body(list.Msgs[i]);
+      natsMsg_Ack(list.Msgs[i], nullptr);
+      const std::string wallet{
+          std::string_view{natsMsg_GetSubject(list.Msgs[i])}.substr(filter.size() - 1)};
+      seqs[wallet].push_back(o.contains("seq") ? o.at("seq").as_int64() : -1);
+    }
+    natsMsgList_Destroy(&list);
+  }
+  EXPECT_EQ(read, total) << "an event is missing or doubled";
+  for (int w = 0; w < wallets; ++w) {
+    const std::string id = "e" + std::to_string(w);
+    std::vector<std::int64_t> expected;
+    for (int s = 1; s <= deposits + 1; ++s) expected.push_back(w == 0 && s <= 3 ? -1 : s);
+    EXPECT_EQ(seqs[id], expected) << id << ": out of order, doubled or missing";
+  }
+  EXPECT_EQ(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
+}
+
+}  // namespace
+}  // namespace wallet::nats
