@@ -32,6 +32,15 @@ class publisher_log final : public nats::publisher_probe {
   logging::logger log_;
 };
 
+class query_log final : public nats::query_probe {
+ public:
+  explicit query_log(logging::logger log) : log_(std::move(log)) {}
+  void failed(std::string_view what) override { log_.error("query failed", {{"what", what}}); }
+
+ private:
+  logging::logger log_;
+};
+
 nats::stream_limits limits(std::int64_t max_age_s) {
   return nats::stream_limits{std::chrono::seconds{max_age_s}, -1};
 }
@@ -139,6 +148,11 @@ void nats_host::bring_up() {
   publisher_ =
       std::make_unique<nats::event_publisher>(*client_, p, std::make_shared<publisher_log>(log_));
   publisher_->start();
+  queries_ =
+      std::make_unique<nats::query_service>(*client_, conninfo_, std::make_shared<query_log>(log_));
+  if (auto error = queries_->start()) {
+    log_.error("cannot answer queries", {{"error", error->message}});
+  }
   serving_.store(true);
   log_.info("NATS interface serving", {{"command_stream", settings_.command_stream},
                                        {"event_stream", settings_.event_stream},
@@ -163,9 +177,11 @@ void nats_host::stop(std::chrono::milliseconds grace) {
     log_.warn("commands still unanswered at shutdown; NATS redelivers them",
               {{"in_flight", consumer_->in_flight()}});
   }
+  if (queries_) queries_->stop();
   if (publisher_) publisher_->stop();
   consumer_.reset();
   publisher_.reset();
+  queries_.reset();
   client_.reset();
 }
 

@@ -15,6 +15,7 @@
 #include "wallet/nats/client.hpp"
 #include "wallet/nats/command_consumer.hpp"
 #include "wallet/nats/event_publisher.hpp"
+#include "wallet/nats/query_service.hpp"
 
 namespace wallet::app {
 
@@ -53,6 +54,7 @@ class nats_host {
   std::unique_ptr<nats::client> client_;
   std::unique_ptr<nats::command_consumer> consumer_;
   std::unique_ptr<nats::event_publisher> publisher_;
+  std::unique_ptr<nats::query_service> queries_;
   std::atomic<bool> serving_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,0 +1,101 @@
+#!/bin/bash
+# walletctl against walletd over the real NATS and PostgreSQL of scripts/services.sh: commands sent
+# through JetStream get their outcome, queries answer from the database, a resent command gets the
+# recorded outcome, an invalid one is refused, and the events of a wallet can be followed.
+# Usage: walletctl.sh WALLETD WALLETCTL   (needs WALLET_PG_URL and WALLET_NATS_URL)
+set -u
+walletd=$1
+walletctl=$2
+[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
+[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
+# Its own database, subjects and streams: other tests share both servers.
+db="wallet_ctl_$$"
+url="${WALLET_PG_URL%/*}/${db}"
+prefix="ctl$$"
+wallet="w-ctl-$$"
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${fpid:-}" ] && kill -9 "$fpid" 2>/dev/null
+  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
+  wait 2>/dev/null
+  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- walletd log:"
+  cat "$work/walletd.log"
+  exit 1
+}
+ctl() { "$walletctl" --url "$WALLET_NATS_URL" --prefix "$prefix" --timeout-ms 10000 "$@"; }
+# Runs walletctl, expecting exit code $1 and every later argument of the form 'text' in its output.
+expect() {
+  local code=$1 out got
+  shift
+  local args=()
+  while [ "$1" != -- ]; do args+=("$1"); shift; done
+  shift
+  out=$(ctl "${args[@]}")
+  got=$?
+  echo "walletctl ${args[*]} -> $got: $out"
+  [ "$got" -eq "$code" ] || fail "exit code $got, expected $code"
+  for text in "$@"; do
+    case "$out" in *"$text"*) ;; *) fail "no '$text' in the answer" ;; esac
+  done
+}
+
+psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+"$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
+  --nats.subject_prefix="$prefix" --nats.command_stream="CTL$$_CMD" \
+  --nats.event_stream="CTL$$_EVT" --nats.dead_letter_stream="CTL$$_DLQ" \
+  --nats.outbox_poll_ms=20 >"$work/walletd.log" 2>&1 &
+wpid=$!
+for _ in $(seq 1 600); do
+  grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break
+  kill -0 "$wpid" 2>/dev/null || fail "walletd died"
+  sleep 0.05
+done
+grep -q '"msg":"NATS interface serving"' "$work/walletd.log" || fail "walletd is not serving NATS"
+
+# Core subscribers see only what is published after they subscribe: follow starts first.
+ctl follow "$wallet" --count 2 >"$work/events" &
+fpid=$!
+sleep 0.5
+
+expect 0 send "{\"wallet_id\":\"$wallet\",\"idempotency_key\":\"open-1\",\"type\":\"open_wallet\",\"owner\":\"alice\",\"currency\":\"EUR\"}" -- \
+  '"status":"accepted"' '"version":1' '"type":"wallet_opened"'
+expect 0 send "{\"wallet_id\":\"$wallet\",\"idempotency_key\":\"dep-1\",\"type\":\"deposit\",\"amount\":\"12.34\",\"currency\":\"EUR\",\"command_id\":\"req-2\"}" -- \
+  '"status":"accepted"' '"replayed":false' '"balance":"12.34"' '"command_id":"req-2"'
+expect 0 wallet "$wallet" -- '"status":"active"' '"balance":"12.34"' '"owner":"alice"' '"version":2'
+expect 0 outcome "$wallet" dep-1 -- '"status":"accepted"' '"replayed":true' '"balance":"12.34"' \
+  '"type":"deposited"'
+# The stream drops a resend with the same Nats-Msg-Id: walletctl asks for the recorded outcome.
+expect 0 send "{\"wallet_id\":\"$wallet\",\"idempotency_key\":\"dep-1\",\"type\":\"deposit\",\"amount\":\"12.34\",\"currency\":\"EUR\"}" -- \
+  '"status":"accepted"' '"replayed":true' '"balance":"12.34"'
+expect 1 send "{\"wallet_id\":\"$wallet\",\"idempotency_key\":\"dep-2\",\"type\":\"deposit\",\"amount\":\"1.234\",\"currency\":\"EUR\"}" -- \
+  '"status":"refused"' '"code":"invalid"' '"problem":"too_many_decimals"'
+expect 1 send "{\"wallet_id\":\"$wallet\",\"idempotency_key\":\"wd-1\",\"type\":\"withdraw\",\"amount\":\"100\",\"currency\":\"EUR\"}" -- \
+  '"status":"rejected"' '"code":"insufficient_funds"'
+expect 1 outcome "$wallet" never-sent -- '"code":"not_found"'
+expect 1 wallet "w-nobody-$$" -- '"code":"not_found"'
+expect 2 send '{"idempotency_key":"k"}' --
+
+for _ in $(seq 1 200); do
+  kill -0 "$fpid" 2>/dev/null || break
+  sleep 0.05
+done
+kill -0 "$fpid" 2>/dev/null && fail "follow did not see 2 events"
+wait "$fpid" || fail "follow failed"
+fpid=
+cat "$work/events"
+[ "$(wc -l <"$work/events")" -eq 2 ] || fail "follow printed $(wc -l <"$work/events") lines"
+grep -q '"seq":1,.*"type":"wallet_opened"' "$work/events" || fail "no wallet_opened event"
+grep -q '"seq":2,.*"type":"deposited"' "$work/events" || fail "no deposited event"
+
+kill -TERM "$wpid"
+wait "$wpid"
+code=$?
+wpid=
+[ "$code" -eq 0 ] || fail "walletd exit status $code, expected 0"
+echo ok
