@@ -32,6 +32,11 @@ struct query_service::shared {
   pqxx::connection* connection();
   // Drops the connection after an unavailable error, so the next query reconnects.
   void failed(const postgres::error& e);
+  // Runs `read` on the connection. When that finds the connection dead (a server restart, an
+  // idle session killed), it reconnects and reads once more: reads are idempotent, and a client
+  // should not see "unavailable" for a connection the server dropped long ago. Failures reported.
+  template <class Read>
+  auto with_connection(const Read& read) -> decltype(read(std::declval<pqxx::connection&>()));
 
   std::string wallet_answer(const std::string& wallet_id);
   std::string outcome_answer(const std::string& wallet_id, const std::string& key);
@@ -133,16 +138,26 @@ void query_service::shared::failed(const postgres::error& e) {
   if (e.code == postgres::errc::unavailable) conn.reset();
 }
 
+template <class Read>
+auto query_service::shared::with_connection(const Read& read)
+    -> decltype(read(std::declval<pqxx::connection&>())) {
+  for (int attempt = 1;; ++attempt) {
+    pqxx::connection* c = connection();
+    if (c == nullptr) return postgres::error{postgres::errc::unavailable, "not connected"};
+    auto found = read(*c);
+    if (found) return found;
+    const bool lost = !c->is_open();
+    failed(found.error());
+    if (!lost || attempt == 2) return found;
+  }
+}
+
 std::string query_service::shared::wallet_answer(const std::string& wallet_id) {
   if (!valid_wallet_id(wallet_id)) return encode_not_found(wallet_id);
   const std::lock_guard lock{db_mutex};
-  pqxx::connection* c = connection();
-  if (c == nullptr) return wallet_unavailable(wallet_id);
-  auto found = postgres::find_wallet(*c, wallet_id);
-  if (!found) {
-    failed(found.error());
-    return wallet_unavailable(wallet_id);
-  }
+  auto found =
+      with_connection([&](pqxx::connection& c) { return postgres::find_wallet(c, wallet_id); });
+  if (!found) return wallet_unavailable(wallet_id);
   if (!found.value()) return encode_not_found(wallet_id);
   return encode_wallet(*found.value());
 }
@@ -159,21 +174,17 @@ std::string query_service::shared::outcome_answer(const std::string& wallet_id,
   engine::currency ccy;
   {
     const std::lock_guard lock{db_mutex};
-    if (pqxx::connection* c = connection()) {
-      auto found = postgres::find_outcome(*c, wallet_id, key);
-      if (!found) {
-        failed(found.error());
-      } else if (!found.value()) {
-        return encode_not_found(wallet_id);
-      } else {
-        postgres::stored_outcome stored = *std::move(found).value();
-        outcome.error.reset();
-        outcome.result = stored.record.result;
-        outcome.event = std::move(stored.event);
-        outcome.replayed = true;  // an answer given before, not a new decision
-        ccy = engine::currency::from_code(stored.currency).value_or(engine::currency{});
-        outcome.ccy = ccy;
-      }
+    auto found = with_connection(
+        [&](pqxx::connection& c) { return postgres::find_outcome(c, wallet_id, key); });
+    if (found && !found.value()) return encode_not_found(wallet_id);
+    if (found) {
+      postgres::stored_outcome stored = *std::move(found).value();
+      outcome.error.reset();
+      outcome.result = stored.record.result;
+      outcome.event = std::move(stored.event);
+      outcome.replayed = true;  // an answer given before, not a new decision
+      ccy = engine::currency::from_code(stored.currency).value_or(engine::currency{});
+      outcome.ccy = ccy;
     }
   }
   return encode_outcome(outcome_view{wallet_id, key, {}, ccy, outcome});
