@@ -231,6 +231,11 @@ TEST(LoadErrors, BadRelationNamesBothValuesAndTheirSources) {
   expect_error(load_with({"--instance.index=2", "--instance.count=2"}),
                "instance.index (2, flag --instance.index) must be < instance.count (2, flag "
                "--instance.count): instances are numbered 0 to instance.count - 1");
+  expect_error(load_with({"--runtime.idempotency_retention_s=3600"}),
+               "nats.command_max_age_s (86400, default) must be <= "
+               "runtime.idempotency_retention_s (3600, flag --runtime.idempotency_retention_s): a "
+               "command the stream still holds could otherwise be redelivered after its key was "
+               "forgotten and applied twice");
   expect_error(load_with({"--metrics.port=8080"}),
                "http.port (8080, default) must be != metrics.port (8080, flag --metrics.port): the "
                "HTTP API and the metrics endpoint each need their own port");
@@ -344,8 +349,9 @@ TEST(Load, PrintConfigStillValidates) {
 }
 
 TEST(Load, TypedAccessors) {
-  const loaded l = load_with({"--store.flush_interval_us=250", "--shutdown.grace_period_ms=2000",
-                              "--runtime.idempotency_retention_s=3600"});
+  const loaded l =
+      load_with({"--store.flush_interval_us=250", "--shutdown.grace_period_ms=2000",
+                 "--runtime.idempotency_retention_s=3600", "--nats.command_max_age_s=3600"});
   ASSERT_TRUE(l.ok()) << joined(l.errors);
   using std::chrono::microseconds;
   EXPECT_EQ(l.values.duration("store.flush_interval_us"), microseconds(250));
