@@ -284,20 +284,22 @@ int follow(const options& o, const std::string& wallet) {
   return exit_accepted;
 }
 
+// A wallet id that fits in a subject token ('.' travels as '~'), or a usage error.
+const std::string& checked_wallet(const std::string& id) {
+  if (!wn::is_subject_token(wn::subject_token(id))) throw usage_error{"not a wallet id: " + id};
+  return id;
+}
+
 int run(const options& o) {
   const auto& a = o.args;
   const std::string verb = a.empty() ? std::string{} : a[0];
   if (o.count && verb != "follow") throw usage_error{"--count applies to follow only"};
   if (verb == "send" && a.size() == 2) return send(o, a[1]);
   if (verb == "wallet" && a.size() == 2) {
-    if (!wn::is_subject_token(wn::subject_token(a[1])))
-      throw usage_error{"not a wallet id: " + a[1]};
-    return request(o, wn::wallet_query_subject(o.prefix, a[1]), {});
+    return request(o, wn::wallet_query_subject(o.prefix, checked_wallet(a[1])), {});
   }
   if (verb == "outcome" && a.size() == 3) {
-    if (!wn::is_subject_token(wn::subject_token(a[1])))
-      throw usage_error{"not a wallet id: " + a[1]};
-    return request(o, wn::outcome_query_subject(o.prefix, a[1]), a[2]);
+    return request(o, wn::outcome_query_subject(o.prefix, checked_wallet(a[1])), a[2]);
   }
   if (verb == "follow" && a.size() == 2) return follow(o, a[1]);
   throw usage_error{verb.empty() ? "no command given" : "bad arguments for " + verb};
