@@ -48,9 +48,10 @@ using namespace std::chrono_literals;
 
 // A query is interactive: a statement that takes longer fails, and the client may retry.
 constexpr std::chrono::milliseconds statement_timeout{5'000};
-// How long stop() waits for a callback blocked on the database before leaving it running; the
-// callback then only touches `shared`, which it keeps alive.
-constexpr std::chrono::milliseconds stop_wait_max = statement_timeout + 5s;
+// How long stop() waits for a callback blocked on the database (two reads at most, and the
+// connects) before leaving it running; the callback then only touches `shared`, which it keeps
+// alive.
+constexpr std::chrono::milliseconds stop_wait_max = 2 * statement_timeout + 5s;
 
 enum class query_kind : std::uint8_t { wallet, outcome };
 
