@@ -19,6 +19,8 @@ std::string_view to_string(submit_errc e) noexcept {
       return "reserved_key";
     case submit_errc::write_refused:
       return "write_refused";
+    case submit_errc::not_owner:
+      return "not_owner";
   }
   return "unknown";
 }

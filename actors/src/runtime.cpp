@@ -8,6 +8,7 @@
 
 #include "shard_context.hpp"
 #include "wallet/actors/system_keys.hpp"
+#include "wallet/engine/assert.hpp"
 
 namespace wallet::actors {
 
@@ -95,6 +96,9 @@ caf::behavior supervisor_behavior(caf::event_based_actor* self,
     kinds->emplace(handle.address(), std::make_pair(std::string{kind}, shard));
   };
   for (std::uint32_t shard = 0; shard < actors->stores.size(); ++shard) {
+    if (!actors->stores[shard]) {
+      continue;  // owned by another instance
+    }
     watch_one(actors->stores[shard], "store", shard);
     watch_one(actors->routers[shard], "router", shard);
     watch_one(actors->sagas[shard], "saga", shard);
@@ -138,7 +142,8 @@ struct runtime::impl {
 };
 
 runtime::runtime(caf::actor_system& system, runtime_settings settings,
-                 const store_factory& make_store, std::shared_ptr<runtime_probe> probe, clock now)
+                 const store_factory& make_store, std::shared_ptr<runtime_probe> probe, clock now,
+                 remote_submit remote)
     : impl_(std::make_unique<impl>(system, settings,
                                    probe ? std::move(probe) : std::make_shared<runtime_probe>())) {
   auto& d = *impl_->actors;
@@ -146,17 +151,27 @@ runtime::runtime(caf::actor_system& system, runtime_settings settings,
   if (!now) {
     now = system_now;
   }
+  for (const std::uint32_t owned : impl_->settings.owned_shards) {
+    WALLET_ASSERT(owned < shards);
+  }
+  d.stores.resize(shards);
+  d.routers.resize(shards);
+  d.sagas.resize(shards);
   for (std::uint32_t shard = 0; shard < shards; ++shard) {
+    if (!owns_shard(impl_->settings, shard)) {
+      continue;
+    }
     auto ctx = std::make_shared<shard_context>();
     ctx->shard = shard;
     ctx->settings = impl_->settings;
     ctx->clock = now;
     ctx->probe = impl_->watch;
     ctx->actors = impl_->actors;
+    ctx->remote = remote;
     std::shared_ptr<store_port> port = make_store(shard);
-    d.stores.push_back(spawn_store(system, ctx, std::move(port)));
-    d.routers.push_back(spawn_router(system, ctx));
-    d.sagas.push_back(spawn_saga(system, ctx));
+    d.stores[shard] = spawn_store(system, ctx, std::move(port));
+    d.routers[shard] = spawn_router(system, ctx);
+    d.sagas[shard] = spawn_saga(system, ctx);
   }
   // Held: CAF stops an actor nobody holds a handle to.
   impl_->supervisor = system.spawn(supervisor_behavior,
@@ -166,15 +181,30 @@ runtime::runtime(caf::actor_system& system, runtime_settings settings,
 runtime::~runtime() { stop(std::chrono::milliseconds{0}); }
 
 void runtime::submit(engine::command cmd, std::function<void(submit_outcome)> done) {
-  if (!impl_->accepting.load(std::memory_order_acquire)) {
-    done(refused(submit_errc::shutting_down));
-    return;
-  }
   if (is_system_key(cmd.idempotency_key)) {
     done(refused(submit_errc::reserved_key));
     return;
   }
+  admit(std::move(cmd), std::move(done), false);
+}
+
+void runtime::submit_internal(engine::command cmd, std::function<void(submit_outcome)> done) {
+  WALLET_ASSERT(is_system_key(cmd.idempotency_key));
+  admit(std::move(cmd), std::move(done), true);
+}
+
+// Internal legs count towards the shard's in-flight bound too: stop() waits for them, and a NAK
+// for `overloaded` only delays a leg whose sender retries.
+void runtime::admit(engine::command cmd, std::function<void(submit_outcome)> done, bool internal) {
+  if (!impl_->accepting.load(std::memory_order_acquire)) {
+    done(refused(submit_errc::shutting_down));
+    return;
+  }
   const std::uint32_t shard = engine::shard_of(cmd.wallet_id, impl_->settings.shards);
+  if (!impl_->actors->routers[shard]) {
+    done(refused(submit_errc::not_owner));
+    return;
+  }
   auto& counter = impl_->in_flight[shard];
   if (counter.fetch_add(1, std::memory_order_relaxed) >= impl_->settings.store_queue_max) {
     counter.fetch_sub(1, std::memory_order_relaxed);
@@ -185,7 +215,8 @@ void runtime::submit(engine::command cmd, std::function<void(submit_outcome)> do
     counter.fetch_sub(1, std::memory_order_relaxed);
     done(std::move(o));
   }};
-  caf::anon_send(impl_->actors->routers[shard], submission{std::move(cmd), std::move(answer)});
+  caf::anon_send(impl_->actors->routers[shard],
+                 submission{std::move(cmd), std::move(answer), internal});
 }
 
 std::future<submit_outcome> runtime::submit(engine::command cmd) {
@@ -205,15 +236,16 @@ bool runtime::stop(std::chrono::milliseconds grace) {
   }
   const bool drained = in_flight() == 0;
   const auto& d = *impl_->actors;
-  for (const auto& a : d.routers) {
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  }
-  for (const auto& a : d.sagas) {
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  }
-  for (const auto& a : d.stores) {
-    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  }
+  const auto stop_all = [](const auto& handles) {
+    for (const auto& a : handles) {
+      if (a) {
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      }
+    }
+  };
+  stop_all(d.routers);
+  stop_all(d.sagas);
+  stop_all(d.stores);
   return drained;
 }
 

@@ -1,6 +1,7 @@
-// The transfer saga: once a debit is committed, deliver the credit to the destination (any shard);
-// if the destination refuses it, deliver the compensating reversal to the source. Legs are
-// idempotent (system keys), so redelivery after a crash or a lost answer is harmless.
+// The transfer saga: once a debit is committed, deliver the credit to the destination (any shard,
+// here or, through remote_submit, on the instance owning it); if the destination refuses it,
+// deliver the compensating reversal to the source. Legs are idempotent (system keys), so
+// redelivery after a crash or a lost answer is harmless.
 #include <unordered_map>
 
 #include "shard_context.hpp"
@@ -48,8 +49,18 @@ void deliver(self_ptr self, const std::string& id) {
   completion done{[me, id, reversal](submit_outcome o) {
     caf::anon_send(me, saga_leg_done{id, reversal, std::move(o)});
   }};
-  const router_actor& router = s.ctx->router_of(cmd.wallet_id);  // before cmd is moved from
-  self->send(router, submission{std::move(cmd), std::move(done), true});
+  if (s.ctx->is_local(cmd.wallet_id)) {
+    const router_actor& router = s.ctx->router_of(cmd.wallet_id);  // before cmd is moved from
+    self->send(router, submission{std::move(cmd), std::move(done), true});
+    return;
+  }
+  // Owned by another instance. The leg's system key makes every redelivery there harmless, so a
+  // lost answer costs only a retry; the transfer stays pending (visible) meanwhile.
+  if (!s.ctx->remote) {
+    done(refused(submit_errc::not_owner));  // retried: a wiring fault, visible in the probe
+    return;
+  }
+  s.ctx->remote(std::move(cmd), std::move(done));
 }
 
 void retry_later(self_ptr self, const std::string& id, std::string_view why) {

@@ -15,7 +15,11 @@ namespace wallet::actors {
 
 using clock_fn = std::function<engine::timestamp()>;
 
-// Handles of every shard's actors, filled once at start-up before any command is taken.
+// Carries a leg to the instance owning its wallet's shard (runtime::remote_submit).
+using remote_submit_fn = std::function<void(engine::command, completion)>;
+
+// Handles of every shard's actors, filled once at start-up before any command is taken. A shard
+// owned by another instance has null handles.
 struct directory {
   std::vector<router_actor> routers;
   std::vector<saga_actor> sagas;
@@ -28,9 +32,14 @@ struct shard_context {
   clock_fn clock;
   std::shared_ptr<runtime_probe> probe;
   std::shared_ptr<directory> actors;  // filled during start-up, read-only once commands flow
+  remote_submit_fn remote;            // empty: every shard is owned here
 
   [[nodiscard]] const router_actor& router_of(std::string_view wallet_id) const {
     return actors->routers.at(engine::shard_of(wallet_id, settings.shards));
+  }
+  // Whether the wallet's shard has a router in this process (is owned here).
+  [[nodiscard]] bool is_local(std::string_view wallet_id) const {
+    return static_cast<bool>(router_of(wallet_id));
   }
   [[nodiscard]] const store_actor& store() const { return actors->stores.at(shard); }
   [[nodiscard]] const saga_actor& saga() const { return actors->sagas.at(shard); }

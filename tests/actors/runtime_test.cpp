@@ -11,6 +11,8 @@
 
 #include "memory_store.hpp"
 #include "wallet/actors/runtime.hpp"
+#include "wallet/actors/system_keys.hpp"
+#include "wallet/engine/shard.hpp"
 
 namespace wallet::actors {
 namespace {
@@ -26,7 +28,7 @@ engine::money eur_(std::int64_t minor) { return engine::money{minor, eur}; }
 
 class runtime_test : public ::testing::Test {
  protected:
-  void start(runtime_settings settings = {}) {
+  void start(runtime_settings settings = {}, runtime::remote_submit remote = {}) {
     settings.shards = shards;
     if (settings.flush_interval == runtime_settings{}.flush_interval) {
       settings.flush_interval = 200us;  // quick tests, unless the test chose its own
@@ -38,20 +40,45 @@ class runtime_test : public ::testing::Test {
     // The system keeps a reference to its config: both live as long as the fixture.
     cfg.set("scheduler.max-threads", std::size_t{2});
     system = std::make_unique<caf::actor_system>(cfg);
-    rt = std::make_unique<runtime>(
-        *system, settings,
-        [db = db](std::uint32_t shard) { return std::make_unique<memory_store>(db, shard); },
-        probe);
+    rt = std::make_unique<runtime>(*system, settings, store_factory(), probe, runtime::clock{},
+                                   std::move(remote));
+  }
+
+  // A second instance beside the first, over the same database (started after start()).
+  void start_second(runtime_settings settings, runtime::remote_submit remote) {
+    settings.shards = shards;
+    settings.flush_interval = 200us;
+    settings.recovery_scan_interval = 1s;
+    rt2 = std::make_unique<runtime>(*system, settings, store_factory(), probe, runtime::clock{},
+                                    std::move(remote));
+  }
+
+  [[nodiscard]] runtime::store_factory store_factory() const {
+    return [db = db](std::uint32_t shard) { return std::make_unique<memory_store>(db, shard); };
+  }
+
+  // A wallet id (stem plus a number) whose shard is `shard`.
+  [[nodiscard]] std::string wallet_on(std::uint32_t shard, const std::string& stem) const {
+    for (int i = 0;; ++i) {
+      std::string id = stem + std::to_string(i);
+      if (engine::shard_of(id, shards) == shard) {
+        return id;
+      }
+    }
   }
 
   void TearDown() override {
-    if (rt) {
-      rt->stop(2s);
-      rt.reset();
+    // Both stop before either goes: each may still hand the other a leg until its actors are done.
+    for (auto* r : {&rt2, &rt}) {
+      if (*r) {
+        (*r)->stop(2s);
+      }
     }
     if (system) {
       system->await_all_actors_done();
     }
+    rt2.reset();
+    rt.reset();
   }
 
   submit_outcome run(engine::command c) {
@@ -97,6 +124,7 @@ class runtime_test : public ::testing::Test {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> system;
   std::unique_ptr<runtime> rt;
+  std::unique_ptr<runtime> rt2;
 };
 
 TEST_F(runtime_test, answers_after_the_commit_with_the_committed_event) {
@@ -333,6 +361,107 @@ TEST_F(runtime_test, stop_refuses_new_work_and_answers_everything) {
   open("hank", 0);
   EXPECT_TRUE(rt->stop(2s));
   EXPECT_EQ(run({"hank", "late", engine::deposit{eur_(1)}}).error, submit_errc::shutting_down);
+}
+
+runtime_settings owning(std::vector<std::uint32_t> shards) {
+  runtime_settings s;
+  s.owned_shards = std::move(shards);
+  return s;
+}
+
+TEST_F(runtime_test, an_instance_refuses_wallets_of_shards_it_does_not_own) {
+  start(owning({0, 1}));
+  const std::string mine = wallet_on(1, "mine");
+  const std::string theirs = wallet_on(2, "theirs");
+  open(mine, 10);
+  EXPECT_EQ(run({theirs, "open", engine::open_wallet{"owner", eur, 0}}).error,
+            submit_errc::not_owner);
+  EXPECT_FALSE(db->wallet(theirs).has_value());
+}
+
+// The remote port's side of one instance: records every leg and answers it with `answer`.
+struct fake_remote {
+  std::mutex mutex;
+  std::vector<engine::command> legs;
+  std::function<submit_outcome(const engine::command&)> answer;
+
+  runtime::remote_submit port() {
+    return [this](engine::command cmd, completion done) {
+      submit_outcome out = answer(cmd);
+      {
+        std::lock_guard lock{mutex};
+        legs.push_back(std::move(cmd));
+      }
+      done(std::move(out));
+    };
+  }
+  std::size_t count() {
+    std::lock_guard lock{mutex};
+    return legs.size();
+  }
+};
+
+TEST_F(runtime_test, a_credit_to_a_remote_shard_goes_through_the_remote_port) {
+  fake_remote remote;
+  remote.answer = [](const engine::command&) { return submit_outcome{}; };  // accepted
+  start(owning({0}), remote.port());
+  const std::string src = wallet_on(0, "src");
+  const std::string dst = wallet_on(3, "dst");
+  open(src, 1'000);
+  ASSERT_TRUE(run({src, "t1", engine::transfer_debit{"tr-r1", dst, eur_(250)}}).accepted());
+  ASSERT_TRUE(eventually([&] { return remote.count() > 0; }));
+  std::lock_guard lock{remote.mutex};
+  const engine::command& leg = remote.legs.front();
+  EXPECT_EQ(leg.wallet_id, dst);
+  EXPECT_EQ(leg.idempotency_key, credit_key(src, "tr-r1"));
+  ASSERT_TRUE(std::holds_alternative<engine::transfer_credit>(leg.body));
+  EXPECT_EQ(std::get<engine::transfer_credit>(leg.body).amount, eur_(250));
+  EXPECT_EQ(balance(src), 750);  // the money is in flight, with the other instance
+}
+
+TEST_F(runtime_test, a_credit_the_remote_instance_rejects_is_reversed_here) {
+  fake_remote remote;
+  remote.answer = [](const engine::command&) {
+    submit_outcome out;
+    out.result.rejected = engine::rejection::currency_mismatch;
+    return out;
+  };
+  start(owning({0}), remote.port());
+  const std::string src = wallet_on(0, "payer");
+  open(src, 1'000);
+  ASSERT_TRUE(
+      run({src, "t1", engine::transfer_debit{"tr-r2", wallet_on(2, "far"), eur_(400)}}).accepted());
+  EXPECT_TRUE(eventually([&] {
+    const auto t = db->transfer(src, "tr-r2");
+    return t && t->status == transfer_status::reversed;
+  }));
+  EXPECT_EQ(balance(src), 1'000);
+}
+
+TEST_F(runtime_test, two_instances_complete_transfers_between_their_wallets) {
+  // Each instance's remote port is the other's internal intake, as NATS would carry it.
+  const auto to = [](std::unique_ptr<runtime>& target) -> runtime::remote_submit {
+    return [&target](engine::command cmd, completion done) {
+      target->submit_internal(std::move(cmd), [done](submit_outcome o) { done(std::move(o)); });
+    };
+  };
+  start(owning({0, 1}), to(rt2));
+  start_second(owning({2, 3}), to(rt));
+  const std::string a = wallet_on(0, "a");
+  const std::string b = wallet_on(3, "b");
+  open(a, 1'000);
+  ASSERT_TRUE(rt2->submit({b, "open-b", engine::open_wallet{"owner", eur, 0}}).get().accepted());
+  ASSERT_TRUE(run({a, "t1", engine::transfer_debit{"tr-x1", b, eur_(300)}}).accepted());
+  ASSERT_TRUE(
+      rt2->submit({b, "t2", engine::transfer_debit{"tr-x2", a, eur_(100)}}).get().accepted());
+  EXPECT_TRUE(eventually([&] {
+    const auto t1 = db->transfer(a, "tr-x1");
+    const auto t2 = db->transfer(b, "tr-x2");
+    return t1 && t2 && t1->status == transfer_status::completed &&
+           t2->status == transfer_status::completed;
+  }));
+  EXPECT_EQ(balance(a), 800);
+  EXPECT_EQ(balance(b), 200);
 }
 
 }  // namespace

@@ -25,9 +25,12 @@ struct meta_deleter {
   void operator()(jsMsgMetaData* m) const noexcept { jsMsgMetaData_Destroy(m); }
 };
 
+// NAKed with a delay, never dead-lettered. not_owner among them: this instance's consumers see
+// only its shards' subjects, so a refusal means ownership is moving (a resize rolling through) and
+// a redelivery reaches the instance that owns the shard once it settles.
 bool retryable(actors::submit_errc e) {
   return e == actors::submit_errc::overloaded || e == actors::submit_errc::unavailable ||
-         e == actors::submit_errc::shutting_down;
+         e == actors::submit_errc::shutting_down || e == actors::submit_errc::not_owner;
 }
 
 }  // namespace

@@ -437,13 +437,19 @@ std::string_view refusal_message(actors::submit_errc e) {
       return "idempotency keys starting with 'sys:' are reserved for the engine";
     case submit_errc::write_refused:
       return "the database refused the command (e.g. a transfer id this wallet used before)";
+    case submit_errc::not_owner:
+      return "this instance does not serve the wallet's shard; retry later (a resize may be in "
+             "progress)";
   }
   return "unknown refusal";
 }
 
+// not_owner is retryable: partitioned subjects deliver a shard's commands only to the instances
+// configured to own it, so a refusal means owners are being reassigned (a resize rolling through),
+// and the instance owning the shard once it settles takes the redelivered command.
 bool retryable(actors::submit_errc e) {
   return e == actors::submit_errc::overloaded || e == actors::submit_errc::unavailable ||
-         e == actors::submit_errc::shutting_down;
+         e == actors::submit_errc::shutting_down || e == actors::submit_errc::not_owner;
 }
 
 json::object error_object(std::string_view code, std::string_view message, bool can_retry) {

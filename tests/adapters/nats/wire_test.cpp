@@ -436,6 +436,7 @@ TEST(WireEncode, RefusalsSayWhetherToRetry) {
       {actors::submit_errc::overloaded, true},    {actors::submit_errc::unavailable, true},
       {actors::submit_errc::shutting_down, true}, {actors::submit_errc::invalid_wallet, false},
       {actors::submit_errc::reserved_key, false}, {actors::submit_errc::write_refused, false},
+      {actors::submit_errc::not_owner, true},
   };
   for (const auto& [errc, retry] : cases) {
     const actors::submit_outcome out = actors::refused(errc);

@@ -22,6 +22,8 @@ enum class submit_errc : std::uint8_t {
   reserved_key,    // the idempotency key uses the prefix reserved for the engine's own commands
   write_refused,   // the database refused the command's write (a constraint, e.g. a transfer id
                    // this wallet used before): not applied, and a retry cannot succeed
+  not_owner,       // the wallet's shard is served by another instance (runtime_settings::
+                   // owned_shards): not applied; the right instance would take it
 };
 
 [[nodiscard]] std::string_view to_string(submit_errc e) noexcept;

@@ -28,11 +28,17 @@ class runtime {
  public:
   using store_factory = std::function<std::unique_ptr<store_port>(std::uint32_t shard)>;
   using clock = std::function<engine::timestamp()>;
+  // Delivers a transfer leg (a command with its system key) to the instance that owns the
+  // destination's shard; `done` gets that instance's outcome, or a refusal (unavailable: the saga
+  // retries). Called on an actor thread: it must not block.
+  using remote_submit = std::function<void(engine::command, completion done)>;
 
-  // Spawns every shard's store, router and saga actors in `system`. `make_store` is called once
-  // per shard. The clock defaults to the system clock.
+  // Spawns the store, router and saga actors of every owned shard (settings.owned_shards) in
+  // `system`. `make_store` is called once per owned shard. The clock defaults to the system
+  // clock. `remote` carries legs whose wallet is on a shard owned elsewhere; without it every
+  // shard must be owned here (a leg to another shard would wait, pending, forever).
   runtime(caf::actor_system& system, runtime_settings settings, const store_factory& make_store,
-          std::shared_ptr<runtime_probe> probe, clock now = {});
+          std::shared_ptr<runtime_probe> probe, clock now = {}, remote_submit remote = {});
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
   runtime(runtime&&) = delete;
@@ -40,9 +46,14 @@ class runtime {
   ~runtime();
 
   // Submits a client command; `done` is called exactly once with its outcome, after commit.
-  // Never blocks. Refuses keys with the system prefix, and answers `overloaded` when the shard
-  // already has shard_inflight_max commands in flight.
+  // Never blocks. Refuses keys with the system prefix, wallets of shards not owned here
+  // (`not_owner`), and answers `overloaded` when the shard already has store_queue_max commands in
+  // flight.
   void submit(engine::command cmd, std::function<void(submit_outcome)> done);
+  // A transfer leg or expiry sent by another instance's engine (remote_submit there). The key
+  // must be a system key (asserted: inbound adapters check it, since the key came over the wire).
+  // Refuses `not_owner` like submit, and is not held back by the wallet's in-flight limit.
+  void submit_internal(engine::command cmd, std::function<void(submit_outcome)> done);
   // The same, as a future (for tools and tests; the hot path uses the callback).
   std::future<submit_outcome> submit(engine::command cmd);
 
@@ -58,6 +69,8 @@ class runtime {
   [[nodiscard]] std::optional<std::string> failure() const;
 
  private:
+  void admit(engine::command cmd, std::function<void(submit_outcome)> done, bool internal);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "wallet/actors/backoff.hpp"
 #include "wallet/actors/circuit_breaker.hpp"
@@ -22,6 +23,22 @@ struct runtime_settings {
   std::chrono::seconds recovery_scan_interval{5};  // pending transfers and due holds
   circuit_breaker_settings circuit;
   backoff_settings restart;
+  // The shards this instance serves (DESIGN.md §7: instance i of n owns a disjoint set). Empty:
+  // every shard, the single-instance default.
+  std::vector<std::uint32_t> owned_shards;
 };
+
+// Whether `shard` is served by an instance with these settings.
+[[nodiscard]] inline bool owns_shard(const runtime_settings& s, std::uint32_t shard) noexcept {
+  if (s.owned_shards.empty()) {
+    return shard < s.shards;
+  }
+  for (const std::uint32_t owned : s.owned_shards) {
+    if (owned == shard) {
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace wallet::actors
