@@ -8,6 +8,10 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -158,6 +162,66 @@ class nats_test : public postgres::testing::pg_test {
     const std::int64_t pending = info == nullptr ? -1 : info->NumAckPending;
     jsConsumerInfo_Destroy(info);
     return pending;
+  }
+
+  // Every message of the event stream, per wallet in stream order: the "seq" of each (-1 when a
+  // message has none).
+  std::map<std::string, std::vector<std::int64_t>> read_event_stream(int& read) {
+    natsSubscription* raw = nullptr;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Config.DeliverPolicy = js_DeliverAll;
+    const std::string filter = settings.prefix + ".evt.*";
+    EXPECT_EQ(
+        js_PullSubscribe(&raw, nats->jetstream(), filter.c_str(), nullptr, nullptr, &so, nullptr),
+        NATS_OK);
+    const sub_ptr reader{raw};
+    std::map<std::string, std::vector<std::int64_t>> seqs;
+    read = 0;
+    for (;;) {
+      natsMsgList list{nullptr, 0};
+      if (natsSubscription_Fetch(&list, reader.get(), 256, 1'000, nullptr) != NATS_OK) break;
+      for (int i = 0; i < list.Count; ++i) {
+        ++read;
+        const auto o = body(list.Msgs[i]);
+        natsMsg_Ack(list.Msgs[i], nullptr);
+        const std::string wallet{
+            std::string_view{natsMsg_GetSubject(list.Msgs[i])}.substr(filter.size() - 1)};
+        seqs[wallet].push_back(o.contains("seq") ? o.at("seq").as_int64() : -1);
+      }
+      natsMsgList_Destroy(&list);
+    }
+    return seqs;
+  }
+
+  // Opens `wallets` wallets e0.. and makes `deposits` deposits on each, through the runtime.
+  void make_events(int wallets, int first_deposit, int deposits) {
+    std::vector<std::future<actors::submit_outcome>> answers;
+    const auto eur = *engine::currency::from_code("EUR");
+    if (first_deposit == 0) {
+      for (int w = 0; w < wallets; ++w) {
+        answers.push_back(
+            runtime->submit({"e" + std::to_string(w), "open", engine::open_wallet{"o", eur, 0}}));
+      }
+      for (auto& a : answers) ASSERT_TRUE(a.get().accepted());
+      answers.clear();
+    }
+    for (int i = first_deposit; i < first_deposit + deposits; ++i) {
+      for (int w = 0; w < wallets; ++w) {
+        answers.push_back(runtime->submit(
+            {"e" + std::to_string(w), "d" + std::to_string(i), engine::deposit{{1 + i, eur}}}));
+      }
+    }
+    for (auto& a : answers) ASSERT_TRUE(a.get().accepted());
+  }
+
+  publisher_settings publisher_for_all_shards() const {
+    publisher_settings ps;
+    ps.conninfo = url_;
+    for (std::uint32_t s = 0; s < shards; ++s) ps.shards.push_back(s);
+    ps.idle_poll = 20ms;
+    ps.retry = 100ms;
+    return ps;
   }
 
   static std::string open_json(const std::string& wallet) {
@@ -332,22 +396,7 @@ TEST_F(nats_test, committed_events_reach_the_event_stream_once_and_in_order) {
   start_runtime();
   constexpr int wallets = 12;
   constexpr int deposits = 15;
-  std::vector<std::future<actors::submit_outcome>> answers;
-  for (int w = 0; w < wallets; ++w) {
-    const std::string id = "e" + std::to_string(w);
-    answers.push_back(runtime->submit(
-        {id, "open", engine::open_wallet{"o", *engine::currency::from_code("EUR"), 0}}));
-  }
-  for (auto& a : answers) ASSERT_TRUE(a.get().accepted());
-  answers.clear();
-  for (int i = 0; i < deposits; ++i) {
-    for (int w = 0; w < wallets; ++w) {
-      answers.push_back(
-          runtime->submit({"e" + std::to_string(w), "d" + std::to_string(i),
-                           engine::deposit{{1 + i, *engine::currency::from_code("EUR")}}}));
-    }
-  }
-  for (auto& a : answers) ASSERT_TRUE(a.get().accepted());
+  make_events(wallets, 0, deposits);
   // A publisher that crashed after publishing the first events of e0 but before moving its
   // cursor: they are in the stream already and are published again.
   for (int seq = 1; seq <= 3; ++seq) {
@@ -355,41 +404,14 @@ TEST_F(nats_test, committed_events_reach_the_event_stream_once_and_in_order) {
     natsMsgHeader_Set(m.get(), header::msg_id, ("e0:" + std::to_string(seq)).c_str());
     ASSERT_FALSE(nats->publish_stored(m.get()));
   }
-  publisher_settings ps;
-  ps.conninfo = url_;
-  for (std::uint32_t s = 0; s < shards; ++s) ps.shards.push_back(s);
-  ps.idle_poll = 20ms;
-  event_publisher publisher{*nats, ps, nullptr};
+  event_publisher publisher{*nats, publisher_for_all_shards(), nullptr};
   publisher.start();
   constexpr int total = wallets * (deposits + 1);
   for (int i = 0; i < 500 && publisher.published() < total; ++i) std::this_thread::sleep_for(10ms);
   publisher.stop();
   ASSERT_EQ(publisher.published(), static_cast<std::uint64_t>(total));
-  // Read the whole stream back.
-  natsSubscription* raw = nullptr;
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Config.DeliverPolicy = js_DeliverAll;
-  const std::string filter = settings.prefix + ".evt.*";
-  ASSERT_EQ(
-      js_PullSubscribe(&raw, nats->jetstream(), filter.c_str(), "reader", nullptr, &so, nullptr),
-      NATS_OK);
-  const sub_ptr reader{raw};
-  std::map<std::string, std::vector<std::int64_t>> seqs;
   int read = 0;
-  for (;;) {
-    natsMsgList list{nullptr, 0};
-    if (natsSubscription_Fetch(&list, reader.get(), 256, 1'000, nullptr) != NATS_OK) break;
-    for (int i = 0; i < list.Count; ++i) {
-      ++read;
-      const auto o = body(list.Msgs[i]);
-      natsMsg_Ack(list.Msgs[i], nullptr);
-      const std::string wallet{
-          std::string_view{natsMsg_GetSubject(list.Msgs[i])}.substr(filter.size() - 1)};
-      seqs[wallet].push_back(o.contains("seq") ? o.at("seq").as_int64() : -1);
-    }
-    natsMsgList_Destroy(&list);
-  }
+  auto seqs = read_event_stream(read);
   EXPECT_EQ(read, total) << "an event is missing or doubled";
   for (int w = 0; w < wallets; ++w) {
     const std::string id = "e" + std::to_string(w);
@@ -398,6 +420,98 @@ TEST_F(nats_test, committed_events_reach_the_event_stream_once_and_in_order) {
     EXPECT_EQ(seqs[id], expected) << id << ": out of order, doubled or missing";
   }
   EXPECT_EQ(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
+}
+
+// A nats-server of the test's own (the shared one must stay up for the other tests), stopped and
+// started again with its JetStream files while events are being committed.
+class private_nats_server {
+ public:
+  explicit private_nats_server(std::string dir) : dir_(std::move(dir)) {
+    port_ = 40'000 + static_cast<int>(::getpid() % 20'000);
+  }
+  ~private_nats_server() { stop(); }
+  private_nats_server(const private_nats_server&) = delete;
+  private_nats_server& operator=(const private_nats_server&) = delete;
+  private_nats_server(private_nats_server&&) = delete;
+  private_nats_server& operator=(private_nats_server&&) = delete;
+
+  [[nodiscard]] std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+  bool start() {
+    const std::string cmd = "nats-server -a 127.0.0.1 -p " + std::to_string(port_) + " -js -sd '" +
+                            dir_ + "/store' -P '" + dir_ + "/pid' >>'" + dir_ + "/log' 2>&1 &";
+    if (std::system(cmd.c_str()) != 0) return false;  // NOLINT(cert-env33-c): the test's server
+    for (int i = 0; i < 500; ++i) {
+      if (pid() > 0) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+  void stop() {
+    const int p = pid();
+    if (p <= 0) return;
+    ::kill(p, SIGTERM);
+    for (int i = 0; i < 500 && ::kill(p, 0) == 0; ++i) std::this_thread::sleep_for(10ms);
+    std::filesystem::remove(dir_ + "/pid");
+  }
+
+ private:
+  [[nodiscard]] int pid() const {
+    std::ifstream in(dir_ + "/pid");
+    int p = 0;
+    in >> p;
+    return p;
+  }
+
+  std::string dir_;
+  int port_ = 0;
+};
+
+TEST_F(nats_test, publishing_resumes_after_a_nats_outage_without_gaps_or_doubles) {
+  const std::string dir = ::testing::TempDir() + "nats-outage-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  private_nats_server server{dir};
+  ASSERT_TRUE(server.start()) << "cannot start nats-server (see " << dir << "/log)";
+  settings.url = server.url();
+  settings.memory_storage = false;  // the stream must survive the server's restart
+  connect();
+  start_runtime();
+  constexpr int wallets = 8;
+  make_events(wallets, 0, 5);
+  event_publisher publisher{*nats, publisher_for_all_shards(), nullptr};
+  publisher.start();
+  for (int i = 0; i < 500 && publisher.published() < wallets * 6; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(publisher.published(), static_cast<std::uint64_t>(wallets * 6));
+  server.stop();
+  make_events(wallets, 5, 10);  // committed while NATS is away: they wait in the outbox
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(publisher.published(), static_cast<std::uint64_t>(wallets * 6));
+  EXPECT_GT(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
+  ASSERT_TRUE(server.start());
+  constexpr int total = wallets * 16;
+  for (int i = 0; i < 3'000 && publisher.published() < total; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  publisher.stop();
+  ASSERT_EQ(publisher.published(), static_cast<std::uint64_t>(total));
+  int read = 0;
+  auto seqs = read_event_stream(read);
+  EXPECT_EQ(read, total) << "an event is missing or doubled";
+  std::vector<std::int64_t> expected;
+  for (int s = 1; s <= 16; ++s) expected.push_back(s);
+  for (int w = 0; w < wallets; ++w) {
+    EXPECT_EQ(seqs["e" + std::to_string(w)], expected) << "wallet e" << w;
+  }
+  for (const auto& stream :
+       {settings.command_stream, settings.event_stream, settings.dead_letter_stream}) {
+    js_DeleteStream(nats->jetstream(), stream.c_str(), nullptr, nullptr);
+  }
+  nats.reset();  // before its server goes
+  server.stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
