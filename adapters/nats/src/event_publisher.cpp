@@ -51,6 +51,9 @@ bool event_publisher::drain(pqxx::connection_base& conn, std::uint32_t shard, bo
     }
     const std::string id = e.wallet_id + ":" + std::to_string(e.event.seq);
     natsMsgHeader_Set(msg.get(), header::msg_id, id.c_str());
+    if (!e.idempotency_key.empty()) {
+      natsMsgHeader_Set(msg.get(), header::idempotency_key, e.idempotency_key.c_str());
+    }
     if (auto error = client_.publish_stored(msg.get())) {
       // Stop at the first failure: resuming from the cursor keeps each wallet's order.
       probe_->failed(error->message);

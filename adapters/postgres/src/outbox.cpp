@@ -25,7 +25,7 @@ constexpr const char* read_sql =
     " pending AS (SELECT o.position, o.wallets, o.seqs FROM event_outbox AS o, published AS p"
     "  WHERE o.shard = $1::integer AND o.position > p.position ORDER BY o.position LIMIT $2)"
     " SELECT p.position, r.position, x.wallet_id, x.seq, w.currency::text, e.type,"
-    " " WALLET_PG_EPOCH_US("e.at") ", e.data::text"
+    " " WALLET_PG_EPOCH_US("e.at") ", e.data::text, e.idempotency_key"
     " FROM published AS p LEFT JOIN ("
     "  pending AS r"
     "  CROSS JOIN LATERAL unnest(r.wallets, r.seqs) WITH ORDINALITY AS x(wallet_id, seq, n)"
@@ -88,7 +88,8 @@ engine::result<outbox_event, error> to_event(const pqxx::row& row, const std::st
   return outbox_event{
       wallet_id, row[4].as<std::string>(),
       engine::event{static_cast<std::uint64_t>(seq),
-                    detail::from_epoch_us(row[6].as<std::int64_t>()), std::move(body).value()}};
+                    detail::from_epoch_us(row[6].as<std::int64_t>()), std::move(body).value()},
+      row[8].is_null() ? std::string{} : row[8].as<std::string>()};
 }
 
 }  // namespace

@@ -389,6 +389,8 @@ TEST_F(nats_test, a_wallet_id_with_a_dot_travels_as_a_tilde) {
   ASSERT_TRUE(e);
   EXPECT_EQ(std::string{natsMsg_GetSubject(e.get())}, settings.prefix + ".evt.acme~eu-1");
   EXPECT_EQ(body(e.get()).at("wallet_id").as_string(), "acme.eu-1");
+  EXPECT_EQ(header_of(e.get(), header::msg_id), "acme.eu-1:1");
+  EXPECT_EQ(header_of(e.get(), header::idempotency_key), "open");
 }
 
 TEST_F(nats_test, committed_events_reach_the_event_stream_once_and_in_order) {

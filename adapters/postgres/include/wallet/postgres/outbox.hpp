@@ -22,6 +22,7 @@ struct outbox_event {
   std::string wallet_id;
   std::string currency;  // the wallet's ISO 4217 code
   engine::event event;
+  std::string idempotency_key;  // of the command that appended it; empty for none
 };
 
 // The outbox rows of one shard with position_from < position <= position_to, their events in
