@@ -25,6 +25,17 @@ std::string_view to_string(submit_errc e) noexcept {
   return "unknown";
 }
 
+std::optional<submit_errc> submit_errc_from(std::string_view text) noexcept {
+  // not_owner is the last enumerator; to_string's switch fails the build when one is added
+  // without a name, and this bound must then move with it.
+  for (auto e = std::uint8_t{0}; e <= static_cast<std::uint8_t>(submit_errc::not_owner); ++e) {
+    if (to_string(static_cast<submit_errc>(e)) == text) {
+      return static_cast<submit_errc>(e);
+    }
+  }
+  return std::nullopt;
+}
+
 submit_outcome refused(submit_errc e) {
   submit_outcome o;
   o.error = e;

@@ -168,7 +168,8 @@ std::optional<nats_error> client::publish_stored(natsMsg* msg) const {
 std::optional<nats_error> ensure_streams(const client& c) {
   const nats_settings& s = c.settings();
   const std::string commands = s.partitioned ? s.prefix + ".cmdp.*.*" : s.prefix + ".cmd.*";
-  if (auto e = ensure_stream(c.jetstream(), s.command_stream, {commands}, s.command_limits, s,
+  const std::string legs = s.partitioned ? s.prefix + ".sysp.*.*" : s.prefix + ".sys.*";
+  if (auto e = ensure_stream(c.jetstream(), s.command_stream, {commands, legs}, s.command_limits, s,
                              s.message_bytes_max, true)) {
     return e;
   }
@@ -182,15 +183,15 @@ std::optional<nats_error> ensure_streams(const client& c) {
 }
 
 engine::result<std::string, nats_error> ensure_command_consumer(const client& c,
-                                                                std::uint32_t shard) {
+                                                                std::uint32_t shard, bool system) {
   const nats_settings& s = c.settings();
-  const std::string name =
-      s.partitioned ? "walletd-cmd-" + std::to_string(shard) : std::string{"walletd-cmd"};
-  const std::string filter = command_filter(s, shard);
+  const std::string base = system ? "walletd-sys" : "walletd-cmd";
+  const std::string name = s.partitioned ? base + "-" + std::to_string(shard) : base;
+  const std::string filter = system ? system_filter(s, shard) : command_filter(s, shard);
   jsConsumerConfig cfg;
   jsConsumerConfig_Init(&cfg);
   cfg.Durable = name.c_str();
-  cfg.Description = "walletd commands";
+  cfg.Description = system ? "walletd commands of other instances" : "walletd commands";
   cfg.FilterSubject = filter.c_str();
   cfg.AckPolicy = js_AckExplicit;
   cfg.DeliverPolicy = js_DeliverAll;

@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "wallet/actors/system_keys.hpp"
 #include "wallet/nats/wire.hpp"
 
 namespace wallet::nats {
@@ -39,6 +40,7 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
   const client* nats = nullptr;
   nats_settings settings;
   submit_fn submit;
+  submit_fn submit_internal;
   std::shared_ptr<consumer_probe> probe;
   std::atomic<bool> fetching{true};
   std::atomic<std::size_t> in_flight{0};
@@ -185,8 +187,8 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
     finished();
   }
 
-  // On a consumer thread: one fetched message.
-  void take(shared_msg msg) {
+  // On a consumer thread: one fetched message; `system`: from the engine's own subjects.
+  void take(shared_msg msg, bool system) {
     in_flight.fetch_add(1);
     const std::string_view data{
         natsMsg_GetData(msg.get()),
@@ -215,7 +217,7 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
                             std::to_string(deferred) + " of them deferred");
       return;
     }
-    auto decoded = decode_command(data, origin::client);
+    auto decoded = decode_command(data, system ? origin::engine : origin::client);
     if (!decoded.ok()) {
       const std::string body = encode_decode_error(decoded.error());
       reply(msg.get(), body, decoded.error().idempotency_key, decoded.error().command_id);
@@ -230,76 +232,93 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
                             decoded.value().command.wallet_id + "'");
       return;
     }
+    if (system && !actors::is_system_key(decoded.value().command.idempotency_key)) {
+      // The system subjects carry only what an engine sends: a client key there is a publisher
+      // without the engine's authority, or a bug.
+      queue_dead_letter(
+          std::move(msg), "not_system_key",
+          "a system subject carried key '" + decoded.value().command.idempotency_key + "'");
+      return;
+    }
     auto d = std::make_shared<decoded_command>(std::move(decoded).value());
     engine::command cmd = d->command;
     // The answer may come after the consumer is gone (a runtime stopping late): it keeps what it
     // needs alive.
-    submit(std::move(cmd),
-           [self = shared_from_this(), msg = std::move(msg), seq,
-            d](const actors::submit_outcome& o) { self->on_outcome(msg, seq, *d, o); });
+    (system ? submit_internal : submit)(
+        std::move(cmd),
+        [self = shared_from_this(), msg = std::move(msg), seq, d](const actors::submit_outcome& o) {
+          self->on_outcome(msg, seq, *d, o);
+        });
   }
 };
 
 command_consumer::command_consumer(const client& c, submit_fn submit,
-                                   std::shared_ptr<consumer_probe> probe)
+                                   std::shared_ptr<consumer_probe> probe, submit_fn submit_internal)
     : client_(c), shared_(std::make_shared<shared>()) {
   shared_->nats = &c;
   shared_->settings = c.settings();
   shared_->submit = std::move(submit);
+  shared_->submit_internal = std::move(submit_internal);
   shared_->probe = probe ? std::move(probe) : std::make_shared<consumer_probe>();
 }
 
 command_consumer::~command_consumer() { stop(std::chrono::milliseconds{0}); }
+
+std::optional<nats_error> command_consumer::subscribe(std::uint32_t shard, bool system) {
+  const nats_settings& s = client_.settings();
+  auto name = ensure_command_consumer(client_, shard, system);
+  if (!name.ok()) return name.error();
+  jsSubOptions opts;
+  jsSubOptions_Init(&opts);
+  opts.Stream = s.command_stream.c_str();
+  opts.Consumer = name.value().c_str();
+  natsSubscription* sub = nullptr;
+  jsErrCode code{};
+  const std::string filter = system ? system_filter(s, shard) : command_filter(s, shard);
+  if (const natsStatus st = js_PullSubscribe(&sub, client_.jetstream(), filter.c_str(),
+                                             name.value().c_str(), nullptr, &opts, &code);
+      st != NATS_OK) {
+    return failure("subscribing to " + name.value(), st);
+  }
+  subscriptions_.push_back(subscription{sub, system});
+  return std::nullopt;
+}
 
 std::optional<nats_error> command_consumer::start() {
   const nats_settings& s = client_.settings();
   std::vector<std::uint32_t> shards{0};
   if (s.partitioned) shards = s.owned_shards;
   for (const std::uint32_t shard : shards) {
-    auto name = ensure_command_consumer(client_, shard);
-    if (!name.ok()) {
-      for (natsSubscription* made : subscriptions_) natsSubscription_Destroy(made);
-      subscriptions_.clear();
-      return name.error();
+    for (const bool system : {false, true}) {
+      if (system && !shared_->submit_internal) continue;
+      if (auto error = subscribe(shard, system)) {
+        // A later start() begins afresh: no second subscription on the same durable.
+        for (const subscription& made : subscriptions_) natsSubscription_Destroy(made.sub);
+        subscriptions_.clear();
+        return error;
+      }
     }
-    jsSubOptions opts;
-    jsSubOptions_Init(&opts);
-    opts.Stream = s.command_stream.c_str();
-    opts.Consumer = name.value().c_str();
-    natsSubscription* sub = nullptr;
-    jsErrCode code{};
-    const std::string filter = command_filter(s, shard);
-    if (const natsStatus st = js_PullSubscribe(&sub, client_.jetstream(), filter.c_str(),
-                                               name.value().c_str(), nullptr, &opts, &code);
-        st != NATS_OK) {
-      auto error = failure("subscribing to " + name.value(), st);
-      // A later start() begins afresh: no second subscription on the same durable.
-      for (natsSubscription* made : subscriptions_) natsSubscription_Destroy(made);
-      subscriptions_.clear();
-      return error;
-    }
-    subscriptions_.push_back(sub);
   }
-  for (natsSubscription* sub : subscriptions_) {
+  for (const subscription& sub : subscriptions_) {
     threads_.emplace_back([this, sub] { fetch_loop(sub); });
   }
   return std::nullopt;
 }
 
-void command_consumer::fetch_loop(natsSubscription* sub) {
+void command_consumer::fetch_loop(subscription sub) {
   shared& sh = *shared_;
   while (sh.fetching.load()) {
     sh.publish_dead_letters();
     natsMsgList list{nullptr, 0};
     jsErrCode code{};
     const natsStatus s =
-        natsSubscription_Fetch(&list, sub, sh.settings.fetch_batch, fetch_wait_ms, &code);
+        natsSubscription_Fetch(&list, sub.sub, sh.settings.fetch_batch, fetch_wait_ms, &code);
     if (s == NATS_OK) {
       for (int i = 0; i < list.Count; ++i) {
         // Owned by the answer from here on: the list must not destroy it.
         shared_msg msg{list.Msgs[i], [](natsMsg* m) { natsMsg_Destroy(m); }};
         list.Msgs[i] = nullptr;
-        sh.take(std::move(msg));
+        sh.take(std::move(msg), sub.system);
       }
     } else if (s != NATS_TIMEOUT) {
       sh.probe->failed(failure("fetching commands", s).message);
@@ -327,7 +346,7 @@ bool command_consumer::stop(std::chrono::milliseconds grace) {
     if (sh.in_flight.load() == 0) break;
     if (sh.settled.wait_until(lock, deadline) == std::cv_status::timeout) break;
   }
-  for (natsSubscription* sub : subscriptions_) natsSubscription_Destroy(sub);
+  for (const subscription& sub : subscriptions_) natsSubscription_Destroy(sub.sub);
   subscriptions_.clear();
   return sh.in_flight.load() == 0;
 }

@@ -43,6 +43,15 @@ std::string command_filter(const nats_settings& s, std::uint32_t shard) {
                        : join(s.prefix, "cmd", "*");
 }
 
+std::string system_subject(std::string_view prefix, std::string_view wallet_id) {
+  return join(prefix, "sys", subject_token(wallet_id));
+}
+
+std::string system_filter(const nats_settings& s, std::uint32_t shard) {
+  return s.partitioned ? join(s.prefix, "sysp", std::to_string(shard) + ".*")
+                       : join(s.prefix, "sys", "*");
+}
+
 std::string event_subject(std::string_view prefix, std::string_view wallet_id) {
   return join(prefix, "evt", subject_token(wallet_id));
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -592,6 +593,69 @@ std::string encode_outcome(const outcome_view& view) {
   }
   if (out.event) o["event"] = event_object(view.wallet_id, *out.event, ccy);
   return json::serialize(o);
+}
+
+std::string encode_internal_command(const engine::command& cmd) {
+  json::object o;
+  o["wallet_id"] = cmd.wallet_id;
+  o["idempotency_key"] = cmd.idempotency_key;
+  o["type"] = engine::command_name(cmd.body);
+  const auto put_money = [&o](const engine::money& m) {
+    o["currency"] = m.ccy.code();
+    o["amount"] = amount_text(m.minor, m.ccy);
+  };
+  std::visit(overloaded{
+                 [&](const engine::transfer_credit& c) {
+                   o["transfer_id"] = c.transfer_id;
+                   o["source"] = c.source;
+                   put_money(c.amount);
+                 },
+                 [&](const engine::transfer_reversal& c) {
+                   o["transfer_id"] = c.transfer_id;
+                   put_money(c.amount);
+                 },
+                 [&](const engine::hold_expire& c) { o["hold_id"] = c.hold_id; },
+                 [](const auto&) { WALLET_ASSERT(false && "not an internal command"); },
+             },
+             cmd.body);
+  return json::serialize(o);
+}
+
+actors::submit_outcome decode_internal_outcome(std::string_view json_text) {
+  const auto unreadable = actors::refused(actors::submit_errc::unavailable);
+  boost::system::error_code ec;
+  const json::value value = json::parse(json_text, ec);
+  if (ec || !value.is_object()) return unreadable;
+  const json::object& o = value.get_object();
+  const auto text_at = [](const json::object& obj, std::string_view key) -> std::string_view {
+    const json::value* v = obj.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string_view{v->get_string()} : std::string_view{};
+  };
+  const auto object_at = [](const json::object& obj, std::string_view key) {
+    const json::value* v = obj.if_contains(key);
+    return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
+  };
+  const std::string_view status = text_at(o, "status");
+  actors::submit_outcome out;
+  if (const json::value* r = o.if_contains("replayed"); r != nullptr && r->is_bool()) {
+    out.replayed = r->get_bool();
+  }
+  if (status == "accepted") return out;
+  if (status == "rejected") {
+    const json::object* rejection = object_at(o, "rejection");
+    const auto code =
+        rejection ? engine::rejection_from_code(text_at(*rejection, "code")) : std::nullopt;
+    if (!code) return unreadable;
+    out.result.rejected = *code;
+    return out;
+  }
+  if (status == "refused") {
+    const json::object* error = object_at(o, "error");
+    if (const auto code = actors::submit_errc_from(error ? text_at(*error, "code") : "")) {
+      return actors::refused(*code);
+    }
+  }
+  return unreadable;
 }
 
 std::string encode_decode_error(const decode_error& error) {

@@ -144,6 +144,42 @@ TEST(WireDecode, InternalTypesOnlyFromTheEngine) {
             (std::vector<field_problem>{{"type", "unknown_type"}}));
 }
 
+TEST(WireInternal, EncodedLegsDecodeWithTheEnginesOrigin) {
+  const std::vector<engine::command> legs = {
+      {"w-2", "sys:credit:3:w-1:t-1", engine::transfer_credit{"t-1", "w-1", {1234, ccy("KWD")}}},
+      {"w-1", "sys:reversal:t-1", engine::transfer_reversal{"t-1", eur(5)}},
+      {"w-3", "sys:expire:h-1", engine::hold_expire{"h-1"}},
+  };
+  for (const auto& leg : legs) {
+    expect_command(decode_ok(encode_internal_command(leg), origin::engine).command, leg);
+  }
+}
+
+TEST(WireInternal, OutcomesReadBackAsTheSagaNeedsThem) {
+  const auto round_trip = [](const actors::submit_outcome& out) {
+    return decode_internal_outcome(encode_outcome({.wallet_id = "w-1",
+                                                   .idempotency_key = "k",
+                                                   .command_id = {},
+                                                   .ccy = ccy("EUR"),
+                                                   .outcome = out}));
+  };
+  EXPECT_TRUE(round_trip(actors::submit_outcome{}).accepted());
+  actors::submit_outcome rejected;
+  rejected.result.rejected = engine::rejection::currency_mismatch;
+  rejected.replayed = true;
+  const auto back = round_trip(rejected);
+  EXPECT_FALSE(back.error);
+  EXPECT_EQ(back.result.rejected, engine::rejection::currency_mismatch);
+  EXPECT_TRUE(back.replayed);
+  EXPECT_EQ(round_trip(actors::refused(actors::submit_errc::write_refused)).error,
+            actors::submit_errc::write_refused);
+  // What cannot be read says only "retry".
+  for (const char* text :
+       {"", "[]", R"({"status":"rejected","rejection":{"code":"nope"}})", R"({"status":"odd"})"}) {
+    EXPECT_EQ(decode_internal_outcome(text).error, actors::submit_errc::unavailable) << text;
+  }
+}
+
 // Amount zero is the engine's call (amount_invalid), like every other business rule; a sign is a
 // form error the codec can see.
 TEST(WireDecode, ZeroPassesToTheEngineButASignDoesNot) {

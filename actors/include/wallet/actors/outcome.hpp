@@ -27,6 +27,8 @@ enum class submit_errc : std::uint8_t {
 };
 
 [[nodiscard]] std::string_view to_string(submit_errc e) noexcept;
+// The inverse of to_string; nothing for a text that names no submit_errc.
+[[nodiscard]] std::optional<submit_errc> submit_errc_from(std::string_view text) noexcept;
 
 struct submit_outcome {
   std::optional<submit_errc> error;    // set: the command was not decided

@@ -70,9 +70,12 @@ class client {
 [[nodiscard]] std::optional<nats_error> ensure_streams(const client& c);
 
 // Creates or updates the durable pull consumer of one shard's commands (or of all commands when
-// not partitioned) and returns its name.
+// not partitioned) and returns its name. `system`: the consumer of the engine's own commands
+// (system_filter) instead of the clients' (command_filter); NATS 2.9 allows one filter subject per
+// consumer, hence two.
 [[nodiscard]] engine::result<std::string, nats_error> ensure_command_consumer(const client& c,
-                                                                              std::uint32_t shard);
+                                                                              std::uint32_t shard,
+                                                                              bool system = false);
 
 // A message with `subject`, `data` and no reply subject.
 [[nodiscard]] msg_ptr make_msg(const std::string& subject, std::string_view data);

@@ -1,7 +1,9 @@
 // Commands in: durable JetStream pull consumers feed the engine. A message is acked only after
 // its outcome is committed; NAKed with a delay while the engine is overloaded or unavailable (never
 // dropped); dead-lettered at once when it cannot be decoded or is invalid, and after
-// deliveries_max deliveries. The sender's Wallet-Reply-To subject gets the outcome.
+// deliveries_max deliveries. The sender's Wallet-Reply-To subject gets the outcome. With an
+// internal intake it also consumes the engine's own commands sent by other instances (transfer
+// legs on the system subjects), decoded with origin::engine.
 #pragma once
 
 #include <atomic>
@@ -39,15 +41,18 @@ using submit_fn =
 
 class command_consumer {
  public:
-  command_consumer(const client& c, submit_fn submit, std::shared_ptr<consumer_probe> probe);
+  // `submit_internal` (runtime::submit_internal) takes the system subjects' commands; without it
+  // they are not consumed (a single instance sends none).
+  command_consumer(const client& c, submit_fn submit, std::shared_ptr<consumer_probe> probe,
+                   submit_fn submit_internal = {});
   ~command_consumer();
   command_consumer(const command_consumer&) = delete;
   command_consumer& operator=(const command_consumer&) = delete;
   command_consumer(command_consumer&&) = delete;
   command_consumer& operator=(command_consumer&&) = delete;
 
-  // Creates the durable consumers (one per owned shard when partitioned, else one) and starts a
-  // fetching thread for each.
+  // Creates the durable consumers (one per owned shard when partitioned, else one; twice with an
+  // internal intake) and starts a fetching thread for each.
   [[nodiscard]] std::optional<nats_error> start();
 
   // Stops fetching; what was fetched is still answered and acked.
@@ -62,11 +67,17 @@ class command_consumer {
   struct shared;  // what outlives the consumer for answers still on their way
 
  private:
-  void fetch_loop(natsSubscription* sub);
+  struct subscription {
+    natsSubscription* sub = nullptr;
+    bool system = false;  // the engine's own commands
+  };
+
+  void fetch_loop(subscription sub);
+  [[nodiscard]] std::optional<nats_error> subscribe(std::uint32_t shard, bool system);
 
   const client& client_;
   std::shared_ptr<shared> shared_;
-  std::vector<natsSubscription*> subscriptions_;
+  std::vector<subscription> subscriptions_;
   std::vector<std::thread> threads_;
 };
 

@@ -54,6 +54,12 @@ struct nats_settings {
                                             std::string_view wallet_id);
 // The commands one consumer reads: all of them, or one shard's.
 [[nodiscard]] std::string command_filter(const nats_settings& s, std::uint32_t shard);
+// Where an instance sends the engine's own commands (transfer legs) for a wallet another instance
+// owns: <prefix>.sys.<wallet>, which the server maps onto <prefix>.sysp.<shard>.<wallet> in
+// partitioned mode, like client commands. Only walletd may publish there (docs/nats.md).
+[[nodiscard]] std::string system_subject(std::string_view prefix, std::string_view wallet_id);
+// The engine's own commands one consumer reads: all of them, or one shard's.
+[[nodiscard]] std::string system_filter(const nats_settings& s, std::uint32_t shard);
 [[nodiscard]] std::string event_subject(std::string_view prefix, std::string_view wallet_id);
 [[nodiscard]] std::string dead_letter_subject(std::string_view prefix);
 [[nodiscard]] std::string wallet_query_subject(std::string_view prefix, std::string_view wallet_id);

@@ -91,6 +91,15 @@ struct outcome_view {
 // The answer to a wallet query. The wallet must exist (version > 0; asserted).
 [[nodiscard]] std::string encode_wallet(const engine::wallet_state& state);
 
+// One of the engine's own commands (transfer_credit, transfer_reversal, hold_expire; asserted) as
+// the command JSON that the instance owning its wallet decodes with origin::engine.
+[[nodiscard]] std::string encode_internal_command(const engine::command& cmd);
+
+// What the sender of an internal command needs of its outcome message: accepted, the business
+// rejection, or the refusal. Anything it cannot read (or a code it does not know) is
+// `unavailable`: the sender retries with the same key and learns the recorded outcome.
+[[nodiscard]] actors::submit_outcome decode_internal_outcome(std::string_view json);
+
 // Why a timestamp text was refused. Each has a stable code (to_string), used as a field problem.
 enum class time_error : std::uint8_t {
   not_rfc3339,   // not YYYY-MM-DDTHH:MM:SS[.ffffff](Z|+00:00)
