@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "log_probe.hpp"
+#include "nats_host.hpp"
 #include "wallet/postgres/conninfo.hpp"
 #include "wallet/postgres/database.hpp"
 #include "wallet/postgres/pg_store.hpp"
@@ -23,6 +24,11 @@ actors::runtime_settings runtime_settings_from(const config::config& cfg) {
   s.batch_size_max = as_size(cfg.integer("store.batch_size_max"));
   s.flush_interval = cfg.duration("store.flush_interval_us");
   s.store_queue_max = as_size(cfg.integer("store.queue_max"));
+  const auto count = static_cast<std::uint32_t>(cfg.integer("instance.count"));
+  if (count > 1) {
+    s.owned_shards =
+        owned_shards(s.shards, static_cast<std::uint32_t>(cfg.integer("instance.index")), count);
+  }
   return s;
 }
 
@@ -100,11 +106,20 @@ bool engine_host::start() {
         s.shard_count = shards;
         return std::make_unique<postgres::pg_store>(std::move(s));
       },
-      probe);
+      probe, actors::runtime::clock{},
+      // Only an instance sharing the shards with others has legs to send elsewhere.
+      settings_.owned_shards.empty()
+          ? actors::runtime::remote_submit{}
+          : [remote = remote_](
+                engine::command cmd,
+                actors::completion done) { (*remote)(std::move(cmd), std::move(done)); });
   maintenance_ = std::thread{[this] { maintain(); }};
-  log_.info("engine runtime started", {{"shards", shards},
-                                       {"batch_size_max", settings_.batch_size_max},
-                                       {"wallets_resident_max", settings_.wallets_resident_max}});
+  log_.info("engine runtime started",
+            {{"shards", shards},
+             {"owned_shards",
+              settings_.owned_shards.empty() ? std::size_t{shards} : settings_.owned_shards.size()},
+             {"batch_size_max", settings_.batch_size_max},
+             {"wallets_resident_max", settings_.wallets_resident_max}});
   return true;
 }
 

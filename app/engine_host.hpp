@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "remote_legs.hpp"
 #include "wallet/actors/runtime.hpp"
 #include "wallet/config/config.hpp"
 #include "wallet/logging/log.hpp"
@@ -40,6 +41,8 @@ class engine_host {
   bool stop();
 
   [[nodiscard]] actors::runtime* runtime() { return runtime_.get(); }
+  // Where the runtime sends legs for wallets of other instances (instance.count > 1).
+  [[nodiscard]] remote_legs& remote() noexcept { return *remote_; }
   // The PostgreSQL connection string (holds the password: never log it), once started.
   [[nodiscard]] const std::string& conninfo() const noexcept { return conninfo_; }
   // Why the runtime cannot go on, if it cannot.
@@ -58,6 +61,7 @@ class engine_host {
   actors::runtime_settings settings_;
   caf::actor_system_config caf_config_;
   std::unique_ptr<caf::actor_system> system_;
+  std::shared_ptr<remote_legs> remote_ = std::make_shared<remote_legs>();
   std::unique_ptr<actors::runtime> runtime_;
   std::thread maintenance_;
   std::mutex mutex_;

@@ -92,7 +92,8 @@ int run(const config::loaded& loaded) {
     return exit_failure;
   }
   // The runtime answers through the NATS connection: the engine stops (and drains) first.
-  wallet::app::nats_host nats{loaded.values, log, *engine.runtime(), engine.conninfo()};
+  wallet::app::nats_host nats{loaded.values, log, *engine.runtime(), engine.conninfo(),
+                              &engine.remote()};
   const auto stop_all = [&] {
     nats.stop_intake();
     const bool drained = engine.stop();

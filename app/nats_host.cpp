@@ -57,8 +57,8 @@ std::vector<std::uint32_t> owned_shards(std::uint32_t shards, std::uint32_t inde
 }
 
 nats_host::nats_host(const config::config& cfg, logging::logger log, actors::runtime& runtime,
-                     std::string conninfo)
-    : log_(std::move(log)), runtime_(runtime), conninfo_(std::move(conninfo)) {
+                     std::string conninfo, remote_legs* remote)
+    : log_(std::move(log)), runtime_(runtime), conninfo_(std::move(conninfo)), remote_(remote) {
   auto& s = settings_;
   s.url = cfg.text("nats.url");
   s.credentials_file = cfg.text("nats.credentials_file");
@@ -131,12 +131,29 @@ void nats_host::bring_up() {
     log_.error("cannot create or update the NATS streams; retrying", {{"error", error->message}});
     if (!wait(2s)) return;
   }
+  if (remote_ != nullptr) {
+    legs_ = std::make_shared<nats::leg_sender>(*client_, [log = log_](std::string_view error) {
+      log.warn("a transfer leg for another instance was not sent; its saga retries",
+               {{"error", error}});
+    });
+    while (auto error = legs_->start()) {
+      log_.error("cannot start sending transfer legs; retrying", {{"error", error->message}});
+      if (!wait(2s)) return;
+    }
+    remote_->bind([legs = legs_](engine::command cmd, actors::completion done) {
+      legs->send(std::move(cmd), std::move(done));
+    });
+  }
   consumer_ = std::make_unique<nats::command_consumer>(
       *client_,
       [&rt = runtime_](engine::command cmd, std::function<void(actors::submit_outcome)> done) {
         rt.submit(std::move(cmd), std::move(done));
       },
-      std::make_shared<consumer_log>(log_));
+      std::make_shared<consumer_log>(log_),
+      // Legs other instances send for this instance's wallets.
+      [&rt = runtime_](engine::command cmd, std::function<void(actors::submit_outcome)> done) {
+        rt.submit_internal(std::move(cmd), std::move(done));
+      });
   while (auto error = consumer_->start()) {
     log_.error("cannot start consuming commands; retrying", {{"error", error->message}});
     if (!wait(2s)) return;
@@ -177,9 +194,12 @@ void nats_host::stop(std::chrono::milliseconds grace) {
     log_.warn("commands still unanswered at shutdown; NATS redelivers them",
               {{"in_flight", consumer_->in_flight()}});
   }
+  if (remote_ != nullptr) remote_->unbind();
+  if (legs_) legs_->stop();  // legs still awaiting a reply are answered unavailable: retried
   if (queries_) queries_->stop();
   if (publisher_) publisher_->stop();
   consumer_.reset();
+  legs_.reset();
   publisher_.reset();
   queries_.reset();
   client_.reset();

@@ -9,12 +9,14 @@
 #include <mutex>
 #include <thread>
 
+#include "remote_legs.hpp"
 #include "wallet/actors/runtime.hpp"
 #include "wallet/config/config.hpp"
 #include "wallet/logging/log.hpp"
 #include "wallet/nats/client.hpp"
 #include "wallet/nats/command_consumer.hpp"
 #include "wallet/nats/event_publisher.hpp"
+#include "wallet/nats/leg_sender.hpp"
 #include "wallet/nats/query_service.hpp"
 
 namespace wallet::app {
@@ -25,8 +27,9 @@ namespace wallet::app {
 
 class nats_host {
  public:
+  // `remote` gets this host's leg sender bound while it serves (several instances).
   nats_host(const config::config& cfg, logging::logger log, actors::runtime& runtime,
-            std::string conninfo);
+            std::string conninfo, remote_legs* remote = nullptr);
   nats_host(const nats_host&) = delete;
   nats_host& operator=(const nats_host&) = delete;
   nats_host(nats_host&&) = delete;
@@ -52,6 +55,8 @@ class nats_host {
   std::string conninfo_;
   std::chrono::milliseconds outbox_poll_{100};
   std::unique_ptr<nats::client> client_;
+  remote_legs* remote_ = nullptr;
+  std::shared_ptr<nats::leg_sender> legs_;  // shared with the bound port: a late leg finds it
   std::unique_ptr<nats::command_consumer> consumer_;
   std::unique_ptr<nats::event_publisher> publisher_;
   std::unique_ptr<nats::query_service> queries_;
