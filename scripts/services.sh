@@ -17,6 +17,11 @@
 #   WALLET_RUN_DIR            data folder                      (default <repo>/.run)
 #   WALLET_SERVICES_TIMEOUT_S readiness timeout per service    (default 60)
 #   WALLET_PG_BIN             PostgreSQL binaries              (default /usr/lib/postgresql/15/bin)
+#   WALLET_NATS_PARTITIONS    N > 0: the server maps wallet.cmd.* and wallet.sys.* onto
+#                             wallet.cmdp.<shard>.* and wallet.sysp.<shard>.* over N shards, for
+#                             walletd with nats.partitioned and runtime.shards = N (several
+#                             instances; docs/nats.md). Default 0: no mappings (one instance).
+#                             Takes effect when nats-server starts.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +32,7 @@ mode=${WALLET_SERVICES_MODE:-durable}
 run_dir=${WALLET_RUN_DIR:-${repo_root}/.run}
 pg_bin=${WALLET_PG_BIN:-/usr/lib/postgresql/15/bin}
 timeout_s=${WALLET_SERVICES_TIMEOUT_S:-60}
+nats_partitions=${WALLET_NATS_PARTITIONS:-0}
 
 log() { printf 'services: %s\n' "$*" || true; } # never fail (a closed pipe must not stop a stop)
 die() {
@@ -34,8 +40,8 @@ die() {
   exit 1
 }
 
-for value in "${pg_port}" "${nats_port}" "${nats_monitor_port}" "${timeout_s}"; do
-  [[ "${value}" =~ ^[0-9]+$ ]] || die "ports and timeouts must be numbers, got '${value}'"
+for value in "${pg_port}" "${nats_port}" "${nats_monitor_port}" "${timeout_s}" "${nats_partitions}"; do
+  [[ "${value}" =~ ^[0-9]+$ ]] || die "ports, timeouts and partitions must be numbers, got '${value}'"
 done
 [[ "${mode}" == durable || "${mode}" == fast ]] ||
   die "WALLET_SERVICES_MODE must be 'durable' or 'fast', got '${mode}'"
@@ -280,6 +286,16 @@ jetstream {
   max_file_store: 20GB
 }
 EOF
+  if ((nats_partitions > 0)); then
+    # The same hash as engine::shard_of, over the wallet token: each instance's durable consumers
+    # see only its shards' commands, from clients (cmd) and from other instances (sys).
+    cat >>"${nats_conf}" <<EOF
+mappings: {
+  "wallet.cmd.*": "wallet.cmdp.{{partition(${nats_partitions},1)}}.{{wildcard(1)}}"
+  "wallet.sys.*": "wallet.sysp.{{partition(${nats_partitions},1)}}.{{wildcard(1)}}"
+}
+EOF
+  fi
 }
 
 nats_start() {
