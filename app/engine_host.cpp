@@ -5,6 +5,7 @@
 
 #include "log_probe.hpp"
 #include "nats_host.hpp"
+#include "wallet/engine/assert.hpp"
 #include "wallet/postgres/conninfo.hpp"
 #include "wallet/postgres/database.hpp"
 #include "wallet/postgres/pg_store.hpp"
@@ -90,6 +91,9 @@ bool engine_host::prepare_database() {
 }
 
 bool engine_host::start() {
+  // An empty owned set means "every shard" to the runtime; the configuration guarantees every
+  // instance at least one (instance.count <= runtime.shards), else it would write others' wallets.
+  WALLET_ASSERT(cfg_.integer("instance.count") == 1 || !settings_.owned_shards.empty());
   if (!prepare_database()) {
     return false;
   }
