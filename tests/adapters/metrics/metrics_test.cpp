@@ -1,0 +1,360 @@
+// The metrics adapter: each probe call read back from the registry (names, labels, values), label
+// values kept to their fixed sets, the tees, and /metrics fetched over a plain socket.
+#include "wallet/metrics/metrics.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wallet/metrics/tee.hpp"
+
+namespace wallet::metrics {
+namespace {
+
+using label_set = std::vector<std::pair<std::string, std::string>>;
+
+// The one series of `name` carrying every label in `labels` (others may be there too).
+std::optional<prometheus::ClientMetric> series(const registry& r, const std::string& name,
+                                               const label_set& labels) {
+  for (const prometheus::MetricFamily& family : r.prometheus_registry()->Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& m : family.metric) {
+      bool all = true;
+      for (const auto& [key, value] : labels) {
+        bool found = false;
+        for (const auto& l : m.label) found = found || (l.name == key && l.value == value);
+        all = all && found;
+      }
+      if (all) return m;
+    }
+  }
+  return std::nullopt;
+}
+
+double counter_value(const registry& r, const std::string& name, const label_set& labels = {}) {
+  const auto m = series(r, name, labels);
+  return m ? m->counter.value : -1.0;
+}
+
+double gauge_value(const registry& r, const std::string& name, const label_set& labels) {
+  const auto m = series(r, name, labels);
+  return m ? m->gauge.value : -1.0;
+}
+
+// True when some label value anywhere contains `text`.
+bool any_label_contains(const registry& r, std::string_view text) {
+  for (const prometheus::MetricFamily& family : r.prometheus_registry()->Collect()) {
+    for (const prometheus::ClientMetric& m : family.metric) {
+      for (const auto& l : m.label) {
+        if (l.value.find(text) != std::string::npos) return true;
+      }
+    }
+  }
+  return false;
+}
+
+actors::submit_outcome accepted() { return actors::submit_outcome{}; }
+
+actors::submit_outcome rejected(engine::rejection why) {
+  actors::submit_outcome o;
+  o.result.rejected = why;
+  return o;
+}
+
+class metrics_test : public ::testing::Test {
+ protected:
+  std::shared_ptr<registry> reg = std::make_shared<registry>();
+};
+
+TEST_F(metrics_test, commands_are_counted_by_command_and_outcome) {
+  runtime_metrics probe{reg};
+  probe.command_answered("deposit", accepted());
+  probe.command_answered("deposit", accepted());
+  probe.command_answered("withdraw", rejected(engine::rejection::insufficient_funds));
+  probe.command_answered("withdraw", actors::refused(actors::submit_errc::overloaded));
+
+  const std::string name = "wallet_commands_total";
+  EXPECT_EQ(counter_value(*reg, name, {{"command", "deposit"}, {"outcome", "accepted"}}), 2.0);
+  EXPECT_EQ(counter_value(*reg, name, {{"command", "withdraw"}, {"outcome", "rejected"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, name, {{"command", "withdraw"}, {"outcome", "overloaded"}}), 1.0);
+  // Every series exists from the start, at zero.
+  EXPECT_EQ(counter_value(*reg, name, {{"command", "close_wallet"}, {"outcome", "not_owner"}}),
+            0.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_rejections_total", {{"code", "insufficient_funds"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_rejections_total", {{"code", "wallet_frozen"}}), 0.0);
+}
+
+TEST_F(metrics_test, an_unknown_command_name_counts_as_other) {
+  runtime_metrics probe{reg};
+  probe.command_answered("deposit-wallet-7f3a", accepted());
+  EXPECT_EQ(
+      counter_value(*reg, "wallet_commands_total", {{"command", "other"}, {"outcome", "accepted"}}),
+      1.0);
+  EXPECT_FALSE(any_label_contains(*reg, "7f3a"));
+}
+
+TEST_F(metrics_test, store_batches_are_counted_and_observed) {
+  runtime_metrics probe{reg};
+  probe.batch_committed(3, 5, std::chrono::microseconds{1'500});
+  probe.batch_committed(3, 1'024, std::chrono::microseconds{4'000'000});
+  probe.batch_failed(3, 7, actors::store_error{actors::store_errc::unavailable, "gone"});
+
+  EXPECT_EQ(
+      counter_value(*reg, "wallet_store_batches_total", {{"shard", "3"}, {"result", "committed"}}),
+      2.0);
+  EXPECT_EQ(
+      counter_value(*reg, "wallet_store_batches_total", {{"shard", "3"}, {"result", "failed"}}),
+      1.0);
+
+  const auto writes = series(*reg, "wallet_store_batch_writes", {});
+  ASSERT_TRUE(writes);
+  EXPECT_EQ(writes->histogram.sample_count, 2U);
+  EXPECT_EQ(writes->histogram.sample_sum, 1'029.0);
+  // 1, 2, 4, ..., 1024 and +Inf.
+  ASSERT_EQ(writes->histogram.bucket.size(), 12U);
+  EXPECT_EQ(writes->histogram.bucket[0].upper_bound, 1.0);
+  EXPECT_EQ(writes->histogram.bucket[10].upper_bound, 1'024.0);
+  EXPECT_EQ(writes->histogram.bucket[2].cumulative_count, 0U);  // le 4
+  EXPECT_EQ(writes->histogram.bucket[3].cumulative_count, 1U);  // le 8
+  EXPECT_EQ(writes->histogram.bucket[10].cumulative_count, 2U);
+
+  const auto seconds = series(*reg, "wallet_store_commit_seconds", {});
+  ASSERT_TRUE(seconds);
+  EXPECT_EQ(seconds->histogram.sample_count, 2U);
+  EXPECT_DOUBLE_EQ(seconds->histogram.sample_sum, 4.001'5);
+  EXPECT_EQ(seconds->histogram.bucket.front().upper_bound, commit_seconds_bucket_min);
+  const auto& last = seconds->histogram.bucket[seconds->histogram.bucket.size() - 2];
+  EXPECT_EQ(last.upper_bound, commit_seconds_bucket_max);
+  EXPECT_EQ(last.cumulative_count, 1U);  // four seconds is past the last bound
+}
+
+TEST_F(metrics_test, circuit_and_resident_gauges_are_set_per_shard) {
+  runtime_metrics probe{reg};
+  probe.circuit_changed(0, actors::circuit_state::open);
+  probe.circuit_changed(1, actors::circuit_state::half_open);
+  probe.circuit_changed(2, actors::circuit_state::open);
+  probe.circuit_changed(2, actors::circuit_state::closed);
+  EXPECT_EQ(gauge_value(*reg, "wallet_circuit_state", {{"shard", "0"}}), 2.0);
+  EXPECT_EQ(gauge_value(*reg, "wallet_circuit_state", {{"shard", "1"}}), 1.0);
+  EXPECT_EQ(gauge_value(*reg, "wallet_circuit_state", {{"shard", "2"}}), 0.0);
+
+  probe.wallets_resident(4, 120);
+  probe.wallets_resident(4, 80);
+  EXPECT_EQ(gauge_value(*reg, "wallet_wallets_resident", {{"shard", "4"}}), 80.0);
+}
+
+TEST_F(metrics_test, runtime_failures_are_counted_with_bounded_labels) {
+  runtime_metrics probe{reg};
+  const actors::store_error error{actors::store_errc::fence_conflict, "wallet w-secret-42 moved"};
+  probe.wallet_load_failed(1, error);
+  probe.wallet_gave_up(1, error);
+  probe.scan_failed(2, error);
+  probe.actor_failed("store", 1, "boom in w-secret-42");
+  probe.actor_failed("w-secret-42", 1, "boom");
+  probe.saga_leg_failed("transfer-w-secret-42", "insufficient_funds");
+  probe.saga_leg_failed("transfer-w-secret-42", "unavailable");
+  probe.saga_leg_failed("transfer-w-secret-42", "lost w-secret-42");
+
+  EXPECT_EQ(counter_value(*reg, "wallet_wallet_load_failures_total",
+                          {{"shard", "1"}, {"error", "fence_conflict"}}),
+            1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_wallets_given_up_total", {{"shard", "1"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_recovery_scan_failures_total", {{"shard", "2"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_actor_failures_total", {{"kind", "store"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_actor_failures_total", {{"kind", "other"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_saga_leg_failures_total", {{"why", "insufficient_funds"}}),
+            1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_saga_leg_failures_total", {{"why", "unavailable"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_saga_leg_failures_total", {{"why", "other"}}), 1.0);
+  EXPECT_FALSE(any_label_contains(*reg, "secret"));
+}
+
+TEST_F(metrics_test, nats_failure_messages_map_to_a_fixed_set) {
+  EXPECT_EQ(nats_failure_kind("fetching commands: Timeout"), "fetch");
+  EXPECT_EQ(nats_failure_kind("acking a command: Connection Closed"), "ack");
+  EXPECT_EQ(nats_failure_kind("NAKing a deferred command: Connection Closed"), "ack");
+  EXPECT_EQ(nats_failure_kind("replying to _INBOX.abc: No Responders"), "reply");
+  EXPECT_EQ(nats_failure_kind("publishing to wallet.events.w1: Timeout"), "publish");
+  EXPECT_EQ(nats_failure_kind("terminating a dead-lettered command: x"), "dead_letter");
+  EXPECT_EQ(nats_failure_kind("creating a dead letter"), "dead_letter");
+  EXPECT_EQ(nats_failure_kind("wallet w-secret-42 is odd"), "other");
+}
+
+TEST_F(metrics_test, consumer_reports_are_counted_with_bounded_labels) {
+  consumer_metrics probe{reg};
+  probe.dead_lettered("deliveries_exceeded", "delivered 9 times for w-secret-42");
+  probe.dead_lettered("invalid", "bad amount");
+  probe.dead_lettered("write_refused", "{}");
+  probe.dead_lettered("w-secret-42", "");
+  probe.deferred("overloaded");
+  probe.deferred("unavailable");
+  probe.deferred("unavailable");
+  probe.redelivered(2);
+  probe.redelivered(3);
+  probe.answered(accepted());
+  probe.answered(rejected(engine::rejection::wallet_not_found));
+  probe.failed("fetching commands: Timeout");
+  probe.failed("replying to _INBOX.w-secret-42: No Responders");
+  probe.failed("publishing to wallet.dead: Timeout");  // a dead letter not stored
+  probe.failed("w-secret-42 exploded");
+
+  const std::string dead = "wallet_nats_dead_letters_total";
+  EXPECT_EQ(counter_value(*reg, dead, {{"reason", "deliveries_exceeded"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, dead, {{"reason", "invalid"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, dead, {{"reason", "write_refused"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, dead, {{"reason", "other"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_nats_deferred_total", {{"why", "overloaded"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_nats_deferred_total", {{"why", "unavailable"}}), 2.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_nats_redeliveries_total"), 2.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_nats_commands_total", {{"outcome", "accepted"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_nats_commands_total", {{"outcome", "rejected"}}), 1.0);
+  const std::string failures = "wallet_nats_failures_total";
+  EXPECT_EQ(counter_value(*reg, failures, {{"what", "fetch"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, failures, {{"what", "reply"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, failures, {{"what", "dead_letter"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, failures, {{"what", "other"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, failures, {{"what", "ack"}}), 0.0);
+  EXPECT_FALSE(any_label_contains(*reg, "secret"));
+  EXPECT_FALSE(any_label_contains(*reg, "INBOX"));
+}
+
+TEST_F(metrics_test, publisher_and_query_reports_are_counted) {
+  publisher_metrics publisher{reg};
+  publisher.published(2, 10);
+  publisher.published(2, 5);
+  publisher.failed("reading the outbox of shard 2: connection lost");
+  publisher.failed("publishing to wallet.events.w-secret-42: Timeout");
+  publisher.failed("moving the outbox cursor of shard 2: gone");
+  publisher.failed("connecting to PostgreSQL: refused");
+  EXPECT_EQ(counter_value(*reg, "wallet_events_published_total", {{"shard", "2"}}), 15.0);
+  const std::string stages = "wallet_event_publish_failures_total";
+  EXPECT_EQ(counter_value(*reg, stages, {{"stage", "outbox_read"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, stages, {{"stage", "publish"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, stages, {{"stage", "outbox_cursor"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, stages, {{"stage", "database"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_nats_failures_total", {{"what", "publish"}}), 1.0);
+
+  query_metrics query{reg};
+  query.failed("answering a query: No Responders");
+  query.failed("connecting to PostgreSQL: refused");
+  query.failed("canceling statement due to statement timeout");
+  query.failed("a query was still running at stop; it finishes on its own");
+  EXPECT_EQ(counter_value(*reg, "wallet_query_failures_total", {{"what", "reply"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_query_failures_total", {{"what", "database"}}), 2.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_query_failures_total", {{"what", "other"}}), 1.0);
+  EXPECT_FALSE(any_label_contains(*reg, "secret"));
+}
+
+// Counts what it hears, to see that a tee reaches both sides.
+class counting_runtime_probe final : public actors::runtime_probe {
+ public:
+  void command_answered(std::string_view /*c*/, const actors::submit_outcome& /*o*/) override {
+    ++calls;
+  }
+  void scan_failed(std::uint32_t /*shard*/, const actors::store_error& /*e*/) override { ++calls; }
+  int calls = 0;
+};
+
+class counting_consumer_probe final : public nats::consumer_probe {
+ public:
+  void redelivered(std::uint64_t /*deliveries*/) override { ++calls; }
+  int calls = 0;
+};
+
+TEST_F(metrics_test, tees_forward_every_call_to_both_probes) {
+  auto log = std::make_shared<counting_runtime_probe>();
+  runtime_tee tee{log, std::make_shared<runtime_metrics>(reg)};
+  tee.command_answered("deposit", accepted());
+  tee.scan_failed(0, actors::store_error{});
+  EXPECT_EQ(log->calls, 2);
+  EXPECT_EQ(counter_value(*reg, "wallet_commands_total",
+                          {{"command", "deposit"}, {"outcome", "accepted"}}),
+            1.0);
+  EXPECT_EQ(counter_value(*reg, "wallet_recovery_scan_failures_total", {{"shard", "0"}}), 1.0);
+
+  auto consumer_log = std::make_shared<counting_consumer_probe>();
+  consumer_tee ctee{consumer_log, std::make_shared<consumer_metrics>(reg)};
+  ctee.redelivered(2);
+  EXPECT_EQ(consumer_log->calls, 1);
+  EXPECT_EQ(counter_value(*reg, "wallet_nats_redeliveries_total"), 1.0);
+
+  publisher_tee ptee{std::make_shared<nats::publisher_probe>(),
+                     std::make_shared<publisher_metrics>(reg)};
+  ptee.published(1, 3);
+  EXPECT_EQ(counter_value(*reg, "wallet_events_published_total", {{"shard", "1"}}), 3.0);
+
+  query_tee qtee{std::make_shared<nats::query_probe>(), std::make_shared<query_metrics>(reg)};
+  qtee.failed("answering a query: x");
+  EXPECT_EQ(counter_value(*reg, "wallet_query_failures_total", {{"what", "reply"}}), 1.0);
+}
+
+// A plain HTTP/1.0 GET on 127.0.0.1:port; the whole response, or "" when the socket fails.
+std::string http_get(std::uint16_t port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return {};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API.
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+      std::array<char, 4'096> buffer{};
+      for (ssize_t n = 0; (n = ::recv(fd, buffer.data(), buffer.size(), 0)) > 0;) {
+        response.append(buffer.data(), static_cast<std::size_t>(n));
+      }
+    }
+  }
+  ::close(fd);
+  return response;
+}
+
+TEST_F(metrics_test, exposer_serves_the_registry_at_metrics) {
+  runtime_metrics probe{reg};
+  probe.command_answered("deposit", accepted());
+  auto started = exposer::start(reg, "127.0.0.1", 0);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  const std::uint16_t port = started.value()->port();
+  ASSERT_NE(port, 0);
+
+  const std::string response = http_get(port, "/metrics");
+  EXPECT_NE(response.find("200 OK"), std::string::npos) << response;
+  EXPECT_NE(response.find("# TYPE wallet_commands_total counter"), std::string::npos) << response;
+  EXPECT_NE(response.find(R"(wallet_commands_total{command="deposit",outcome="accepted"} 1)"),
+            std::string::npos)
+      << response;
+  EXPECT_NE(response.find("wallet_store_commit_seconds_bucket"), std::string::npos);
+}
+
+TEST_F(metrics_test, exposer_on_a_busy_port_is_an_error) {
+  auto first = exposer::start(reg, "127.0.0.1", 0);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  const std::uint16_t port = first.value()->port();
+
+  auto second = exposer::start(reg, "127.0.0.1", port);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << second.error().message;
+  // The first still serves.
+  EXPECT_NE(http_get(port, "/metrics").find("wallet_commands_total"), std::string::npos);
+}
+
+TEST_F(metrics_test, exposer_on_an_address_not_of_this_host_is_an_error) {
+  // TEST-NET-1 (RFC 5737): never assigned to a local interface.
+  auto started = exposer::start(reg, "192.0.2.1", 0);
+  EXPECT_FALSE(started.ok());
+}
+
+}  // namespace
+}  // namespace wallet::metrics
