@@ -51,8 +51,10 @@ bool event_publisher::drain(pqxx::connection_base& conn, std::uint32_t shard, bo
     }
     const std::string id = e.wallet_id + ":" + std::to_string(e.event.seq);
     natsMsgHeader_Set(msg.get(), header::msg_id, id.c_str());
-    if (!e.idempotency_key.empty()) {
-      natsMsgHeader_Set(msg.get(), header::idempotency_key, e.idempotency_key.c_str());
+    for (const auto& [key, value] : {std::pair{header::idempotency_key, &e.idempotency_key},
+                                     std::pair{header::command_id, &e.command_id},
+                                     std::pair{header::traceparent, &e.trace_parent}}) {
+      if (!value->empty()) natsMsgHeader_Set(msg.get(), key, value->c_str());
     }
     if (auto error = client_.publish_stored(msg.get())) {
       // Stop at the first failure: resuming from the cursor keeps each wallet's order.

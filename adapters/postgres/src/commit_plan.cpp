@@ -29,6 +29,14 @@ struct wallet_group {
   std::map<std::string_view, const engine::hold_placed*> holds_placed;
 };
 
+void add_text_or_null(array_literal& column, const std::string& value) {
+  if (value.empty()) {
+    column.add_null();
+  } else {
+    column.add_text(value);
+  }
+}
+
 class planner {
  public:
   planner(std::uint32_t shard_id, std::uint32_t shard_count)
@@ -84,11 +92,9 @@ class planner {
     c[4].add_int(row.delta);
     c[5].add_int(row.held_delta);
     c[6].add_text(row.data);
-    if (w.idempotency_key.empty()) {
-      c[7].add_null();
-    } else {
-      c[7].add_text(w.idempotency_key);
-    }
+    add_text_or_null(c[7], w.idempotency_key);
+    add_text_or_null(c[8], w.command_id);
+    add_text_or_null(c[9], w.trace_parent);
     plan_.events.keys.push_back(w.wallet_id);
     add_effects(g, w, e);
   }

@@ -38,7 +38,7 @@ struct commit_plan {
   // version, updated_at or NULL when the wallet had no event)
   rows<7> updated;
   // (wallet_id, seq, at, type, delta, held_delta, data, idempotency_key or NULL)
-  rows<8> events;
+  rows<10> events;
   // Stored holds closed by this batch, deleted. (wallet_id, hold_id)
   rows<2> holds_closed;
   // Holds placed by this batch and still open at its end, inserted. (wallet_id, hold_id, amount,

@@ -25,7 +25,8 @@ constexpr const char* read_sql =
     " pending AS (SELECT o.position, o.wallets, o.seqs FROM event_outbox AS o, published AS p"
     "  WHERE o.shard = $1::integer AND o.position > p.position ORDER BY o.position LIMIT $2)"
     " SELECT p.position, r.position, x.wallet_id, x.seq, w.currency::text, e.type,"
-    " " WALLET_PG_EPOCH_US("e.at") ", e.data::text, e.idempotency_key"
+    " " WALLET_PG_EPOCH_US("e.at") ", e.data::text, e.idempotency_key, e.command_id,"
+    " e.trace_parent"
     " FROM published AS p LEFT JOIN ("
     "  pending AS r"
     "  CROSS JOIN LATERAL unnest(r.wallets, r.seqs) WITH ORDINALITY AS x(wallet_id, seq, n)"
@@ -63,6 +64,10 @@ std::string doing_on(std::string_view what, std::uint32_t shard) {
   return std::string(what) + " shard " + std::to_string(shard);
 }
 
+std::string text_or_empty(const pqxx::field& f) {
+  return f.is_null() ? std::string{} : f.as<std::string>();
+}
+
 // One result row of read_sql as an event; the row's position is already known to be non-NULL.
 engine::result<outbox_event, error> to_event(const pqxx::row& row, const std::string& doing) {
   const auto wallet_id = row[2].as<std::string>();
@@ -86,10 +91,13 @@ engine::result<outbox_event, error> to_event(const pqxx::row& row, const std::st
     return error{errc::rejected, where + body.error()};
   }
   return outbox_event{
-      wallet_id, row[4].as<std::string>(),
+      wallet_id,
+      row[4].as<std::string>(),
       engine::event{static_cast<std::uint64_t>(seq),
                     detail::from_epoch_us(row[6].as<std::int64_t>()), std::move(body).value()},
-      row[8].is_null() ? std::string{} : row[8].as<std::string>()};
+      text_or_empty(row[8]),
+      text_or_empty(row[9]),
+      text_or_empty(row[10])};
 }
 
 }  // namespace

@@ -48,12 +48,13 @@ inline constexpr statement events_insert{
     "event_insert",
     "WITH e AS ("
     " INSERT INTO wallet_events (wallet_id, seq, at, shard, type, delta, held_delta, data,"
-    " idempotency_key)"
+    " idempotency_key, command_id, trace_parent)"
     " SELECT u.wallet_id, u.seq, u.at, $1, u.type, u.delta, u.held_delta, u.data,"
-    " u.idempotency_key"
+    " u.idempotency_key, u.command_id, u.trace_parent"
     " FROM unnest($2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::bigint[],"
-    " $7::bigint[], $8::jsonb[], $9::text[])"
-    " AS u(wallet_id, seq, at, type, delta, held_delta, data, idempotency_key)"
+    " $7::bigint[], $8::jsonb[], $9::text[], $10::text[], $11::text[])"
+    " AS u(wallet_id, seq, at, type, delta, held_delta, data, idempotency_key, command_id,"
+    " trace_parent)"
     " RETURNING 1)"
     " INSERT INTO event_outbox (shard, wallets, seqs)"
     " SELECT $1, $2::text[], $3::bigint[] WHERE EXISTS (SELECT 1 FROM e)"};

@@ -120,6 +120,23 @@ TEST_F(outbox_test, a_commit_appends_one_row_listing_its_events_in_batch_order) 
   EXPECT_EQ(lag(0), 1);
 }
 
+TEST_F(outbox_test, events_carry_the_key_command_id_and_trace_context_of_their_command) {
+  pg_store store(store_settings());
+  wallet_sim a("a");
+  auto opened = a.handle(open(), t0_);
+  auto deposited = a.handle(engine::deposit{eur(70)}, t0_ + 1us, "k-a");
+  deposited.command_id = "cmd-7";
+  deposited.trace_parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  commit_ok(store, {opened, deposited});
+  const outbox_batch batch = read(0);
+  ASSERT_EQ(batch.events.size(), 2U);
+  EXPECT_EQ(batch.events[0].command_id, "");
+  EXPECT_EQ(batch.events[0].trace_parent, "");
+  EXPECT_EQ(batch.events[1].idempotency_key, "k-a");
+  EXPECT_EQ(batch.events[1].command_id, "cmd-7");
+  EXPECT_EQ(batch.events[1].trace_parent, deposited.trace_parent);
+}
+
 TEST_F(outbox_test, batches_come_back_in_position_order_and_rows_max_bounds_a_read) {
   pg_store store(store_settings());
   wallet_sim w("w");

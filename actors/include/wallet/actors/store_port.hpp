@@ -48,6 +48,10 @@ struct wallet_write {
   std::vector<engine::event> events;
   std::string idempotency_key;
   engine::idempotency_record record;
+  // Carried from the inbound adapter to the published events: the client's command id and its
+  // W3C trace context; empty when none.
+  std::string command_id;
+  std::string trace_parent;
 };
 
 // Everything a wallet actor needs to resume: the state and the keys still inside the window.

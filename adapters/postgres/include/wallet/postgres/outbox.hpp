@@ -22,7 +22,10 @@ struct outbox_event {
   std::string wallet_id;
   std::string currency;  // the wallet's ISO 4217 code
   engine::event event;
-  std::string idempotency_key;  // of the command that appended it; empty for none
+  // Of the command that appended it; empty for none.
+  std::string idempotency_key;
+  std::string command_id;
+  std::string trace_parent;  // W3C traceparent
 };
 
 // The outbox rows of one shard with position_from < position <= position_to, their events in
