@@ -181,11 +181,16 @@ runtime::runtime(caf::actor_system& system, runtime_settings settings,
 runtime::~runtime() { stop(std::chrono::milliseconds{0}); }
 
 void runtime::submit(engine::command cmd, std::function<void(submit_outcome)> done) {
+  submit(std::move(cmd), command_context{}, std::move(done));
+}
+
+void runtime::submit(engine::command cmd, command_context context,
+                     std::function<void(submit_outcome)> done) {
   if (is_system_key(cmd.idempotency_key)) {
     done(refused(submit_errc::reserved_key));
     return;
   }
-  admit(std::move(cmd), std::move(done), false);
+  admit(std::move(cmd), std::move(done), false, std::move(context));
 }
 
 void runtime::submit_internal(engine::command cmd, std::function<void(submit_outcome)> done) {
@@ -195,7 +200,8 @@ void runtime::submit_internal(engine::command cmd, std::function<void(submit_out
 
 // Internal legs count towards the shard's in-flight bound too: stop() waits for them, and a NAK
 // for `overloaded` only delays a leg whose sender retries.
-void runtime::admit(engine::command cmd, std::function<void(submit_outcome)> done, bool internal) {
+void runtime::admit(engine::command cmd, std::function<void(submit_outcome)> done, bool internal,
+                    command_context context) {
   if (!impl_->accepting.load(std::memory_order_acquire)) {
     done(refused(submit_errc::shutting_down));
     return;
@@ -216,7 +222,7 @@ void runtime::admit(engine::command cmd, std::function<void(submit_outcome)> don
     done(std::move(o));
   }};
   caf::anon_send(impl_->actors->routers[shard],
-                 submission{std::move(cmd), std::move(answer), internal});
+                 submission{std::move(cmd), std::move(answer), internal, std::move(context)});
 }
 
 std::future<submit_outcome> runtime::submit(engine::command cmd) {

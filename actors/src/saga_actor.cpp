@@ -51,7 +51,7 @@ void deliver(self_ptr self, const std::string& id) {
   }};
   if (s.ctx->is_local(cmd.wallet_id)) {
     const router_actor& router = s.ctx->router_of(cmd.wallet_id);  // before cmd is moved from
-    self->send(router, submission{std::move(cmd), std::move(done), true});
+    self->send(router, submission{std::move(cmd), std::move(done), true, {}});
     return;
   }
   // Owned by another instance. The leg's system key makes every redelivery there harmless, so a

@@ -272,7 +272,7 @@ void scan(self_ptr self) {
     engine::command cmd{h.wallet_id, expiry_key(h.hold_id, h.expires_at),
                         engine::hold_expire{h.hold_id}};
     self->send(s.ctx->router_of(h.wallet_id),
-               submission{std::move(cmd), completion{[](const submit_outcome&) {}}, true});
+               submission{std::move(cmd), completion{[](const submit_outcome&) {}}, true, {}});
   }
 }
 

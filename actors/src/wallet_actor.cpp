@@ -126,6 +126,8 @@ void decide_one(self_ptr self, submission sub) {
   write.after = snapshot(state);
   write.idempotency_key = sub.cmd.idempotency_key;
   write.record = *s.wallet->window().find(sub.cmd.idempotency_key);
+  write.command_id = std::move(sub.context.command_id);
+  write.trace_parent = std::move(sub.context.trace_parent);
   std::optional<transfer_record> saga;
   if (h.appended) {
     if (const auto* placed = std::get_if<engine::hold_placed>(&h.appended->body)) {
@@ -271,7 +273,7 @@ void on_expiry_timer(self_ptr self, const std::string& hold_id) {
   engine::command cmd{s.id, expiry_key(hold_id, it->second.expires_at),
                       engine::hold_expire{hold_id}};
   self->send(s.ctx->actors->routers.at(s.ctx->shard),
-             submission{std::move(cmd), completion{[](const submit_outcome&) {}}, true});
+             submission{std::move(cmd), completion{[](const submit_outcome&) {}}, true, {}});
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "wallet/actors/outcome.hpp"
 #include "wallet/actors/store_port.hpp"
 #include "wallet/engine/shard.hpp"
 
@@ -119,6 +120,13 @@ class memory_database {
     return it == wallets_.end() ? std::nullopt : std::optional{it->second};
   }
 
+  // The command id and trace context stored with a command's write.
+  std::optional<command_context> context_of(const std::string& wallet, const std::string& key) {
+    std::lock_guard lock{mutex_};
+    const auto it = contexts_.find({wallet, key});
+    return it == contexts_.end() ? std::nullopt : std::optional{it->second};
+  }
+
   // Every stored event, per wallet, in order.
   std::map<std::string, std::vector<engine::event>> events() {
     std::lock_guard lock{mutex_};
@@ -132,6 +140,7 @@ class memory_database {
   }
 
   void apply_write(const wallet_write& w) {
+    contexts_[{w.wallet_id, w.idempotency_key}] = command_context{w.command_id, w.trace_parent};
     const engine::idempotency_record record = w.record;
     keys_.insert({w.wallet_id, w.idempotency_key});
     key_order_.emplace_back(std::make_pair(w.wallet_id, w.idempotency_key), record);
@@ -168,6 +177,7 @@ class memory_database {
       key_order_;
   std::map<std::pair<std::string, std::string>, transfer_record> transfers_;
   std::set<std::string> refused_keys_;
+  std::map<std::pair<std::string, std::string>, command_context> contexts_;
 };
 
 // One shard's port onto the shared memory database.

@@ -140,6 +140,21 @@ TEST_F(runtime_test, answers_after_the_commit_with_the_committed_event) {
   EXPECT_EQ(db->events().at("alice").size(), 2U);
 }
 
+TEST_F(runtime_test, the_client_context_is_stored_with_the_write) {
+  start();
+  open("amy");
+  std::promise<submit_outcome> answered;
+  rt->submit({"amy", "d1", engine::deposit{eur_(5)}},
+             command_context{"cmd-1", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+             [&](const submit_outcome& o) { answered.set_value(o); });
+  ASSERT_TRUE(answered.get_future().get().accepted());
+  const auto stored = db->context_of("amy", "d1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->command_id, "cmd-1");
+  EXPECT_EQ(stored->trace_parent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  EXPECT_EQ(db->context_of("amy", "open-amy")->command_id, "");
+}
+
 TEST_F(runtime_test, business_rejections_are_durable_and_replayed) {
   start();
   open("bob", 100);
@@ -452,6 +467,8 @@ TEST_F(runtime_test, two_instances_complete_transfers_between_their_wallets) {
   open(a, 1'000);
   ASSERT_TRUE(rt2->submit({b, "open-b", engine::open_wallet{"owner", eur, 0}}).get().accepted());
   ASSERT_TRUE(run({a, "t1", engine::transfer_debit{"tr-x1", b, eur_(300)}}).accepted());
+  // b spends what it was sent: only once the credit has crossed over.
+  ASSERT_TRUE(eventually([&] { return balance(b) == 300; }));
   ASSERT_TRUE(
       rt2->submit({b, "t2", engine::transfer_debit{"tr-x2", a, eur_(100)}}).get().accepted());
   EXPECT_TRUE(eventually([&] {

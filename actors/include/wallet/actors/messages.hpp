@@ -22,6 +22,7 @@ struct submission {
   engine::command cmd;
   completion done;
   bool internal = false;
+  command_context context;
 };
 
 // The store's answer to a load.

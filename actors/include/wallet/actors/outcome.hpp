@@ -60,6 +60,13 @@ class completion {
 // An outcome that says only why the command was not decided.
 [[nodiscard]] submit_outcome refused(submit_errc e);
 
+// What a client said about a command besides the command itself, carried to its events: its own
+// command id and its W3C trace context. Bounded by the inbound adapter.
+struct command_context {
+  std::string command_id;
+  std::string trace_parent;
+};
+
 // Idempotency keys the engine uses for its own commands (transfer legs, hold expiry).
 inline constexpr std::string_view system_key_prefix = "sys:";
 

@@ -50,6 +50,9 @@ class runtime {
   // (`not_owner`), and answers `overloaded` when the shard already has store_queue_max commands in
   // flight.
   void submit(engine::command cmd, std::function<void(submit_outcome)> done);
+  // The same, with the client's command id and trace context for the command's events.
+  void submit(engine::command cmd, command_context context,
+              std::function<void(submit_outcome)> done);
   // A transfer leg or expiry sent by another instance's engine (remote_submit there). The key
   // must be a system key (asserted: inbound adapters check it, since the key came over the wire).
   // Refuses `not_owner` like submit, and is not held back by the wallet's in-flight limit.
@@ -69,7 +72,8 @@ class runtime {
   [[nodiscard]] std::optional<std::string> failure() const;
 
  private:
-  void admit(engine::command cmd, std::function<void(submit_outcome)> done, bool internal);
+  void admit(engine::command cmd, std::function<void(submit_outcome)> done, bool internal,
+             command_context context = {});
 
   struct impl;
   std::unique_ptr<impl> impl_;
