@@ -6,6 +6,7 @@
 #include "log_probe.hpp"
 #include "nats_host.hpp"
 #include "wallet/engine/assert.hpp"
+#include "wallet/metrics/tee.hpp"
 #include "wallet/postgres/conninfo.hpp"
 #include "wallet/postgres/database.hpp"
 #include "wallet/postgres/pg_store.hpp"
@@ -39,8 +40,12 @@ engine::timestamp now() {
 
 }  // namespace
 
-engine_host::engine_host(const config::config& cfg, logging::logger log)
-    : cfg_(cfg), log_(std::move(log)), settings_(runtime_settings_from(cfg)) {
+engine_host::engine_host(const config::config& cfg, logging::logger log,
+                         std::shared_ptr<metrics::registry> metrics)
+    : cfg_(cfg),
+      log_(std::move(log)),
+      metrics_(std::move(metrics)),
+      settings_(runtime_settings_from(cfg)) {
   // One worker per core: the store actors are detached and get threads of their own.
   const auto cores = std::max(1U, std::thread::hardware_concurrency());
   caf_config_.set("scheduler.max-threads", static_cast<std::size_t>(cores));
@@ -98,7 +103,8 @@ bool engine_host::start() {
     return false;
   }
   system_ = std::make_unique<caf::actor_system>(caf_config_);
-  auto probe = std::make_shared<log_probe>(log_);
+  auto probe = std::make_shared<metrics::runtime_tee>(
+      std::make_shared<log_probe>(log_), std::make_shared<metrics::runtime_metrics>(metrics_));
   const std::string conninfo = conninfo_;
   const std::uint32_t shards = settings_.shards;
   runtime_ = std::make_unique<actors::runtime>(

@@ -17,6 +17,7 @@
 #include "wallet/actors/runtime.hpp"
 #include "wallet/config/config.hpp"
 #include "wallet/logging/log.hpp"
+#include "wallet/metrics/metrics.hpp"
 
 namespace wallet::app {
 
@@ -27,7 +28,9 @@ inline constexpr std::chrono::hours maintenance_interval{1};
 
 class engine_host {
  public:
-  engine_host(const config::config& cfg, logging::logger log);
+  // The runtime reports to the log and to `metrics`.
+  engine_host(const config::config& cfg, logging::logger log,
+              std::shared_ptr<metrics::registry> metrics);
   engine_host(const engine_host&) = delete;
   engine_host& operator=(const engine_host&) = delete;
   engine_host(engine_host&&) = delete;
@@ -57,6 +60,7 @@ class engine_host {
 
   const config::config& cfg_;
   logging::logger log_;
+  std::shared_ptr<metrics::registry> metrics_;
   std::string conninfo_;
   actors::runtime_settings settings_;
   caf::actor_system_config caf_config_;

@@ -16,6 +16,7 @@
 #include "wallet/config/describe.hpp"
 #include "wallet/config/load.hpp"
 #include "wallet/logging/log.hpp"
+#include "wallet/metrics/metrics.hpp"
 
 // POSIX declares it in no header; the C runtime owns it (hence not const).
 // NOLINTNEXTLINE(readability-redundant-declaration,cppcoreguidelines-avoid-non-const-global-variables)
@@ -85,15 +86,29 @@ int run(const config::loaded& loaded) {
             {"pid", getpid()},
             {"config_file", loaded.file},
             {"config", logging::raw_json{config::to_json(loaded.values, false)}}});
-  wallet::app::engine_host engine{loaded.values, log};
+  // Metrics first: a port already taken is a configuration mistake, found before the database is
+  // touched, and nothing runs unobserved.
+  auto metrics = std::make_shared<wallet::metrics::registry>();
+  const std::string metrics_address = loaded.values.text("http.listen_address");
+  const auto metrics_port = static_cast<std::uint16_t>(loaded.values.integer("metrics.port"));
+  auto exposer = wallet::metrics::exposer::start(metrics, metrics_address, metrics_port);
+  if (!exposer.ok()) {
+    log.error("walletd cannot serve metrics (is metrics.port taken?); exiting",
+              {{"error", exposer.error().message}, {"exit_code", exit_failure}});
+    logging::shutdown();
+    return exit_failure;
+  }
+  log.info("metrics served",
+           {{"address", metrics_address}, {"port", exposer.value()->port()}, {"path", "/metrics"}});
+  wallet::app::engine_host engine{loaded.values, log, metrics};
   if (!engine.start()) {
     log.error("walletd cannot start", {{"exit_code", exit_failure}});
     logging::shutdown();
     return exit_failure;
   }
   // The runtime answers through the NATS connection: the engine stops (and drains) first.
-  wallet::app::nats_host nats{loaded.values, log, *engine.runtime(), engine.conninfo(),
-                              &engine.remote()};
+  wallet::app::nats_host nats{loaded.values,     log,     *engine.runtime(),
+                              engine.conninfo(), metrics, &engine.remote()};
   const auto stop_all = [&] {
     nats.stop_intake();
     const bool drained = engine.stop();

@@ -1,6 +1,8 @@
 // The NATS interface inside walletd.
 #include "nats_host.hpp"
 
+#include "wallet/metrics/tee.hpp"
+
 namespace wallet::app {
 namespace {
 
@@ -57,8 +59,13 @@ std::vector<std::uint32_t> owned_shards(std::uint32_t shards, std::uint32_t inde
 }
 
 nats_host::nats_host(const config::config& cfg, logging::logger log, actors::runtime& runtime,
-                     std::string conninfo, remote_legs* remote)
-    : log_(std::move(log)), runtime_(runtime), conninfo_(std::move(conninfo)), remote_(remote) {
+                     std::string conninfo, std::shared_ptr<metrics::registry> metrics,
+                     remote_legs* remote)
+    : log_(std::move(log)),
+      metrics_(std::move(metrics)),
+      runtime_(runtime),
+      conninfo_(std::move(conninfo)),
+      remote_(remote) {
   auto& s = settings_;
   s.url = cfg.text("nats.url");
   s.credentials_file = cfg.text("nats.credentials_file");
@@ -149,7 +156,9 @@ void nats_host::bring_up() {
       [&rt = runtime_](engine::command cmd, std::function<void(actors::submit_outcome)> done) {
         rt.submit(std::move(cmd), std::move(done));
       },
-      std::make_shared<consumer_log>(log_),
+      std::make_shared<metrics::consumer_tee>(
+          std::make_shared<consumer_log>(log_),
+          std::make_shared<metrics::consumer_metrics>(metrics_)),
       // Legs other instances send for this instance's wallets.
       [&rt = runtime_](engine::command cmd, std::function<void(actors::submit_outcome)> done) {
         rt.submit_internal(std::move(cmd), std::move(done));
@@ -162,11 +171,16 @@ void nats_host::bring_up() {
   p.conninfo = conninfo_;
   p.shards = settings_.owned_shards;
   p.idle_poll = outbox_poll_;
-  publisher_ =
-      std::make_unique<nats::event_publisher>(*client_, p, std::make_shared<publisher_log>(log_));
+  publisher_ = std::make_unique<nats::event_publisher>(
+      *client_, p,
+      std::make_shared<metrics::publisher_tee>(
+          std::make_shared<publisher_log>(log_),
+          std::make_shared<metrics::publisher_metrics>(metrics_)));
   publisher_->start();
-  queries_ =
-      std::make_unique<nats::query_service>(*client_, conninfo_, std::make_shared<query_log>(log_));
+  queries_ = std::make_unique<nats::query_service>(
+      *client_, conninfo_,
+      std::make_shared<metrics::query_tee>(std::make_shared<query_log>(log_),
+                                           std::make_shared<metrics::query_metrics>(metrics_)));
   if (auto error = queries_->start()) {
     log_.error("cannot answer queries", {{"error", error->message}});
   }

@@ -13,6 +13,7 @@
 #include "wallet/actors/runtime.hpp"
 #include "wallet/config/config.hpp"
 #include "wallet/logging/log.hpp"
+#include "wallet/metrics/metrics.hpp"
 #include "wallet/nats/client.hpp"
 #include "wallet/nats/command_consumer.hpp"
 #include "wallet/nats/event_publisher.hpp"
@@ -27,9 +28,11 @@ namespace wallet::app {
 
 class nats_host {
  public:
-  // `remote` gets this host's leg sender bound while it serves (several instances).
+  // `remote` gets this host's leg sender bound while it serves (several instances). The consumer,
+  // publisher and queries report to the log and to `metrics`.
   nats_host(const config::config& cfg, logging::logger log, actors::runtime& runtime,
-            std::string conninfo, remote_legs* remote = nullptr);
+            std::string conninfo, std::shared_ptr<metrics::registry> metrics,
+            remote_legs* remote = nullptr);
   nats_host(const nats_host&) = delete;
   nats_host& operator=(const nats_host&) = delete;
   nats_host(nats_host&&) = delete;
@@ -51,6 +54,7 @@ class nats_host {
 
   nats::nats_settings settings_;
   logging::logger log_;
+  std::shared_ptr<metrics::registry> metrics_;
   actors::runtime& runtime_;
   std::string conninfo_;
   std::chrono::milliseconds outbox_poll_{100};

@@ -28,6 +28,8 @@ fail() {
   cat "$work/walletd.log"
   exit 1
 }
+# metrics.port is served from start-up and a taken one stops walletd: a port of its own.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ctl() { "$walletctl" --url "$WALLET_NATS_URL" --prefix "$prefix" --timeout-ms 10000 "$@"; }
 # Runs walletctl, expecting exit code $1 and every later argument of the form 'text' in its output.
 expect() {
@@ -49,7 +51,7 @@ psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}
 "$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
   --nats.subject_prefix="$prefix" --nats.command_stream="CTL$$_CMD" \
   --nats.event_stream="CTL$$_EVT" --nats.dead_letter_stream="CTL$$_DLQ" \
-  --nats.outbox_poll_ms=20 >"$work/walletd.log" 2>&1 &
+  --nats.outbox_poll_ms=20 --metrics.port="$(free_port)" >"$work/walletd.log" 2>&1 &
 wpid=$!
 for _ in $(seq 1 600); do
   grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break

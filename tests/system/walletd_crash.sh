@@ -21,6 +21,8 @@ cleanup() {
 trap cleanup EXIT
 q() { psql -tA "$url" -c "$1"; }
 fail() { echo "FAIL: $*"; exit 1; }
+# metrics.port is served from start-up and a taken one stops walletd: a port of its own.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
 
@@ -38,7 +40,8 @@ dpid=
 pending=$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")
 echo "killed the driver with $(q "SELECT count(*) FROM transfers") transfers debited, ${pending} pending"
 
-"$walletd" --postgres.url="$url" --runtime.shards="$shards" >"$work/walletd.log" 2>&1 &
+"$walletd" --postgres.url="$url" --runtime.shards="$shards" --metrics.port="$(free_port)" \
+  >"$work/walletd.log" 2>&1 &
 wpid=$!
 for _ in $(seq 1 600); do
   [ "$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")" = 0 ] && break
