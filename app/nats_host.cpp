@@ -139,10 +139,13 @@ void nats_host::bring_up() {
     if (!wait(2s)) return;
   }
   if (remote_ != nullptr) {
-    legs_ = std::make_shared<nats::leg_sender>(*client_, [log = log_](std::string_view error) {
-      log.warn("a transfer leg for another instance was not sent; its saga retries",
-               {{"error", error}});
-    });
+    legs_ = std::make_shared<nats::leg_sender>(
+        *client_, [log = log_, counted = std::make_shared<metrics::leg_metrics>(metrics_)](
+                      std::string_view error) {
+          log.warn("a transfer leg for another instance was not sent; its saga retries",
+                   {{"error", error}});
+          counted->failed(error);
+        });
     while (auto error = legs_->start()) {
       log_.error("cannot start sending transfer legs; retrying", {{"error", error->message}});
       if (!wait(2s)) return;

@@ -232,10 +232,10 @@ registry::families::families(prometheus::Registry& r)
                     outcome_names()},
       nats_failures{counter(r, "wallet_nats_failures_total",
                             "NATS calls that failed, by call (fetch, ack, reply, publish, "
-                            "dead_letter, other)."),
+                            "dead_letter, leg, other)."),
                     {},
                     "what",
-                    {"fetch", "ack", "reply", "publish", "dead_letter"}},
+                    {"fetch", "ack", "reply", "publish", "dead_letter", "leg"}},
       events_published{counter(r, "wallet_events_published_total",
                                "Events published from the outbox to JetStream, by shard.")},
       publish_failures{counter(r, "wallet_event_publish_failures_total",
@@ -432,6 +432,14 @@ void query_metrics::failed(std::string_view what) {
     kind = other;
   }
   registry_->families_->query_failures.at(kind).Increment();
+}
+
+leg_metrics::leg_metrics(std::shared_ptr<registry> r) : registry_{std::move(r)} {
+  WALLET_ASSERT(registry_ != nullptr);
+}
+
+void leg_metrics::failed(std::string_view /*what*/) {
+  registry_->families_->nats_failures.at("leg").Increment();
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -72,50 +72,50 @@ actors::submit_outcome rejected(engine::rejection why) {
 
 class metrics_test : public ::testing::Test {
  protected:
-  std::shared_ptr<registry> reg = std::make_shared<registry>();
+  std::shared_ptr<registry> reg_ = std::make_shared<registry>();
 };
 
 TEST_F(metrics_test, commands_are_counted_by_command_and_outcome) {
-  runtime_metrics probe{reg};
+  runtime_metrics probe{reg_};
   probe.command_answered("deposit", accepted());
   probe.command_answered("deposit", accepted());
   probe.command_answered("withdraw", rejected(engine::rejection::insufficient_funds));
   probe.command_answered("withdraw", actors::refused(actors::submit_errc::overloaded));
 
   const std::string name = "wallet_commands_total";
-  EXPECT_EQ(counter_value(*reg, name, {{"command", "deposit"}, {"outcome", "accepted"}}), 2.0);
-  EXPECT_EQ(counter_value(*reg, name, {{"command", "withdraw"}, {"outcome", "rejected"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, name, {{"command", "withdraw"}, {"outcome", "overloaded"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, name, {{"command", "deposit"}, {"outcome", "accepted"}}), 2.0);
+  EXPECT_EQ(counter_value(*reg_, name, {{"command", "withdraw"}, {"outcome", "rejected"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, name, {{"command", "withdraw"}, {"outcome", "overloaded"}}), 1.0);
   // Every series exists from the start, at zero.
-  EXPECT_EQ(counter_value(*reg, name, {{"command", "close_wallet"}, {"outcome", "not_owner"}}),
+  EXPECT_EQ(counter_value(*reg_, name, {{"command", "close_wallet"}, {"outcome", "not_owner"}}),
             0.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_rejections_total", {{"code", "insufficient_funds"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_rejections_total", {{"code", "wallet_frozen"}}), 0.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_rejections_total", {{"code", "insufficient_funds"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_rejections_total", {{"code", "wallet_frozen"}}), 0.0);
 }
 
 TEST_F(metrics_test, an_unknown_command_name_counts_as_other) {
-  runtime_metrics probe{reg};
+  runtime_metrics probe{reg_};
   probe.command_answered("deposit-wallet-7f3a", accepted());
-  EXPECT_EQ(
-      counter_value(*reg, "wallet_commands_total", {{"command", "other"}, {"outcome", "accepted"}}),
-      1.0);
-  EXPECT_FALSE(any_label_contains(*reg, "7f3a"));
+  EXPECT_EQ(counter_value(*reg_, "wallet_commands_total",
+                          {{"command", "other"}, {"outcome", "accepted"}}),
+            1.0);
+  EXPECT_FALSE(any_label_contains(*reg_, "7f3a"));
 }
 
 TEST_F(metrics_test, store_batches_are_counted_and_observed) {
-  runtime_metrics probe{reg};
+  runtime_metrics probe{reg_};
   probe.batch_committed(3, 5, std::chrono::microseconds{1'500});
   probe.batch_committed(3, 1'024, std::chrono::microseconds{4'000'000});
   probe.batch_failed(3, 7, actors::store_error{actors::store_errc::unavailable, "gone"});
 
   EXPECT_EQ(
-      counter_value(*reg, "wallet_store_batches_total", {{"shard", "3"}, {"result", "committed"}}),
+      counter_value(*reg_, "wallet_store_batches_total", {{"shard", "3"}, {"result", "committed"}}),
       2.0);
   EXPECT_EQ(
-      counter_value(*reg, "wallet_store_batches_total", {{"shard", "3"}, {"result", "failed"}}),
+      counter_value(*reg_, "wallet_store_batches_total", {{"shard", "3"}, {"result", "failed"}}),
       1.0);
 
-  const auto writes = series(*reg, "wallet_store_batch_writes", {});
+  const auto writes = series(*reg_, "wallet_store_batch_writes", {});
   ASSERT_TRUE(writes);
   EXPECT_EQ(writes->histogram.sample_count, 2U);
   EXPECT_EQ(writes->histogram.sample_sum, 1'029.0);
@@ -127,7 +127,7 @@ TEST_F(metrics_test, store_batches_are_counted_and_observed) {
   EXPECT_EQ(writes->histogram.bucket[3].cumulative_count, 1U);  // le 8
   EXPECT_EQ(writes->histogram.bucket[10].cumulative_count, 2U);
 
-  const auto seconds = series(*reg, "wallet_store_commit_seconds", {});
+  const auto seconds = series(*reg_, "wallet_store_commit_seconds", {});
   ASSERT_TRUE(seconds);
   EXPECT_EQ(seconds->histogram.sample_count, 2U);
   EXPECT_DOUBLE_EQ(seconds->histogram.sample_sum, 4.001'5);
@@ -138,22 +138,22 @@ TEST_F(metrics_test, store_batches_are_counted_and_observed) {
 }
 
 TEST_F(metrics_test, circuit_and_resident_gauges_are_set_per_shard) {
-  runtime_metrics probe{reg};
+  runtime_metrics probe{reg_};
   probe.circuit_changed(0, actors::circuit_state::open);
   probe.circuit_changed(1, actors::circuit_state::half_open);
   probe.circuit_changed(2, actors::circuit_state::open);
   probe.circuit_changed(2, actors::circuit_state::closed);
-  EXPECT_EQ(gauge_value(*reg, "wallet_circuit_state", {{"shard", "0"}}), 2.0);
-  EXPECT_EQ(gauge_value(*reg, "wallet_circuit_state", {{"shard", "1"}}), 1.0);
-  EXPECT_EQ(gauge_value(*reg, "wallet_circuit_state", {{"shard", "2"}}), 0.0);
+  EXPECT_EQ(gauge_value(*reg_, "wallet_circuit_state", {{"shard", "0"}}), 2.0);
+  EXPECT_EQ(gauge_value(*reg_, "wallet_circuit_state", {{"shard", "1"}}), 1.0);
+  EXPECT_EQ(gauge_value(*reg_, "wallet_circuit_state", {{"shard", "2"}}), 0.0);
 
   probe.wallets_resident(4, 120);
   probe.wallets_resident(4, 80);
-  EXPECT_EQ(gauge_value(*reg, "wallet_wallets_resident", {{"shard", "4"}}), 80.0);
+  EXPECT_EQ(gauge_value(*reg_, "wallet_wallets_resident", {{"shard", "4"}}), 80.0);
 }
 
 TEST_F(metrics_test, runtime_failures_are_counted_with_bounded_labels) {
-  runtime_metrics probe{reg};
+  runtime_metrics probe{reg_};
   const actors::store_error error{actors::store_errc::fence_conflict, "wallet w-secret-42 moved"};
   probe.wallet_load_failed(1, error);
   probe.wallet_gave_up(1, error);
@@ -164,18 +164,18 @@ TEST_F(metrics_test, runtime_failures_are_counted_with_bounded_labels) {
   probe.saga_leg_failed("transfer-w-secret-42", "unavailable");
   probe.saga_leg_failed("transfer-w-secret-42", "lost w-secret-42");
 
-  EXPECT_EQ(counter_value(*reg, "wallet_wallet_load_failures_total",
+  EXPECT_EQ(counter_value(*reg_, "wallet_wallet_load_failures_total",
                           {{"shard", "1"}, {"error", "fence_conflict"}}),
             1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_wallets_given_up_total", {{"shard", "1"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_recovery_scan_failures_total", {{"shard", "2"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_actor_failures_total", {{"kind", "store"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_actor_failures_total", {{"kind", "other"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_saga_leg_failures_total", {{"why", "insufficient_funds"}}),
+  EXPECT_EQ(counter_value(*reg_, "wallet_wallets_given_up_total", {{"shard", "1"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_recovery_scan_failures_total", {{"shard", "2"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_actor_failures_total", {{"kind", "store"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_actor_failures_total", {{"kind", "other"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_saga_leg_failures_total", {{"why", "insufficient_funds"}}),
             1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_saga_leg_failures_total", {{"why", "unavailable"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_saga_leg_failures_total", {{"why", "other"}}), 1.0);
-  EXPECT_FALSE(any_label_contains(*reg, "secret"));
+  EXPECT_EQ(counter_value(*reg_, "wallet_saga_leg_failures_total", {{"why", "unavailable"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_saga_leg_failures_total", {{"why", "other"}}), 1.0);
+  EXPECT_FALSE(any_label_contains(*reg_, "secret"));
 }
 
 TEST_F(metrics_test, nats_failure_messages_map_to_a_fixed_set) {
@@ -190,7 +190,7 @@ TEST_F(metrics_test, nats_failure_messages_map_to_a_fixed_set) {
 }
 
 TEST_F(metrics_test, consumer_reports_are_counted_with_bounded_labels) {
-  consumer_metrics probe{reg};
+  consumer_metrics probe{reg_};
   probe.dead_lettered("deliveries_exceeded", "delivered 9 times for w-secret-42");
   probe.dead_lettered("invalid", "bad amount");
   probe.dead_lettered("write_refused", "{}");
@@ -208,50 +208,54 @@ TEST_F(metrics_test, consumer_reports_are_counted_with_bounded_labels) {
   probe.failed("w-secret-42 exploded");
 
   const std::string dead = "wallet_nats_dead_letters_total";
-  EXPECT_EQ(counter_value(*reg, dead, {{"reason", "deliveries_exceeded"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, dead, {{"reason", "invalid"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, dead, {{"reason", "write_refused"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, dead, {{"reason", "other"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_nats_deferred_total", {{"why", "overloaded"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_nats_deferred_total", {{"why", "unavailable"}}), 2.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_nats_redeliveries_total"), 2.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_nats_commands_total", {{"outcome", "accepted"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_nats_commands_total", {{"outcome", "rejected"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, dead, {{"reason", "deliveries_exceeded"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, dead, {{"reason", "invalid"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, dead, {{"reason", "write_refused"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, dead, {{"reason", "other"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_nats_deferred_total", {{"why", "overloaded"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_nats_deferred_total", {{"why", "unavailable"}}), 2.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_nats_redeliveries_total"), 2.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_nats_commands_total", {{"outcome", "accepted"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_nats_commands_total", {{"outcome", "rejected"}}), 1.0);
   const std::string failures = "wallet_nats_failures_total";
-  EXPECT_EQ(counter_value(*reg, failures, {{"what", "fetch"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, failures, {{"what", "reply"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, failures, {{"what", "dead_letter"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, failures, {{"what", "other"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, failures, {{"what", "ack"}}), 0.0);
-  EXPECT_FALSE(any_label_contains(*reg, "secret"));
-  EXPECT_FALSE(any_label_contains(*reg, "INBOX"));
+  EXPECT_EQ(counter_value(*reg_, failures, {{"what", "fetch"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, failures, {{"what", "reply"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, failures, {{"what", "dead_letter"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, failures, {{"what", "other"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, failures, {{"what", "ack"}}), 0.0);
+  EXPECT_FALSE(any_label_contains(*reg_, "secret"));
+  EXPECT_FALSE(any_label_contains(*reg_, "INBOX"));
 }
 
 TEST_F(metrics_test, publisher_and_query_reports_are_counted) {
-  publisher_metrics publisher{reg};
+  publisher_metrics publisher{reg_};
   publisher.published(2, 10);
   publisher.published(2, 5);
   publisher.failed("reading the outbox of shard 2: connection lost");
   publisher.failed("publishing to wallet.events.w-secret-42: Timeout");
   publisher.failed("moving the outbox cursor of shard 2: gone");
   publisher.failed("connecting to PostgreSQL: refused");
-  EXPECT_EQ(counter_value(*reg, "wallet_events_published_total", {{"shard", "2"}}), 15.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_events_published_total", {{"shard", "2"}}), 15.0);
   const std::string stages = "wallet_event_publish_failures_total";
-  EXPECT_EQ(counter_value(*reg, stages, {{"stage", "outbox_read"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, stages, {{"stage", "publish"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, stages, {{"stage", "outbox_cursor"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, stages, {{"stage", "database"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_nats_failures_total", {{"what", "publish"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, stages, {{"stage", "outbox_read"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, stages, {{"stage", "publish"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, stages, {{"stage", "outbox_cursor"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, stages, {{"stage", "database"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_nats_failures_total", {{"what", "publish"}}), 1.0);
 
-  query_metrics query{reg};
+  query_metrics query{reg_};
   query.failed("answering a query: No Responders");
   query.failed("connecting to PostgreSQL: refused");
   query.failed("canceling statement due to statement timeout");
   query.failed("a query was still running at stop; it finishes on its own");
-  EXPECT_EQ(counter_value(*reg, "wallet_query_failures_total", {{"what", "reply"}}), 1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_query_failures_total", {{"what", "database"}}), 2.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_query_failures_total", {{"what", "other"}}), 1.0);
-  EXPECT_FALSE(any_label_contains(*reg, "secret"));
+  EXPECT_EQ(counter_value(*reg_, "wallet_query_failures_total", {{"what", "reply"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_query_failures_total", {{"what", "database"}}), 2.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_query_failures_total", {{"what", "other"}}), 1.0);
+
+  leg_metrics legs{reg_};
+  legs.failed("publishing to wallet.sys.w-secret-42: Timeout");
+  EXPECT_EQ(counter_value(*reg_, "wallet_nats_failures_total", {{"what", "leg"}}), 1.0);
+  EXPECT_FALSE(any_label_contains(*reg_, "secret"));
 }
 
 // Counts what it hears, to see that a tee reaches both sides.
@@ -272,29 +276,29 @@ class counting_consumer_probe final : public nats::consumer_probe {
 
 TEST_F(metrics_test, tees_forward_every_call_to_both_probes) {
   auto log = std::make_shared<counting_runtime_probe>();
-  runtime_tee tee{log, std::make_shared<runtime_metrics>(reg)};
+  runtime_tee tee{log, std::make_shared<runtime_metrics>(reg_)};
   tee.command_answered("deposit", accepted());
   tee.scan_failed(0, actors::store_error{});
   EXPECT_EQ(log->calls, 2);
-  EXPECT_EQ(counter_value(*reg, "wallet_commands_total",
+  EXPECT_EQ(counter_value(*reg_, "wallet_commands_total",
                           {{"command", "deposit"}, {"outcome", "accepted"}}),
             1.0);
-  EXPECT_EQ(counter_value(*reg, "wallet_recovery_scan_failures_total", {{"shard", "0"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_recovery_scan_failures_total", {{"shard", "0"}}), 1.0);
 
   auto consumer_log = std::make_shared<counting_consumer_probe>();
-  consumer_tee ctee{consumer_log, std::make_shared<consumer_metrics>(reg)};
+  consumer_tee ctee{consumer_log, std::make_shared<consumer_metrics>(reg_)};
   ctee.redelivered(2);
   EXPECT_EQ(consumer_log->calls, 1);
-  EXPECT_EQ(counter_value(*reg, "wallet_nats_redeliveries_total"), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_nats_redeliveries_total"), 1.0);
 
   publisher_tee ptee{std::make_shared<nats::publisher_probe>(),
-                     std::make_shared<publisher_metrics>(reg)};
+                     std::make_shared<publisher_metrics>(reg_)};
   ptee.published(1, 3);
-  EXPECT_EQ(counter_value(*reg, "wallet_events_published_total", {{"shard", "1"}}), 3.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_events_published_total", {{"shard", "1"}}), 3.0);
 
-  query_tee qtee{std::make_shared<nats::query_probe>(), std::make_shared<query_metrics>(reg)};
+  query_tee qtee{std::make_shared<nats::query_probe>(), std::make_shared<query_metrics>(reg_)};
   qtee.failed("answering a query: x");
-  EXPECT_EQ(counter_value(*reg, "wallet_query_failures_total", {{"what", "reply"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_query_failures_total", {{"what", "reply"}}), 1.0);
 }
 
 // A plain HTTP/1.0 GET on 127.0.0.1:port; the whole response, or "" when the socket fails.
@@ -321,9 +325,9 @@ std::string http_get(std::uint16_t port, const std::string& path) {
 }
 
 TEST_F(metrics_test, exposer_serves_the_registry_at_metrics) {
-  runtime_metrics probe{reg};
+  runtime_metrics probe{reg_};
   probe.command_answered("deposit", accepted());
-  auto started = exposer::start(reg, "127.0.0.1", 0);
+  auto started = exposer::start(reg_, "127.0.0.1", 0);
   ASSERT_TRUE(started.ok()) << started.error().message;
   const std::uint16_t port = started.value()->port();
   ASSERT_NE(port, 0);
@@ -338,11 +342,11 @@ TEST_F(metrics_test, exposer_serves_the_registry_at_metrics) {
 }
 
 TEST_F(metrics_test, exposer_on_a_busy_port_is_an_error) {
-  auto first = exposer::start(reg, "127.0.0.1", 0);
+  auto first = exposer::start(reg_, "127.0.0.1", 0);
   ASSERT_TRUE(first.ok()) << first.error().message;
   const std::uint16_t port = first.value()->port();
 
-  auto second = exposer::start(reg, "127.0.0.1", port);
+  auto second = exposer::start(reg_, "127.0.0.1", port);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
       << second.error().message;
@@ -352,7 +356,7 @@ TEST_F(metrics_test, exposer_on_a_busy_port_is_an_error) {
 
 TEST_F(metrics_test, exposer_on_an_address_not_of_this_host_is_an_error) {
   // TEST-NET-1 (RFC 5737): never assigned to a local interface.
-  auto started = exposer::start(reg, "192.0.2.1", 0);
+  auto started = exposer::start(reg_, "192.0.2.1", 0);
   EXPECT_FALSE(started.ok());
 }
 

@@ -48,6 +48,7 @@ class registry {
   friend class consumer_metrics;
   friend class publisher_metrics;
   friend class query_metrics;
+  friend class leg_metrics;
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<families> families_;
@@ -108,6 +109,17 @@ class query_metrics final : public nats::query_probe {
   explicit query_metrics(std::shared_ptr<registry> r);
 
   void failed(std::string_view what) override;
+
+ private:
+  std::shared_ptr<registry> registry_;
+};
+
+// The leg sender's failures (it reports through a callback, not a probe class): each counts as a
+// NATS call failure of kind `leg`.
+class leg_metrics {
+ public:
+  explicit leg_metrics(std::shared_ptr<registry> r);
+  void failed(std::string_view what);
 
  private:
   std::shared_ptr<registry> registry_;
