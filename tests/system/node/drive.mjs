@@ -317,7 +317,9 @@ for (const [key, cmd] of valid) {
     expected.set(cmd.destination, expected.get(cmd.destination) + cmd.cents);
   }
 }
-log(`${accepted} accepted, ${rejected} rejected (insufficient funds)`);
+const replay_only = [...valid.keys()].filter((k) => outcomes.get(k)?.fresh === 0).length;
+log(`${accepted} accepted, ${rejected} rejected (insufficient funds); ${replay_only} decided ` +
+  `without a first reply reaching the client (answered as replays or by the query)`);
 
 // ---- The database: each key applied once, balances as the client computed them. ----
 const wait_db = async (sql, want, what) => {
@@ -393,6 +395,14 @@ const read_stream = async (name) => {
   }
   return out;
 };
+// The event each accepted command appended, by "<wallet>:<seq>".
+const event_of = new Map();
+const event_types = { open_wallet: "wallet_opened", deposit: "deposited", withdraw: "withdrawn",
+  transfer: "transfer_debited" };
+for (const [key, cmd] of valid) {
+  const o = outcomes.get(key);
+  if (o?.status === "accepted") event_of.set(`${cmd.wallet}:${o.version}`, cmd);
+}
 const seen = new Map(wallet_ids.map((w) => [w, { last: 0, fold: 0 }]));
 for (const m of await read_stream(evt_stream)) {
   const e = m.json();
@@ -406,6 +416,12 @@ for (const m of await read_stream(evt_stream)) {
     fail(`${e.wallet_id}:${e.seq}: Nats-Msg-Id ${m.headers?.get("Nats-Msg-Id")}`);
   if (e.seq !== s.last + 1) fail(`${e.wallet_id}: event seq ${e.seq} after ${s.last}`);
   s.last = Math.max(s.last, e.seq);
+  const cmd = event_of.get(`${e.wallet_id}:${e.seq}`);
+  if (cmd !== undefined && (e.type !== event_types[cmd.type] ||
+      (cmd.type !== "open_wallet" && Math.round(Number(e.amount) * 100) !== cmd.cents)))
+    fail(`${e.wallet_id}:${e.seq}: event ${sc.decode(m.data)} for command ${cmd.payload}`);
+  if (cmd === undefined && e.type !== "transfer_credited")
+    fail(`${e.wallet_id}:${e.seq}: an event no accepted command explains: ${sc.decode(m.data)}`);
   s.fold += Math.round(Number(e.balance_delta) * 100);
 }
 for (const [w, s] of seen) {
