@@ -156,14 +156,17 @@ void nats_host::bring_up() {
   }
   consumer_ = std::make_unique<nats::command_consumer>(
       *client_,
-      [&rt = runtime_](engine::command cmd, std::function<void(actors::submit_outcome)> done) {
-        rt.submit(std::move(cmd), std::move(done));
+      [&rt = runtime_](engine::command cmd, actors::command_context context,
+                       std::function<void(actors::submit_outcome)> done) {
+        rt.submit(std::move(cmd), std::move(context), std::move(done));
       },
       std::make_shared<metrics::consumer_tee>(
           std::make_shared<consumer_log>(log_),
           std::make_shared<metrics::consumer_metrics>(metrics_)),
       // Legs other instances send for this instance's wallets.
-      [&rt = runtime_](engine::command cmd, std::function<void(actors::submit_outcome)> done) {
+      // A leg's context stays with the client command that started the transfer.
+      [&rt = runtime_](engine::command cmd, actors::command_context /*context*/,
+                       std::function<void(actors::submit_outcome)> done) {
         rt.submit_internal(std::move(cmd), std::move(done));
       });
   while (auto error = consumer_->start()) {

@@ -149,11 +149,13 @@ struct instance {
     auto& rt = *runtime;
     consumer = std::make_unique<nats::command_consumer>(
         *client,
-        [&rt](engine::command cmd, std::function<void(submit_outcome)> done) {
-          rt.submit(std::move(cmd), std::move(done));
+        [&rt](engine::command cmd, actors::command_context context,
+              std::function<void(submit_outcome)> done) {
+          rt.submit(std::move(cmd), std::move(context), std::move(done));
         },
         nullptr,
-        [&rt](engine::command cmd, std::function<void(submit_outcome)> done) {
+        [&rt](engine::command cmd, actors::command_context /*context*/,
+              std::function<void(submit_outcome)> done) {
           rt.submit_internal(std::move(cmd), std::move(done));
         });
     error = consumer->start();

@@ -16,6 +16,9 @@ constexpr std::int64_t fetch_wait_ms = 500;
 
 using shared_msg = std::shared_ptr<natsMsg>;
 
+// A W3C traceparent is 55 bytes (version 00); a longer header is not one and is not stored.
+constexpr std::size_t trace_parent_length_max = 128;
+
 struct dead_letter {
   shared_msg msg;
   std::string reason;
@@ -242,10 +245,14 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
     }
     auto d = std::make_shared<decoded_command>(std::move(decoded).value());
     engine::command cmd = d->command;
+    actors::command_context context{d->command_id, header_of(msg.get(), header::traceparent)};
+    if (context.trace_parent.size() > trace_parent_length_max) {
+      context.trace_parent.clear();  // not a W3C traceparent (55 bytes); not worth storing
+    }
     // The answer may come after the consumer is gone (a runtime stopping late): it keeps what it
     // needs alive.
     (system ? submit_internal : submit)(
-        std::move(cmd),
+        std::move(cmd), std::move(context),
         [self = shared_from_this(), msg = std::move(msg), seq, d](const actors::submit_outcome& o) {
           self->on_outcome(msg, seq, *d, o);
         });

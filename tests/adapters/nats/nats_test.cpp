@@ -99,9 +99,10 @@ class nats_test : public postgres::testing::pg_test {
                           intercept = nullptr) {
     consumer = std::make_unique<command_consumer>(
         *nats,
-        [this, intercept](engine::command cmd, std::function<void(actors::submit_outcome)> done) {
+        [this, intercept](engine::command cmd, actors::command_context context,
+                          std::function<void(actors::submit_outcome)> done) {
           if (intercept && intercept(cmd, done)) return;
-          runtime->submit(std::move(cmd), std::move(done));
+          runtime->submit(std::move(cmd), std::move(context), std::move(done));
         },
         probe);
     const auto error = consumer->start();
@@ -366,14 +367,24 @@ TEST_F(nats_test, a_command_that_keeps_failing_is_dead_lettered_after_its_delive
   EXPECT_FALSE(next(dead.get(), 1'500ms));
 }
 
+// ...and the command's id, key and trace context travel on to its events.
 TEST_F(nats_test, a_wallet_id_with_a_dot_travels_as_a_tilde) {
+  const char* trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
   connect();
   start_runtime();
   start_consumer();
   const auto replies = subscribe("reply.e");
   const auto events = subscribe(settings.prefix + ".evt.*");
   EXPECT_EQ(command_subject(settings.prefix, "acme.eu-1"), settings.prefix + ".cmd.acme~eu-1");
-  send("acme.eu-1", open_json("acme.eu-1"), "reply.e");
+  {
+    msg_ptr m =
+        make_msg(command_subject(settings.prefix, "acme.eu-1"),
+                 R"({"type":"open_wallet","wallet_id":"acme.eu-1","idempotency_key":"open",)"
+                 R"("owner":"o1","currency":"EUR","command_id":"c-42"})");
+    natsMsgHeader_Set(m.get(), header::reply_to, "reply.e");
+    natsMsgHeader_Set(m.get(), header::traceparent, trace);
+    ASSERT_FALSE(nats->publish_stored(m.get()));
+  }
   auto r = next(replies.get());
   ASSERT_TRUE(r);
   EXPECT_EQ(body(r.get()).at("status").as_string(), "accepted");
@@ -391,6 +402,8 @@ TEST_F(nats_test, a_wallet_id_with_a_dot_travels_as_a_tilde) {
   EXPECT_EQ(body(e.get()).at("wallet_id").as_string(), "acme.eu-1");
   EXPECT_EQ(header_of(e.get(), header::msg_id), "acme.eu-1:1");
   EXPECT_EQ(header_of(e.get(), header::idempotency_key), "open");
+  EXPECT_EQ(header_of(e.get(), header::command_id), "c-42");
+  EXPECT_EQ(header_of(e.get(), header::traceparent), trace);
 }
 
 TEST_F(nats_test, committed_events_reach_the_event_stream_once_and_in_order) {

@@ -36,8 +36,9 @@ class consumer_probe {
 };
 
 // The engine's intake: runtime::submit, or a fake in tests.
-using submit_fn =
-    std::function<void(engine::command, std::function<void(actors::submit_outcome)> done)>;
+// The context carries the client's command id and traceparent to the command's events.
+using submit_fn = std::function<void(engine::command, actors::command_context,
+                                     std::function<void(actors::submit_outcome)> done)>;
 
 class command_consumer {
  public:
