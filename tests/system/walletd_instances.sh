@@ -3,10 +3,11 @@
 # nats-server with the partition mappings (the shared one has none: mappings apply to every
 # publisher of a server). Clients publish on wallet.cmd.<id>; the server routes each command to its
 # shard's owner, and transfers between the instances' wallets complete through the saga over NATS.
-# Usage: walletd_instances.sh WALLETD WALLETCTL   (needs WALLET_PG_URL)
+# Usage: walletd_instances.sh WALLETD WALLETCTL WALLET_RECONCILE   (needs WALLET_PG_URL)
 set -u
 walletd=$1
 walletctl=$2
+reconcile=$3
 [ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
 nats_server=${NATS_SERVER:-/usr/sbin/nats-server}
 shards=4
@@ -96,6 +97,9 @@ crossing=$(q "SELECT count(*) FROM transfers t JOIN wallets w ON w.id = t.destin
 total=$(q "SELECT sum(balance) FROM wallets")
 [ "$total" = $((${#wallets[@]} * 10000)) ] || fail "balances sum to $total"
 echo "$n transfers completed ($crossing across instances), money conserved"
+"$reconcile" --postgres.url="$url" >"$work/reconcile.log" 2>&1 ||
+  { cat "$work/reconcile.log"; fail "wallet-reconcile found the database not clean"; }
+echo "reconciliation clean"
 
 for i in 0 1; do kill -TERM "${pids[$i]}"; done
 for i in 0 1; do
