@@ -48,10 +48,11 @@ expect() {
 }
 
 psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+mport=$(free_port)
 "$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
   --nats.subject_prefix="$prefix" --nats.command_stream="CTL$$_CMD" \
   --nats.event_stream="CTL$$_EVT" --nats.dead_letter_stream="CTL$$_DLQ" \
-  --nats.outbox_poll_ms=20 --metrics.port="$(free_port)" >"$work/walletd.log" 2>&1 &
+  --nats.outbox_poll_ms=20 --metrics.port="$mport" >"$work/walletd.log" 2>&1 &
 wpid=$!
 for _ in $(seq 1 600); do
   grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break
@@ -94,6 +95,29 @@ cat "$work/events"
 [ "$(wc -l <"$work/events")" -eq 2 ] || fail "follow printed $(wc -l <"$work/events") lines"
 grep -q '"seq":1,.*"type":"wallet_opened"' "$work/events" || fail "no wallet_opened event"
 grep -q '"seq":2,.*"type":"deposited"' "$work/events" || fail "no deposited event"
+
+# What was just done shows in the metrics (the probes are wired, their labels bounded). Dead letters
+# and the outbox are published in the background: read until they are counted.
+metrics_show() {
+  python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:" + sys.argv[1] + "/metrics", timeout=10).read().decode())' \
+    "$mport" >"$work/metrics" || return 1
+  for line in 'wallet_commands_total{command="deposit",outcome="accepted"} 1' \
+    'wallet_rejections_total{code="insufficient_funds"} 1' \
+    'wallet_nats_dead_letters_total{reason="invalid"} 1' \
+    'wallet_nats_commands_total{outcome="accepted"} 2'; do
+    grep -qxF "$line" "$work/metrics" || { missing=$line; return 1; }
+  done
+  missing="events counted as published"
+  grep -qE '^wallet_events_published_total\{shard="[0-9]+"\} [1-9]' "$work/metrics"
+}
+missing="/metrics"
+for _ in $(seq 1 30); do
+  metrics_show && break
+  sleep 0.1
+done
+metrics_show || { grep '^wallet_' "$work/metrics" | grep -v ' 0$'; fail "no '$missing' at /metrics"; }
+grep -q "$wallet" "$work/metrics" && fail "a wallet id became a label value"
 
 kill -TERM "$wpid"
 wait "$wpid"

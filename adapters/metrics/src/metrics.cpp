@@ -8,6 +8,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <exception>
 #include <functional>
 #include <initializer_list>
@@ -18,6 +19,7 @@
 
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/command.hpp"
+#include "wallet/engine/event.hpp"
 #include "wallet/engine/rejection.hpp"
 #include "wallet/nats/wire.hpp"
 
@@ -99,6 +101,26 @@ std::vector<std::string> joined(std::initializer_list<std::vector<std::string>> 
   for (const auto& part : parts) all.insert(all.end(), part.begin(), part.end());
   return all;
 }
+
+// The runtime names a committed command by the event it appended (and a repeat answered after its
+// original commits as "replay"): counted under the command that appends that event, so a command's
+// outcomes share one label value.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 13> command_of_event{{
+    {"wallet_opened", "open_wallet"},
+    {"deposited", "deposit"},
+    {"withdrawn", "withdraw"},
+    {"transfer_debited", "transfer_debit"},
+    {"transfer_credited", "transfer_credit"},
+    {"transfer_reversed", "transfer_reversal"},
+    {"hold_placed", "hold_place"},
+    {"hold_captured", "hold_capture"},
+    {"hold_released", "hold_release"},
+    {"hold_expired", "hold_expire"},
+    {"wallet_frozen", "freeze"},
+    {"wallet_unfrozen", "unfreeze"},
+    {"wallet_closed", "close_wallet"},
+}};
+static_assert(command_of_event.size() == std::variant_size_v<engine::event_body>);
 
 std::string_view outcome_name(const actors::submit_outcome& o) noexcept {
   if (o.error) return actors::to_string(*o.error);
@@ -254,7 +276,7 @@ registry::families::families(prometheus::Registry& r)
                          "Commands answered by the runtime, by command and outcome (accepted, "
                          "rejected, or why it was not decided).");
   const std::vector<std::string> outcomes = outcome_names();
-  for (const std::string& name : joined({command_names(), {std::string{other}}})) {
+  for (const std::string& name : joined({command_names(), {"replay", std::string{other}}})) {
     commands.emplace(
         std::piecewise_construct, std::forward_as_tuple(name),
         std::forward_as_tuple(family, prometheus::Labels{{"command", name}}, "outcome", outcomes));
@@ -312,7 +334,8 @@ void runtime_metrics::circuit_changed(std::uint32_t shard, actors::circuit_state
 void runtime_metrics::command_answered(std::string_view command,
                                        const actors::submit_outcome& outcome) {
   auto& f = *registry_->families_;
-  auto it = f.commands.find(command);
+  const std::string_view name = command_name_of(command);
+  auto it = f.commands.find(name);
   if (it == f.commands.end()) it = f.commands.find(other);
   it->second.at(outcome_name(outcome)).Increment();
   if (!outcome.error && outcome.result.rejected) {
@@ -346,6 +369,13 @@ void runtime_metrics::saga_leg_failed(std::string_view /*transfer_id*/, std::str
 
 void runtime_metrics::scan_failed(std::uint32_t shard, const actors::store_error& /*error*/) {
   registry_->families_->scan_failures.Add({{"shard", shard_label(shard)}}).Increment();
+}
+
+std::string_view command_name_of(std::string_view answered) noexcept {
+  for (const auto& [event, command] : command_of_event) {
+    if (answered == event) return command;
+  }
+  return answered;
 }
 
 // ----------------------------------------------------------------------------------------------

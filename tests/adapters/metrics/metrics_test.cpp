@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "wallet/engine/command.hpp"
+#include "wallet/engine/event.hpp"
 #include "wallet/metrics/tee.hpp"
 
 namespace wallet::metrics {
@@ -91,6 +93,39 @@ TEST_F(metrics_test, commands_are_counted_by_command_and_outcome) {
             0.0);
   EXPECT_EQ(counter_value(*reg_, "wallet_rejections_total", {{"code", "insufficient_funds"}}), 1.0);
   EXPECT_EQ(counter_value(*reg_, "wallet_rejections_total", {{"code", "wallet_frozen"}}), 0.0);
+}
+
+template <std::size_t... I>
+void expect_every_event_names_its_command(std::index_sequence<I...> /*unused*/) {
+  const engine::event_body events[] = {engine::event_body{std::in_place_index<I>}...};
+  const engine::command_body commands[] = {engine::command_body{std::in_place_index<I>}...};
+  for (std::size_t i = 0; i < sizeof...(I); ++i) {
+    // The two variants list the commands and the events they append in the same order.
+    EXPECT_EQ(command_name_of(engine::event_name(events[i])), engine::command_name(commands[i]));
+    EXPECT_EQ(command_name_of(engine::command_name(commands[i])),
+              engine::command_name(commands[i]));
+  }
+}
+
+TEST_F(metrics_test, committed_commands_named_by_their_event_count_under_the_command) {
+  static_assert(std::variant_size_v<engine::event_body> ==
+                std::variant_size_v<engine::command_body>);
+  expect_every_event_names_its_command(
+      std::make_index_sequence<std::variant_size_v<engine::event_body>>{});
+
+  runtime_metrics probe{reg_};
+  probe.command_answered("deposited", accepted());
+  probe.command_answered("deposit", rejected(engine::rejection::wallet_frozen));
+  probe.command_answered("replay", accepted());
+  EXPECT_EQ(counter_value(*reg_, "wallet_commands_total",
+                          {{"command", "deposit"}, {"outcome", "accepted"}}),
+            1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_commands_total",
+                          {{"command", "deposit"}, {"outcome", "rejected"}}),
+            1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_commands_total",
+                          {{"command", "replay"}, {"outcome", "accepted"}}),
+            1.0);
 }
 
 TEST_F(metrics_test, an_unknown_command_name_counts_as_other) {

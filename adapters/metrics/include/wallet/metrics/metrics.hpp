@@ -125,6 +125,10 @@ class leg_metrics {
   std::shared_ptr<registry> registry_;
 };
 
+// The command label for what runtime_probe::command_answered names: a command name as it is, an
+// event name as the command that appends it ("deposited" -> "deposit"). Public for tests.
+[[nodiscard]] std::string_view command_name_of(std::string_view answered) noexcept;
+
 // The bounded label value for a failure message of a NATS call, from its leading words: fetch,
 // ack (acks and NAKs), reply, publish, dead_letter or other. Public for tests.
 [[nodiscard]] std::string_view nats_failure_kind(std::string_view message) noexcept;
