@@ -98,9 +98,13 @@ nats_host::~nats_host() { stop(0ms); }
 bool nats_host::start() {
   if (cfg_instances_need_partitions()) return false;
   nats::connection_events events;
-  events.on_change = [log = log_](bool connected) {
+  // The callbacks may outlive this object (NATS.c calls them from its own threads): they share
+  // the closing flag rather than read a member.
+  events.on_change = [log = log_, closing = closing_](bool connected) {
     if (connected) {
       log.info("NATS connected");
+    } else if (closing->load()) {
+      log.info("NATS connection closed");
     } else {
       log.warn("NATS disconnected; reconnecting");
     }
@@ -208,6 +212,7 @@ void nats_host::stop_intake() {
 }
 
 void nats_host::stop(std::chrono::milliseconds grace) {
+  closing_->store(true);
   stop_intake();
   serving_.store(false);
   if (consumer_ && !consumer_->stop(grace)) {

@@ -65,6 +65,7 @@ class nats_host {
   std::unique_ptr<nats::event_publisher> publisher_;
   std::unique_ptr<nats::query_service> queries_;
   std::atomic<bool> serving_{false};
+  std::shared_ptr<std::atomic<bool>> closing_ = std::make_shared<std::atomic<bool>>(false);
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -27,6 +27,13 @@ packages=(
   procps
 )
 
+# Node.js and npm drive the third-party client test (tests/system/node). A machine that already has
+# them (e.g. NodeSource's nodejs, which conflicts with Debian's npm package) keeps its own; otherwise
+# Debian's nodejs and npm are installed.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for pkg in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null || true)

@@ -45,7 +45,7 @@ Options:
                      unless it is given.
   --help             this text
 
-send publishes to <prefix>.cmd.<wallet_id> through JetStream with Nats-Msg-Id = the idempotency key
+send publishes to <prefix>.cmd.<wallet_id> through JetStream with Nats-Msg-Id = <wallet_id>/<idempotency key>
 and asks for the outcome on a fresh inbox (header Wallet-Reply-To). When the stream already holds a
 message with that key (a resend within the duplicate window), walletd does not see it again: the
 outcome is then looked up with an outcome query.
@@ -239,7 +239,9 @@ int send(const options& o, const std::string& command) {
   jsPubOptions pub;
   jsPubOptions_Init(&pub);
   pub.MaxWait = o.timeout.count();
-  if (!key.empty()) pub.MsgId = key.c_str();
+  // The stream deduplicates across every wallet, and keys are unique per wallet only.
+  const std::string msg_id = wallet_id + "/" + key;
+  if (!key.empty()) pub.MsgId = msg_id.c_str();
   jsPubAck* ack = nullptr;
   jsErrCode code{};
   st = js_PublishMsg(&ack, s.js, msg.get(), &pub, &code);
