@@ -6,7 +6,10 @@ walletd=$1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-"$walletd" --postgres.url=postgresql://wallet:hunter2@127.0.0.1:1/wallet >"$log" 2>&1
+# metrics.port is bound before the database is tried: a port of its own, not the default 9464.
+mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$walletd" --postgres.url=postgresql://wallet:hunter2@127.0.0.1:1/wallet --metrics.port="$mport" \
+  >"$log" 2>&1
 code=$?
 cat "$log"
 [ "$code" -eq 1 ] || { echo "exit status $code, expected 1"; exit 1; }
