@@ -19,6 +19,7 @@ struct pending {
   submit_outcome outcome;
   bool write = false;  // waits for its own write; otherwise only for the writes before it
   std::optional<transfer_record> saga;  // a debit whose saga starts once committed
+  std::string_view command;             // engine::command_name: a static string
 };
 
 }  // namespace
@@ -115,7 +116,8 @@ void decide_one(self_ptr self, submission sub) {
       answer(self, sub.done, std::move(out), command);
       return;
     }
-    s.inflight.push_back(pending{std::move(sub.done), std::move(out), false, std::nullopt});
+    s.inflight.push_back(
+        pending{std::move(sub.done), std::move(out), false, std::nullopt, command});
     return;
   }
 
@@ -138,7 +140,8 @@ void decide_one(self_ptr self, submission sub) {
     out.event = std::move(h.appended);
   }
   self->send(s.ctx->store(), append_request{std::move(write), s.epoch, self});
-  s.inflight.push_back(pending{std::move(sub.done), std::move(out), true, std::move(saga)});
+  s.inflight.push_back(
+      pending{std::move(sub.done), std::move(out), true, std::move(saga), command});
 }
 
 void take(self_ptr self, submission sub) {
@@ -209,9 +212,7 @@ void on_ack(self_ptr self, const commit_ack& ack) {
     if (p.saga) {
       self->send(s.ctx->saga(), saga_start{std::move(*p.saga)});
     }
-    const std::string_view command =
-        p.outcome.event ? engine::event_name(p.outcome.event->body) : std::string_view{"replay"};
-    answer(self, p.done, std::move(p.outcome), command);
+    answer(self, p.done, std::move(p.outcome), p.command);
     s.inflight.pop_front();
   }
   report_idle(self);
@@ -231,7 +232,7 @@ void on_nack(self_ptr self, const commit_nack& nack) {
     culprit = culprit && !p.write;
     answer(self, p.done,
            refused(refused_write ? submit_errc::write_refused : submit_errc::unavailable),
-           "failed_commit");
+           p.command);
   }
   s.inflight.clear();
   ++s.epoch;

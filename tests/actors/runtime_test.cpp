@@ -115,7 +115,13 @@ class runtime_test : public ::testing::Test {
     void saga_leg_failed(std::string_view /*transfer_id*/, std::string_view why) override {
       if (why == "overloaded") ++legs_overloaded;
     }
+    void command_answered(std::string_view command, const submit_outcome& o) override {
+      const std::lock_guard lock{mutex};
+      answered.emplace_back(command, o.result.rejected.has_value());
+    }
     std::atomic<int> legs_overloaded{0};
+    std::mutex mutex;
+    std::vector<std::pair<std::string, bool>> answered;  // command name, rejected
   };
 
   std::uint32_t shards = 4;
@@ -166,6 +172,14 @@ TEST_F(runtime_test, business_rejections_are_durable_and_replayed) {
   EXPECT_TRUE(again.replayed);
   EXPECT_EQ(again.result, first.result);
   EXPECT_EQ(balance("bob"), 1'100);
+  // Every answer is reported under its command's name, a committed rejection and a replay too.
+  const std::lock_guard lock{probe->mutex};
+  const std::vector<std::pair<std::string, bool>> expected{{"open_wallet", false},
+                                                           {"deposit", false},
+                                                           {"withdraw", true},
+                                                           {"deposit", false},
+                                                           {"withdraw", true}};
+  EXPECT_EQ(probe->answered, expected);
 }
 
 TEST_F(runtime_test, refuses_reserved_keys_and_bad_wallet_ids) {

@@ -102,9 +102,9 @@ std::vector<std::string> joined(std::initializer_list<std::vector<std::string>> 
   return all;
 }
 
-// The runtime names a committed command by the event it appended (and a repeat answered after its
-// original commits as "replay"): counted under the command that appends that event, so a command's
-// outcomes share one label value.
+// The runtime names each answered command (engine::command_name); an event name is accepted too
+// and counted under the command that appends that event, so a command's outcomes share one label
+// value whichever name a probe caller uses.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 13> command_of_event{{
     {"wallet_opened", "open_wallet"},
     {"deposited", "deposit"},
