@@ -64,6 +64,8 @@ Options:
   --skip-setup         the wallets exist and are funded already
   --seed N             random seed (default 20261130)
   --json PATH          write every figure as JSON
+  --delete-streams L   only delete the comma-separated JetStream streams L and exit (the
+                       script's clean-up of the streams its walletd created for one run)
   --help               this text
 
 A transfer is complete when walletd's outcome reply arrived (accepted; a business rejection is
@@ -85,6 +87,7 @@ struct options {
   bool skip_setup = false;
   std::uint64_t seed = 20'261'130;
   std::string json_path;
+  std::vector<std::string> delete_streams;
 };
 
 struct usage_error {
@@ -128,11 +131,16 @@ std::size_t to_count(const std::string& name, const std::string& text) {
 std::vector<std::string> split(const std::string& text) {
   std::vector<std::string> parts;
   std::stringstream in{text};
-  for (std::string part; std::getline(in, part, ',');) {
+  for (std::string part; std::getline(in, part, ',');) parts.push_back(part);
+  return parts;
+}
+
+std::vector<std::string> scenarios(const std::string& text) {
+  auto parts = split(text);
+  for (const auto& part : parts) {
     if (part != "uniform" && part != "hot" && part != "open") {
       throw usage_error{"unknown scenario '" + part + "'"};
     }
-    parts.push_back(part);
   }
   return parts;
 }
@@ -165,7 +173,7 @@ options parse(int argc, char** argv, bool& help) {
     else if (k == "--concurrency")
       o.concurrency = to_count(k, v);
     else if (k == "--scenario")
-      o.scenarios = split(v);
+      o.scenarios = scenarios(v);
     else if (k == "--rate")
       o.rate = to_number(k, v);
     else if (k == "--open-seconds")
@@ -176,6 +184,8 @@ options parse(int argc, char** argv, bool& help) {
       o.seed = static_cast<std::uint64_t>(to_count(k, v));
     else if (k == "--json")
       o.json_path = v;
+    else if (k == "--delete-streams")
+      o.delete_streams = split(v);
     else
       throw usage_error{"unknown option " + k};
   }
@@ -852,6 +862,30 @@ struct bench {
   }
 };
 
+// The streams one run's walletd created: removed so that runs do not pile up on the disk.
+int delete_streams(const options& o) {
+  registry reg;
+  natsConnection* nc = connect(o, "nats_bench-cleanup", reg);
+  jsCtx* js = nullptr;
+  int code = 0;
+  if (natsConnection_JetStream(&js, nc, nullptr) == NATS_OK) {
+    for (const auto& name : o.delete_streams) {
+      jsErrCode err{};
+      const natsStatus st = js_DeleteStream(js, name.c_str(), nullptr, &err);
+      if (st != NATS_OK && st != NATS_NOT_FOUND) {
+        std::cerr << "nats_bench: deleting stream " << name << ": " << natsStatus_GetText(st)
+                  << '\n';
+        code = 1;
+      }
+    }
+  } else {
+    code = 1;
+  }
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -869,6 +903,11 @@ int main(int argc, char** argv) {
   }
   int code = 0;
   try {
+    if (!o.delete_streams.empty()) {
+      code = delete_streams(o);
+      nats_Close();
+      return code;
+    }
     bench b{o, {}, {}, {}};
     b.run();
     std::fflush(stdout);
