@@ -196,12 +196,13 @@ start_walletd() {
   local db=wallet_nats_bench
   admin_psql -d postgres -c "DROP DATABASE IF EXISTS ${db}" -c "CREATE DATABASE ${db} OWNER wallet"
   run_id="nb$(date -u +%H%M%S)$$"
+  metrics_port=$(free_port)
   prefix=${run_id}
   streams="${run_id^^}_CMD,${run_id^^}_EVT,${run_id^^}_DLQ"
   local args=(--postgres.url="${WALLET_PG_URL%/*}/${db}" --nats.url="${WALLET_NATS_URL}"
     --runtime.shards=4 --nats.subject_prefix="${prefix}" --nats.command_stream="${run_id^^}_CMD"
     --nats.event_stream="${run_id^^}_EVT" --nats.dead_letter_stream="${run_id^^}_DLQ"
-    --metrics.port="$(free_port)")
+    --metrics.port="${metrics_port}")
   # shellcheck disable=SC2206 # split on purpose: several flags in one variable
   [[ -z "${walletd_args}" ]] || args+=(${walletd_args})
   printf '%s\n' "${args[*]}" >"${out_dir}/walletd.args"
@@ -220,6 +221,10 @@ start_walletd() {
 
 stop_walletd() {
   [[ -n "${walletd_pid:-}" ]] || return 0
+  # What nats_bench cannot see: commands walletd deferred (NAK: overloaded), redeliveries, dead
+  # letters, failed event publishes.
+  curl -sf "http://127.0.0.1:${metrics_port}/metrics" >"${out_dir}/walletd_metrics.txt" ||
+    log "warning: could not read walletd's metrics"
   kill -TERM "${walletd_pid}" 2>/dev/null || true
   local rc=0
   wait "${walletd_pid}" || rc=$?
@@ -259,6 +264,15 @@ verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {
   ok = dir == "ge" ? v >= t : v <= t; print ok ? "met" : "MISSED" }'; }
 row() { printf '%-36s %11.0f %8.2f %8.2f %9s   %s\n' "$@"; }
 
+# Sums of walletd's counters that mean trouble under load (all series of each name).
+walletd_counters() {
+  awk '$1 !~ /^#/ { n = $1; sub(/\{.*/, "", n); sum[n] += $2 }
+    END { printf "deferred (NAKed) %d, redeliveries %d, dead letters %d, event publish failures %d",
+      sum["wallet_nats_deferred_total"], sum["wallet_nats_redeliveries_total"],
+      sum["wallet_nats_dead_letters_total"], sum["wallet_event_publish_failures_total"] }' \
+    "${out_dir}/walletd_metrics.txt" 2>/dev/null || echo "(no metrics)"
+}
+
 print_summary() {
   local nu nu50 nu99 nufail nupg nuapp numachine nh nh50 nh99 nhfail nhpg nhapp nhmachine
   read -r nu nu50 nu99 nufail nupg nuapp numachine <"${out_dir}/pgbench_uniform.result"
@@ -291,6 +305,7 @@ print_summary() {
   printf 'during nats_bench (set-up included), cores: walletd %s, PostgreSQL %s, nats-server %s,' \
     "${cwd}" "${cpg}" "${cnats}"
   printf ' machine %s (nats_bench and other work: the rest)\n' "${cmachine}"
+  printf 'walletd over the whole run: %s\n' "$(walletd_counters)"
   printf '\n'
   local r_uniform r_hot
   r_uniform=$(ratio "${ru:-0}" "${nu}")
