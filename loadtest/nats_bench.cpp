@@ -742,6 +742,8 @@ void print_results(const std::vector<std::unique_ptr<phase>>& phases, const regi
                   static_cast<unsigned long long>(p->rejected.load()));
     }
     if (p->rate > 0) std::printf("RESULT %s_rate %.1f\n", n, p->rate);
+    // The bench shares the machine with walletd: its own cost must be visible beside the figures.
+    std::printf("RESULT %s_bench_cores %.2f\n", n, p->seconds > 0 ? p->cpu_s / p->seconds : 0);
     if (p->stalled || p->refused.load() > 0 || p->publish_failed.load() > 0) ok = false;
   }
   std::printf("RESULT async_errors %llu\nRESULT ok %d\n",

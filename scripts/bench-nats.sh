@@ -305,6 +305,8 @@ print_summary() {
   printf 'during nats_bench (set-up included), cores: walletd %s, PostgreSQL %s, nats-server %s,' \
     "${cwd}" "${cpg}" "${cnats}"
   printf ' machine %s (nats_bench and other work: the rest)\n' "${cmachine}"
+  printf 'nats_bench itself used %s cores in uniform, %s in hot, %s in the open loop\n' \
+    "$(result uniform_bench_cores)" "$(result hot_bench_cores)" "$(result open_bench_cores)"
   printf 'walletd over the whole run: %s\n' "$(walletd_counters)"
   printf '\n'
   local r_uniform r_hot
