@@ -14,7 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -145,6 +147,28 @@ std::vector<std::string> scenarios(const std::string& text) {
   return parts;
 }
 
+// One `--name value` option.
+void set_option(options& o, const std::string& k, const std::string& v) {
+  const std::map<std::string, std::function<void()>> setters{
+      {"--url", [&] { o.url = v; }},
+      {"--prefix", [&] { o.prefix = v; }},
+      {"--wallets", [&] { o.wallets = to_count(k, v); }},
+      {"--hot-wallets", [&] { o.hot_wallets = to_count(k, v); }},
+      {"--transfers", [&] { o.transfers = to_count(k, v); }},
+      {"--concurrency", [&] { o.concurrency = to_count(k, v); }},
+      {"--scenario", [&] { o.scenarios = scenarios(v); }},
+      {"--rate", [&] { o.rate = to_number(k, v); }},
+      {"--open-seconds", [&] { o.open_seconds = to_number(k, v); }},
+      {"--stall-seconds", [&] { o.stall_seconds = to_number(k, v); }},
+      {"--seed", [&] { o.seed = static_cast<std::uint64_t>(to_count(k, v)); }},
+      {"--json", [&] { o.json_path = v; }},
+      {"--delete-streams", [&] { o.delete_streams = split(v); }},
+  };
+  const auto it = setters.find(k);
+  if (it == setters.end()) throw usage_error{"unknown option " + k};
+  it->second();
+}
+
 options parse(int argc, char** argv, bool& help) {
   options o;
   const std::vector<std::string> a(argv + 1, argv + argc);
@@ -160,34 +184,7 @@ options parse(int argc, char** argv, bool& help) {
     }
     if (i + 1 >= a.size()) throw usage_error{"unknown option or missing value: " + k};
     const std::string& v = a[++i];
-    if (k == "--url")
-      o.url = v;
-    else if (k == "--prefix")
-      o.prefix = v;
-    else if (k == "--wallets")
-      o.wallets = to_count(k, v);
-    else if (k == "--hot-wallets")
-      o.hot_wallets = to_count(k, v);
-    else if (k == "--transfers")
-      o.transfers = to_count(k, v);
-    else if (k == "--concurrency")
-      o.concurrency = to_count(k, v);
-    else if (k == "--scenario")
-      o.scenarios = scenarios(v);
-    else if (k == "--rate")
-      o.rate = to_number(k, v);
-    else if (k == "--open-seconds")
-      o.open_seconds = to_number(k, v);
-    else if (k == "--stall-seconds")
-      o.stall_seconds = to_number(k, v);
-    else if (k == "--seed")
-      o.seed = static_cast<std::uint64_t>(to_count(k, v));
-    else if (k == "--json")
-      o.json_path = v;
-    else if (k == "--delete-streams")
-      o.delete_streams = split(v);
-    else
-      throw usage_error{"unknown option " + k};
+    set_option(o, k, v);
   }
   if (o.wallets < 2 || o.hot_wallets >= o.wallets) {
     throw usage_error{"need at least 2 wallets and fewer hot wallets than wallets"};
@@ -270,14 +267,14 @@ latency_figures summarise(const log_histogram& h) {
 }
 
 struct phase {
-  phase(std::string name_, std::size_t index_, kind what_, std::size_t jobs_)
-      : name(std::move(name_)),
-        index(index_),
-        what(what_),
-        jobs(jobs_),
-        need(what_ == kind::transfer ? bit_reply | bit_debit | bit_credit : bit_reply),
-        sent_ns(std::make_unique<std::atomic<std::int64_t>[]>(jobs_)),
-        state(std::make_unique<std::atomic<std::uint8_t>[]>(jobs_)) {}
+  phase(std::string phase_name, std::size_t phase_index, kind phase_kind, std::size_t job_count)
+      : name(std::move(phase_name)),
+        index(phase_index),
+        what(phase_kind),
+        jobs(job_count),
+        need(phase_kind == kind::transfer ? bit_reply | bit_debit | bit_credit : bit_reply),
+        sent_ns(std::make_unique<std::atomic<std::int64_t>[]>(job_count)),
+        state(std::make_unique<std::atomic<std::uint8_t>[]>(job_count)) {}
 
   std::string name;
   std::size_t index;  // travels in inbox subjects and transfer ids
@@ -383,7 +380,7 @@ std::string_view text_of(const json::object& o, std::string_view key) {
 }
 
 // An outcome on _INBOX.<unique>.<phase>_<job>.
-void on_reply(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+void on_reply(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg, void* closure) {
   const msg_ptr owned{msg};
   auto& reg = *static_cast<registry*>(closure);
   const std::string_view subject = natsMsg_GetSubject(msg);
@@ -409,7 +406,7 @@ void on_reply(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
 }
 
 // An event on <prefix>.evt.<wallet>: transfer events of this run complete their transfers.
-void on_event(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+void on_event(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg, void* closure) {
   const msg_ptr owned{msg};
   auto& reg = *static_cast<registry*>(closure);
   reg.events.fetch_add(1, std::memory_order_relaxed);
@@ -440,7 +437,7 @@ void on_event(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
 }
 
 // JetStream did not store a command: its transfer will never complete.
-void on_publish_error(jsCtx*, jsPubAckErr* pae, void* closure) {
+void on_publish_error(jsCtx* /*js*/, jsPubAckErr* pae, void* closure) {
   auto& reg = *static_cast<registry*>(closure);
   const char* reply = nullptr;
   if (natsMsgHeader_Get(pae->Msg, wn::header::reply_to, &reply) != NATS_OK) return;
@@ -452,7 +449,8 @@ void on_publish_error(jsCtx*, jsPubAckErr* pae, void* closure) {
   p->give_up(ids->second);
 }
 
-void on_async_error(natsConnection*, natsSubscription*, natsStatus, void* closure) {
+void on_async_error(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsStatus /*err*/,
+                    void* closure) {
   static_cast<registry*>(closure)->async_errors.fetch_add(1);
 }
 
@@ -839,10 +837,11 @@ struct bench {
     std::printf("%s: %zu transfers%s\n", scenario.c_str(), jobs,
                 open ? "" : (", " + std::to_string(o.concurrency) + " outstanding").c_str());
     std::fflush(stdout);
-    if (open)
+    if (open) {
       run_open(s, p, o, reg);
-    else
+    } else {
       run_closed(s, p, o, reg);
+    }
     print_phase(p);
     std::fflush(stdout);
     return scenario == "uniform" ? p.completed_per_s() : peak;
