@@ -3,6 +3,8 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
+
 #include "wallet/nats/wire.hpp"
 #include "wallet/postgres/outbox.hpp"
 
@@ -18,7 +20,15 @@ event_publisher::~event_publisher() { stop(); }
 
 void event_publisher::start() {
   if (running_.exchange(true)) return;
-  thread_ = std::thread([this] { run(); });
+  const std::size_t n =
+      std::max<std::size_t>(1, std::min(settings_.threads, settings_.shards.size()));
+  std::vector<std::vector<std::uint32_t>> shares(n);
+  for (std::size_t i = 0; i < settings_.shards.size(); ++i) {
+    shares[i % n].push_back(settings_.shards[i]);
+  }
+  for (auto& share : shares) {
+    threads_.emplace_back([this, share = std::move(share)]() mutable { run(std::move(share)); });
+  }
 }
 
 void event_publisher::stop() {
@@ -27,7 +37,10 @@ void event_publisher::stop() {
     running_.store(false);
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
 }
 
 bool event_publisher::drain(pqxx::connection_base& conn, std::uint32_t shard, bool& found) {
@@ -73,14 +86,14 @@ bool event_publisher::drain(pqxx::connection_base& conn, std::uint32_t shard, bo
   return true;
 }
 
-void event_publisher::run() {
+void event_publisher::run(std::vector<std::uint32_t> shards) {
   std::unique_ptr<pqxx::connection> conn;
   while (running_.load()) {
     bool found = false;
     bool failed = false;
     try {
       if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(settings_.conninfo);
-      for (const std::uint32_t shard : settings_.shards) {
+      for (const std::uint32_t shard : shards) {
         if (!running_.load()) break;
         if (!drain(*conn, shard, found)) {
           failed = true;

@@ -41,6 +41,9 @@ struct publisher_settings {
   std::size_t rows_per_read = 64;            // outbox rows (committed batches) per read
   std::chrono::milliseconds idle_poll{100};  // between reads when nothing was pending
   std::chrono::milliseconds retry{1'000};    // after a failure
+  // Publishing threads, each with its own connection and a share of the shards: order matters
+  // only within a wallet, and a wallet lives in one shard, so shards publish side by side.
+  std::size_t threads = 4;
 };
 
 class event_publisher {
@@ -60,7 +63,7 @@ class event_publisher {
   [[nodiscard]] std::uint64_t published() const noexcept { return published_.load(); }
 
  private:
-  void run();
+  void run(std::vector<std::uint32_t> shards);
   // Publishes what one shard has pending; false when it failed.
   bool drain(pqxx::connection_base& conn, std::uint32_t shard, bool& found);
 
@@ -71,7 +74,7 @@ class event_publisher {
   std::atomic<std::uint64_t> published_{0};
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace wallet::nats
