@@ -258,6 +258,19 @@ std::int64_t status_code(engine::wallet_status status) {
   return 0;
 }
 
+std::optional<engine::wallet_status> status_from_code(std::int64_t code) {
+  switch (code) {
+    case 1:
+      return engine::wallet_status::active;
+    case 2:
+      return engine::wallet_status::frozen;
+    case 3:
+      return engine::wallet_status::closed;
+    default:
+      return std::nullopt;
+  }
+}
+
 commit_plan plan_commit(std::span<const actors::wallet_write> writes, std::uint32_t shard_id,
                         std::uint32_t shard_count) {
   planner p(shard_id, shard_count);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -62,5 +63,7 @@ struct commit_plan {
 
 // wallets.status: 1 active, 2 frozen, 3 closed ('none' is never stored).
 [[nodiscard]] std::int64_t status_code(engine::wallet_status status);
+// The inverse, for rows read back; nullopt for a code no writer stores.
+[[nodiscard]] std::optional<engine::wallet_status> status_from_code(std::int64_t code);
 
 }  // namespace wallet::postgres::detail

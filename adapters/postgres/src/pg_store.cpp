@@ -130,19 +130,6 @@ std::optional<store_error> write_effects(pqxx::work& tx, detail::commit_plan& pl
                   "reversals matching no pending transfer (source, amount)");
 }
 
-std::optional<engine::wallet_status> status_from_code(std::int64_t code) {
-  switch (code) {
-    case 1:
-      return engine::wallet_status::active;
-    case 2:
-      return engine::wallet_status::frozen;
-    case 3:
-      return engine::wallet_status::closed;
-    default:
-      return std::nullopt;
-  }
-}
-
 // The checks of engine::check_invariants, as a refusal instead of an abort: stored rows are input.
 std::optional<std::string> check_loaded(const engine::wallet_state& s) {
   if (s.version < 1) return "version below 1";
@@ -303,7 +290,7 @@ engine::result<engine::wallet_state, store_error> pg_store::impl::read_state(
   }
   s.owner = row[1].as<std::string>();
   const auto ccy = engine::currency::from_code(row[2].as<std::string>());
-  const auto status = status_from_code(row[5].as<std::int64_t>());
+  const auto status = detail::status_from_code(row[5].as<std::int64_t>());
   if (!ccy || !status) {
     return rejected(where + "unknown currency or status (" + row[2].as<std::string>() + ", " +
                     row[5].as<std::string>() + ")");

@@ -5,6 +5,7 @@
 #include <bit>
 #include <pqxx/pqxx>
 
+#include "commit_plan.hpp"
 #include "failure.hpp"
 #include "sql_text.hpp"
 #include "wallet/engine/rejection.hpp"
@@ -43,25 +44,11 @@ error failed(std::string_view doing) {
 
 error rejected(std::string detail) { return error{errc::rejected, std::move(detail)}; }
 
-// The stored status codes (0001_init.sql): 1 active, 2 frozen, 3 closed.
-std::optional<engine::wallet_status> status_of(std::int64_t code) {
-  switch (code) {
-    case 1:
-      return engine::wallet_status::active;
-    case 2:
-      return engine::wallet_status::frozen;
-    case 3:
-      return engine::wallet_status::closed;
-    default:
-      return std::nullopt;
-  }
-}
-
 engine::result<engine::wallet_state, error> to_state(const std::string& id, const pqxx::row& row) {
   engine::wallet_state s = engine::empty_wallet(id);
   s.owner = row[0].as<std::string>();
   const auto ccy = engine::currency::from_code(row[1].as<std::string>());
-  const auto status = status_of(row[4].as<std::int64_t>());
+  const auto status = detail::status_from_code(row[4].as<std::int64_t>());
   const auto version = row[5].as<std::int64_t>();
   if (!ccy || !status || version < 1) {
     return rejected("find_wallet " + id + ": unknown currency, status or version (" +
