@@ -41,13 +41,18 @@ export function run(command, args, options = {}) {
 }
 
 // helm template with the given values files and --set pairs; objects parsed when it succeeds.
+// Results are remembered per process: the same rendering is asked for by several tests.
+const renders = new Map();
 export function render({ helm = helms.helm4, files = [], set = [], chartDir = chart } = {}) {
   const args = ["template", release, chartDir, "--namespace", namespace];
   for (const f of files) args.push("--values", f);
   for (const s of set) args.push("--set", s);
+  const key = JSON.stringify([helm, args]);
+  if (chartDir === chart && renders.has(key)) return structuredClone(renders.get(key));
   const r = run(helm, args);
-  if (r.status !== 0) return { ...r, objects: [] };
-  return { ...r, objects: parseObjects(r.stdout) };
+  const result = r.status !== 0 ? { ...r, objects: [] } : { ...r, objects: parseObjects(r.stdout) };
+  if (chartDir === chart) renders.set(key, result);
+  return structuredClone(result);
 }
 
 export function parseObjects(text) {
