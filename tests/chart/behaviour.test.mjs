@@ -55,6 +55,7 @@ test("shard ownership: the pod index becomes instance.index, replicas become ins
     assert.equal(cfg.nats.partitioned, true);
     assert.equal(sts(name).spec.podManagementPolicy, "Parallel");
     assert.equal(sts(name).spec.updateStrategy.type, "RollingUpdate");
+    assert.equal(sts(name).spec.updateStrategy.rollingUpdate.partition, 0, "an upgrade updates every pod");
     assert.equal(podSpec(name).enableServiceLinks, false, "service links inject WALLETD_* variables");
   }
   assert.equal(configOf("replicas").instance.count, 4);
@@ -250,6 +251,8 @@ const refused = [
   [["autoscaling.enabled=true", "autoscaling.acknowledgeShardMoves=true", "autoscaling.maxReplicas=32"], /maxReplicas \(32\) must be <= shards/],
   [["monitoring.prometheusRule.errorRatio=0"], /errorRatio/],
   [["reconcile.schedule=daily"], /schedule/],
+  [["rollingUpdatePartition=1"], /rollingUpdatePartition \(1\) must be < replicas/],
+  [["rollingUpdatePartition=-1"], /rollingUpdatePartition/],
   [["unknownKey=1"], /unknownKey/],
 ];
 
