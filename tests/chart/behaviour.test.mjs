@@ -196,6 +196,9 @@ test("secrets are referenced by name only: no Secret object, no secret value, pa
   assert.equal(cfg.postgres.password_file, "/etc/walletd/secrets/postgres/password");
   assert.equal(cfg.nats.credentials_file, "/etc/walletd/secrets/nats/nats.creds");
   assert.match(cfg.postgres.url, /[?&]sslrootcert=\/etc\/walletd\/secrets\/postgres-ca\/ca\.crt$/);
+  assert.equal(cfg.http.tls_cert_file, "/etc/walletd/secrets/http-tls/tls.crt");
+  assert.equal(cfg.http.tls_key_file, "/etc/walletd/secrets/http-tls/tls.key");
+  assert.equal(configOf("default").http.tls_cert_file, undefined, "plain HTTP by default");
   const volumes = Object.fromEntries(podSpec("tls").volumes.filter((v) => v.secret).map((v) => [v.name, v.secret.secretName]));
   assert.deepEqual(volumes, {
     "postgres-password": "wallet-postgres",

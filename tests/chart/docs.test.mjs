@@ -36,7 +36,7 @@ test("every walletd setting the deployment guide maps exists", { skip: process.e
     assert.ok(effective[section] && name in effective[section], `walletd has no setting ${s}`);
   }
   // And the chart sets exactly these (its rendered configuration, less what comes from config).
-  const cfg = JSON.parse(one(render({ set: ["postgres.passwordSecret.name=pg", "nats.credentialsSecret.name=nats"] }).objects, "ConfigMap", fullname).data["walletd.json"]);
+  const cfg = JSON.parse(one(render({ set: ["postgres.passwordSecret.name=pg", "nats.credentialsSecret.name=nats", "http.tls.enabled=true", "http.tls.secretName=tls"] }).objects, "ConfigMap", fullname).data["walletd.json"]);
   const rendered = Object.entries(cfg).flatMap(([sec, values]) => Object.keys(values).map((n) => `${sec}.${n}`));
   assert.deepEqual([...new Set(settings)].filter((s) => s !== "instance.index").sort(), rendered.sort());
 });

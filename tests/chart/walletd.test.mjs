@@ -41,6 +41,10 @@ test("walletd accepts the rendered configuration at every instance index", { ski
     const sts = one(r.objects, "StatefulSet", fullname);
     const container = sts.spec.template.spec.containers.find((c) => c.name === "walletd");
     const count = JSON.parse(configText).instance.count;
+    if (JSON.parse(configText).http.tls_cert_file !== undefined) {
+      const known = JSON.parse(spawnSync(walletdBin, ["--print-config"], { encoding: "utf8", env: { PATH: process.env.PATH } }).stdout);
+      assert.ok("tls_cert_file" in known.http, `${s.name}: this walletd has no http.tls_cert_file, which the chart's http.tls sets (the HTTP API's TLS settings)`);
+    }
     for (let index = 0; index < count; index++) {
       const out = printConfig(walletdBin, container, configText, index);
       assert.equal(out.status, 0, `${s.name}, index ${index}: ${out.stderr}`);

@@ -101,10 +101,16 @@ be set again under .Values.config. Returned as a nested dict in the configuratio
 {{- if $v.nats.credentialsSecret.name -}}
 {{- $_ := set $nats "credentials_file" (printf "%s/nats/%s" $sec $v.nats.credentialsSecret.key) -}}
 {{- end -}}
+{{- $http := dict "listen_address" $v.http.listenAddress "port" (int $v.http.port) -}}
+{{- if $v.http.tls.enabled -}}
+{{- /* A kubernetes.io/tls Secret's keys; walletd then serves TLS 1.3 only. */ -}}
+{{- $_ := set $http "tls_cert_file" (printf "%s/http-tls/tls.crt" $sec) -}}
+{{- $_ := set $http "tls_key_file" (printf "%s/http-tls/tls.key" $sec) -}}
+{{- end -}}
 {{- $owned := dict
       "instance" (dict "count" (int $v.replicas))
       "runtime" (dict "shards" (int $v.shards))
-      "http" (dict "listen_address" $v.http.listenAddress "port" (int $v.http.port))
+      "http" $http
       "metrics" (dict "port" (int $v.metrics.port))
       "shutdown" (dict "grace_period_ms" (mul $v.shutdown.gracePeriodSeconds 1000))
       "postgres" $postgres
