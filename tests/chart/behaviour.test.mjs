@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chart, find, fullname, one, render, scenarios, selects } from "./lib.mjs";
+import { chart, find, fullname, helms, one, parseObjects, render, run, scenarios, selects } from "./lib.mjs";
 
 const rendered = {};
 for (const s of scenarios) {
@@ -211,6 +211,16 @@ test("secrets are referenced by name only: no Secret object, no secret value, pa
     if (m.mountPath.startsWith("/etc/walletd")) assert.equal(m.readOnly, true, m.name);
   }
   assert.equal(configOf("default").postgres.password_file, undefined, "no Secret named: no password file");
+});
+
+test("names stay within Kubernetes' limits for a long release name", () => {
+  const r = run(helms.helm4, ["template", "a-very-long-release-name-for-payments-production-eu", chart, "--namespace", "payments"]);
+  assert.equal(r.status, 0, r.stderr);
+  const limits = { CronJob: 52, StatefulSet: 52, Service: 63 };
+  for (const o of parseObjects(r.stdout)) {
+    assert.ok(o.metadata.name.length <= (limits[o.kind] ?? 253), `${o.kind} ${o.metadata.name} is too long`);
+    for (const [k, v] of Object.entries(o.metadata.labels ?? {})) assert.ok(String(v).length <= 63, `${o.kind} label ${k}`);
+  }
 });
 
 test("a changed configuration rolls the pods (checksum annotation)", () => {

@@ -18,6 +18,11 @@ names from here, so a Service, a selector and an alert can never disagree about 
 {{- end -}}
 {{- end -}}
 
+{{/* The reconciliation CronJob: CronJob names are limited to 52 characters (its Jobs add 11). */}}
+{{- define "wallet-engine.reconcileName" -}}
+{{- printf "%s-reconcile" (include "wallet-engine.fullname" . | trunc 42 | trimSuffix "-") -}}
+{{- end -}}
+
 {{- define "wallet-engine.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
