@@ -266,6 +266,8 @@ const refused = [
   [["reconcile.schedule=daily"], /schedule/],
   [["rollingUpdatePartition=1"], /rollingUpdatePartition \(1\) must be < replicas/],
   [["rollingUpdatePartition=-1"], /rollingUpdatePartition/],
+  [["monitoring.serviceMonitor.scrapeTimeout=20s"], /scrapeTimeout \(20s\) must not exceed its interval \(15s\)/],
+  [["monitoring.serviceMonitor.interval=15 s"], /interval/],
   [["unknownKey=1"], /unknownKey/],
 ];
 

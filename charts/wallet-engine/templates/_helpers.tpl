@@ -178,3 +178,14 @@ autoscaling. Fails with the procedure when the change is unsafe.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/* A duration of the values schema's form (15s, 500ms, 1m, 1h) in milliseconds. */}}
+{{- define "wallet-engine.durationMs" -}}
+{{- $d := toString . -}}
+{{- if hasSuffix "ms" $d -}}{{- atoi (trimSuffix "ms" $d) -}}
+{{- else if hasSuffix "s" $d -}}{{- mul (atoi (trimSuffix "s" $d)) 1000 -}}
+{{- else if hasSuffix "m" $d -}}{{- mul (atoi (trimSuffix "m" $d)) 60000 -}}
+{{- else if hasSuffix "h" $d -}}{{- mul (atoi (trimSuffix "h" $d)) 3600000 -}}
+{{- else -}}{{- fail (printf "%s is not a duration like 15s" $d) -}}
+{{- end -}}
+{{- end -}}
