@@ -16,9 +16,11 @@
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/command.hpp"
 #include "wallet/engine/currency.hpp"
+#include "wallet/engine/flags.hpp"
 #include "wallet/engine/idempotency.hpp"
 #include "wallet/engine/limits.hpp"
 #include "wallet/engine/money.hpp"
+#include "wallet/engine/policy.hpp"
 #include "wallet/engine/wallet.hpp"
 
 namespace wallet::engine {
@@ -31,6 +33,16 @@ constexpr timestamp start_time{duration{1'767'225'600'000'000}};  // 2026-01-01T
 // Prepared wallets place their holds at start_time; the commands run a little later, when the
 // "due" hold has expired and the others have not.
 constexpr timestamp bench_time = start_time + 2s;
+
+// A policy with limits at every level (none of them reached here), so that decide() pays for the
+// lookup and the checks as in production; flags all on.
+const policy bench_limits = [] {
+  constexpr std::int64_t large = 1'000'000'000'000;
+  policy p{kyc_limits{large, large, large}};
+  p.set(kyc::none, *currency::from_code("EUR"), kyc_limits{large, large, large});
+  return p;
+}();
+const feature_flags bench_flags{};
 
 currency eur() {
   static const currency c = currency::from_code("EUR").value();
@@ -48,7 +60,7 @@ enum class start : std::uint8_t {
 
 void run(wallet_state& s, command_body body, timestamp at) {
   const command c{s.id, "setup", std::move(body)};
-  const auto decided = decide(s, c, at);
+  const auto decided = decide(s, c, at, bench_limits);
   WALLET_ASSERT(decided.ok());
   apply(s, decided.value());
 }
@@ -77,7 +89,7 @@ void bm_decide_apply(benchmark::State& state, start how, command_body (*make_bod
     prepared.push_back(prepare(i, how, background));
     commands.push_back(command{prepared.back().id, "bench-key", make_body()});
     // Every command must be accepted, or the benchmark measures a rejection path.
-    WALLET_ASSERT(decide(prepared.back(), commands.back(), bench_time).ok());
+    WALLET_ASSERT(decide(prepared.back(), commands.back(), bench_time, bench_limits).ok());
   }
   std::vector<wallet_state> wallets = prepared;
   double seconds = 0;
@@ -85,7 +97,7 @@ void bm_decide_apply(benchmark::State& state, start how, command_body (*make_bod
   for (auto _ : state) {
     const auto begin = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < batch_size; ++i) {
-      const auto decided = decide(wallets[i], commands[i], bench_time);
+      const auto decided = decide(wallets[i], commands[i], bench_time, bench_limits);
       WALLET_ASSERT(decided.ok());
       apply(wallets[i], decided.value());
     }
@@ -146,9 +158,9 @@ void bm_deposit_withdraw_pair(benchmark::State& state) {
   const command out{s.id, "k-out", withdraw{eur(1)}};
   // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): the loop variable is the library idiom
   for (auto _ : state) {
-    const auto d = decide(s, in, bench_time);
+    const auto d = decide(s, in, bench_time, bench_limits);
     apply(s, d.value());
-    const auto w = decide(s, out, bench_time);
+    const auto w = decide(s, out, bench_time, bench_limits);
     apply(s, w.value());
   }
   benchmark::DoNotOptimize(s.balance);
@@ -164,9 +176,9 @@ void bm_hold_place_release_pair(benchmark::State& state) {
   const command release{s.id, "k-release", hold_release{"h-pair"}};
   // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): the loop variable is the library idiom
   for (auto _ : state) {
-    const auto p = decide(s, place, bench_time);
+    const auto p = decide(s, place, bench_time, bench_limits);
     apply(s, p.value());
-    const auto r = decide(s, release, bench_time);
+    const auto r = decide(s, release, bench_time, bench_limits);
     apply(s, r.value());
   }
   benchmark::DoNotOptimize(s.held);
@@ -181,8 +193,10 @@ void bm_handle_deposit(benchmark::State& state) {
   constexpr std::size_t keys_count = 4'096;  // reused cyclically, long after they have expired
   wallet_aggregate wallet{"wallet-1", 1ms};
   timestamp now = start_time;
-  WALLET_ASSERT(
-      !wallet.handle({"wallet-1", "open", open_wallet{"owner-1", eur(), 0}}, now).result.rejected);
+  WALLET_ASSERT(!wallet
+                     .handle({"wallet-1", "open", open_wallet{"owner-1", eur(), 0}}, now,
+                             bench_limits, bench_flags)
+                     .result.rejected);
   std::vector<std::string> keys;
   for (std::size_t i = 0; i < keys_count; ++i) keys.push_back("deposit-" + std::to_string(i));
   command c{"wallet-1", "", deposit{eur(1)}};
@@ -191,7 +205,7 @@ void bm_handle_deposit(benchmark::State& state) {
   for (auto _ : state) {
     now += 1us;
     c.idempotency_key = keys[i++ % keys_count];
-    const handled h = wallet.handle(c, now);
+    const handled h = wallet.handle(c, now, bench_limits, bench_flags);
     WALLET_ASSERT(!h.result.rejected && !h.replayed);
     benchmark::DoNotOptimize(h);
   }
@@ -204,13 +218,15 @@ BENCHMARK(bm_handle_deposit);
 void bm_handle_replay(benchmark::State& state) {
   wallet_aggregate wallet{"wallet-1", 24h};
   const timestamp now = start_time;
-  WALLET_ASSERT(
-      !wallet.handle({"wallet-1", "open", open_wallet{"owner-1", eur(), 0}}, now).result.rejected);
+  WALLET_ASSERT(!wallet
+                     .handle({"wallet-1", "open", open_wallet{"owner-1", eur(), 0}}, now,
+                             bench_limits, bench_flags)
+                     .result.rejected);
   const command c{"wallet-1", "deposit-000001", deposit{eur(1)}};
-  WALLET_ASSERT(!wallet.handle(c, now).result.rejected);
+  WALLET_ASSERT(!wallet.handle(c, now, bench_limits, bench_flags).result.rejected);
   // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): the loop variable is the library idiom
   for (auto _ : state) {
-    const handled h = wallet.handle(c, now);
+    const handled h = wallet.handle(c, now, bench_limits, bench_flags);
     WALLET_ASSERT(h.replayed);
     benchmark::DoNotOptimize(h);
   }

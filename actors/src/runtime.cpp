@@ -130,6 +130,7 @@ struct runtime::impl {
   runtime_settings settings;
   std::shared_ptr<circuit_watch> watch;
   std::shared_ptr<directory> actors = std::make_shared<directory>();
+  std::shared_ptr<compliance_controls> compliance = std::make_shared<compliance_controls>();
   std::vector<std::atomic<std::size_t>> in_flight;  // per shard, client commands only
   std::atomic<bool> accepting{true};
   caf::actor supervisor;
@@ -168,6 +169,7 @@ runtime::runtime(caf::actor_system& system, runtime_settings settings,
     ctx->probe = impl_->watch;
     ctx->actors = impl_->actors;
     ctx->remote = remote;
+    ctx->compliance = impl_->compliance;
     std::shared_ptr<store_port> port = make_store(shard);
     d.stores[shard] = spawn_store(system, ctx, std::move(port));
     d.routers[shard] = spawn_router(system, ctx);
@@ -264,6 +266,8 @@ std::size_t runtime::in_flight() const noexcept {
   }
   return total;
 }
+
+compliance_controls& runtime::compliance() noexcept { return *impl_->compliance; }
 
 circuit_state runtime::circuit() const noexcept { return impl_->watch->worst(); }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "wallet/actors/compliance.hpp"
 #include "wallet/actors/messages.hpp"
 #include "wallet/actors/probe.hpp"
 #include "wallet/actors/settings.hpp"
@@ -33,6 +34,8 @@ struct shard_context {
   std::shared_ptr<runtime_probe> probe;
   std::shared_ptr<directory> actors;  // filled during start-up, read-only once commands flow
   remote_submit_fn remote;            // empty: every shard is owned here
+  // The KYC policy and the flags: read per decision, swapped by app/ (the pointer never changes).
+  std::shared_ptr<const compliance_controls> compliance;
 
   [[nodiscard]] const router_actor& router_of(std::string_view wallet_id) const {
     return actors->routers.at(engine::shard_of(wallet_id, settings.shards));

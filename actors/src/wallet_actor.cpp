@@ -87,6 +87,9 @@ engine::wallet_state snapshot(const engine::wallet_state& state) {
   out.status = state.status;
   out.version = state.version;
   out.overdraft_limit = state.overdraft_limit;
+  out.kyc_level = state.kyc_level;
+  out.outgoing_day = state.outgoing_day;
+  out.outgoing_today = state.outgoing_today;
   return out;
 }
 
@@ -103,7 +106,10 @@ std::optional<transfer_record> saga_of(const engine::event& e, const engine::wal
 void decide_one(self_ptr self, submission sub) {
   auto& s = self->state;
   const std::string_view command = engine::command_name(sub.cmd.body);
-  engine::handled h = s.wallet->handle(sub.cmd, s.ctx->clock());
+  // The current values, whole: a reload swaps them between two decisions, never during one.
+  const auto policy = s.ctx->compliance->policy();
+  const auto flags = s.ctx->compliance->flags();
+  engine::handled h = s.wallet->handle(sub.cmd, s.ctx->clock(), *policy, *flags);
 
   submit_outcome out;
   out.result = h.result;

@@ -82,6 +82,10 @@ void hash_body(fnv1a& h, const command_body& body) noexcept {
                  [&](const freeze& c) { h.text(c.reason); },
                  [&](const unfreeze& c) { h.text(c.reason); },
                  [&](const close_wallet&) {},
+                 [&](const set_kyc_level& c) {
+                   h.u64(static_cast<std::uint64_t>(c.level));
+                   h.text(c.reason);
+                 },
              },
              body);
 }
@@ -104,6 +108,7 @@ std::string_view command_name(const command_body& body) noexcept {
           [](const freeze&) { return std::string_view{"freeze"}; },
           [](const unfreeze&) { return std::string_view{"unfreeze"}; },
           [](const close_wallet&) { return std::string_view{"close_wallet"}; },
+          [](const set_kyc_level&) { return std::string_view{"set_kyc_level"}; },
       },
       body);
 }
@@ -142,6 +147,7 @@ std::string_view event_name(const event_body& body) noexcept {
           [](const wallet_frozen&) { return std::string_view{"wallet_frozen"}; },
           [](const wallet_unfrozen&) { return std::string_view{"wallet_unfrozen"}; },
           [](const wallet_closed&) { return std::string_view{"wallet_closed"}; },
+          [](const kyc_level_set&) { return std::string_view{"kyc_level_set"}; },
       },
       body);
 }
@@ -154,6 +160,16 @@ std::int64_t balance_delta(const event_body& body) noexcept {
                         [](const transfer_credited& e) { return e.amount; },
                         [](const transfer_reversed& e) { return e.amount; },
                         [](const hold_captured& e) { return -e.captured; },
+                        [](const auto&) { return std::int64_t{0}; },
+                    },
+                    body);
+}
+
+std::int64_t outgoing_amount(const event_body& body) noexcept {
+  return std::visit(overloaded{
+                        [](const withdrawn& e) { return e.amount; },
+                        [](const transfer_debited& e) { return e.amount; },
+                        [](const hold_captured& e) { return e.captured; },
                         [](const auto&) { return std::int64_t{0}; },
                     },
                     body);

@@ -2,6 +2,7 @@
 // money.
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/limits.hpp"
+#include "wallet/engine/money.hpp"
 #include "wallet/engine/wallet.hpp"
 
 namespace wallet::engine {
@@ -72,7 +73,8 @@ std::optional<rejection> first_of(Checks&&... checks) {
 // The decision for one command type: a list of checks, then the event body to append.
 class decider {
  public:
-  decider(const wallet_state& s, timestamp now) : s_(s), now_(now) {}
+  decider(const wallet_state& s, timestamp now, const policy& limits)
+      : s_(s), now_(now), limits_(limits) {}
 
   decision operator()(const open_wallet& c) const {
     if (!is_valid_id(c.owner, owner_id_length_max)) return rejection::id_invalid;
@@ -86,11 +88,13 @@ class decider {
 
   decision operator()(const deposit& c) const {
     if (auto r = incoming(c.amount)) return *r;
+    if (auto r = kyc_incoming(c.amount.minor)) return *r;
     return emit(deposited{c.amount.minor});
   }
 
   decision operator()(const withdraw& c) const {
     if (auto r = outgoing(c.amount)) return *r;
+    if (auto r = kyc_outgoing(c.amount.minor)) return *r;
     return emit(withdrawn{c.amount.minor});
   }
 
@@ -101,6 +105,7 @@ class decider {
     if (auto r = check_amount(c.amount)) return *r;
     if (c.destination == s_.id) return rejection::transfer_to_self;
     if (auto r = outgoing(c.amount)) return *r;
+    if (auto r = kyc_outgoing(c.amount.minor)) return *r;
     return emit(transfer_debited{c.transfer_id, c.destination, c.amount.minor});
   }
 
@@ -111,6 +116,8 @@ class decider {
     if (auto r = check_amount(c.amount)) return *r;
     if (c.source == s_.id) return rejection::transfer_to_self;
     if (auto r = incoming(c.amount)) return *r;
+    // A refused credit is reversed to its source by the saga: nothing is lost.
+    if (auto r = kyc_incoming(c.amount.minor)) return *r;
     return emit(transfer_credited{c.transfer_id, c.source, c.amount.minor});
   }
 
@@ -129,6 +136,8 @@ class decider {
     if (s_.holds.contains(c.hold_id)) return rejection::hold_exists;
     if (s_.holds.size() >= holds_per_wallet_max) return rejection::holds_limit_reached;
     if (s_.available() < c.amount.minor) return rejection::insufficient_funds;
+    // A hold is checked as the outgoing move it may become: its capture is not checked again.
+    if (auto r = kyc_outgoing(c.amount.minor)) return *r;
     return emit(hold_placed{c.hold_id, c.amount.minor, c.expires_at});
   }
 
@@ -185,6 +194,14 @@ class decider {
     return emit(wallet_closed{});
   }
 
+  // Allowed while frozen: verification goes on during a review.
+  decision operator()(const set_kyc_level& c) const {
+    WALLET_ASSERT(static_cast<std::size_t>(c.level) < kyc_level_count);  // decoders make only these
+    if (auto r = check_reason(c.reason)) return *r;
+    if (auto r = check_status(s_, needs::not_closed)) return *r;
+    return emit(kyc_level_set{c.level, c.reason});
+  }
+
  private:
   // Money coming in: status, currency, and the balance ceiling.
   [[nodiscard]] std::optional<rejection> incoming(const money& m, needs n = needs::active) const {
@@ -209,22 +226,48 @@ class decider {
                     });
   }
 
+  // The KYC ceiling on the balance after `amount` comes in.
+  [[nodiscard]] std::optional<rejection> kyc_incoming(std::int64_t amount) const {
+    const kyc_limits& l = limits_.limits(s_.kyc_level, s_.ccy);
+    if (!l.balance_max) return std::nullopt;
+    const auto after = checked_add(s_.balance, amount);
+    if (!after || *after > *l.balance_max) return rejection::kyc_balance_limit_exceeded;
+    return std::nullopt;
+  }
+
+  // The KYC limits on one outgoing move of `amount`: its size, and today's total. Open holds count
+  // towards the day (they may be captured today, and captures are not checked), so the money that
+  // leaves on one UTC day stays within daily_outgoing_max while the policy and level stand.
+  [[nodiscard]] std::optional<rejection> kyc_outgoing(std::int64_t amount) const {
+    const kyc_limits& l = limits_.limits(s_.kyc_level, s_.ccy);
+    if (l.withdrawal_max && amount > *l.withdrawal_max) {
+      return rejection::kyc_withdrawal_limit_exceeded;
+    }
+    if (l.daily_outgoing_max) {
+      auto total = checked_add(s_.outgoing_on(now_), s_.held);
+      if (total) total = checked_add(*total, amount);
+      if (!total || *total > *l.daily_outgoing_max) return rejection::kyc_daily_limit_exceeded;
+    }
+    return std::nullopt;
+  }
+
   [[nodiscard]] decision emit(event_body body) const {
     return event{s_.version + 1, now_, std::move(body)};
   }
 
   const wallet_state& s_;
   timestamp now_;
+  const policy& limits_;
 };
 
 }  // namespace
 
-decision decide(const wallet_state& state, const command& c, timestamp now) {
+decision decide(const wallet_state& state, const command& c, timestamp now, const policy& limits) {
   WALLET_ASSERT(c.wallet_id == state.id);
   // The O(1) invariants; apply() checks them all (including the sum of holds) after every event.
   WALLET_ASSERT(state.held >= 0 && state.held <= state.balance + state.overdraft_limit);
   WALLET_ASSERT(state.balance >= -state.overdraft_limit);
-  decision d = std::visit(decider{state, now}, c.body);
+  decision d = std::visit(decider{state, now, limits}, c.body);
   if (d.ok()) {
     WALLET_ASSERT(d.value().seq == state.version + 1);
   }

@@ -51,7 +51,8 @@ wallet_aggregate::wallet_aggregate(wallet_state state, idempotency_window window
   check_invariants(state_);
 }
 
-handled wallet_aggregate::handle(const command& c, timestamp now) {
+handled wallet_aggregate::handle(const command& c, timestamp now, const policy& limits,
+                                 const feature_flags& flags) {
   WALLET_ASSERT(c.wallet_id == state_.id);
   const auto answer = [&](std::optional<rejection> rejected) {
     return outcome{rejected, state_.version, state_.balance, state_.held};
@@ -70,8 +71,11 @@ handled wallet_aggregate::handle(const command& c, timestamp now) {
   if (window_.full()) {
     return {answer(rejection::idempotency_window_full), std::nullopt, false};
   }
+  if (refusing_flag(flags, c.body)) {
+    return {answer(rejection::feature_disabled), std::nullopt, false};
+  }
 
-  auto decided = decide(state_, c, now);
+  auto decided = decide(state_, c, now, limits);
   handled h;
   if (decided.ok()) {
     h.appended = std::move(decided).value();

@@ -34,6 +34,19 @@ std::int64_t take_hold(wallet_state& s, const std::string& hold_id) {
 
 bool is_open(wallet_status s) { return s == wallet_status::active || s == wallet_status::frozen; }
 
+// Adds money that left the wallet at `at` to the daily total: a later UTC day starts a new total;
+// the same day, or an earlier one (a clock that stepped back), adds to the recorded one.
+void count_outgoing(wallet_state& s, timestamp at, std::int64_t amount) {
+  WALLET_ASSERT(amount >= 0);
+  const auto day = std::chrono::floor<std::chrono::days>(at);
+  if (day > s.outgoing_day) {
+    s.outgoing_day = day;
+    s.outgoing_today = amount;
+    return;
+  }
+  s.outgoing_today = checked_add(s.outgoing_today, amount).value_or(outgoing_total_max);
+}
+
 }  // namespace
 
 std::string_view to_string(wallet_status s) noexcept {
@@ -55,6 +68,10 @@ std::int64_t wallet_state::available() const noexcept {
   return balance + overdraft_limit - held;
 }
 
+std::int64_t wallet_state::outgoing_on(timestamp t) const noexcept {
+  return std::chrono::floor<std::chrono::days>(t) > outgoing_day ? 0 : outgoing_today;
+}
+
 wallet_state empty_wallet(std::string id) {
   wallet_state s;
   s.id = std::move(id);
@@ -73,8 +90,14 @@ void apply(wallet_state& s, const event& e) {
             s.status = wallet_status::active;
           },
           [&](const deposited& x) { s.balance = add(s.balance, x.amount); },
-          [&](const withdrawn& x) { s.balance = sub(s.balance, x.amount); },
-          [&](const transfer_debited& x) { s.balance = sub(s.balance, x.amount); },
+          [&](const withdrawn& x) {
+            s.balance = sub(s.balance, x.amount);
+            count_outgoing(s, e.at, x.amount);
+          },
+          [&](const transfer_debited& x) {
+            s.balance = sub(s.balance, x.amount);
+            count_outgoing(s, e.at, x.amount);
+          },
           [&](const transfer_credited& x) { s.balance = add(s.balance, x.amount); },
           [&](const transfer_reversed& x) { s.balance = add(s.balance, x.amount); },
           [&](const hold_placed& x) {
@@ -85,6 +108,7 @@ void apply(wallet_state& s, const event& e) {
           [&](const hold_captured& x) {
             WALLET_ASSERT(take_hold(s, x.hold_id) == add(x.captured, x.released));
             s.balance = sub(s.balance, x.captured);
+            count_outgoing(s, e.at, x.captured);
           },
           [&](const hold_released& x) { WALLET_ASSERT(take_hold(s, x.hold_id) == x.amount); },
           [&](const hold_expired& x) { WALLET_ASSERT(take_hold(s, x.hold_id) == x.amount); },
@@ -99,6 +123,10 @@ void apply(wallet_state& s, const event& e) {
           [&](const wallet_closed&) {
             WALLET_ASSERT(is_open(s.status) && s.balance == 0 && s.holds.empty());
             s.status = wallet_status::closed;
+          },
+          [&](const kyc_level_set& x) {
+            WALLET_ASSERT(is_open(s.status));
+            s.kyc_level = x.level;
           },
       },
       e.body);
@@ -118,6 +146,8 @@ void check_invariants(const wallet_state& s) {
       [](std::int64_t acc, const auto& entry) { return acc + entry.second.amount; });
   WALLET_ASSERT(sum == s.held);
   WALLET_ASSERT((s.status == wallet_status::none) == (s.version == 0));
+  WALLET_ASSERT(static_cast<std::size_t>(s.kyc_level) < kyc_level_count);
+  WALLET_ASSERT(s.outgoing_today >= 0);
 }
 
 }  // namespace wallet::engine

@@ -18,6 +18,8 @@ const currency eur = *currency::from_code("EUR");
 const currency jpy = *currency::from_code("JPY");
 const timestamp t0{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}};
 
+const policy no_limits = policy::unlimited();
+
 money eur_(std::int64_t minor) { return money{minor, eur}; }
 money jpy_(std::int64_t minor) { return money{minor, jpy}; }
 
@@ -64,6 +66,7 @@ struct rejection_case {
   command_body body;
   rejection expected;
   timestamp now = t0;
+  policy limits = policy::unlimited();
 };
 
 void PrintTo(const rejection_case& c, std::ostream* os) { *os << c.name; }
@@ -73,9 +76,16 @@ class rejections : public ::testing::TestWithParam<rejection_case> {};
 TEST_P(rejections, are_values_and_change_nothing) {
   const rejection_case& c = GetParam();
   const wallet_state before = c.state();
-  const auto d = decide(before, command{"w-1", "k-1", c.body}, c.now);
+  const auto d = decide(before, command{"w-1", "k-1", c.body}, c.now, c.limits);
   ASSERT_FALSE(d.ok()) << "accepted: " << event_name(d.value().body);
   EXPECT_EQ(code(d.error()), code(c.expected));
+}
+
+// Level none in EUR: a balance of at most 1,000, single moves of at most 300, 500 a day.
+policy small_limits() {
+  policy p = policy::unlimited();
+  p.set(kyc::none, eur, kyc_limits{1'000, 300, 500});
+  return p;
 }
 
 const std::string long_id(wallet_id_length_max + 1, 'a');
@@ -181,6 +191,27 @@ std::vector<rejection_case> rejection_cases() {
           },
           close_wallet{}, rejection::wallet_has_holds},
       rejection_case{"close_twice", closed, close_wallet{}, rejection::wallet_closed},
+      rejection_case{"deposit_past_kyc_balance", [] { return active_with(900); },
+                     deposit{eur_(101)}, rejection::kyc_balance_limit_exceeded, t0, small_limits()},
+      rejection_case{"withdraw_past_kyc_single", [] { return active_with(900); },
+                     withdraw{eur_(301)}, rejection::kyc_withdrawal_limit_exceeded, t0,
+                     small_limits()},
+      rejection_case{"withdraw_past_kyc_daily",
+                     [] {
+                       return wallet_builder{}
+                           .opened()
+                           .then(deposited{900})
+                           .then(withdrawn{300})
+                           .then(withdrawn{200})
+                           .get();
+                     },
+                     withdraw{eur_(1)}, rejection::kyc_daily_limit_exceeded, t0, small_limits()},
+      rejection_case{"kyc_no_reason", active, set_kyc_level{kyc::basic, ""},
+                     rejection::reason_invalid},
+      rejection_case{"kyc_closed", closed, set_kyc_level{kyc::basic, "verified"},
+                     rejection::wallet_closed},
+      rejection_case{"kyc_unopened", unopened, set_kyc_level{kyc::full, "verified"},
+                     rejection::wallet_not_found},
       rejection_case{"close_unopened", unopened, close_wallet{}, rejection::wallet_not_found}};
 }
 
@@ -193,7 +224,8 @@ TEST(rejections, holds_limit_is_enforced) {
   for (std::size_t i = 0; i < holds_per_wallet_max; ++i) {
     b.then(hold_placed{"h-" + std::to_string(i), 1, t0 + 1h});
   }
-  const auto d = decide(b.get(), command{"w-1", "k", hold_place{"h-x", eur_(1), t0 + 1h}}, t0);
+  const auto d =
+      decide(b.get(), command{"w-1", "k", hold_place{"h-x", eur_(1), t0 + 1h}}, t0, no_limits);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error(), rejection::holds_limit_reached);
 }
@@ -216,7 +248,7 @@ class accepted : public ::testing::TestWithParam<accept_case> {};
 TEST_P(accepted, emits_the_next_event_and_apply_folds_it) {
   const accept_case& c = GetParam();
   wallet_state s = c.state();
-  const auto d = decide(s, command{"w-1", "k-1", c.body}, c.now);
+  const auto d = decide(s, command{"w-1", "k-1", c.body}, c.now, no_limits);
   ASSERT_TRUE(d.ok()) << "rejected: " << code(d.error());
   const event& e = d.value();
   EXPECT_EQ(e.seq, s.version + 1);
@@ -271,7 +303,9 @@ std::vector<accept_case> accept_cases() {
       accept_case{"unfreeze", frozen, unfreeze{"cleared"}, wallet_unfrozen{"cleared"}, 500, 0,
                   wallet_status::active},
       accept_case{"close_empty", [] { return wallet_builder{}.opened().get(); }, close_wallet{},
-                  wallet_closed{}, 0, 0, wallet_status::closed}};
+                  wallet_closed{}, 0, 0, wallet_status::closed},
+      accept_case{"set_kyc_level_frozen", frozen, set_kyc_level{kyc::full, "passport checked"},
+                  kyc_level_set{kyc::full, "passport checked"}, 500, 0, wallet_status::frozen}};
 }
 
 INSTANTIATE_TEST_SUITE_P(every_command, accepted, ::testing::ValuesIn(accept_cases()),
@@ -301,17 +335,18 @@ TEST(tables, cover_every_command_and_every_rejection) {
 TEST(decide, is_pure) {
   const wallet_state s = with_hold(100, 30);
   const wallet_state copy = s;
-  (void)decide(s, command{"w-1", "k", withdraw{eur_(10)}}, t0);
-  (void)decide(s, command{"w-1", "k", withdraw{eur_(1'000)}}, t0);
+  (void)decide(s, command{"w-1", "k", withdraw{eur_(10)}}, t0, no_limits);
+  (void)decide(s, command{"w-1", "k", withdraw{eur_(1'000)}}, t0, no_limits);
   EXPECT_EQ(s, copy);
 }
 
 TEST(decide, frozen_wallet_may_still_release_and_expire_holds) {
   wallet_state s = with_hold(100, 30);
   apply(s, event{s.version + 1, t0, wallet_frozen{"review"}});
-  EXPECT_TRUE(decide(s, command{"w-1", "k", hold_release{"h-1"}}, t0).ok());
-  EXPECT_TRUE(decide(s, command{"w-1", "k", hold_expire{"h-1"}}, t0 + 2h).ok());
-  EXPECT_FALSE(decide(s, command{"w-1", "k", hold_capture{"h-1", std::nullopt}}, t0).ok());
+  EXPECT_TRUE(decide(s, command{"w-1", "k", hold_release{"h-1"}}, t0, no_limits).ok());
+  EXPECT_TRUE(decide(s, command{"w-1", "k", hold_expire{"h-1"}}, t0 + 2h, no_limits).ok());
+  EXPECT_FALSE(
+      decide(s, command{"w-1", "k", hold_capture{"h-1", std::nullopt}}, t0, no_limits).ok());
 }
 
 TEST(rejection_codes, are_stable_and_round_trip) {
@@ -334,7 +369,7 @@ TEST(apply, folding_the_events_rebuilds_the_state) {
       hold_place{"h-1", eur_(300), t0 + 1h}, withdraw{eur_(200)},
       hold_capture{"h-1", eur_(100)},        transfer_debit{"t-1", "w-2", eur_(50)}};
   for (const auto& b : bodies) {
-    const auto d = decide(s, command{"w-1", "k", b}, t0);
+    const auto d = decide(s, command{"w-1", "k", b}, t0, no_limits);
     ASSERT_TRUE(d.ok()) << code(d.error());
     log.push_back(d.value());
     apply(s, d.value());

@@ -12,6 +12,8 @@ using namespace std::chrono_literals;
 const currency eur = *currency::from_code("EUR");
 const timestamp t0{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}};
 constexpr duration retention = std::chrono::hours{24};
+const policy no_limits = policy::unlimited();
+const feature_flags all_on{};
 
 command cmd(std::string key, command_body body) {
   return command{"w-1", std::move(key), std::move(body)};
@@ -19,19 +21,19 @@ command cmd(std::string key, command_body body) {
 
 wallet_aggregate opened_wallet() {
   wallet_aggregate w{"w-1", retention};
-  const auto h = w.handle(cmd("open", open_wallet{"owner-1", eur, 0}), t0);
+  const auto h = w.handle(cmd("open", open_wallet{"owner-1", eur, 0}), t0, no_limits, all_on);
   EXPECT_FALSE(h.result.rejected.has_value());
   return w;
 }
 
 TEST(idempotency, a_repeat_returns_the_original_success_and_changes_nothing) {
   wallet_aggregate w = opened_wallet();
-  const auto first = w.handle(cmd("dep-1", deposit{money{500, eur}}), t0);
+  const auto first = w.handle(cmd("dep-1", deposit{money{500, eur}}), t0, no_limits, all_on);
   ASSERT_TRUE(first.appended.has_value());
   EXPECT_FALSE(first.replayed);
   const wallet_state after_first = w.state();
 
-  const auto again = w.handle(cmd("dep-1", deposit{money{500, eur}}), t0 + 1s);
+  const auto again = w.handle(cmd("dep-1", deposit{money{500, eur}}), t0 + 1s, no_limits, all_on);
   EXPECT_TRUE(again.replayed);
   EXPECT_FALSE(again.appended.has_value());
   EXPECT_EQ(again.result, first.result);
@@ -41,11 +43,12 @@ TEST(idempotency, a_repeat_returns_the_original_success_and_changes_nothing) {
 
 TEST(idempotency, a_repeat_of_a_rejection_returns_the_same_rejection_even_when_it_would_now_pass) {
   wallet_aggregate w = opened_wallet();
-  const auto first = w.handle(cmd("wd-1", withdraw{money{100, eur}}), t0);
+  const auto first = w.handle(cmd("wd-1", withdraw{money{100, eur}}), t0, no_limits, all_on);
   ASSERT_EQ(first.result.rejected, rejection::insufficient_funds);
-  ASSERT_FALSE(w.handle(cmd("dep-1", deposit{money{1'000, eur}}), t0).result.rejected);
+  ASSERT_FALSE(
+      w.handle(cmd("dep-1", deposit{money{1'000, eur}}), t0, no_limits, all_on).result.rejected);
 
-  const auto again = w.handle(cmd("wd-1", withdraw{money{100, eur}}), t0);
+  const auto again = w.handle(cmd("wd-1", withdraw{money{100, eur}}), t0, no_limits, all_on);
   EXPECT_TRUE(again.replayed);
   EXPECT_EQ(again.result, first.result);
   EXPECT_EQ(w.state().balance, 1'000);
@@ -53,24 +56,30 @@ TEST(idempotency, a_repeat_of_a_rejection_returns_the_same_rejection_even_when_i
 
 TEST(idempotency, the_same_key_with_other_content_is_a_conflict) {
   wallet_aggregate w = opened_wallet();
-  ASSERT_FALSE(w.handle(cmd("dep-1", deposit{money{500, eur}}), t0).result.rejected);
+  ASSERT_FALSE(
+      w.handle(cmd("dep-1", deposit{money{500, eur}}), t0, no_limits, all_on).result.rejected);
   const wallet_state before = w.state();
-  const auto clash = w.handle(cmd("dep-1", deposit{money{501, eur}}), t0);
+  const auto clash = w.handle(cmd("dep-1", deposit{money{501, eur}}), t0, no_limits, all_on);
   EXPECT_EQ(clash.result.rejected, rejection::idempotency_conflict);
   EXPECT_FALSE(clash.replayed);
   EXPECT_EQ(w.state(), before);
   // The original stays: the right content is still a replay, not a conflict.
-  EXPECT_TRUE(w.handle(cmd("dep-1", deposit{money{500, eur}}), t0).replayed);
+  EXPECT_TRUE(w.handle(cmd("dep-1", deposit{money{500, eur}}), t0, no_limits, all_on).replayed);
   // Another command type under the same key is a conflict too.
-  EXPECT_EQ(w.handle(cmd("dep-1", withdraw{money{500, eur}}), t0).result.rejected,
-            rejection::idempotency_conflict);
+  EXPECT_EQ(
+      w.handle(cmd("dep-1", withdraw{money{500, eur}}), t0, no_limits, all_on).result.rejected,
+      rejection::idempotency_conflict);
 }
 
 TEST(idempotency, keys_expire_after_the_retention_window) {
   wallet_aggregate w = opened_wallet();
-  ASSERT_FALSE(w.handle(cmd("dep-1", deposit{money{500, eur}}), t0).result.rejected);
-  EXPECT_TRUE(w.handle(cmd("dep-1", deposit{money{500, eur}}), t0 + retention - 1us).replayed);
-  const auto later = w.handle(cmd("dep-1", deposit{money{500, eur}}), t0 + retention);
+  ASSERT_FALSE(
+      w.handle(cmd("dep-1", deposit{money{500, eur}}), t0, no_limits, all_on).result.rejected);
+  EXPECT_TRUE(
+      w.handle(cmd("dep-1", deposit{money{500, eur}}), t0 + retention - 1us, no_limits, all_on)
+          .replayed);
+  const auto later =
+      w.handle(cmd("dep-1", deposit{money{500, eur}}), t0 + retention, no_limits, all_on);
   EXPECT_FALSE(later.replayed);
   EXPECT_EQ(w.state().balance, 1'000);
 }
@@ -80,7 +89,7 @@ TEST(idempotency, invalid_keys_are_refused_and_not_remembered) {
   const std::size_t before = w.window().size();
   for (const std::string& key :
        {std::string{}, std::string{"a key"}, std::string(idempotency_key_length_max + 1, 'k')}) {
-    const auto h = w.handle(cmd(key, deposit{money{5, eur}}), t0);
+    const auto h = w.handle(cmd(key, deposit{money{5, eur}}), t0, no_limits, all_on);
     EXPECT_EQ(h.result.rejected, rejection::idempotency_key_invalid) << key;
   }
   EXPECT_EQ(w.window().size(), before);
@@ -91,21 +100,66 @@ TEST(idempotency, a_full_window_refuses_new_keys_without_forgetting_old_ones) {
   wallet_aggregate w = opened_wallet();
   for (std::size_t i = w.window().size(); i < idempotency_keys_per_wallet_max; ++i) {
     ASSERT_FALSE(
-        w.handle(cmd("d-" + std::to_string(i), deposit{money{1, eur}}), t0).result.rejected);
+        w.handle(cmd("d-" + std::to_string(i), deposit{money{1, eur}}), t0, no_limits, all_on)
+            .result.rejected);
   }
-  const auto refused = w.handle(cmd("one-more", deposit{money{1, eur}}), t0);
+  const auto refused = w.handle(cmd("one-more", deposit{money{1, eur}}), t0, no_limits, all_on);
   EXPECT_EQ(refused.result.rejected, rejection::idempotency_window_full);
-  EXPECT_TRUE(w.handle(cmd("d-1", deposit{money{1, eur}}), t0).replayed);
+  EXPECT_TRUE(w.handle(cmd("d-1", deposit{money{1, eur}}), t0, no_limits, all_on).replayed);
   // Once the window moves on, new keys are accepted again.
-  EXPECT_FALSE(w.handle(cmd("one-more", deposit{money{1, eur}}), t0 + retention).result.rejected);
+  EXPECT_FALSE(w.handle(cmd("one-more", deposit{money{1, eur}}), t0 + retention, no_limits, all_on)
+                   .result.rejected);
 }
 
 TEST(idempotency, a_clock_that_steps_back_keeps_the_window_ordered) {
   wallet_aggregate w = opened_wallet();
-  ASSERT_FALSE(w.handle(cmd("a", deposit{money{1, eur}}), t0 + 10s).result.rejected);
-  ASSERT_FALSE(w.handle(cmd("b", deposit{money{1, eur}}), t0 + 5s).result.rejected);
+  ASSERT_FALSE(
+      w.handle(cmd("a", deposit{money{1, eur}}), t0 + 10s, no_limits, all_on).result.rejected);
+  ASSERT_FALSE(
+      w.handle(cmd("b", deposit{money{1, eur}}), t0 + 5s, no_limits, all_on).result.rejected);
   ASSERT_NE(w.window().find("b"), nullptr);
   EXPECT_EQ(w.window().find("b")->recorded_at, t0 + 10s);
+}
+
+TEST(idempotency, a_flag_refuses_a_new_command_without_remembering_it) {
+  wallet_aggregate w = opened_wallet();
+  feature_flags no_transfers;
+  no_transfers.accept_transfers = false;
+  ASSERT_FALSE(
+      w.handle(cmd("dep", deposit{money{500, eur}}), t0, no_limits, all_on).result.rejected);
+  const auto refused = w.handle(cmd("tr-1", transfer_debit{"t-1", "w-2", money{100, eur}}), t0,
+                                no_limits, no_transfers);
+  EXPECT_EQ(refused.result.rejected, rejection::feature_disabled);
+  EXPECT_FALSE(refused.appended.has_value());
+  EXPECT_FALSE(refused.replayed);
+  EXPECT_EQ(refused.result.balance, 500);
+  EXPECT_EQ(w.window().find("tr-1"), nullptr) << "a transient rejection was remembered";
+  EXPECT_TRUE(is_transient(rejection::feature_disabled));
+  // The same command with the same key succeeds once the flag is on again.
+  const auto retried =
+      w.handle(cmd("tr-1", transfer_debit{"t-1", "w-2", money{100, eur}}), t0, no_limits, all_on);
+  EXPECT_FALSE(retried.result.rejected.has_value());
+  EXPECT_EQ(retried.result.balance, 400);
+}
+
+TEST(idempotency, a_repeat_is_answered_its_outcome_even_while_a_flag_is_off) {
+  // A client retrying a transfer that was applied must learn so, not that transfers are off.
+  wallet_aggregate w = opened_wallet();
+  ASSERT_FALSE(
+      w.handle(cmd("dep", deposit{money{500, eur}}), t0, no_limits, all_on).result.rejected);
+  const command transfer = cmd("tr-1", transfer_debit{"t-1", "w-2", money{100, eur}});
+  const auto first = w.handle(transfer, t0, no_limits, all_on);
+  ASSERT_FALSE(first.result.rejected.has_value());
+  feature_flags off;
+  off.accept_transfers = false;
+  off.accept_new_wallets = false;
+  const auto again = w.handle(transfer, t0 + 1s, no_limits, off);
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.result, first.result);
+  // A conflict on the key is still a conflict.
+  EXPECT_EQ(w.handle(cmd("tr-1", transfer_debit{"t-1", "w-2", money{101, eur}}), t0, no_limits, off)
+                .result.rejected,
+            rejection::idempotency_conflict);
 }
 
 TEST(fingerprint, covers_every_field_but_the_key) {
@@ -126,6 +180,11 @@ TEST(fingerprint, covers_every_field_but_the_key) {
   // Length prefixes keep field boundaries apart.
   EXPECT_NE(fingerprint(cmd("k", transfer_debit{"ab", "c", money{1, eur}})),
             fingerprint(cmd("k", transfer_debit{"a", "bc", money{1, eur}})));
+  // set_kyc_level: the level and the reason.
+  EXPECT_NE(fingerprint(cmd("k", set_kyc_level{kyc::basic, "r"})),
+            fingerprint(cmd("k", set_kyc_level{kyc::full, "r"})));
+  EXPECT_NE(fingerprint(cmd("k", set_kyc_level{kyc::basic, "r"})),
+            fingerprint(cmd("k", set_kyc_level{kyc::basic, "s"})));
   // The same fields under another command type differ.
   EXPECT_NE(fingerprint(cmd("k", deposit{money{1, eur}})),
             fingerprint(cmd("k", withdraw{money{1, eur}})));

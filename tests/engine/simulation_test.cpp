@@ -1,5 +1,6 @@
 // Seeded randomized simulation of the engine: hundreds of wallets, every command type, duplicates,
-// conflicts and transfer sagas, with wallet invariants and money conservation checked every step.
+// conflicts and transfer sagas, under a KYC policy and feature flags that change during the run,
+// with wallet invariants and money conservation checked every step.
 //
 // The simulation keeps its own model of every wallet, updated from the commands it saw accepted
 // (never from the engine's events), and an oracle that says which rejections a command deserves.
@@ -30,9 +31,11 @@
 #include "wallet/engine/command.hpp"
 #include "wallet/engine/currency.hpp"
 #include "wallet/engine/event.hpp"
+#include "wallet/engine/flags.hpp"
 #include "wallet/engine/idempotency.hpp"
 #include "wallet/engine/limits.hpp"
 #include "wallet/engine/money.hpp"
+#include "wallet/engine/policy.hpp"
 #include "wallet/engine/rejection.hpp"
 #include "wallet/engine/wallet.hpp"
 
@@ -101,8 +104,8 @@ class random_source {
 // A set, not a single code: the order in which decide() checks is its own business, but it must
 // accept exactly when the set is empty and, when it rejects, give one of the reasons in the set.
 
-using reason_set = std::uint32_t;
-static_assert(rejection_count < 32, "reason_set is a 32-bit mask");
+using reason_set = std::uint64_t;
+static_assert(rejection_count < 64, "reason_set is a 64-bit mask");
 
 constexpr reason_set bit(rejection r) { return reason_set{1} << static_cast<unsigned>(r); }
 
@@ -144,6 +147,58 @@ bool open_now(const wallet_state& w) {
 }
 std::int64_t available(const wallet_state& w) { return w.balance + w.overdraft_limit - w.held; }
 bool amount_valid(const money& m) { return m.minor > 0 && m.minor <= amount_minor_max; }
+
+// The model's day rule, written apart from the engine's: money out counts on its UTC day; a
+// later day starts again, an earlier one (a clock stepped back) adds to the recorded day.
+std::chrono::sys_days day_of(timestamp t) { return std::chrono::floor<std::chrono::days>(t); }
+std::int64_t out_today(const wallet_state& w, timestamp now) {
+  return day_of(now) > w.outgoing_day ? 0 : w.outgoing_today;
+}
+void model_count_out(wallet_state& m, timestamp now, std::int64_t amount) {
+  if (day_of(now) > m.outgoing_day) {
+    m.outgoing_day = day_of(now);
+    m.outgoing_today = amount;
+  } else {
+    m.outgoing_today += amount;  // the run moves far less than int64 in a day
+  }
+}
+
+// KYC reasons, in 128-bit arithmetic so that no sum can wrap (the engine uses checked int64).
+__extension__ using wide = __int128;
+reason_set kyc_in_reasons(const wallet_state& w, const money& m, const policy& p) {
+  if (!opened(w) || !amount_valid(m)) return 0;
+  const kyc_limits& l = p.limits(w.kyc_level, w.ccy);
+  if (l.balance_max && static_cast<wide>(w.balance) + m.minor > *l.balance_max) {
+    return bit(rejection::kyc_balance_limit_exceeded);
+  }
+  return 0;
+}
+
+reason_set kyc_out_reasons(const wallet_state& w, const money& m, const policy& p, timestamp now) {
+  if (!opened(w) || !amount_valid(m)) return 0;
+  const kyc_limits& l = p.limits(w.kyc_level, w.ccy);
+  reason_set r = 0;
+  if (l.withdrawal_max && m.minor > *l.withdrawal_max) {
+    r |= bit(rejection::kyc_withdrawal_limit_exceeded);
+  }
+  const wide day_total = static_cast<wide>(out_today(w, now)) + w.held + m.minor;
+  if (l.daily_outgoing_max && day_total > *l.daily_outgoing_max) {
+    r |= bit(rejection::kyc_daily_limit_exceeded);
+  }
+  return r;
+}
+
+// Which commands the flags refuse, written apart from engine::refusing_flag.
+bool flags_refuse(const feature_flags& f, const command_body& body) {
+  const auto off = [&](currency c) { return !c.is_none() && !f.currency_enabled(c); };
+  if (const auto* o = std::get_if<open_wallet>(&body)) return !f.accept_new_wallets || off(o->ccy);
+  if (const auto* t = std::get_if<transfer_debit>(&body)) {
+    return !f.accept_transfers || off(t->amount.ccy);
+  }
+  if (const auto* d = std::get_if<deposit>(&body)) return off(d->amount.ccy);
+  if (const auto* h = std::get_if<hold_place>(&body)) return off(h->amount.ccy);
+  return false;
+}
 
 enum class needs : std::uint8_t { active, not_closed, any_opened };
 
@@ -193,6 +248,7 @@ reason_set id_reasons(std::string_view id, std::size_t length_max) {
 struct oracle {
   const wallet_state& w;
   timestamp now;
+  const policy& limits;
 
   reason_set operator()(const open_wallet& c) const {
     reason_set r = id_reasons(c.owner, owner_id_length_max);
@@ -204,20 +260,22 @@ struct oracle {
     return r;
   }
   reason_set operator()(const deposit& c) const {
-    return incoming_reasons(w, c.amount, needs::active);
+    return incoming_reasons(w, c.amount, needs::active) | kyc_in_reasons(w, c.amount, limits);
   }
-  reason_set operator()(const withdraw& c) const { return outgoing_reasons(w, c.amount); }
+  reason_set operator()(const withdraw& c) const {
+    return outgoing_reasons(w, c.amount) | kyc_out_reasons(w, c.amount, limits, now);
+  }
   reason_set operator()(const transfer_debit& c) const {
     reason_set r = id_reasons(c.transfer_id, transfer_id_length_max) |
                    id_reasons(c.destination, wallet_id_length_max);
     if (c.destination == w.id) r |= bit(rejection::transfer_to_self);
-    return r | outgoing_reasons(w, c.amount);
+    return r | outgoing_reasons(w, c.amount) | kyc_out_reasons(w, c.amount, limits, now);
   }
   reason_set operator()(const transfer_credit& c) const {
     reason_set r = id_reasons(c.transfer_id, transfer_id_length_max) |
                    id_reasons(c.source, wallet_id_length_max);
     if (c.source == w.id) r |= bit(rejection::transfer_to_self);
-    return r | incoming_reasons(w, c.amount, needs::active);
+    return r | incoming_reasons(w, c.amount, needs::active) | kyc_in_reasons(w, c.amount, limits);
   }
   reason_set operator()(const transfer_reversal& c) const {
     return id_reasons(c.transfer_id, transfer_id_length_max) |
@@ -233,7 +291,7 @@ struct oracle {
     if (opened(w) && amount_valid(c.amount) && available(w) < c.amount.minor) {
       r |= bit(rejection::insufficient_funds);
     }
-    return r;
+    return r | kyc_out_reasons(w, c.amount, limits, now);
   }
   reason_set operator()(const hold_capture& c) const {
     reason_set r = id_reasons(c.hold_id, hold_id_length_max) | status_reasons(w, needs::active);
@@ -277,6 +335,10 @@ struct oracle {
     if (w.balance != 0) r |= bit(rejection::wallet_not_empty);
     return r;
   }
+  reason_set operator()(const set_kyc_level& c) const {
+    return (valid_reason(c.reason) ? 0 : bit(rejection::reason_invalid)) |
+           status_reasons(w, needs::not_closed);
+  }
 };
 
 // ---- Descriptions for failure messages. -------------------------------------------------------
@@ -285,7 +347,9 @@ std::string describe(const wallet_state& s) {
   std::ostringstream out;
   out << "{id=" << s.id << " status=" << to_string(s.status) << " ccy=" << s.ccy.code()
       << " balance=" << s.balance << " held=" << s.held << " overdraft=" << s.overdraft_limit
-      << " version=" << s.version << " owner=" << s.owner << " holds=[";
+      << " version=" << s.version << " owner=" << s.owner << " kyc=" << to_string(s.kyc_level)
+      << " out_day=" << s.outgoing_day.time_since_epoch().count()
+      << " out_today=" << s.outgoing_today << " holds=[";
   for (const auto& [id, h] : s.holds) {
     out << id << ":" << h.amount << "@" << h.expires_at.time_since_epoch().count() << " ";
   }
@@ -343,6 +407,20 @@ struct ledger {
 
 enum class send_kind : std::uint8_t { fresh, duplicate, conflict, bad_key };
 
+// The run's KYC policies: both limit levels none and basic (tightly in EUR, per the fallback in
+// JPY and KWD) and leave full unlimited; the second is looser, and the run swaps between them.
+policy sim_policy(std::int64_t scale) {
+  policy p{kyc_limits{}};
+  p.set(kyc::none, *currency::from_code("EUR"),
+        kyc_limits{1'500'000 * scale, 190'000 * scale, 600'000 * scale});
+  p.set_fallback(kyc::none, kyc_limits{2'000'000 * scale, 170'000 * scale, 500'000 * scale});
+  p.set(kyc::basic, *currency::from_code("EUR"),
+        kyc_limits{6'000'000 * scale, 500'000 * scale, 1'500'000 * scale});
+  p.set_fallback(kyc::basic, kyc_limits{10'000'000 * scale, 300'000 * scale, 1'000'000 * scale});
+  p.set_fallback(kyc::full, kyc_limits{});
+  return p;
+}
+
 struct type_counts {
   std::string_view name;
   std::size_t sent = 0;
@@ -354,7 +432,7 @@ struct type_counts {
 class simulation {
  public:
   simulation(std::uint64_t seed, std::size_t commands)
-      : seed_(seed), commands_(commands), rng_(seed) {
+      : seed_(seed), commands_(commands), rng_(seed), limits_(sim_policy(1)) {
     for (const std::string_view code_text : {"EUR", "JPY", "KWD"}) {
       const auto c = currency::from_code(code_text);
       EXPECT_TRUE(c.has_value()) << code_text;
@@ -476,11 +554,11 @@ class simulation {
       std::uint64_t weight;  // per mille
       action act;
     };
-    static constexpr std::array<weighted, 21> mix = {{
+    static constexpr std::array<weighted, 24> mix = {{
         {40, &simulation::act_open},
-        {126, &simulation::act_deposit},
+        {106, &simulation::act_deposit},
         {95, &simulation::act_withdraw},
-        {120, &simulation::act_transfer},
+        {110, &simulation::act_transfer},
         {115, &simulation::act_deliver},
         {100, &simulation::act_hold_place},
         {70, &simulation::act_hold_capture},
@@ -498,6 +576,9 @@ class simulation {
         {5, &simulation::act_bad_key},
         {10, &simulation::act_reopen},
         {6, &simulation::act_close_source},
+        {25, &simulation::act_set_kyc},
+        {3, &simulation::act_flip_flags},
+        {2, &simulation::act_swap_policy},
     }};
     std::uint64_t roll = rng_.below(1000);
     for (const auto& [weight, act] : mix) {
@@ -696,6 +777,35 @@ class simulation {
     send(w, make(w, freeze{"compliance review " + std::to_string(w)}), send_kind::fresh);
   }
 
+  void act_set_kyc() {
+    const std::size_t w = pick_target();
+    // Mostly upwards, as owners get verified; sometimes back down.
+    const auto roll = rng_.below(100);
+    const kyc level = roll < 20 ? kyc::none : roll < 50 ? kyc::basic : kyc::full;
+    const std::string reason = rng_.percent(5) ? "" : "verification " + std::to_string(w);
+    send(w, make(w, set_kyc_level{level, reason}), send_kind::fresh);
+  }
+
+  // The operator flips switches: mostly everything on, sometimes one or more off.
+  void act_flip_flags() {
+    feature_flags f;
+    if (rng_.percent(30)) {
+      f.accept_new_wallets = !rng_.percent(30);
+      f.accept_transfers = !rng_.percent(30);
+      for (const currency c : currencies_) {
+        if (rng_.percent(15)) f.currencies[c.numeric()] = false;
+      }
+    }
+    note("flags_flipped");
+    flags_ = f;
+  }
+
+  // A reloaded policy: decisions from now on use it; the wallets' states stay as they are.
+  void act_swap_policy() {
+    limits_ = sim_policy(rng_.percent(50) ? 1 : 3);
+    note("policy_swapped");
+  }
+
   void act_unfreeze() {
     const auto frozen =
         pick_live_where([](const wallet_state& s) { return s.status == wallet_status::frozen; });
@@ -712,6 +822,14 @@ class simulation {
     send(w, make(w, close_wallet{}), send_kind::fresh);
   }
 
+  // Emptying a wallet needs one withdrawal of everything: the operator verifies the owner fully
+  // first, so that no KYC limit stands in the way.
+  void verify_fully(std::size_t w) {
+    if (model(w).kyc_level == kyc::full) return;
+    note("verified_to_empty");
+    send(w, make(w, set_kyc_level{kyc::full, "closing"}), send_kind::fresh);
+  }
+
   // Brings a wallet's balance to exactly zero, and often closes it next.
   void act_zero_out() {
     const auto w = pick_live_where([](const wallet_state& s) {
@@ -721,6 +839,7 @@ class simulation {
       act_deposit();
       return;
     }
+    verify_fully(*w);
     const wallet_state& s = model(*w);
     const money amount{s.balance > 0 ? s.balance : -s.balance, s.ccy};
     const handled h = s.balance > 0 ? send(*w, make(*w, withdraw{amount}), send_kind::fresh)
@@ -793,6 +912,7 @@ class simulation {
       if (!f.credit_refused || s.status != wallet_status::active || s.held != 0) continue;
       const std::size_t w = f.source;
       note("close_source_in_flight");
+      verify_fully(w);
       if (s.balance == 0) {
         send(w, make(w, close_wallet{}), send_kind::fresh);
         return;
@@ -816,7 +936,7 @@ class simulation {
     const std::size_t w = pick_target();
     command_body body = invalid_body(w);
     // Only invalid bodies are made here: a valid credit or reversal would create money.
-    EXPECT_NE(std::visit(oracle{model(w), now_}, body), 0u)
+    EXPECT_NE(std::visit(oracle{model(w), now_, limits_}, body), 0u)
         << "simulation bug: act_invalid made a valid command" << context();
     send(w, make(w, std::move(body)), send_kind::fresh);
   }
@@ -930,9 +1050,12 @@ class simulation {
     current_kind_ = kind;
     const wallet_state before = sw.aggregate.state();
     const key_record* prior = alive_record(sw, c.idempotency_key);
-    const reason_set reasons = std::visit(oracle{sw.model, now_}, c.body);
+    // A flag refuses a new command outright, before any business rule.
+    const reason_set reasons = flags_refuse(flags_, c.body)
+                                   ? bit(rejection::feature_disabled)
+                                   : std::visit(oracle{sw.model, now_, limits_}, c.body);
 
-    handled h = sw.aggregate.handle(c, now_);
+    handled h = sw.aggregate.handle(c, now_, limits_, flags_);
     ++sent_;
     count(c, h);
     track_balance(before, sw.aggregate.state());
@@ -979,6 +1102,12 @@ class simulation {
     EXPECT_TRUE((h.result == outcome{h.result.rejected, after.version, after.balance, after.held}))
         << "outcome " << describe(h.result) << " does not describe " << describe(after)
         << context();
+    if (h.result.rejected && is_transient(*h.result.rejected)) {
+      // Not remembered: the same key may succeed once the flag is on again.
+      EXPECT_EQ(sw.aggregate.window().find(c.idempotency_key), nullptr) << context();
+      note("flag_refused");
+      return;
+    }
     sw.keys.insert_or_assign(c.idempotency_key, key_record{c, h.result, now_});
     remember_key(w, c.idempotency_key);
   }
@@ -1120,11 +1249,13 @@ class simulation {
                           },
                           [&](const withdraw& c) -> event_body {
                             m.balance -= c.amount.minor;
+                            model_count_out(m, now_, c.amount.minor);
                             book(m.ccy).withdrawn += c.amount.minor;
                             return withdrawn{c.amount.minor};
                           },
                           [&](const transfer_debit& c) -> event_body {
                             m.balance -= c.amount.minor;
+                            model_count_out(m, now_, c.amount.minor);
                             book(m.ccy).in_flight += c.amount.minor;
                             return transfer_debited{c.transfer_id, c.destination, c.amount.minor};
                           },
@@ -1147,6 +1278,7 @@ class simulation {
                             const std::int64_t reserved = take_hold(c.hold_id);
                             const std::int64_t captured = c.amount ? c.amount->minor : reserved;
                             m.balance -= captured;
+                            model_count_out(m, now_, captured);
                             book(m.ccy).captured += captured;
                             return hold_captured{c.hold_id, captured, reserved - captured};
                           },
@@ -1167,6 +1299,10 @@ class simulation {
                           [&](const close_wallet&) -> event_body {
                             m.status = wallet_status::closed;
                             return wallet_closed{};
+                          },
+                          [&](const set_kyc_level& c) -> event_body {
+                            m.kyc_level = c.level;
+                            return kyc_level_set{c.level, c.reason};
                           },
                       },
                       body);
@@ -1264,6 +1400,8 @@ class simulation {
   std::size_t commands_;
   random_source rng_;
   timestamp now_ = start_time;
+  policy limits_;
+  feature_flags flags_;
   std::vector<currency> currencies_;
   std::array<ledger, 3> ledgers_{};
   std::array<std::int64_t, 3> balances_{};  // the engine's balances summed, per currency
@@ -1340,7 +1478,8 @@ void simulation::check_coverage() const {
   }
   // Not reachable here by design: balance_limit_exceeded (needs ~10^18 in one wallet, which the
   // int64 ledgers could not sum), holds_limit_reached and idempotency_window_full (need 10^3 and
-  // 6.5 * 10^4 entries in one wallet). decide_test and idempotency_test cover them.
+  // 6.5 * 10^4 entries in one wallet). decide_test and idempotency_test cover them. The KYC
+  // rejections and feature_disabled are reachable and must be seen like the others.
   const std::array<rejection, 3> unreachable = {rejection::balance_limit_exceeded,
                                                 rejection::holds_limit_reached,
                                                 rejection::idempotency_window_full};
@@ -1349,7 +1488,10 @@ void simulation::check_coverage() const {
     if (std::find(unreachable.begin(), unreachable.end(), r) != unreachable.end()) continue;
     EXPECT_GE(by_code_[i], 10u) << code(r) << " seen too rarely";
   }
-  const std::array<std::pair<std::string_view, std::size_t>, 16> scenario_min = {{
+  const std::array<std::pair<std::string_view, std::size_t>, 19> scenario_min = {{
+      {"flag_refused", 200},
+      {"flags_flipped", 100},
+      {"policy_swapped", 50},
       {"capture_full", 200},
       {"close_source_in_flight", 100},
       {"capture_partial", 200},

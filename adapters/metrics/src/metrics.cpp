@@ -105,7 +105,7 @@ std::vector<std::string> joined(std::initializer_list<std::vector<std::string>> 
 // The runtime names each answered command (engine::command_name); an event name is accepted too
 // and counted under the command that appends that event, so a command's outcomes share one label
 // value whichever name a probe caller uses.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 13> command_of_event{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 14> command_of_event{{
     {"wallet_opened", "open_wallet"},
     {"deposited", "deposit"},
     {"withdrawn", "withdraw"},
@@ -119,6 +119,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 13> command_
     {"wallet_frozen", "freeze"},
     {"wallet_unfrozen", "unfreeze"},
     {"wallet_closed", "close_wallet"},
+    {"kyc_level_set", "set_kyc_level"},
 }};
 static_assert(command_of_event.size() == std::variant_size_v<engine::event_body>);
 

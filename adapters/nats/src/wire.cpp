@@ -184,6 +184,16 @@ engine::command_body read_freeze(reader& r) { return engine::freeze{read_text(r,
 engine::command_body read_unfreeze(reader& r) { return engine::unfreeze{read_text(r, "reason")}; }
 engine::command_body read_close_wallet(reader& /*r*/) { return engine::close_wallet{}; }
 
+engine::command_body read_set_kyc_level(reader& r) {
+  const auto level_text = r.text("level", presence::required);
+  std::optional<engine::kyc> level;
+  if (level_text) {
+    level = engine::kyc_from_string(*level_text);
+    if (!level) r.fail("level", "unknown_kyc_level");
+  }
+  return engine::set_kyc_level{level.value_or(engine::kyc::none), read_text(r, "reason")};
+}
+
 struct command_type {
   std::string_view name;
   bool internal;  // the engine's own: origin::engine only
@@ -201,6 +211,7 @@ constexpr std::array command_types = {
     command_type{"freeze", false, &read_freeze},
     command_type{"unfreeze", false, &read_unfreeze},
     command_type{"close_wallet", false, &read_close_wallet},
+    command_type{"set_kyc_level", false, &read_set_kyc_level},
     command_type{"transfer_credit", true, &read_transfer_credit},
     command_type{"transfer_reversal", true, &read_transfer_reversal},
     command_type{"hold_expire", true, &read_hold_expire},
@@ -337,6 +348,10 @@ void put_body(json::object& o, const engine::event_body& body, engine::currency 
                  [&](const engine::wallet_frozen& e) { o["reason"] = e.reason; },
                  [&](const engine::wallet_unfrozen& e) { o["reason"] = e.reason; },
                  [&](const engine::wallet_closed&) {},
+                 [&](const engine::kyc_level_set& e) {
+                   o["level"] = engine::to_string(e.level);
+                   o["reason"] = e.reason;
+                 },
              },
              body);
 }
@@ -419,6 +434,16 @@ std::string_view rejection_message(engine::rejection r) {
       return "the expiry is not in the future";
     case rejection::holds_limit_reached:
       return "the wallet has the maximum number of open holds";
+    case rejection::kyc_balance_limit_exceeded:
+      return "the balance would exceed the maximum of the wallet's KYC level";
+    case rejection::kyc_withdrawal_limit_exceeded:
+      return "the amount is above the largest single outgoing move of the wallet's KYC level";
+    case rejection::kyc_daily_limit_exceeded:
+      return "today's outgoing total (UTC day, open holds included) would exceed the daily "
+             "maximum of the wallet's KYC level";
+    case rejection::feature_disabled:
+      return "the operator has switched this off (a feature flag); nothing was remembered under "
+             "the key: retry later with the same key";
   }
   return "unknown rejection";
 }

@@ -130,6 +130,12 @@ std::string encode_data(const engine::event_body& body) {
             return json_object{}.text("reason", e.reason).finish();
           },
           [](const engine::wallet_closed&) { return std::string("{}"); },
+          [](const engine::kyc_level_set& e) {
+            return json_object{}
+                .text("level", engine::to_string(e.level))
+                .text("reason", e.reason)
+                .finish();
+          },
       },
       body);
 }
@@ -168,6 +174,14 @@ class fields {
       problem_ = quoted(key).append(" is not an active ISO 4217 currency: ").append(code);
     }
     return ccy.value_or(engine::currency{});
+  }
+  engine::kyc level(std::string_view key) {
+    const std::string name = text(key);
+    const auto level = engine::kyc_from_string(name);
+    if (!level && !problem_) {
+      problem_ = quoted(key).append(" is not a KYC level: ").append(name);
+    }
+    return level.value_or(engine::kyc::none);
   }
   engine::timestamp time(std::string_view key) {
     const std::string value = text(key);
@@ -237,6 +251,10 @@ std::optional<engine::event_body> decode_body(std::string_view type, fields& f) 
   if (type == "wallet_frozen") return wallet_frozen{f.text("reason")};
   if (type == "wallet_unfrozen") return wallet_unfrozen{f.text("reason")};
   if (type == "wallet_closed") return wallet_closed{};
+  if (type == "kyc_level_set") {
+    const auto level = f.level("level");
+    return kyc_level_set{level, f.text("reason")};
+  }
   return std::nullopt;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "wallet/actors/circuit_breaker.hpp"
+#include "wallet/actors/compliance.hpp"
 #include "wallet/actors/outcome.hpp"
 #include "wallet/actors/probe.hpp"
 #include "wallet/actors/settings.hpp"
@@ -66,6 +67,11 @@ class runtime {
 
   [[nodiscard]] std::uint32_t shard_count() const noexcept;
   [[nodiscard]] std::size_t in_flight() const noexcept;
+  // The KYC policy and the feature flags every wallet decision reads (no limits and every flag at
+  // its default until set). Swapping either is atomic and takes effect from the next decision, on
+  // every path (NATS, HTTP, in-process): the wallet actors read them, not the inbound adapters.
+  [[nodiscard]] compliance_controls& compliance() noexcept;
+
   // The worst circuit state over all shards: readiness is "every circuit closed".
   [[nodiscard]] circuit_state circuit() const noexcept;
   // Why the runtime can no longer work (a shard actor died), or nothing while it is healthy.

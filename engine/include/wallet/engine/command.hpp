@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "wallet/engine/money.hpp"
+#include "wallet/engine/policy.hpp"
 #include "wallet/engine/time.hpp"
 
 namespace wallet::engine {
@@ -66,10 +67,16 @@ struct unfreeze {
   std::string reason;
 };
 struct close_wallet {};
+// An administrative change of the owner's verification level (an admin or a service role).
+struct set_kyc_level {
+  kyc level = kyc::none;
+  std::string reason;
+};
 
+// Append only: a command's index in the variant is part of its stored fingerprint.
 using command_body = std::variant<open_wallet, deposit, withdraw, transfer_debit, transfer_credit,
                                   transfer_reversal, hold_place, hold_capture, hold_release,
-                                  hold_expire, freeze, unfreeze, close_wallet>;
+                                  hold_expire, freeze, unfreeze, close_wallet, set_kyc_level>;
 
 struct command {
   std::string wallet_id;

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "wallet/engine/currency.hpp"
+#include "wallet/engine/policy.hpp"
 #include "wallet/engine/time.hpp"
 
 namespace wallet::engine {
@@ -76,11 +77,16 @@ struct wallet_unfrozen {
 struct wallet_closed {
   friend bool operator==(const wallet_closed&, const wallet_closed&) = default;
 };
+struct kyc_level_set {
+  kyc level = kyc::none;
+  std::string reason;
+  friend bool operator==(const kyc_level_set&, const kyc_level_set&) = default;
+};
 
 using event_body =
     std::variant<wallet_opened, deposited, withdrawn, transfer_debited, transfer_credited,
                  transfer_reversed, hold_placed, hold_captured, hold_released, hold_expired,
-                 wallet_frozen, wallet_unfrozen, wallet_closed>;
+                 wallet_frozen, wallet_unfrozen, wallet_closed, kyc_level_set>;
 
 struct event {
   std::uint64_t seq = 0;  // the wallet's version after this event: 1 for wallet_opened
@@ -94,5 +100,9 @@ struct event {
 
 // The change this event makes to the balance (positive in, negative out), for conservation checks.
 [[nodiscard]] std::int64_t balance_delta(const event_body& body) noexcept;
+
+// What the event counts towards the wallet's daily outgoing total: money that left it (withdrawn,
+// transfer_debited, the captured part of hold_captured); 0 for every other event.
+[[nodiscard]] std::int64_t outgoing_amount(const event_body& body) noexcept;
 
 }  // namespace wallet::engine

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "wallet/engine/flags.hpp"
+#include "wallet/engine/policy.hpp"
 #include "wallet/engine/rejection.hpp"
 #include "wallet/engine/time.hpp"
 #include "wallet/engine/wallet.hpp"
@@ -68,7 +70,10 @@ class wallet_aggregate {
   wallet_aggregate(std::string wallet_id, duration idempotency_retention);
   wallet_aggregate(wallet_state state, idempotency_window window, duration idempotency_retention);
 
-  handled handle(const command& c, timestamp now);
+  // The key is checked first, so a repeat returns its original outcome whatever the flags say
+  // now; a command the flags refuse is answered feature_disabled and not remembered (a transient
+  // rejection); only then does decide() run, under `limits`.
+  handled handle(const command& c, timestamp now, const policy& limits, const feature_flags& flags);
 
   [[nodiscard]] const wallet_state& state() const noexcept { return state_; }
   [[nodiscard]] const idempotency_window& window() const noexcept { return window_; }

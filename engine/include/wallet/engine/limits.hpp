@@ -28,6 +28,10 @@ inline constexpr std::int64_t amount_minor_max = 1'000'000'000'000'000;  // 10^1
 inline constexpr std::int64_t overdraft_limit_max = amount_minor_max;
 inline constexpr std::int64_t balance_minor_max = std::numeric_limits<std::int64_t>::max() / 4;
 
+// The daily outgoing total saturates here instead of overflowing: any daily limit is at most this,
+// so a saturated total refuses every further outgoing move that day under a limit.
+inline constexpr std::int64_t outgoing_total_max = std::numeric_limits<std::int64_t>::max();
+
 // Open holds per wallet: each is resident in the wallet's state.
 inline constexpr std::size_t holds_per_wallet_max = 1'024;
 

@@ -35,9 +35,14 @@ enum class rejection : std::uint8_t {
   hold_amount_exceeded,     // capture of more than the hold reserves
   hold_expiry_invalid,      // expiry not after the command's time
   holds_limit_reached,      // holds_per_wallet_max holds are open
+  // KYC limits of the wallet's level in its currency (engine::policy; ADR 0004, decision 1).
+  kyc_balance_limit_exceeded,     // the balance after money comes in would pass balance_max
+  kyc_withdrawal_limit_exceeded,  // one outgoing move (withdrawal, transfer, hold) > withdrawal_max
+  kyc_daily_limit_exceeded,       // today's outgoing + open holds + the amount > daily_outgoing_max
+  feature_disabled,               // a feature flag refuses the command (transient: retry later)
 };
 
-inline constexpr std::uint8_t rejection_count = 26;
+inline constexpr std::uint8_t rejection_count = 30;
 
 [[nodiscard]] std::string_view code(rejection r) noexcept;
 [[nodiscard]] std::optional<rejection> rejection_from_code(std::string_view text) noexcept;
