@@ -16,18 +16,11 @@
 #include <vector>
 
 #include "log_histogram.hpp"
+#include "steady_ns.hpp"
 #include "wallet/actors/probe.hpp"
 #include "wallet/engine/event.hpp"
 
 namespace wallet::loadtest {
-
-using steady = std::chrono::steady_clock;
-
-// Nanoseconds since the process's first call: small, comparable across threads.
-inline std::int64_t now_ns() {
-  static const steady::time_point origin = steady::now();
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - origin).count();
-}
 
 // The transfers of one phase, by index: when each debit was (first) submitted, or was meant to
 // be (open loop). Transfer ids are "<tag>-<index>".

@@ -80,19 +80,6 @@ void print_resources(const phase_report& r) {
 
 }  // namespace
 
-latency_summary summarise(const log_histogram& h, double scale) {
-  latency_summary s;
-  s.count = h.count();
-  const auto at = [&](double q) { return static_cast<double>(h.percentile(q)) * scale; };
-  s.mean = h.mean() * scale;
-  s.p50 = at(0.5);
-  s.p90 = at(0.9);
-  s.p99 = at(0.99);
-  s.p999 = at(0.999);
-  s.max = static_cast<double>(h.max()) * scale;
-  return s;
-}
-
 std::vector<std::pair<std::uint64_t, std::uint64_t>> pow2_ranges(const log_histogram& h) {
   std::map<std::uint64_t, std::uint64_t> ranges;
   h.for_each_bucket([&](std::uint64_t low, std::uint64_t /*high*/, std::uint64_t count) {

@@ -16,14 +16,6 @@
 
 namespace wallet::loadtest {
 
-struct latency_summary {
-  std::uint64_t count = 0;
-  double mean = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
-};
-
-// The histogram's figures multiplied by `scale` (1e-6: ns -> ms).
-[[nodiscard]] latency_summary summarise(const log_histogram& h, double scale);
-
 // Counts per power-of-two range [2^k, 2^(k+1)) of the values, k from 0; the first range holds 0
 // too.
 [[nodiscard]] std::vector<std::pair<std::uint64_t, std::uint64_t>> pow2_ranges(

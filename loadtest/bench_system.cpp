@@ -152,4 +152,15 @@ server_facts read_server_facts(pqxx::connection& conn) {
   return f;
 }
 
+std::string with_database(const std::string& url, const std::string& database) {
+  const std::size_t authority = url.find("://");
+  if (authority == std::string::npos) return url;
+  const std::size_t path = url.find('/', authority + 3);
+  const std::size_t query = url.find('?', authority + 3);
+  std::string out = url.substr(0, std::min(path, query));
+  out.append("/").append(database);
+  if (query != std::string::npos) out.append(url.substr(query));
+  return out;
+}
+
 }  // namespace wallet::loadtest

@@ -1,5 +1,5 @@
-// What runtime_bench measures outside the runtime: the machine's CPU (ours versus everything else,
-// which on the bench machine is PostgreSQL), and the database server's WAL and commit counters.
+// What the benchmarks measure outside what they drive: the machine's CPU (ours, the local
+// PostgreSQL's, everything else), and the database server's settings, WAL and commit counters.
 #pragma once
 
 #include <chrono>
@@ -60,5 +60,8 @@ struct server_facts {
 };
 
 [[nodiscard]] server_facts read_server_facts(pqxx::connection& conn);
+
+// A libpq URL (postgresql://...) with its database (the URI path) replaced by `database`.
+[[nodiscard]] std::string with_database(const std::string& url, const std::string& database);
 
 }  // namespace wallet::loadtest

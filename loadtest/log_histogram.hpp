@@ -103,6 +103,25 @@ class log_histogram {
   std::atomic<std::uint64_t> max_{0};
 };
 
+// The figures reports print, in the histogram's unit times `scale` (1e-6: ns -> ms).
+struct latency_summary {
+  std::uint64_t count = 0;
+  double mean = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
+};
+
+[[nodiscard]] inline latency_summary summarise(const log_histogram& h, double scale) {
+  latency_summary s;
+  s.count = h.count();
+  const auto at = [&](double q) { return static_cast<double>(h.percentile(q)) * scale; };
+  s.mean = h.mean() * scale;
+  s.p50 = at(0.5);
+  s.p90 = at(0.9);
+  s.p99 = at(0.99);
+  s.p999 = at(0.999);
+  s.max = static_cast<double>(h.max()) * scale;
+  return s;
+}
+
 static_assert(log_histogram::index_of(255) == 255);
 static_assert(log_histogram::index_of(256) == 256);
 static_assert(log_histogram::lowest_of(log_histogram::index_of(1'000'000)) <= 1'000'000);

@@ -42,18 +42,6 @@ std::string wallet_id(std::size_t n) { return "w" + std::to_string(n); }
 // ---- database
 // ------------------------------------------------------------------------------------
 
-// `url` with its database (the URI path) replaced by `database`.
-std::string with_database(const std::string& url, const std::string& database) {
-  const std::size_t authority = url.find("://");
-  if (authority == std::string::npos) return url;
-  const std::size_t path = url.find('/', authority + 3);
-  const std::size_t query = url.find('?', authority + 3);
-  std::string out = url.substr(0, std::min(path, query));
-  out.append("/").append(database);
-  if (query != std::string::npos) out.append(url.substr(query));
-  return out;
-}
-
 void recreate_database(const std::string& server_conninfo, const std::string& name) {
   pqxx::connection admin(server_conninfo);
   std::string last_error;
