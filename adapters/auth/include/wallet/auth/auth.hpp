@@ -1,5 +1,6 @@
 // The contract between the HTTP adapter and authentication: who is calling (a principal with
-// roles), why a caller is refused, and the per-key rate limiter. Implementations live in adapters/auth.
+// roles), why a caller is refused, and the per-key rate limiter. Implementations live in
+// adapters/auth.
 #pragma once
 
 #include <chrono>
@@ -31,8 +32,8 @@ enum class auth_errc : std::uint8_t {
   unsupported_algorithm,  // alg other than RS256 / ES256 (never "none")
   unknown_key,            // kid not in the key set
   bad_signature,
-  expired,                // exp + leeway <= now
-  not_yet_valid,          // nbf - leeway > now
+  expired,        // exp + leeway <= now
+  not_yet_valid,  // nbf - leeway > now
   wrong_issuer,
   wrong_audience,
   keys_unavailable,  // the key set could not be loaded or fetched
@@ -60,8 +61,8 @@ class authenticator {
 // (Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset).
 struct rate_decision {
   bool allowed = true;
-  std::int64_t limit = 0;      // bucket capacity
-  std::int64_t remaining = 0;  // whole tokens left after this request
+  std::int64_t limit = 0;               // bucket capacity
+  std::int64_t remaining = 0;           // whole tokens left after this request
   std::chrono::seconds retry_after{0};  // when refused: until one token is back (at least 1 s)
   std::chrono::seconds reset{0};        // until the bucket is full again
 };

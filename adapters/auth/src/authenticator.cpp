@@ -1,0 +1,161 @@
+// The JWT authenticator (verify_token over a jwks_cache, with a background refresher), the
+// development authenticator, and the factory that picks one from the settings.
+#include "wallet/auth/authenticator.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <utility>
+
+#include "wallet/auth/jwt.hpp"
+
+namespace wallet::auth {
+
+std::string_view to_string(auth_errc e) noexcept {
+  switch (e) {
+    case auth_errc::missing:
+      return "missing";
+    case auth_errc::malformed:
+      return "malformed";
+    case auth_errc::unsupported_algorithm:
+      return "unsupported_algorithm";
+    case auth_errc::unknown_key:
+      return "unknown_key";
+    case auth_errc::bad_signature:
+      return "bad_signature";
+    case auth_errc::expired:
+      return "expired";
+    case auth_errc::not_yet_valid:
+      return "not_yet_valid";
+    case auth_errc::wrong_issuer:
+      return "wrong_issuer";
+    case auth_errc::wrong_audience:
+      return "wrong_audience";
+    case auth_errc::keys_unavailable:
+      return "keys_unavailable";
+  }
+  return "unknown";
+}
+
+jwt_authenticator::jwt_authenticator(jwt_settings settings, jwks_fetch fetch, std::string source,
+                                     logging::logger log, std::shared_ptr<auth_probe> probe)
+    : settings_(std::move(settings)),
+      log_(std::move(log)),
+      probe_(probe ? std::move(probe) : std::make_shared<auth_probe>()),
+      keys_(std::move(fetch), std::move(source), settings_.jwks_refresh, settings_.jwks_refresh_min,
+            log_, probe_) {
+  keys_.refresh(std::chrono::system_clock::now());
+}
+
+jwt_authenticator::~jwt_authenticator() {
+  // Joins here, before keys_ is destroyed: the thread uses it.
+  refresher_.request_stop();
+  if (refresher_.joinable()) refresher_.join();
+}
+
+engine::result<principal, auth_errc> jwt_authenticator::authenticate(
+    std::string_view authorization, std::chrono::system_clock::time_point now) {
+  const key_lookup lookup = [&](std::string_view kid, key_type type) {
+    return keys_.find(kid, type, now);
+  };
+  auto verified = verify_token(authorization, settings_, lookup, now);
+  if (!verified) {
+    const rejection& r = verified.error();
+    probe_->rejected(r.code);
+    // Debug only: the HTTP adapter's request line already says 401 and why (to_string); this
+    // detail is for diagnosing an issuer's tokens, and never holds the token or its subject.
+    log_.debug("token refused", {{"code", to_string(r.code)}, {"detail", r.detail}});
+    return r.code;
+  }
+  probe_->accepted();
+  return std::move(verified).value();
+}
+
+void jwt_authenticator::start_refresher() {
+  if (refresher_.joinable()) return;
+  refresher_ = std::jthread([this](const std::stop_token& stop) {
+    std::mutex m;
+    std::condition_variable_any wake;
+    std::unique_lock lock(m);
+    while (!stop.stop_requested()) {
+      // Wake at the next due time, but at least every refresh_min: a clock step must not
+      // postpone refreshes by hours.
+      const auto now = std::chrono::system_clock::now();
+      constexpr std::chrono::seconds tick_min{1};
+      const auto until = std::clamp(keys_.next_due(), now + tick_min,
+                                    now + std::max(tick_min, settings_.jwks_refresh_min));
+      wake.wait_until(lock, stop, until, [] { return false; });
+      if (stop.stop_requested()) break;
+      keys_.refresh_if_due(std::chrono::system_clock::now());
+    }
+  });
+}
+
+namespace {
+
+class development_authenticator final : public authenticator {
+ public:
+  engine::result<principal, auth_errc> authenticate(
+      std::string_view /*authorization*/, std::chrono::system_clock::time_point /*now*/) override {
+    return principal{development_subject,
+                     static_cast<std::uint8_t>(static_cast<unsigned>(role::read) |
+                                               static_cast<unsigned>(role::write) |
+                                               static_cast<unsigned>(role::admin) |
+                                               static_cast<unsigned>(role::service))};
+  }
+};
+
+std::optional<std::string> check(const jwt_settings& s) {
+  if (s.issuer.empty()) return "auth.issuer must be set when auth.mode is jwt";
+  if (s.audience.empty()) return "auth.audience must be set when auth.mode is jwt";
+  if (s.jwks_file.empty() == s.jwks_url.empty()) {
+    return "exactly one of auth.jwks_file and auth.jwks_url must be set when auth.mode is jwt";
+  }
+  if (s.roles_claim.empty()) return "auth.roles_claim must not be empty";
+  if (s.jwks_refresh_min > s.jwks_refresh) {
+    return "auth.jwks_refresh_min_s must not exceed auth.jwks_refresh_s";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::unique_ptr<authenticator> make_development_authenticator(const logging::logger& log) {
+  log.warn(
+      "AUTHENTICATION IS OFF (auth.mode = off): every request acts as the development principal "
+      "with every role, on every owner's wallets. For development only: never expose this "
+      "instance to anyone.",
+      {{"subject", development_subject}});
+  return std::make_unique<development_authenticator>();
+}
+
+engine::result<std::unique_ptr<authenticator>, std::string> make_authenticator(
+    const jwt_settings& settings, const logging::logger& log, std::shared_ptr<auth_probe> probe) {
+  if (settings.mode == auth_mode::off) return make_development_authenticator(log);
+  if (auto problem = check(settings)) return std::move(*problem);
+  jwks_fetch fetch;
+  std::string source;
+  if (!settings.jwks_file.empty()) {
+    fetch = file_fetch(settings.jwks_file);
+    source = settings.jwks_file;
+  } else {
+    auto from_url =
+        url_fetch(settings.jwks_url, settings.jwks_ca_file, settings.jwks_fetch_timeout);
+    if (!from_url) return from_url.error();
+    fetch = std::move(from_url).value();
+    source = settings.jwks_url;
+  }
+  auto jwt = std::make_unique<jwt_authenticator>(settings, std::move(fetch), source, log,
+                                                 std::move(probe));
+  // A key file is under the operator's control: failing to load it is a configuration error.
+  // An issuer's URL may be briefly unreachable: keep trying, answering keys_unavailable.
+  if (!settings.jwks_file.empty() && !jwt->keys().current()) {
+    return "auth.jwks_file " + settings.jwks_file + " holds no usable key set (see the log)";
+  }
+  jwt->start_refresher();
+  log.info("authentication: JWT bearer tokens",
+           {{"issuer", settings.issuer}, {"audience", settings.audience}, {"jwks", source}});
+  return std::unique_ptr<authenticator>(std::move(jwt));
+}
+
+}  // namespace wallet::auth
