@@ -187,6 +187,7 @@ class planner {
       c[7].add_int(s.overdraft_limit);
       c[8].add_timestamp(g.first_event->at);
       c[9].add_timestamp(g.last_event->at);
+      add_kyc(c, 10, s);
       plan_.created.keys.push_back(s.id);
     } else {
       auto& c = plan_.updated.columns;
@@ -201,8 +202,18 @@ class planner {
       } else {
         c[6].add_null();
       }
+      add_kyc(c, 7, s);
       plan_.updated.keys.push_back(s.id);
     }
+  }
+
+  // The KYC level and the daily outgoing total, in three columns from `first`.
+  template <std::size_t N>
+  static void add_kyc(std::array<array_literal, N>& c, std::size_t first,
+                      const engine::wallet_state& s) {
+    c[first].add_int(static_cast<std::int64_t>(s.kyc_level));
+    c[first + 1].add_int(s.outgoing_day.time_since_epoch().count());
+    c[first + 2].add_int(s.outgoing_today);
   }
 
   void add_opened_holds(const wallet_group& g) {
@@ -242,6 +253,7 @@ template struct rows<6>;
 template struct rows<7>;
 template struct rows<8>;
 template struct rows<10>;
+template struct rows<13>;
 
 std::int64_t status_code(engine::wallet_status status) {
   switch (status) {

@@ -33,11 +33,12 @@ struct commit_plan {
   // Never-opened wallets (rejections only): the fence is that no row exists. (id)
   rows<1> absent;
   // New wallets, inserted. (id, owner, currency, balance, held, status, version, overdraft_limit,
-  // created_at, updated_at)
-  rows<10> created;
+  // created_at, updated_at, kyc_level, outgoing_day as days since 1970-01-01, outgoing_today)
+  rows<13> created;
   // Stored wallets, updated where version = expected. (id, expected, balance, held, status,
-  // version, updated_at or NULL when the wallet had no event)
-  rows<7> updated;
+  // version, updated_at or NULL when the wallet had no event, kyc_level, outgoing_day,
+  // outgoing_today)
+  rows<10> updated;
   // (wallet_id, seq, at, type, delta, held_delta, data, idempotency_key or NULL)
   rows<10> events;
   // Stored holds closed by this batch, deleted. (wallet_id, hold_id)

@@ -140,6 +140,7 @@ std::optional<std::string> check_loaded(const engine::wallet_state& s) {
     return "balance out of range";
   }
   if (s.held < 0 || s.held > s.balance + s.overdraft_limit) return "held out of range";
+  if (s.outgoing_today < 0) return "outgoing_today below 0";
   if (s.holds.size() > engine::holds_per_wallet_max) return "too many holds";
   std::int64_t sum = 0;
   for (const auto& [id, h] : s.holds) {
@@ -301,6 +302,13 @@ engine::result<engine::wallet_state, store_error> pg_store::impl::read_state(
   s.held = row[4].as<std::int64_t>();
   s.version = static_cast<std::uint64_t>(std::max<std::int64_t>(row[6].as<std::int64_t>(), 0));
   s.overdraft_limit = row[7].as<std::int64_t>();
+  const auto level = engine::kyc_from_code(row[8].as<std::int64_t>());
+  if (!level) {
+    return rejected(where + "unknown KYC level " + row[8].as<std::string>());
+  }
+  s.kyc_level = *level;
+  s.outgoing_day = std::chrono::sys_days{std::chrono::days{row[9].as<std::int64_t>()}};
+  s.outgoing_today = row[10].as<std::int64_t>();
   for (const auto& h : tx.exec_prepared(detail::stmt::holds_load.name, id)) {
     s.holds.emplace(
         h[0].as<std::string>(),

@@ -29,7 +29,8 @@ namespace {
 // e, h, w). The events are aggregated alone, not in a union with the other two, so that the
 // planner's estimate of the number of wallets (from wallet_events' statistics) sizes the hash
 // tables. The status fold takes the last status event: seq * 4 + status orders by seq and keeps
-// the status in the remainder (1 active, 2 frozen, 3 closed).
+// the status in the remainder (1 active, 2 frozen, 3 closed). The KYC level folds the same way
+// from the last kyc_level_set (0 none before any). The daily outgoing total is not checked here.
 std::string wallet_checks(std::string_view events, std::string_view holds,
                           std::string_view wallets) {
   std::string sql = R"sql(
@@ -45,6 +46,9 @@ WITH folded AS (
          max(e.seq * 4 + CASE e.type WHEN 'wallet_opened' THEN 1 WHEN 'wallet_unfrozen' THEN 1
                                      WHEN 'wallet_frozen' THEN 2 WHEN 'wallet_closed' THEN 3 END)
            % 4 AS status,
+         coalesce(max(e.seq * 4 + CASE e.data ->> 'level' WHEN 'none' THEN 0 WHEN 'basic' THEN 1
+                                                          WHEN 'full' THEN 2 END)
+                    FILTER (WHERE e.type = 'kyc_level_set') % 4, 0) AS kyc_level,
          count(*) FILTER (WHERE e.type = 'wallet_opened') AS opened,
          min(e.type) FILTER (WHERE e.seq = 1) AS first_type,
          min(e.data ->> 'currency') FILTER (WHERE e.type = 'wallet_opened') AS currency,
@@ -71,7 +75,7 @@ WITH folded AS (
          f.currency AS opened_currency, f.events, f.last_seq, f.balance AS folded_balance,
          f.held AS folded_held, f.open_holds, f.status AS folded_status, f.opened, f.first_type,
          f.shard_min, f.shard_max, f.deposits, f.withdrawals, f.captured, f.debited, f.credited,
-         f.reversed
+         f.reversed, w.kyc_level, f.kyc_level AS folded_kyc_level
   FROM (SELECT * FROM wallets w WHERE )sql");
   sql.append(wallets).append(R"sql() AS w
   FULL JOIN folded f ON f.id = w.id
@@ -92,13 +96,15 @@ WITH folded AS (
          j.has_row AND j.has_events AND j.currency IS DISTINCT FROM j.opened_currency
            AS b_currency,
          j.has_row AND j.has_events AND (j.shard_min <> j.shard OR j.shard_max <> j.shard)
-           AS b_shard
+           AS b_shard,
+         j.has_row AND j.has_events AND j.kyc_level IS DISTINCT FROM j.folded_kyc_level
+           AS b_kyc_level
   FROM joined j
 ), counted AS (
   SELECT c.*,
          c.b_row::int + c.b_events::int + c.b_balance::int + c.b_held::int + c.b_version::int
            + c.b_sequence::int + c.b_status::int + c.b_holds::int + c.b_hold_count::int
-           + c.b_opened::int + c.b_currency::int + c.b_shard::int AS n
+           + c.b_opened::int + c.b_currency::int + c.b_shard::int + c.b_kyc_level::int AS n
   FROM checked c
 ))sql");
   return sql;
@@ -178,7 +184,8 @@ const std::string& wallets_detail_sql() {
      || coalesce(c.opened_currency, 'none'), c.b_currency),
     (12, 'shard', c.shard,
      CASE WHEN c.shard_min <> c.shard THEN c.shard_min ELSE c.shard_max END,
-     'events on shards ' || c.shard_min || '..' || c.shard_max, c.b_shard)
+     'events on shards ' || c.shard_min || '..' || c.shard_max, c.b_shard),
+    (13, 'kyc_level', c.kyc_level, c.folded_kyc_level, NULL, c.b_kyc_level)
   ) AS v(ord, what, stored, folded, detail, bad)
   WHERE v.bad
 )

@@ -19,26 +19,33 @@ namespace stmt {
 inline constexpr statement wallets_absent{"wallet_absent",
                                           "SELECT id FROM wallets WHERE id = ANY($1::text[])"};
 
+// outgoing_day travels as days since 1970-01-01 (engine::wallet_state's sys_days) and is stored as
+// a date.
 inline constexpr statement wallets_create{
     "wallet_create",
     "INSERT INTO wallets (id, shard, owner, currency, balance, held, status, version,"
-    " overdraft_limit, created_at, updated_at)"
+    " overdraft_limit, created_at, updated_at, kyc_level, outgoing_day, outgoing_today)"
     " SELECT u.id, $1, u.owner, u.currency, u.balance, u.held, u.status, u.version,"
-    " u.overdraft_limit, u.created_at, u.updated_at"
+    " u.overdraft_limit, u.created_at, u.updated_at, u.kyc_level,"
+    " DATE '1970-01-01' + u.outgoing_day, u.outgoing_today"
     " FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::smallint[],"
-    " $8::bigint[], $9::bigint[], $10::timestamptz[], $11::timestamptz[])"
+    " $8::bigint[], $9::bigint[], $10::timestamptz[], $11::timestamptz[], $12::smallint[],"
+    " $13::integer[], $14::bigint[])"
     " AS u(id, owner, currency, balance, held, status, version, overdraft_limit, created_at,"
-    " updated_at)"
+    " updated_at, kyc_level, outgoing_day, outgoing_today)"
     " ON CONFLICT (id) DO NOTHING RETURNING id"};
 
 // The fence: a row whose version is not the expected one is not updated (nor returned).
 inline constexpr statement wallets_update{
     "wallet_update",
     "UPDATE wallets AS w SET balance = u.balance, held = u.held, status = u.status,"
-    " version = u.version, updated_at = COALESCE(u.updated_at, w.updated_at)"
+    " version = u.version, updated_at = COALESCE(u.updated_at, w.updated_at),"
+    " kyc_level = u.kyc_level, outgoing_day = DATE '1970-01-01' + u.outgoing_day,"
+    " outgoing_today = u.outgoing_today"
     " FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::smallint[],"
-    " $6::bigint[], $7::timestamptz[])"
-    " AS u(id, expected, balance, held, status, version, updated_at)"
+    " $6::bigint[], $7::timestamptz[], $8::smallint[], $9::integer[], $10::bigint[])"
+    " AS u(id, expected, balance, held, status, version, updated_at, kyc_level, outgoing_day,"
+    " outgoing_today)"
     " WHERE w.id = u.id AND w.version = u.expected RETURNING w.id"};
 
 // The events and, in the same statement (no extra round trip), the batch's outbox row listing them
@@ -117,7 +124,8 @@ inline constexpr statement transfers_reverse{
 // ---- reads ----------------------------------------------------------------------------------
 inline constexpr statement wallet_load{
     "wallet_load",
-    "SELECT shard, owner, currency::text, balance, held, status, version, overdraft_limit"
+    "SELECT shard, owner, currency::text, balance, held, status, version, overdraft_limit,"
+    " kyc_level, outgoing_day - DATE '1970-01-01', outgoing_today"
     " FROM wallets WHERE id = $1"};
 
 inline constexpr statement holds_load{"holds_load",

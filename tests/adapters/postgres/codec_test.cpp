@@ -30,6 +30,7 @@ std::vector<engine::event_body> one_of_each() {
       engine::wallet_frozen{odd},
       engine::wallet_unfrozen{"ok"},
       engine::wallet_closed{},
+      engine::kyc_level_set{engine::kyc::basic, "passport checked"},
   };
 }
 
@@ -62,6 +63,20 @@ TEST(event_codec, data_is_plain_json) {
   EXPECT_EQ(encode_event(engine::wallet_frozen{"a\"b\\c\x01"}).data,
             R"({"reason":"a\"b\\c\u0001"})");
   EXPECT_EQ(encode_event(engine::wallet_closed{}).data, "{}");
+  EXPECT_EQ(encode_event(engine::kyc_level_set{engine::kyc::full, "ok"}).data,
+            R"({"level":"full","reason":"ok"})");
+}
+
+TEST(event_codec, a_kyc_level_is_stored_by_name_and_an_unknown_one_is_refused) {
+  const auto decoded = decode_event("kyc_level_set", R"({"level":"none","reason":"expired"})");
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(decoded.value(),
+            (engine::event_body{engine::kyc_level_set{engine::kyc::none, "expired"}}));
+  const auto unknown = decode_event("kyc_level_set", R"({"level":"gold","reason":"r"})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().find("not a KYC level: gold"), std::string::npos) << unknown.error();
+  EXPECT_FALSE(decode_event("kyc_level_set", R"({"level":2,"reason":"r"})").ok());
+  EXPECT_FALSE(decode_event("kyc_level_set", R"({"level":"full"})").ok());
 }
 
 TEST(event_codec, decoding_is_strict) {

@@ -257,6 +257,23 @@ TEST_F(reconcile_test, a_row_without_events_and_events_without_a_row_are_reporte
   EXPECT_EQ(eur_totals(r).difference, 70);
 }
 
+TEST_F(reconcile_test, a_kyc_level_changed_behind_the_engine_is_reported) {
+  pg_store store(store_settings());
+  wallet_sim k("k");
+  commit_ok(store, {k.handle(engine::open_wallet{"owner-1", eur(0).ccy, 0}, t0_),
+                    k.handle(engine::set_kyc_level{engine::kyc::full, "verified"}, t0_ + 1us),
+                    k.handle(engine::set_kyc_level{engine::kyc::basic, "expired"}, t0_ + 2us)});
+  wallet_sim n("n");  // never verified: folds to none
+  commit_ok(store, {n.handle(engine::open_wallet{"owner-2", eur(0).ccy, 0}, t0_)});
+  EXPECT_TRUE(run().clean());
+  sql("UPDATE wallets SET kyc_level = 2 WHERE id = 'k'");  // back to full without an event
+  sql("UPDATE wallets SET kyc_level = 1 WHERE id = 'n'");
+  const auto r = run();
+  EXPECT_EQ(wallets_of(r),
+            (std::vector<found>{{"k", "kyc_level", 2, 1}, {"n", "kyc_level", 1, 0}}));
+  EXPECT_TRUE(eur_totals(r).balanced()) << "no money moved";
+}
+
 TEST_F(reconcile_test, a_changed_currency_is_reported_with_both_codes) {
   build_ledger();
   sql("UPDATE wallets SET currency = 'USD' WHERE id = 'b'");

@@ -73,6 +73,47 @@ TEST_F(store_test, commit_then_load_round_trips_state_holds_and_keys) {
   EXPECT_EQ(recent.value().keys[0], w.keys()[4]);
 }
 
+TEST_F(store_test, the_kyc_level_and_the_days_outgoing_total_survive_a_reload) {
+  pg_store store(store_settings());
+  wallet_sim w("w-kyc");
+  commit_ok(store, {w.handle(open(), t0_), w.handle(engine::deposit{eur(10'000)}, t0_ + 1us)});
+  // Created and then updated: both statements carry the level and the day's total.
+  commit_ok(store, {w.handle(engine::set_kyc_level{engine::kyc::basic, "id checked"}, t0_ + 2us),
+                    w.handle(engine::withdraw{eur(700)}, t0_ + 3us),
+                    w.handle(engine::transfer_debit{"t-1", "w-other", eur(300)}, t0_ + 4us)});
+  ASSERT_EQ(w.state().kyc_level, engine::kyc::basic);
+  ASSERT_EQ(w.state().outgoing_today, 1'000);
+  const auto loaded = store.load_wallet("w-kyc", t0_ - 24h);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+  EXPECT_EQ(loaded.value().state, w.state());
+  EXPECT_EQ(loaded.value().state.kyc_level, engine::kyc::basic);
+  EXPECT_EQ(loaded.value().state.outgoing_day, std::chrono::floor<std::chrono::days>(t0_ + 4us));
+  EXPECT_EQ(loaded.value().state.outgoing_today, 1'000);
+  EXPECT_EQ(count("SELECT kyc_level FROM wallets WHERE id = 'w-kyc'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events WHERE type = 'kyc_level_set'"), 1);
+
+  // A new wallet is created with level none and nothing out; a wallet opened in the same batch
+  // as its first outgoing move is created with that move counted.
+  wallet_sim fresh("w-fresh");
+  commit_ok(store, {fresh.handle(open(), t0_), fresh.handle(engine::deposit{eur(50)}, t0_),
+                    fresh.handle(engine::withdraw{eur(20)}, t0_)});
+  const auto created = store.load_wallet("w-fresh", t0_ - 24h);
+  ASSERT_TRUE(created.ok()) << created.error().detail;
+  EXPECT_EQ(created.value().state, fresh.state());
+  EXPECT_EQ(created.value().state.kyc_level, engine::kyc::none);
+  EXPECT_EQ(created.value().state.outgoing_today, 20);
+}
+
+TEST_F(store_test, the_table_refuses_a_kyc_level_or_a_daily_total_out_of_range) {
+  pg_store store(store_settings());
+  wallet_sim w("w-bad-kyc");
+  commit_ok(store, {w.handle(open(), t0_)});
+  // The CHECK constraints of migration 0005 keep impossible values out of the table.
+  EXPECT_THROW(sql("UPDATE wallets SET kyc_level = 3 WHERE id = 'w-bad-kyc'"), std::exception);
+  EXPECT_THROW(sql("UPDATE wallets SET outgoing_today = -1 WHERE id = 'w-bad-kyc'"),
+               std::exception);
+}
+
 TEST_F(store_test, several_writes_of_a_wallet_in_one_batch_coalesce) {
   pg_store store(store_settings());
   wallet_sim a("a");

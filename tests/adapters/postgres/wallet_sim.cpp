@@ -50,7 +50,9 @@ actors::wallet_write wallet_sim::handle(engine::command_body body, engine::times
     key = id_ + ".k" + std::to_string(next_key_++);
   }
   const std::uint64_t before = aggregate_.state().version;
-  const engine::handled h = aggregate_.handle(engine::command{id_, key, std::move(body)}, at);
+  // No KYC limits and every flag on: the adapter's tests are about storing what was decided.
+  const engine::handled h = aggregate_.handle(engine::command{id_, key, std::move(body)}, at,
+                                              engine::policy::unlimited(), engine::feature_flags{});
   EXPECT_FALSE(h.replayed) << id_ << " " << key;
   actors::wallet_write w;
   w.wallet_id = id_;
