@@ -1,6 +1,6 @@
 // Shared by the chart tests: where the tools are, rendering the chart with a real helm, and
 // parsing what it rendered.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,6 +53,17 @@ export function render({ helm = helms.helm4, files = [], set = [], chartDir = ch
   const result = r.status !== 0 ? { ...r, objects: [] } : { ...r, objects: parseObjects(r.stdout) };
   if (chartDir === chart) renders.set(key, result);
   return structuredClone(result);
+}
+
+// helm template's exit status and messages, without waiting: several run side by side.
+export function renderStatus({ helm = helms.helm4, set = [] } = {}) {
+  const args = ["template", release, chart, "--namespace", namespace];
+  for (const s of set) args.push("--set", s);
+  return new Promise((resolvePromise) => {
+    execFile(helm, args, { env: helmEnv, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      resolvePromise({ status: error ? (error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 export function parseObjects(text) {
