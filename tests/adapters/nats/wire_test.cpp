@@ -110,6 +110,26 @@ TEST(WireDecode, EveryClientTypeDecodesToItsEngineCommand) {
                  cmd(engine::unfreeze{"cleared"}));
   expect_command(decode_ok(message(R"("type":"close_wallet")")).command,
                  cmd(engine::close_wallet{}));
+  expect_command(
+      decode_ok(message(R"("type":"set_kyc_level","level":"basic","reason":"id checked")")).command,
+      cmd(engine::set_kyc_level{engine::kyc::basic, "id checked"}));
+  expect_command(
+      decode_ok(message(R"("type":"set_kyc_level","level":"full","reason":"r")")).command,
+      cmd(engine::set_kyc_level{engine::kyc::full, "r"}));
+}
+
+TEST(WireDecode, SetKycLevelNamesItsLevelExactly) {
+  EXPECT_EQ(problems_of(message(R"("type":"set_kyc_level","level":"gold","reason":"r")")),
+            (std::vector<field_problem>{{"level", "unknown_kyc_level"}}));
+  EXPECT_EQ(problems_of(message(R"("type":"set_kyc_level","level":"Basic","reason":"r")")),
+            (std::vector<field_problem>{{"level", "unknown_kyc_level"}}));
+  EXPECT_EQ(problems_of(message(R"("type":"set_kyc_level","level":2,"reason":"r")")),
+            (std::vector<field_problem>{{"level", "not_a_string"}}));
+  EXPECT_EQ(problems_of(message(R"("type":"set_kyc_level")")),
+            (std::vector<field_problem>{{"level", "missing"}, {"reason", "missing"}}));
+  EXPECT_EQ(
+      problems_of(message(R"("type":"set_kyc_level","level":"none","reason":"r","amount":"1")")),
+      (std::vector<field_problem>{{"amount", "unknown_field"}}));
 }
 
 TEST(WireDecode, CommandIdIsEchoedAndOptional) {
@@ -568,6 +588,42 @@ TEST(WireEncode, Wallet) {
   EXPECT_EQ(holds[1].at("hold_id"), "h-b");
 }
 
+TEST(WireEncode, KycEventsAndRejections) {
+  const std::string text = encode_event(
+      "w-1", engine::event{6, dec_1_10h, engine::kyc_level_set{engine::kyc::full, "passport"}},
+      ccy("EUR"));
+  const json::object o = parse_object(text);
+  EXPECT_EQ(o.at("type").as_string(), "kyc_level_set");
+  EXPECT_EQ(o.at("level").as_string(), "full");
+  EXPECT_EQ(o.at("reason").as_string(), "passport");
+  EXPECT_EQ(o.at("balance_delta").as_string(), "0.00");
+  for (const auto r :
+       {engine::rejection::kyc_balance_limit_exceeded,
+        engine::rejection::kyc_withdrawal_limit_exceeded,
+        engine::rejection::kyc_daily_limit_exceeded, engine::rejection::feature_disabled}) {
+    actors::submit_outcome out;
+    out.result = engine::outcome{r, 3, 100, 0};
+    const json::object refused = parse_object(encode_outcome({.wallet_id = "w-1",
+                                                              .idempotency_key = "k",
+                                                              .command_id = "",
+                                                              .ccy = ccy("EUR"),
+                                                              .outcome = out}));
+    EXPECT_EQ(refused.at("status").as_string(), "rejected");
+    EXPECT_EQ(refused.at("rejection").at("code").as_string(), engine::code(r));
+    EXPECT_NE(refused.at("rejection").at("message").as_string(), "unknown rejection");
+  }
+  // The saga reads a leg's feature_disabled like any rejection (legs are never refused by flags,
+  // but an outcome it cannot read would be retried as unavailable).
+  actors::submit_outcome disabled;
+  disabled.result = engine::outcome{engine::rejection::feature_disabled, 0, 0, 0};
+  const auto back = decode_internal_outcome(encode_outcome({.wallet_id = "w-1",
+                                                            .idempotency_key = "k",
+                                                            .command_id = "",
+                                                            .ccy = {},
+                                                            .outcome = disabled}));
+  EXPECT_EQ(back.result.rejected, engine::rejection::feature_disabled);
+}
+
 TEST(WireEncode, NotFound) {
   const json::object o = parse_object(encode_not_found("w-404"));
   EXPECT_EQ(o.at("wallet_id"), "w-404");
@@ -762,6 +818,7 @@ TEST(WireSchema, EveryEventTypeConforms) {
       engine::wallet_frozen{"r"},
       engine::wallet_unfrozen{"r"},
       engine::wallet_closed{},
+      engine::kyc_level_set{engine::kyc::basic, "r"},
   };
   ASSERT_EQ(bodies.size(), std::variant_size_v<engine::event_body>);
   for (const auto& body : bodies) {
@@ -844,8 +901,8 @@ TEST(WireSchema, EveryExampleInTheDocsIsValid) {
   }
   EXPECT_GE(examples.size(), 20U);
   // Every command type has an example.
-  EXPECT_EQ(command_types.size(), 13U);
-  EXPECT_GE(commands, 13U);
+  EXPECT_EQ(command_types.size(), 14U);
+  EXPECT_GE(commands, 14U);
 }
 
 // The docs show one invalid command (a ```text block) and its refusal (the next ```json block):
