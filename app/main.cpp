@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "compliance_host.hpp"
 #include "engine_host.hpp"
 #include "nats_host.hpp"
 #include "wallet/app/version.hpp"
@@ -100,12 +101,23 @@ int run(const config::loaded& loaded) {
   }
   log.info("metrics served",
            {{"address", metrics_address}, {"port", exposer.value()->port()}, {"path", "/metrics"}});
+  // The KYC policy and the feature flags, before the database is touched: a bad file is a
+  // configuration mistake.
+  wallet::app::compliance_host compliance{loaded.values, log, metrics};
+  if (!compliance.load()) {
+    log.error("walletd cannot start: a compliance file could not be loaded",
+              {{"exit_code", exit_invalid_configuration}});
+    logging::shutdown();
+    return exit_invalid_configuration;
+  }
   wallet::app::engine_host engine{loaded.values, log, metrics};
   if (!engine.start()) {
     log.error("walletd cannot start", {{"exit_code", exit_failure}});
     logging::shutdown();
     return exit_failure;
   }
+  // Installed before any command can arrive; reloads go to the runtime from here on.
+  compliance.start_watching(engine.runtime()->compliance());
   // The runtime answers through the NATS connection: the engine stops (and drains) first.
   wallet::app::nats_host nats{loaded.values,     log,     *engine.runtime(),
                               engine.conninfo(), metrics, &engine.remote()};

@@ -193,6 +193,9 @@ struct registry::families {
   counter_family& events_published;
   labelled_counters publish_failures;
   labelled_counters query_failures;
+
+  // Compliance files: one labelled_counters (by result) per file.
+  std::map<std::string, labelled_counters, std::less<>> compliance_reloads;
 };
 
 registry::families::families(prometheus::Registry& r)
@@ -281,6 +284,15 @@ registry::families::families(prometheus::Registry& r)
     commands.emplace(
         std::piecewise_construct, std::forward_as_tuple(name),
         std::forward_as_tuple(family, prometheus::Labels{{"command", name}}, "outcome", outcomes));
+  }
+  auto& reloads = counter(r, "wallet_compliance_reloads_total",
+                          "Loads of the compliance files by file (policy, flags) and result "
+                          "(loaded, or refused: the previous value stays).");
+  for (const std::string file : {"policy", "flags", "other"}) {
+    compliance_reloads.emplace(
+        std::piecewise_construct, std::forward_as_tuple(file),
+        std::forward_as_tuple(reloads, prometheus::Labels{{"file", file}}, "result",
+                              std::vector<std::string>{"loaded", "refused"}));
   }
 }
 
@@ -463,6 +475,18 @@ void query_metrics::failed(std::string_view what) {
     kind = other;
   }
   registry_->families_->query_failures.at(kind).Increment();
+}
+
+compliance_metrics::compliance_metrics(std::shared_ptr<registry> r) : registry_{std::move(r)} {
+  WALLET_ASSERT(registry_ != nullptr);
+}
+
+void compliance_metrics::reloaded(std::string_view file, bool loaded) {
+  auto& reloads = registry_->families_->compliance_reloads;
+  auto it = reloads.find(file);
+  if (it == reloads.end()) it = reloads.find(other);
+  WALLET_ASSERT(it != reloads.end());
+  it->second.at(loaded ? "loaded" : "refused").Increment();
 }
 
 leg_metrics::leg_metrics(std::shared_ptr<registry> r) : registry_{std::move(r)} {

@@ -309,6 +309,41 @@ class counting_consumer_probe final : public nats::consumer_probe {
   int calls = 0;
 };
 
+TEST_F(metrics_test, compliance_reloads_are_counted_by_file_and_result) {
+  compliance_metrics m{reg_};
+  const std::string name = "wallet_compliance_reloads_total";
+  // Every series exists from the start, at 0.
+  EXPECT_EQ(counter_value(*reg_, name, {{"file", "policy"}, {"result", "refused"}}), 0);
+  m.reloaded("policy", true);
+  m.reloaded("flags", true);
+  m.reloaded("flags", false);
+  m.reloaded("flags", false);
+  m.reloaded("/etc/secret/path.json", true);
+  EXPECT_EQ(counter_value(*reg_, name, {{"file", "policy"}, {"result", "loaded"}}), 1);
+  EXPECT_EQ(counter_value(*reg_, name, {{"file", "policy"}, {"result", "refused"}}), 0);
+  EXPECT_EQ(counter_value(*reg_, name, {{"file", "flags"}, {"result", "loaded"}}), 1);
+  EXPECT_EQ(counter_value(*reg_, name, {{"file", "flags"}, {"result", "refused"}}), 2);
+  EXPECT_EQ(counter_value(*reg_, name, {{"file", "other"}, {"result", "loaded"}}), 1);
+  EXPECT_FALSE(any_label_contains(*reg_, "secret")) << "a path never becomes a label";
+}
+
+TEST_F(metrics_test, feature_disabled_and_kyc_rejections_are_counted_by_code) {
+  runtime_metrics m{reg_};
+  actors::submit_outcome out;
+  out.result.rejected = engine::rejection::feature_disabled;
+  m.command_answered("transfer_debit", out);
+  out.result.rejected = engine::rejection::kyc_daily_limit_exceeded;
+  m.command_answered("withdraw", out);
+  EXPECT_EQ(counter_value(*reg_, "wallet_rejections_total", {{"code", "feature_disabled"}}), 1);
+  EXPECT_EQ(counter_value(*reg_, "wallet_rejections_total", {{"code", "kyc_daily_limit_exceeded"}}),
+            1);
+  EXPECT_EQ(counter_value(*reg_, "wallet_commands_total",
+                          {{"command", "set_kyc_level"}, {"outcome", "accepted"}}),
+            0)
+      << "the new command has its series from the start";
+  EXPECT_EQ(command_name_of("kyc_level_set"), "set_kyc_level");
+}
+
 TEST_F(metrics_test, tees_forward_every_call_to_both_probes) {
   auto log = std::make_shared<counting_runtime_probe>();
   runtime_tee tee{log, std::make_shared<runtime_metrics>(reg_)};

@@ -179,6 +179,13 @@ inline constexpr std::array settings{
   integer_setting("rate_limit.keys_max", 100'000, 1, 100'000'000,
     "Callers (and, separately, addresses) whose buckets are remembered; past it the least recently seen is forgotten and starts full again."),
 
+  text_setting("compliance.policy_file", "", 0, 4'096,
+    "JSON file of KYC limits per level and currency (docs/compliance.md), reloaded when it changes; empty: no limits at any level, said in a warning at start-up."),
+  text_setting("compliance.flags_file", "", 0, 4'096,
+    "JSON file of feature flags (docs/compliance.md), reloaded when it changes; empty: every feature on and aml_screening off."),
+  integer_setting("compliance.reload_poll_ms", 1'000, 100, 3'600'000,
+    "How often the policy and flags files are checked for a change (modification time, size, inode); a bad file is refused and the previous one kept."),
+
   integer_setting("shutdown.grace_period_ms", 25'000, 1'000, 3'600'000,
     "On SIGTERM, longest time to finish and commit in-flight work before exiting; keep it below the pod's terminationGracePeriodSeconds."),
 };

@@ -49,6 +49,7 @@ class registry {
   friend class publisher_metrics;
   friend class query_metrics;
   friend class leg_metrics;
+  friend class compliance_metrics;
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<families> families_;
@@ -120,6 +121,18 @@ class leg_metrics {
  public:
   explicit leg_metrics(std::shared_ptr<registry> r);
   void failed(std::string_view what);
+
+ private:
+  std::shared_ptr<registry> registry_;
+};
+
+// The reloads of the compliance files (the KYC policy and the feature flags; docs/compliance.md).
+class compliance_metrics {
+ public:
+  explicit compliance_metrics(std::shared_ptr<registry> r);
+  // `file` is "policy" or "flags" (anything else counts as "other"); `loaded`: the file was read
+  // and installed, otherwise refused (the previous value stays).
+  void reloaded(std::string_view file, bool loaded);
 
  private:
   std::shared_ptr<registry> registry_;
