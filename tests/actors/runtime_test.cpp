@@ -495,5 +495,233 @@ TEST_F(runtime_test, two_instances_complete_transfers_between_their_wallets) {
   EXPECT_EQ(balance(b), 200);
 }
 
+// ---- Compliance: feature flags and the KYC policy, swapped while the runtime runs. ----------
+
+std::shared_ptr<const engine::feature_flags> flags_with(
+    const std::function<void(engine::feature_flags&)>& change) {
+  engine::feature_flags f;
+  change(f);
+  return std::make_shared<const engine::feature_flags>(f);
+}
+
+TEST_F(runtime_test, a_flag_refuses_new_commands_and_the_same_key_succeeds_once_it_is_on) {
+  start();
+  open("fa", 1'000);
+  open("fb");
+  rt->compliance().set_flags(flags_with([](auto& f) {
+    f.accept_transfers = false;
+    f.accept_new_wallets = false;
+  }));
+  const engine::command transfer{"fa", "tr-1", engine::transfer_debit{"t-1", "fb", eur_(100)}};
+  const submit_outcome off = run(transfer);
+  ASSERT_FALSE(off.error.has_value());
+  EXPECT_EQ(off.result.rejected, engine::rejection::feature_disabled);
+  EXPECT_EQ(off.result.balance, 1'000) << "answered with the wallet's state";
+  const submit_outcome no_open = run({"fc", "open-fc", engine::open_wallet{"owner", eur, 0}});
+  EXPECT_EQ(no_open.result.rejected, engine::rejection::feature_disabled);
+  EXPECT_FALSE(db->wallet("fc").has_value()) << "nothing written";
+  // Money may still leave: a withdrawal is never refused by a flag.
+  EXPECT_TRUE(run({"fa", "wd-1", engine::withdraw{eur_(10)}}).accepted());
+
+  rt->compliance().set_flags(std::make_shared<const engine::feature_flags>());
+  const submit_outcome on = run(transfer);  // the same key: it was not remembered
+  EXPECT_TRUE(on.accepted()) << (on.result.rejected ? engine::code(*on.result.rejected) : "");
+  EXPECT_FALSE(on.replayed);
+  EXPECT_TRUE(run({"fc", "open-fc", engine::open_wallet{"owner", eur, 0}}).accepted());
+  EXPECT_TRUE(eventually([&] { return balance("fb") == 100; }));
+  std::lock_guard lock{probe->mutex};
+  EXPECT_EQ(std::count(probe->answered.begin(), probe->answered.end(),
+                       std::pair<std::string, bool>{"transfer_debit", true}),
+            1)
+      << "the refusal was reported (and counted) under its command";
+}
+
+TEST_F(runtime_test, a_repeat_of_an_applied_command_is_its_outcome_even_while_a_flag_is_off) {
+  start();
+  open("ra", 1'000);
+  open("rb");
+  const engine::command transfer{"ra", "tr-1", engine::transfer_debit{"t-1", "rb", eur_(100)}};
+  const submit_outcome first = run(transfer);
+  ASSERT_TRUE(first.accepted());
+  rt->compliance().set_flags(flags_with([](auto& f) { f.accept_transfers = false; }));
+  const submit_outcome again = run(transfer);
+  EXPECT_TRUE(again.replayed) << "a client retrying must learn that the transfer happened";
+  EXPECT_EQ(again.result, first.result);
+}
+
+TEST_F(runtime_test, a_flag_never_blocks_a_leg_of_a_transfer_already_debited) {
+  // The credit crosses to another instance through a port the test holds: the flags of both
+  // instances are switched off while it is in flight, and it still lands.
+  std::mutex mutex;
+  std::vector<std::pair<engine::command, completion>> held;
+  start(owning({0, 1}), [&](engine::command cmd, completion done) {
+    std::lock_guard lock{mutex};
+    held.emplace_back(std::move(cmd), std::move(done));
+  });
+  start_second(owning({2, 3}), {});
+  const std::string a = wallet_on(0, "leg-a");
+  const std::string b = wallet_on(3, "leg-b");
+  open(a, 1'000);
+  ASSERT_TRUE(rt2->submit({b, "open-b", engine::open_wallet{"owner", eur, 0}}).get().accepted());
+  ASSERT_TRUE(run({a, "t1", engine::transfer_debit{"tr-leg", b, eur_(300)}}).accepted());
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock{mutex};
+    return !held.empty();
+  }));
+  const auto everything_off = flags_with([](auto& f) {
+    f.accept_transfers = false;
+    f.accept_new_wallets = false;
+    f.currencies_by_default = false;
+  });
+  rt->compliance().set_flags(everything_off);
+  rt2->compliance().set_flags(everything_off);
+  std::pair<engine::command, completion> leg;
+  {
+    std::lock_guard lock{mutex};
+    leg = std::move(held.front());
+  }
+  auto done = std::make_shared<std::promise<submit_outcome>>();
+  rt2->submit_internal(std::move(leg.first), [done, answer = leg.second](submit_outcome o) {
+    done->set_value(o);
+    answer(std::move(o));
+  });
+  const submit_outcome credited = done->get_future().get();
+  EXPECT_TRUE(credited.accepted())
+      << (credited.result.rejected ? engine::code(*credited.result.rejected)
+                                   : actors::to_string(*credited.error));
+  EXPECT_TRUE(eventually([&] {
+    const auto t = db->transfer(a, "tr-leg");
+    return t && t->status == transfer_status::completed;
+  }));
+  EXPECT_EQ(balance(b), 300);
+}
+
+TEST_F(runtime_test, a_reversal_lands_while_every_flag_is_off) {
+  fake_remote remote;
+  remote.answer = [](const engine::command&) {
+    submit_outcome out;
+    out.result.rejected = engine::rejection::kyc_balance_limit_exceeded;  // the payee's ceiling
+    return out;
+  };
+  start(owning({0}), remote.port());
+  const std::string src = wallet_on(0, "rev");
+  open(src, 1'000);
+  // Flags on for the debit itself, off from then on, while its credit is refused and reversed.
+  ASSERT_TRUE(run({src, "t1", engine::transfer_debit{"tr-rev", wallet_on(2, "far"), eur_(400)}})
+                  .accepted());
+  rt->compliance().set_flags(flags_with([](auto& f) {
+    f.accept_transfers = false;
+    f.currencies_by_default = false;
+  }));
+  EXPECT_TRUE(eventually([&] {
+    const auto t = db->transfer(src, "tr-rev");
+    return t && t->status == transfer_status::reversed;
+  }));
+  EXPECT_EQ(balance(src), 1'000);
+}
+
+engine::policy withdrawals_up_to(std::int64_t single_max) {
+  engine::policy p = engine::policy::unlimited();
+  p.set(engine::kyc::none, eur, engine::kyc_limits{std::nullopt, single_max, std::nullopt});
+  return p;
+}
+
+TEST_F(runtime_test, a_policy_swap_applies_from_the_next_decision) {
+  start();
+  open("pa", 10'000);
+  rt->compliance().set_policy(std::make_shared<const engine::policy>(withdrawals_up_to(100)));
+  EXPECT_EQ(run({"pa", "w1", engine::withdraw{eur_(101)}}).result.rejected,
+            engine::rejection::kyc_withdrawal_limit_exceeded);
+  EXPECT_TRUE(run({"pa", "w2", engine::withdraw{eur_(100)}}).accepted());
+  // A level is per wallet: verified, the same wallet is under full's limits (none here).
+  ASSERT_TRUE(run({"pa", "kyc", engine::set_kyc_level{engine::kyc::full, "verified"}}).accepted());
+  EXPECT_TRUE(run({"pa", "w3", engine::withdraw{eur_(5'000)}}).accepted());
+  ASSERT_TRUE(run({"pa", "kyc2", engine::set_kyc_level{engine::kyc::none, "expired"}}).accepted());
+  rt->compliance().set_policy(std::make_shared<const engine::policy>(engine::policy::unlimited()));
+  EXPECT_TRUE(run({"pa", "w4", engine::withdraw{eur_(1'000)}}).accepted());
+  EXPECT_EQ(balance("pa"), 10'000 - 100 - 5'000 - 1'000);
+}
+
+TEST_F(runtime_test, policy_swaps_under_load_leave_every_command_answered_and_money_exact) {
+  start();
+  constexpr int wallets = 8;
+  constexpr int per_wallet = 40;
+  for (int w = 0; w < wallets; ++w) open("load-" + std::to_string(w), 100'000);
+  std::atomic<bool> swapping{true};
+  std::thread swapper{[&] {
+    bool tight = false;
+    while (swapping) {
+      tight = !tight;
+      rt->compliance().set_policy(std::make_shared<const engine::policy>(
+          tight ? withdrawals_up_to(50) : engine::policy::unlimited()));
+      std::this_thread::sleep_for(200us);
+    }
+  }};
+  std::vector<std::future<submit_outcome>> answers;
+  std::vector<std::int64_t> amounts;
+  for (int i = 0; i < per_wallet; ++i) {
+    for (int w = 0; w < wallets; ++w) {
+      const std::int64_t amount = 1 + (i * 7 + w) % 100;  // half above the tight limit
+      amounts.push_back(amount);
+      answers.push_back(rt->submit(
+          {"load-" + std::to_string(w), "w-" + std::to_string(i), engine::withdraw{eur_(amount)}}));
+    }
+  }
+  std::int64_t withdrawn = 0;
+  int limited = 0;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    ASSERT_EQ(answers[i].wait_for(10s), std::future_status::ready);
+    const submit_outcome o = answers[i].get();
+    if (o.error) {
+      EXPECT_EQ(*o.error, submit_errc::overloaded) << "only the wallet's bound may refuse";
+      continue;
+    }
+    if (o.accepted()) {
+      withdrawn += amounts[i];
+    } else {
+      EXPECT_EQ(o.result.rejected, engine::rejection::kyc_withdrawal_limit_exceeded);
+      EXPECT_GT(amounts[i], 50) << "only an amount above the tight limit can be refused";
+      ++limited;
+    }
+  }
+  swapping = false;
+  swapper.join();
+  std::int64_t left = 0;
+  for (int w = 0; w < wallets; ++w) left += balance("load-" + std::to_string(w));
+  EXPECT_EQ(left, wallets * 100'000 - withdrawn) << "every accepted withdrawal, exactly once";
+  RecordProperty("limited", limited);
+}
+
+TEST_F(runtime_test, the_kyc_level_and_the_days_total_survive_a_restart) {
+  start();
+  rt->compliance().set_policy(std::make_shared<const engine::policy>([] {
+    engine::policy p = engine::policy::unlimited();
+    p.set(engine::kyc::basic, eur, engine::kyc_limits{std::nullopt, std::nullopt, 500});
+    return p;
+  }()));
+  open("ka", 10'000);
+  ASSERT_TRUE(run({"ka", "kyc", engine::set_kyc_level{engine::kyc::basic, "verified"}}).accepted());
+  ASSERT_TRUE(run({"ka", "w1", engine::withdraw{eur_(500)}}).accepted());
+  const auto stored = db->wallet("ka");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->kyc_level, engine::kyc::basic);
+  EXPECT_EQ(stored->outgoing_today, 500);
+  // A fresh runtime over the same store loads the wallet again: the day is already used up (if
+  // the test runs across UTC midnight, the new day allows it: then the level is what is checked).
+  const auto policy = rt->compliance().policy();
+  rt->stop(2s);
+  runtime_settings settings;
+  settings.shards = shards;
+  rt = std::make_unique<runtime>(*system, settings, store_factory(), probe);
+  rt->compliance().set_policy(policy);
+  const submit_outcome after = run({"ka", "w2", engine::withdraw{eur_(1)}});
+  const auto reloaded = db->wallet("ka");
+  ASSERT_TRUE(reloaded.has_value());
+  EXPECT_EQ(reloaded->kyc_level, engine::kyc::basic);
+  if (reloaded->outgoing_day == stored->outgoing_day) {
+    EXPECT_EQ(after.result.rejected, engine::rejection::kyc_daily_limit_exceeded);
+  }
+}
+
 }  // namespace
 }  // namespace wallet::actors
