@@ -44,11 +44,12 @@ class bench_probe final : public actors::runtime_probe {
     note("batch failed: " + error.detail);
   }
   void command_answered(std::string_view command, const actors::submit_outcome& outcome) override {
-    if (command == "transfer_credited" && outcome.event) {
+    // The runtime reports answers under the command's name (engine::command_name).
+    if (command == "transfer_credit" && outcome.event) {
       credits.fetch_add(1, std::memory_order_relaxed);
       last_credit_ns.store(now_ns(), std::memory_order_relaxed);
       time_transfer(*outcome.event);
-    } else if (command == "transfer_reversed") {
+    } else if (command == "transfer_reversal" && outcome.event) {
       reversals.fetch_add(1, std::memory_order_relaxed);
       last_credit_ns.store(now_ns(), std::memory_order_relaxed);
     }

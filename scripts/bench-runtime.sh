@@ -39,12 +39,9 @@ clients=${WALLET_BENCH_PGBENCH_CLIENTS:-32}
 quiet_wait_s=${WALLET_BENCH_QUIET_WAIT_S:-120}
 niceness=${WALLET_BENCH_NICE:-0}
 pg_port=${WALLET_PG_PORT:-55432}
-
-log() { printf 'bench-runtime: %s\n' "$*"; }
-die() {
-  printf 'bench-runtime: error: %s\n' "$*" >&2
-  exit 1
-}
+bench_name=bench-runtime
+# shellcheck source=scripts/bench-lib.sh
+source "${repo_root}/scripts/bench-lib.sh"
 
 for value in "${wallets}" "${transfers}" "${pgbench_s}" "${clients}" "${quiet_wait_s}" "${pg_port}"; do
   [[ "${value}" =~ ^[0-9]+$ ]] || die "sizes, seconds and ports must be numbers, got '${value}'"
@@ -54,42 +51,6 @@ done
 # ---------------------------------------------------------------------------------------------------
 # Helpers (used inside the services, see the end of the file)
 # ---------------------------------------------------------------------------------------------------
-
-# Busy cores of the whole machine over `seconds`, from /proc/stat (not idle, not iowait).
-busy_cores() { # seconds
-  local a b
-  a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
-  sleep "$1"
-  b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
-  awk -v a="${a}" -v b="${b}" -v n="$(nproc)" 'BEGIN {
-    split(a, x, " "); split(b, y, " ");
-    total = y[2] - x[2]; printf "%.2f\n", (total > 0 ? n * (y[1] - x[1]) / total : 0) }'
-}
-
-# Waits (up to WALLET_BENCH_QUIET_WAIT_S) until the machine is nearly idle: other people's builds
-# on a shared 2-core machine would otherwise be measured as ours.
-wait_quiet() { # what
-  ((quiet_wait_s > 0)) || return 0
-  local deadline=$((SECONDS + quiet_wait_s)) busy
-  while :; do
-    busy=$(busy_cores 2)
-    if awk -v b="${busy}" 'BEGIN { exit !(b < 0.25) }'; then
-      log "machine quiet before $1 (${busy} cores busy)"
-      return 0
-    fi
-    if ((SECONDS >= deadline)); then
-      log "warning: ${busy} cores busy with other work before $1 after waiting ${quiet_wait_s}s;" \
-        "measuring anyway (the figures include that noise)"
-      printf '%s: %s cores busy with other work at the start\n' "$1" "${busy}" >>"${out_dir}/noise.txt"
-      return 0
-    fi
-    sleep 3
-  done
-}
-
-admin_psql() { # psql args: as the superuser over loopback TCP (the dev cluster trusts it)
-  psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${pg_port}" -U postgres "$@"
-}
 
 # p50 and p99 of pgbench per-transaction logs (column 3: latency in microseconds), in ms.
 pgbench_percentiles() { # log prefix
@@ -176,23 +137,9 @@ load_naive() {
   [[ "${loaded}" == "${wallets}" ]] || die "naive_wallets holds ${loaded} rows, not ${wallets}"
 }
 
-check_durable() {
-  local fsync sync
-  fsync=$(psql -X -tA -c "SHOW fsync" "${WALLET_PG_URL}")
-  sync=$(psql -X -tA -c "SHOW synchronous_commit" "${WALLET_PG_URL}")
-  [[ "${fsync}" == on && "${sync}" == on ]] ||
-    die "PostgreSQL on port ${pg_port} runs with fsync=${fsync} synchronous_commit=${sync};" \
-      "stop it (scripts/services.sh stop) so that this script starts it in durable mode"
-  log "PostgreSQL is durable: fsync=${fsync}, synchronous_commit=${sync}"
-}
-
 result() { # key: a RESULT line of runtime_bench
   awk -v k="$1" '$1 == "RESULT" && $2 == k {print $3}' "${out_dir}/runtime_bench.txt"
 }
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
-verdict() { awk -v v="$1" -v t="$2" -v dir="$3" 'BEGIN {
-  ok = dir == "ge" ? v >= t : v <= t; print ok ? "met" : "MISSED" }'; }
 
 # One row of the table: name, transfers/s, p50, p99, server us/transfer, app us/transfer, note.
 row() {

@@ -112,15 +112,18 @@ phase_stats driver::run(const std::string& name, const load_settings& load, cons
   phase_.store(&p);
   send_lag_max_ms_ = 0;
   job_source_ = &jobs;
-  std::atomic<bool> done{false};
+  std::mutex ticker_mutex;
+  std::condition_variable ticker_cv;
+  bool done = false;
   std::thread ticker([&] {
     auto next = steady::now() + tick_interval;
-    while (!done.load()) {
-      std::this_thread::sleep_until(next);
+    std::unique_lock lock(ticker_mutex);
+    while (!ticker_cv.wait_until(lock, next, [&] { return done; })) {
       next += tick_interval;
-      if (done.load()) break;
+      lock.unlock();
       tick(p, now_ns(), rss_kb);
       sweep_timeouts(now_ns(), load.answer_timeout_s);
+      lock.lock();
     }
   });
   if (load.how == load_settings::model::closed) {
@@ -128,7 +131,11 @@ phase_stats driver::run(const std::string& name, const load_settings& load, cons
   } else {
     sender_open(p);
   }
-  done.store(true);
+  {
+    const std::lock_guard lock(ticker_mutex);
+    done = true;
+  }
+  ticker_cv.notify_one();
   ticker.join();
   if (load.progress) std::fputc('\n', stderr);
   phase_.store(nullptr);
@@ -149,6 +156,16 @@ phase_stats driver::run(const std::string& name, const load_settings& load, cons
   s.timeline = std::move(p.timeline);
   s.transfers_accepted = p.transfers_accepted.load();
   s.transfers_credited = credits_tracked_ ? credits_seen_.load() : s.transfers_accepted;
+  // The seconds of the timeline inside the measured window (each point covers the second before
+  // it).
+  double credited = 0;
+  int seconds = 0;
+  for (const timeline_point& t : s.timeline) {
+    if (t.warmup || t.at_s > load.warmup_s + s.measured_s + 0.5) continue;
+    credited += t.credited_per_s;
+    ++seconds;
+  }
+  s.credited_per_s = seconds > 0 ? credited / seconds : 0;
   return s;
 }
 
@@ -360,7 +377,8 @@ void driver::record(phase_state& p, const slot& s, const command& c, const answe
 void driver::record_ledger(phase_state& p, const slot& s, const command& c, const answer& a) {
   if (a.status == answer_status::failed) {
     ledger_.failed.fetch_add(1, std::memory_order_relaxed);
-    keep_example(ledger_.examples_mutex, ledger_.failed_examples, names_.key(c) + ": " + a.code);
+    keep_example(ledger_.examples_mutex, ledger_.failed_examples,
+                 names_.key(c) + ": " + a.code + (a.problem.empty() ? "" : " (" + a.problem + ")"));
   }
   if (c.flaw != defect::none) {
     ledger_.invalid.answered(c, names_.key(c), a);

@@ -67,6 +67,7 @@ struct phase_stats {
   std::vector<timeline_point> timeline;
   std::uint64_t transfers_accepted = 0;
   std::uint64_t transfers_credited = 0;
+  double credited_per_s = 0;  // transfers credited per second over the measured window
 
   [[nodiscard]] double throughput() const {
     return measured_s > 0 ? static_cast<double>(measured_answers) / measured_s : 0;

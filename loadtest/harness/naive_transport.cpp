@@ -64,6 +64,13 @@ void prepare(pqxx::connection& conn) {
                "WHERE wallet = $1 AND idempotency_key = $2");
 }
 
+// A database failure: a short code for the error counts, the server's text as the detail.
+answer failure(const std::exception& e) {
+  std::string detail = e.what();
+  if (const auto end = detail.find('\n'); end != std::string::npos) detail.resize(end);
+  return answer{answer_status::failed, "database", std::move(detail), false};
+}
+
 answer accepted() { return answer{answer_status::accepted, {}, {}, false}; }
 answer rejected(std::string code) {
   return answer{answer_status::rejected, std::move(code), {}, false};
@@ -178,9 +185,15 @@ answer recorded(pqxx::connection& conn, std::int64_t wallet, const std::string& 
   const pqxx::result r = read.exec_prepared("recorded", wallet, key);
   answer replay;
   replay.replayed = true;
-  replay.status = r.empty() || r[0][0].as<std::string>() == "accepted" ? answer_status::accepted
-                                                                       : answer_status::rejected;
-  if (!r.empty()) replay.code = r[0][1].as<std::string>();
+  if (r.empty()) {
+    replay.status = answer_status::failed;
+    replay.code = "database";
+    replay.problem = "the key's first transaction committed no outcome";
+    return replay;
+  }
+  replay.status =
+      r[0][0].as<std::string>() == "accepted" ? answer_status::accepted : answer_status::rejected;
+  replay.code = r[0][1].as<std::string>();
   return replay;
 }
 
@@ -237,13 +250,17 @@ answer naive_transport::impl::run(pqxx::connection& conn, const work_item& item)
     return answer{answer_status::refused, std::string(wn::to_string(e.kind)),
                   e.fields.empty() ? std::string{} : e.fields.front().problem, false};
   }
+  const engine::command& c = decoded.value().command;
   for (int attempt = 1;; ++attempt) {
     try {
-      return execute(conn, decoded.value().command, *item.names);
+      return execute(conn, c, *item.names);
+    } catch (const pqxx::unique_violation&) {
+      // A repeat of a transfer that committed meanwhile: its record stands.
+      return recorded(conn, item.names->wallet_number(c.wallet_id), c.idempotency_key);
     } catch (const pqxx::transaction_rollback& e) {
-      if (attempt == attempts_max) return answer{answer_status::failed, e.what(), {}, false};
+      if (attempt == attempts_max) return failure(e);
     } catch (const std::exception& e) {
-      return answer{answer_status::failed, e.what(), {}, false};
+      return failure(e);
     }
   }
 }

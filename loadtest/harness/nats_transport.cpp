@@ -191,7 +191,8 @@ struct nats_transport::impl {
     const auto token = last_number(reply);
     if (!token) return;
     answer a;
-    a.code = std::string("not stored: ") + natsStatus_GetText(pae->Err);
+    a.code = "not stored";
+    a.problem = natsStatus_GetText(pae->Err);
     self.sink.answered(*token, a);
   }
 };
@@ -236,9 +237,10 @@ void nats_transport::send(const command& c, const naming& names, std::uint64_t t
   const std::string wallet = names.wallet_of(c);
   const std::string body = render_command(c, names);
   const std::string reply = i.inbox + "." + std::to_string(token);
-  // A copy must reach walletd (the stream would drop a second message with the same id), and so
-  // must each malformed command: the id says which send it is.
-  std::string msg_id = wallet + "/" + names.key(c);
+  // Every send must reach walletd, where the idempotency key decides: the stream would drop a
+  // second message with the same id within its duplicate window (the copy of a duplicate, a
+  // set-up command repeated by the next run), and walletd would never answer it.
+  std::string msg_id = wallet + "/" + names.key(c) + "/" + names.run_tag;
   if (c.duplicate) msg_id += "/dup";
   natsMsg* msg = nullptr;
   const std::string subject = wn::command_subject(i.target.prefix, wallet);
@@ -252,7 +254,8 @@ void nats_transport::send(const command& c, const naming& names, std::uint64_t t
   natsMsg_Destroy(msg);  // NULL once the library took it
   if (st != NATS_OK) {
     answer a;
-    a.code = std::string("publish: ") + natsStatus_GetText(st);
+    a.code = "not published";
+    a.problem = natsStatus_GetText(st);
     i.sink.answered(token, a);
   }
 }

@@ -2,6 +2,8 @@
 // so that --help cannot drift from what is parsed.
 #include "options.hpp"
 
+#include <unistd.h>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -204,6 +206,13 @@ bool validate(options& o) {
   return true;
 }
 
+// A setting as people write it: 0.01, 30, 1000.
+std::string number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
 }  // namespace
 
 std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
@@ -255,14 +264,14 @@ std::vector<std::pair<std::string, std::string>> describe(const options& o) {
       {"wallets", std::to_string(o.work.wallets)},
       {"wallet choice", to_string(o.work.pick)},
       {"mix", to_string(o.work.weights)},
-      {"duplicates", std::to_string(o.work.duplicate_share)},
-      {"invalid", std::to_string(o.work.invalid_share)},
+      {"duplicates", number(o.work.duplicate_share)},
+      {"invalid", number(o.work.invalid_share)},
       {"amounts", "1.." + std::to_string(o.work.amount_max) + " minor units"},
-      {"load model", open ? "open loop, " + std::to_string(o.load.rate) + " jobs/s"
+      {"load model", open ? "open loop, " + number(o.load.rate) + " jobs/s"
                           : "closed loop, " + std::to_string(o.load.concurrency) + " outstanding"},
-      {"bound", o.load.duration_s > 0 ? std::to_string(o.load.duration_s) + " s"
+      {"bound", o.load.duration_s > 0 ? number(o.load.duration_s) + " s"
                                       : std::to_string(o.load.jobs) + " jobs"},
-      {"warm-up", std::to_string(o.load.warmup_s) + " s"},
+      {"warm-up", number(o.load.warmup_s) + " s"},
       {"set-up", o.skip_setup ? "skipped" : std::to_string(o.setup_concurrency) + " at a time"},
       {"seed", std::to_string(o.work.seed)},
   };

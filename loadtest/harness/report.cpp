@@ -76,6 +76,7 @@ json::object phase_json(const phase_report& p) {
           {"send_lag_max_ms", s.send_lag_max_ms},
           {"transfers_accepted", s.transfers_accepted},
           {"transfers_credited", s.transfers_credited},
+          {"credited_per_s", s.credited_per_s},
           {"latency", latency_json(p.all)},
           {"latency_by_op", std::move(by_op)},
           {"transfer_complete", latency_json(p.transfer_complete)},
@@ -210,13 +211,13 @@ std::string latency_row(const std::string& what, const latency_summary& l) {
 std::string target_markdown(const target_report& t) {
   std::ostringstream md;
   md << "### " << t.transport << "\n\n" << t.service << "\n\n";
-  md << "| phase | jobs | commands | measured s | throughput (answers/s) | transfers credited |"
+  md << "| phase | jobs | commands | measured s | answers/s | transfers credited/s |"
         " cores: machine / harness / PostgreSQL / other |\n|---|---|---|---|---|---|---|\n";
   for (const phase_report& p : t.phases) {
     const phase_stats& s = p.stats;
     md << "| " << s.name << " | " << s.jobs_started << " | " << s.commands_sent << " | "
        << fixed(s.measured_s, 1) << " | " << fixed(s.throughput(), 0) << " | "
-       << s.transfers_credited << " | " << fixed(p.cpu.busy_cores, 2) << " / "
+       << fixed(s.credited_per_s, 0) << " | " << fixed(p.cpu.busy_cores, 2) << " / "
        << fixed(p.cpu.self_cores, 2) << " / " << fixed(p.cpu.postgres_cores, 2) << " / "
        << fixed(p.cpu.foreign_cores, 2) << " |\n";
   }
@@ -358,11 +359,7 @@ std::string legend(double x, double y, const char* colour, const char* dash,
   return s.str();
 }
 
-std::string warmup_shade(const panel& p, const std::vector<timeline_point>& t) {
-  double end = 0;
-  for (const timeline_point& pt : t) {
-    if (pt.warmup) end = pt.at_s;
-  }
+std::string warmup_shade(const panel& p, double end) {
   if (end <= 0) return {};
   std::ostringstream s;
   s << "<rect x='" << p.x(0) << "' y='" << p.top << "' width='" << p.x(end) - p.x(0) << "' height='"
@@ -380,7 +377,7 @@ double max_of(const std::vector<timeline_point>& t, double timeline_point::*fiel
 }  // namespace
 
 std::string svg_chart(const std::string& title, const std::vector<timeline_point>& timeline,
-                      const std::vector<timeline_point>* baseline) {
+                      double warmup_s, const std::vector<timeline_point>* baseline) {
   panel rate{margin_top, 1, 1};
   panel lat{margin_top + panel_height + panel_gap, 1, 1};
   for (const auto* t : {&timeline, baseline}) {
@@ -398,8 +395,9 @@ std::string svg_chart(const std::string& title, const std::vector<timeline_point
     << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n"
     << "<text x='" << margin_left << "' y='22' font-size='14' font-weight='bold'>" << title
     << "</text>\n"
-    << warmup_shade(rate, timeline) << warmup_shade(lat, timeline)
-    << axes(rate, "answers per second") << axes(lat, "latency ms (p99 clipped to axis)")
+    << warmup_shade(rate, std::min(warmup_s, rate.x_max))
+    << warmup_shade(lat, std::min(warmup_s, lat.x_max)) << axes(rate, "answers per second")
+    << axes(lat, "latency ms (p99 clipped to axis)")
     << line(rate, timeline, &timeline_point::answered_per_s, "#1f77b4", "none")
     << line(rate, timeline, &timeline_point::credited_per_s, "#2ca02c", "4 3")
     << line(lat, timeline, &timeline_point::p50_ms, "#1f77b4", "none")
@@ -423,6 +421,7 @@ void write_svg(const run_report& r, const std::string& path) {
   const phase_report* run = r.main.run_phase();
   const phase_report* base = r.baseline ? r.baseline->run_phase() : nullptr;
   write_file(path, svg_chart(r.title, run != nullptr ? run->stats.timeline : none,
+                             run != nullptr ? run->stats.load.warmup_s : 0,
                              base != nullptr ? &base->stats.timeline : nullptr));
 }
 
@@ -449,6 +448,7 @@ void print_summary(const run_report& r) {
   const auto result = [](const char* key, double v) { std::printf("RESULT %s %.3f\n", key, v); };
   if (const phase_report* run = r.main.run_phase()) {
     result("throughput", run->stats.throughput());
+    result("credited_per_s", run->stats.credited_per_s);
     result("p50_ms", run->all.p50);
     result("p99_ms", run->all.p99);
     result("p999_ms", run->all.p999);
@@ -456,6 +456,7 @@ void print_summary(const run_report& r) {
   }
   if (r.baseline && r.baseline->run_phase() != nullptr) {
     result("baseline_throughput", r.baseline->run_phase()->stats.throughput());
+    result("baseline_credited_per_s", r.baseline->run_phase()->stats.credited_per_s);
     result("baseline_p99_ms", r.baseline->run_phase()->all.p99);
   }
   if (const auto ratio = r.ratio()) result("ratio", *ratio);

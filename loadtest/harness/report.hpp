@@ -68,7 +68,7 @@ void write_markdown(const run_report& r, const std::string& path, const std::str
 // warm-up shaded. Self-contained SVG.
 void write_svg(const run_report& r, const std::string& path);
 [[nodiscard]] std::string svg_chart(const std::string& title,
-                                    const std::vector<timeline_point>& timeline,
+                                    const std::vector<timeline_point>& timeline, double warmup_s,
                                     const std::vector<timeline_point>* baseline);
 // The few lines a terminal shows at the end, and "RESULT key value" lines for scripts.
 void print_summary(const run_report& r);

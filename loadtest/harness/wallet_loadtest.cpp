@@ -220,6 +220,7 @@ target_report run_naive(const options& o, const naming& names) {
   in.before = before;
   in.after = naive_transport::read_wallets(url, o.work.wallets);
   in.events_skipped_why = "the naive baseline publishes no events";
+  in.duplicate_events_known = false;
   in.reconcile_skipped_why = "the naive baseline keeps no event log to reconcile against";
   tr.verification = verify(in);
   return tr;
