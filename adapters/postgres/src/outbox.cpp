@@ -2,8 +2,10 @@
 #include "wallet/postgres/outbox.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <pqxx/pqxx>
+#include <utility>
 
 #include "failure.hpp"
 #include "sql_text.hpp"
@@ -178,6 +180,57 @@ engine::result<std::int64_t, error> outbox_lag(pqxx::connection_base& conn, std:
     return lag;
   } catch (...) {
     return failed(doing_on("outbox_lag", shard));
+  }
+}
+
+// Collects what the connection delivers (inside get_notifs/await_notification, on the caller's
+// thread): a shard number, or anything else meaning every shard.
+struct outbox_listener::receiver final : pqxx::notification_receiver {
+  explicit receiver(pqxx::connection_base& c) : pqxx::notification_receiver(c, outbox_channel) {}
+
+  void operator()(const std::string& payload, int /*backend_pid*/) override {
+    std::uint32_t shard = 0;
+    const char* end = payload.data() + payload.size();
+    const auto [ptr, ec] = std::from_chars(payload.data(), end, shard);
+    if (ec == std::errc{} && ptr == end && !payload.empty()) {
+      if (std::find(pending.shards.begin(), pending.shards.end(), shard) == pending.shards.end()) {
+        pending.shards.push_back(shard);
+      }
+    } else {
+      pending.every_shard = true;
+    }
+  }
+
+  outbox_wakeup pending;
+};
+
+outbox_listener::outbox_listener(pqxx::connection_base& conn) : conn_(conn) {}
+
+outbox_listener::~outbox_listener() = default;
+
+engine::result<std::unique_ptr<outbox_listener>, error> outbox_listener::listen(
+    pqxx::connection_base& conn) {
+  try {
+    std::unique_ptr<outbox_listener> l{new outbox_listener(conn)};
+    l->receiver_ = std::make_unique<receiver>(conn);  // issues the LISTEN
+    return l;
+  } catch (...) {
+    return failed("LISTEN " + std::string{outbox_channel});
+  }
+}
+
+engine::result<outbox_wakeup, error> outbox_listener::await(std::chrono::milliseconds wait) {
+  try {
+    if (conn_.get_notifs() == 0 && receiver_->pending.empty() && wait.count() > 0) {
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
+      conn_.await_notification(static_cast<long>(us / 1'000'000), static_cast<long>(us % 1'000'000));
+    }
+    if (!conn_.is_open()) {
+      return error{errc::unavailable, "waiting for outbox notifications: the connection was lost"};
+    }
+    return std::exchange(receiver_->pending, outbox_wakeup{});
+  } catch (...) {
+    return failed("waiting for outbox notifications");
   }
 }
 

@@ -16,6 +16,7 @@
 #include "wallet/engine/money.hpp"
 #include "wallet/engine/shard.hpp"
 #include "wallet/postgres/conninfo.hpp"
+#include "wallet/postgres/outbox.hpp"
 
 namespace wallet::postgres {
 namespace {
@@ -229,6 +230,18 @@ struct pg_store::impl {
                        std::move(f.detail)};
   }
 
+  // Wakes the outbox publisher after a commit that appended events. The commit stands whatever
+  // happens here: a lost notification delays publishing until the publisher's next poll, and a
+  // lost connection fails this store's next call, which reports it.
+  void notify_outbox(pqxx::connection& c) const noexcept {
+    try {
+      pqxx::nontransaction n(c);
+      n.exec_prepared(detail::stmt::outbox_notify.name, outbox_channel, std::to_string(shard()));
+      n.commit();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see above
+    }
+  }
+
   void configure(pqxx::connection& c) const {
     c.set_variable("statement_timeout", std::to_string(settings.statement_timeout.count()));
     c.set_variable("lock_timeout", std::to_string(settings.lock_timeout.count()));
@@ -361,6 +374,7 @@ std::optional<store_error> pg_store::commit(std::span<const actors::wallet_write
   return impl_->run("commit", [&](pqxx::connection& c) -> std::optional<store_error> {
     detail::commit_plan plan =
         detail::plan_commit(writes, impl_->settings.shard_id, impl_->settings.shard_count);
+    const bool appends_events = !plan.events.empty();
     pqxx::work tx(c);
     if (auto e = write_wallets(tx, plan, impl_->shard())) {
       tx.abort();
@@ -371,6 +385,9 @@ std::optional<store_error> pg_store::commit(std::span<const actors::wallet_write
       return e;
     }
     tx.commit();
+    if (appends_events) {
+      impl_->notify_outbox(c);
+    }
     return std::nullopt;
   });
 }

@@ -66,6 +66,12 @@ inline constexpr statement events_insert{
     " INSERT INTO event_outbox (shard, wallets, seqs)"
     " SELECT $1, $2::text[], $3::bigint[] WHERE EXISTS (SELECT 1 FROM e)"};
 
+// Wakes the outbox publisher (outbox.hpp, outbox_channel): $1 the channel, $2 the shard. Sent right
+// after a commit that appended events, in a statement of its own: a NOTIFY inside the commit makes
+// PostgreSQL take a database-wide lock that it holds until the commit is flushed to disk, so the
+// commits of all shards would wait for each other's fsync (docs/adr/0005-outbox-wake-up.md).
+inline constexpr statement outbox_notify{"outbox_notify", "SELECT pg_notify($1, $2)"};
+
 inline constexpr statement holds_close{
     "hold_close",
     "DELETE FROM wallet_holds AS h USING unnest($1::text[], $2::text[]) AS u(wallet_id, hold_id)"
@@ -166,7 +172,7 @@ inline constexpr statement holds_due{
 inline constexpr std::array all = {
     wallets_absent, wallets_create,    wallets_update,   events_insert,     holds_close, holds_open,
     records_insert, transfers_debit,   transfers_credit, transfers_reverse, wallet_load, holds_load,
-    keys_load,      transfers_pending, transfer_find,    holds_due};
+    keys_load,      transfers_pending, transfer_find,    holds_due,   outbox_notify};
 
 }  // namespace stmt
 }  // namespace wallet::postgres::detail

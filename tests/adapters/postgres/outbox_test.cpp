@@ -292,6 +292,37 @@ TEST_F(outbox_test, a_batch_without_events_adds_no_row) {
   EXPECT_EQ(lag(0), 1);
 }
 
+// The publisher's wake-up: pg_store notifies the shard after a commit that appended events (so
+// the publisher need not poll), and a batch of rejections alone notifies nothing.
+TEST_F(outbox_test, a_commit_that_appends_events_notifies_its_shard) {
+  auto listening = outbox_listener::listen(*reader_);
+  ASSERT_TRUE(listening.ok()) << listening.error().detail;
+  outbox_listener& listener = *listening.value();
+  const auto before = listener.await(0ms);
+  ASSERT_TRUE(before.ok()) << before.error().detail;
+  EXPECT_TRUE(before.value().empty());
+
+  const auto on1 = ids_on_shard("w", 1, 2, 1);
+  pg_store store(store_settings(1, 2));
+  wallet_sim w(on1[0]);
+  commit_ok(store, {w.handle(open(), t0_)});
+  const auto woken = listener.await(10s);
+  ASSERT_TRUE(woken.ok()) << woken.error().detail;
+  EXPECT_EQ(woken.value().shards, std::vector<std::uint32_t>{1});
+  EXPECT_FALSE(woken.value().every_shard);
+
+  commit_ok(store, {w.handle(engine::withdraw{eur(1'000)}, t0_ + 1us, "k-poor")});
+  const auto quiet = listener.await(300ms);
+  ASSERT_TRUE(quiet.ok()) << quiet.error().detail;
+  EXPECT_TRUE(quiet.value().empty()) << "a batch without events woke the publisher";
+
+  // An operator's bare NOTIFY (no shard) asks the publisher to read every shard.
+  sql(std::string{"NOTIFY "} + outbox_channel);
+  const auto every = listener.await(10s);
+  ASSERT_TRUE(every.ok()) << every.error().detail;
+  EXPECT_TRUE(every.value().every_shard);
+}
+
 TEST_F(outbox_test, shards_have_their_own_rows_and_cursors) {
   const auto on0 = ids_on_shard("w", 0, 2, 1);
   const auto on1 = ids_on_shard("w", 1, 2, 1);

@@ -2,8 +2,10 @@
 // the shard's cursor of what has been published (docs/database.md, "Outbox"). For the publisher.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,45 @@ struct outbox_batch {
 [[nodiscard]] engine::result<std::int64_t, error> advance_outbox(pqxx::connection_base& conn,
                                                                  std::uint32_t shard,
                                                                  std::int64_t position);
+
+// The channel on which pg_store announces, right after a commit that appended events, that shard
+// `<payload>` has outbox rows to publish (NOTIFY wallet_outbox, '<shard>'). A notification is a
+// hint, not a record: one can be lost (a crash between the commit and the NOTIFY), so a publisher
+// also reads every shard now and then.
+inline constexpr const char* outbox_channel = "wallet_outbox";
+
+// What woke a listener: the shards named, and whether a notification named none (an operator's
+// bare `NOTIFY wallet_outbox`), which means "look at every shard".
+struct outbox_wakeup {
+  std::vector<std::uint32_t> shards;
+  bool every_shard = false;
+
+  [[nodiscard]] bool empty() const noexcept { return shards.empty() && !every_shard; }
+};
+
+// LISTENs on outbox_channel on the publisher's connection, for as long as it lives (destroy it
+// before the connection). Notifications arrive only between transactions.
+class outbox_listener {
+ public:
+  // Issues the LISTEN; fails when the connection cannot.
+  [[nodiscard]] static engine::result<std::unique_ptr<outbox_listener>, error> listen(
+      pqxx::connection_base& conn);
+  ~outbox_listener();
+  outbox_listener(const outbox_listener&) = delete;
+  outbox_listener& operator=(const outbox_listener&) = delete;
+  outbox_listener(outbox_listener&&) = delete;
+  outbox_listener& operator=(outbox_listener&&) = delete;
+
+  // What was notified since the last call, waiting up to `wait` when nothing was (0: no wait).
+  // Fails when the connection is lost.
+  [[nodiscard]] engine::result<outbox_wakeup, error> await(std::chrono::milliseconds wait);
+
+ private:
+  struct receiver;
+  explicit outbox_listener(pqxx::connection_base& conn);
+  pqxx::connection_base& conn_;
+  std::unique_ptr<receiver> receiver_;
+};
 
 // How many outbox rows (committed batches) of `shard` are not yet published: for metrics and
 // readiness. A publisher that is not running shows as a growing lag, and a growing table.
