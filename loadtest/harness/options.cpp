@@ -165,6 +165,8 @@ const std::vector<option_spec>& specs() {
        flag(&options::no_reconcile)},
       {"no-verify", "", "do not verify (exit 0 after any run that finished)",
        flag(&options::no_verify)},
+      {"before-verify", "CMD", "run CMD (sh -c) after the load, before verifying: fault injection",
+       text(&options::before_verify)},
       {"out", "DIR", "write report.json, report.md and report.svg there [none]",
        text(&options::out_dir)},
       {"title", "TEXT", "the report's title [from the settings]", text(&options::title)},

@@ -33,7 +33,8 @@ struct options {
   std::string reconcile;          // wallet-reconcile's path; empty: next to this program or PATH
   bool no_reconcile = false;
   bool no_verify = false;
-  std::string out_dir;  // report.json, report.md, report.svg; empty: the summary only
+  std::string before_verify;  // a shell command run between the load and the verify phase
+  std::string out_dir;        // report.json, report.md, report.svg; empty: the summary only
   std::string title;
   std::string delete_streams;  // only delete these JetStream streams and exit
 };

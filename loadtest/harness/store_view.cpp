@@ -105,6 +105,20 @@ reconcile_run run_reconcile(const std::string& program, const std::string& url) 
   return r;
 }
 
+int run_shell(const std::string& command) {
+  std::string sh = "/bin/sh";
+  std::string dash_c = "-c";
+  std::string text = command;
+  std::array<char*, 4> argv{sh.data(), dash_c.data(), text.data(), nullptr};
+  pid_t pid = 0;
+  if (posix_spawn(&pid, sh.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+    throw harness_error("cannot start /bin/sh for --before-verify");
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 std::string default_reconcile_program() {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);

@@ -33,6 +33,9 @@ struct reconcile_run {
 // Runs `program --postgres.url=<url>` and waits for it. Throws harness_error when it cannot start.
 [[nodiscard]] reconcile_run run_reconcile(const std::string& program, const std::string& url);
 
+// Runs `sh -c command` and returns its exit status (the hook of --before-verify).
+[[nodiscard]] int run_shell(const std::string& command);
+
 // Where wallet-reconcile lives: next to this program's build tree, else on PATH.
 [[nodiscard]] std::string default_reconcile_program();
 

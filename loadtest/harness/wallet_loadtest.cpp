@@ -123,6 +123,15 @@ verify_input common_input(const options& o, const run_ledger& ledger) {
   return in;
 }
 
+// The --before-verify hook: a failing hook makes the run fail to finish (exit 3), never pass.
+void before_verify(const options& o) {
+  if (o.before_verify.empty()) return;
+  std::fprintf(stderr, "before verify: %s\n", o.before_verify.c_str());
+  if (const int rc = run_shell(o.before_verify); rc != 0) {
+    throw harness_error("--before-verify exited with " + std::to_string(rc));
+  }
+}
+
 // walletd, over NATS (and HTTP once it is there).
 target_report run_service(const options& o, const naming& names) {
   run_ledger ledger(o.work.wallets);
@@ -162,6 +171,7 @@ target_report run_service(const options& o, const naming& names) {
       d, "run", o.load, [&work](std::uint64_t i) { return work.make(i); }, postmaster, rss));
   if (rss) tr.service_rss_kb.emplace_back("after the run", rss());
   if (o.no_verify) return tr;
+  before_verify(o);
   std::fprintf(stderr, "verify: waiting for transfers and events to settle\n");
   const settled s = settle(o, names, d, ledger, true);
   verify_input in = common_input(o, ledger);
@@ -216,6 +226,7 @@ target_report run_naive(const options& o, const naming& names) {
   tr.phases.push_back(run_phase(d, "run", o.load, [&work](std::uint64_t i) { return work.make(i); },
                                 postmaster_of(url), {}));
   if (o.no_verify) return tr;
+  before_verify(o);
   verify_input in = common_input(o, ledger);
   in.before = before;
   in.after = naive_transport::read_wallets(url, o.work.wallets);
