@@ -7,6 +7,8 @@
 #include <mutex>
 #include <utility>
 
+#include "openssl.hpp"
+#include "sharded_lru.hpp"
 #include "wallet/auth/jwt.hpp"
 
 namespace wallet::auth {
@@ -37,6 +39,38 @@ std::string_view to_string(auth_errc e) noexcept {
   return "unknown";
 }
 
+namespace {
+
+// What the verified-token cache remembers of a token: the principal, its times (checked again at
+// every use) and the key-set generation it was verified under.
+struct cached_token {
+  principal who;
+  token_times times;
+  std::uint64_t generation = 0;
+};
+
+// Shards of the verified-token cache (as the rate limiter's).
+constexpr std::size_t token_cache_shards = 16;
+
+// The cache key: a token's SHA-256, so that the cache holds 32 bytes per token whatever its size.
+std::string digest_of(std::string_view token) {
+  std::string digest(EVP_MAX_MD_SIZE, '\0');
+  std::size_t size = 0;
+  if (EVP_Q_digest(nullptr, "SHA256", nullptr, token.data(), token.size(), ossl::bytes(digest),
+                   &size) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  digest.resize(size);
+  return digest;
+}
+
+}  // namespace
+
+struct jwt_authenticator::token_cache {
+  detail::sharded_lru<cached_token> lru;
+};
+
 jwt_authenticator::jwt_authenticator(jwt_settings settings, jwks_fetch fetch, std::string source,
                                      logging::logger log, std::shared_ptr<auth_probe> probe)
     : settings_(std::move(settings)),
@@ -44,6 +78,10 @@ jwt_authenticator::jwt_authenticator(jwt_settings settings, jwks_fetch fetch, st
       probe_(probe ? std::move(probe) : std::make_shared<auth_probe>()),
       keys_(std::move(fetch), std::move(source), settings_.jwks_refresh, settings_.jwks_refresh_min,
             log_, probe_) {
+  if (settings_.token_cache_max > 0) {
+    tokens_ =
+        std::make_unique<token_cache>(token_cache{{settings_.token_cache_max, token_cache_shards}});
+  }
   keys_.refresh(std::chrono::system_clock::now());
 }
 
@@ -53,23 +91,47 @@ jwt_authenticator::~jwt_authenticator() {
   if (refresher_.joinable()) refresher_.join();
 }
 
+engine::result<principal, auth_errc> jwt_authenticator::refuse(const rejection& r) {
+  probe_->rejected(r.code);
+  // Debug only: the HTTP adapter's request line already says 401 and why (to_string); this
+  // detail is for diagnosing an issuer's tokens, and never holds the token or its subject.
+  log_.debug("token refused", {{"code", to_string(r.code)}, {"detail", r.detail}});
+  return r.code;
+}
+
 engine::result<principal, auth_errc> jwt_authenticator::authenticate(
     std::string_view authorization, std::chrono::system_clock::time_point now) {
+  const auto token = bearer_token(authorization);
+  if (!token) return refuse(token.error());
+  // Read before verifying: a set installed meanwhile makes the entry stale, never the reverse.
+  const std::uint64_t generation = keys_.generation();
+  const std::string digest = tokens_ ? digest_of(token.value()) : std::string();
+  if (!digest.empty()) {
+    auto hit = tokens_->lru.find(digest, [&](const cached_token* c) {
+      return c != nullptr && c->generation == generation ? std::optional<cached_token>(*c)
+                                                         : std::nullopt;
+    });
+    if (hit) {
+      if (auto refused = check_times(hit->times, settings_.leeway, now)) return refuse(*refused);
+      probe_->accepted();
+      return std::move(hit->who);
+    }
+  }
   const key_lookup lookup = [&](std::string_view kid, key_type type) {
     return keys_.find(kid, type, now);
   };
-  auto verified = verify_token(authorization, settings_, lookup, now);
-  if (!verified) {
-    const rejection& r = verified.error();
-    probe_->rejected(r.code);
-    // Debug only: the HTTP adapter's request line already says 401 and why (to_string); this
-    // detail is for diagnosing an issuer's tokens, and never holds the token or its subject.
-    log_.debug("token refused", {{"code", to_string(r.code)}, {"detail", r.detail}});
-    return r.code;
+  auto verified = verify_jws(token.value(), settings_, lookup, now);
+  if (!verified) return refuse(verified.error());
+  if (!digest.empty()) {
+    cached_token entry{verified.value().who, verified.value().times, generation};
+    tokens_->lru.with(
+        digest, [&] { return entry; }, [&](cached_token& c) { c = entry; });
   }
   probe_->accepted();
-  return std::move(verified).value();
+  return std::move(verified).value().who;
 }
+
+std::size_t jwt_authenticator::cached_tokens() const { return tokens_ ? tokens_->lru.size() : 0; }
 
 void jwt_authenticator::start_refresher() {
   if (refresher_.joinable()) return;

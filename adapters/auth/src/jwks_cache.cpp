@@ -88,6 +88,13 @@ bool jwks_cache::fetch_locked(time_point now) {
   };
   auto text = fetch_();
   if (!text) return fail("fetch", text.error().message);
+  if (previous && text.value() == document_) {
+    // The usual case of a periodic refresh: keep the set, and the tokens verified with it.
+    last_failed_ = false;
+    probe_->keys_loaded(previous->keys.size());
+    log_.debug("JWKS unchanged", {{"source", source_}});
+    return false;
+  }
   auto parsed = parse_jwks(text.value());
   if (!parsed) return fail("parse", parsed.error());
   for (const std::string& why : parsed.value().skipped) {
@@ -99,6 +106,8 @@ bool jwks_cache::fetch_locked(time_point now) {
     const std::lock_guard lock(set_mutex_);
     set_ = std::move(next);
   }
+  ++generation_;
+  document_ = std::move(text).value();
   last_failed_ = false;
   probe_->keys_loaded(keys);
   log_.info("JWKS loaded", {{"source", source_}, {"keys", keys}});

@@ -49,7 +49,7 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 // "Bearer <token>": the scheme is case-insensitive (RFC 7235 §2.1), one or more spaces follow it.
-engine::result<std::string_view, rejection> bearer_token(std::string_view authorization) {
+engine::result<std::string_view, rejection> token_of(std::string_view authorization) {
   const std::string_view value = trim(authorization);
   if (value.empty()) return reject(auth_errc::missing, "no Authorization header");
   constexpr std::string_view scheme = "Bearer";
@@ -200,10 +200,8 @@ std::optional<rejection> check_issuer_audience(const json::object& claims, const
   return std::nullopt;
 }
 
-// exp is required (a token that never expires is refused); nbf and iat are optional. The leeway
-// absorbs clock skew between the issuer and this host in both directions.
-std::optional<rejection> check_times(const json::object& claims, std::int64_t leeway,
-                                     std::int64_t now) {
+// exp is required (a token that never expires is refused); nbf and iat are optional.
+engine::result<token_times, rejection> times_of(const json::object& claims) {
   const auto exp = date_claim(claims, "exp");
   const auto nbf = date_claim(claims, "nbf");
   const auto iat = date_claim(claims, "iat");
@@ -211,15 +209,7 @@ std::optional<rejection> check_times(const json::object& claims, std::int64_t le
     if (!*claim) return claim->error();
   }
   if (!exp.value()) return reject(auth_errc::malformed, "the token has no \"exp\"");
-  // Written so that no sum can overflow: exp + leeway <= now, nbf - leeway > now.
-  if (*exp.value() <= now - leeway) return reject(auth_errc::expired, "exp has passed");
-  if (nbf.value() && *nbf.value() > now + leeway) {
-    return reject(auth_errc::not_yet_valid, "nbf is still ahead");
-  }
-  if (iat.value() && *iat.value() > now + leeway) {
-    return reject(auth_errc::not_yet_valid, "iat is in the future");
-  }
-  return std::nullopt;
+  return token_times{*exp.value(), nbf.value(), iat.value()};
 }
 
 std::uint8_t role_bit(std::string_view name) {
@@ -305,13 +295,26 @@ std::int64_t seconds_since_epoch(system_clock::time_point t) {
 
 }  // namespace
 
-engine::result<principal, rejection> verify_token(std::string_view authorization,
-                                                  const jwt_settings& settings,
-                                                  const key_lookup& keys,
-                                                  system_clock::time_point now) {
-  const auto token = bearer_token(authorization);
-  if (!token) return token.error();
-  const auto jws = split(token.value());
+engine::result<std::string_view, rejection> bearer_token(std::string_view authorization) {
+  return token_of(authorization);
+}
+
+std::optional<rejection> check_times(const token_times& t, std::chrono::seconds leeway,
+                                     system_clock::time_point now) {
+  const std::int64_t at = seconds_since_epoch(now);
+  const std::int64_t skew = leeway.count();
+  // Written so that no sum can overflow: exp + leeway <= now, nbf - leeway > now.
+  if (t.exp <= at - skew) return reject(auth_errc::expired, "exp has passed");
+  if (t.nbf && *t.nbf > at + skew) return reject(auth_errc::not_yet_valid, "nbf is still ahead");
+  if (t.iat && *t.iat > at + skew) return reject(auth_errc::not_yet_valid, "iat is in the future");
+  return std::nullopt;
+}
+
+engine::result<verified_token, rejection> verify_jws(std::string_view token,
+                                                     const jwt_settings& settings,
+                                                     const key_lookup& keys,
+                                                     system_clock::time_point now) {
+  const auto jws = split(token);
   if (!jws) return jws.error();
   const auto header_json = json_part(jws.value().header, "header");
   if (!header_json) return header_json.error();
@@ -327,11 +330,23 @@ engine::result<principal, rejection> verify_token(std::string_view authorization
   const auto claims = json_part(jws.value().payload, "payload");
   if (!claims) return claims.error();
   if (auto refused = check_issuer_audience(claims.value(), settings)) return std::move(*refused);
-  if (auto refused =
-          check_times(claims.value(), settings.leeway.count(), seconds_since_epoch(now))) {
-    return std::move(*refused);
-  }
-  return principal_of(claims.value(), settings);
+  auto times = times_of(claims.value());
+  if (!times) return times.error();
+  if (auto refused = check_times(times.value(), settings.leeway, now)) return std::move(*refused);
+  auto who = principal_of(claims.value(), settings);
+  if (!who) return who.error();
+  return verified_token{std::move(who).value(), times.value()};
+}
+
+engine::result<principal, rejection> verify_token(std::string_view authorization,
+                                                  const jwt_settings& settings,
+                                                  const key_lookup& keys,
+                                                  system_clock::time_point now) {
+  const auto token = token_of(authorization);
+  if (!token) return token.error();
+  auto verified = verify_jws(token.value(), settings, keys, now);
+  if (!verified) return verified.error();
+  return std::move(verified).value().who;
 }
 
 }  // namespace wallet::auth

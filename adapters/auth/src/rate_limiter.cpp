@@ -4,13 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
 #include <limits>
-#include <list>
-#include <mutex>
-#include <string>
-#include <unordered_map>
 
+#include "sharded_lru.hpp"
 #include "wallet/engine/assert.hpp"
 
 namespace wallet::auth {
@@ -37,16 +33,8 @@ std::chrono::seconds seconds_until(std::int64_t units_missing, std::int64_t refi
 
 }  // namespace
 
-struct token_bucket_limiter::shard {
-  struct entry {
-    std::string key;
-    bucket b;
-  };
-  std::mutex mutex;
-  std::list<entry> recent;  // most recently used first
-  // Views into the list's keys, which never move while their node lives.
-  std::unordered_map<std::string_view, std::list<entry>::iterator> index;
-  std::size_t keys_max = 1;
+struct token_bucket_limiter::buckets {
+  detail::sharded_lru<bucket> lru;
 };
 
 token_bucket_limiter::token_bucket_limiter(const bucket_settings& settings, std::size_t shards)
@@ -54,65 +42,45 @@ token_bucket_limiter::token_bucket_limiter(const bucket_settings& settings, std:
   WALLET_ASSERT(capacity_ >= 1 && capacity_ <= bucket_capacity_max);
   WALLET_ASSERT(refill_per_s_ >= 1 && refill_per_s_ <= bucket_refill_per_s_max);
   WALLET_ASSERT(settings.keys_max >= 1 && settings.keys_max <= bucket_keys_max);
-  WALLET_ASSERT(shards >= 1);
-  const std::size_t count = std::min(shards, settings.keys_max);
-  shards_.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    shards_.push_back(std::make_unique<shard>());
-    shards_.back()->keys_max = settings.keys_max / count;
-  }
+  buckets_ = std::make_unique<buckets>(buckets{{settings.keys_max, shards}});
 }
 
 token_bucket_limiter::~token_bucket_limiter() = default;
 
 rate_decision token_bucket_limiter::take(std::string_view key,
                                          std::chrono::steady_clock::time_point now) {
-  shard& s = *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
   const std::int64_t full = capacity_ * token_units;
-  const std::lock_guard lock(s.mutex);
-  auto found = s.index.find(key);
-  if (found == s.index.end()) {
-    if (s.index.size() >= s.keys_max) {
-      s.index.erase(s.recent.back().key);
-      s.recent.pop_back();
-    }
-    s.recent.push_front(shard::entry{std::string(key), bucket{full, now}});
-    found = s.index.emplace(s.recent.front().key, s.recent.begin()).first;
-  } else {
-    s.recent.splice(s.recent.begin(), s.recent, found->second);
-  }
-  bucket& b = found->second->b;
-  if (now > b.updated) {
-    const std::int64_t elapsed =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - b.updated).count();
-    // Compare before multiplying: a bucket idle for days would overflow elapsed * rate.
-    b.level = elapsed >= ceil_div(full - b.level, refill_per_s_)
-                  ? full
-                  : std::min(full, b.level + elapsed * refill_per_s_);
-    b.updated = now;
-  }
-  rate_decision d;
-  d.limit = capacity_;
-  d.allowed = b.level >= token_units;
-  if (d.allowed) {
-    b.level -= token_units;
-  } else {
-    d.retry_after =
-        std::max(std::chrono::seconds{1}, seconds_until(token_units - b.level, refill_per_s_));
-  }
-  d.remaining = b.level / token_units;
-  d.reset = seconds_until(full - b.level, refill_per_s_);
-  return d;
+  return buckets_->lru.with(
+      key,
+      [&] {
+        return bucket{full, now};
+      },
+      [&](bucket& b) {
+        if (now > b.updated) {
+          const std::int64_t elapsed =
+              std::chrono::duration_cast<std::chrono::nanoseconds>(now - b.updated).count();
+          // Compare before multiplying: a bucket idle for days would overflow elapsed * rate.
+          b.level = elapsed >= ceil_div(full - b.level, refill_per_s_)
+                        ? full
+                        : std::min(full, b.level + elapsed * refill_per_s_);
+          b.updated = now;
+        }
+        rate_decision d;
+        d.limit = capacity_;
+        d.allowed = b.level >= token_units;
+        if (d.allowed) {
+          b.level -= token_units;
+        } else {
+          d.retry_after = std::max(std::chrono::seconds{1},
+                                   seconds_until(token_units - b.level, refill_per_s_));
+        }
+        d.remaining = b.level / token_units;
+        d.reset = seconds_until(full - b.level, refill_per_s_);
+        return d;
+      });
 }
 
-std::size_t token_bucket_limiter::keys() const {
-  std::size_t total = 0;
-  for (const auto& s : shards_) {
-    const std::lock_guard lock(s->mutex);
-    total += s->index.size();
-  }
-  return total;
-}
+std::size_t token_bucket_limiter::keys() const { return buckets_->lru.size(); }
 
 std::unique_ptr<rate_limiter> make_rate_limiter(const bucket_settings& settings) {
   return std::make_unique<token_bucket_limiter>(settings);

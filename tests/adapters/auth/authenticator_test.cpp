@@ -75,6 +75,7 @@ class authenticators : public ::testing::Test {
                                            {{"iss", settings_.issuer},
                                             {"aud", settings_.audience},
                                             {"sub", "owner-7"},
+                                            {"iat", epoch_s(at)},
                                             {"exp", epoch_s(at) + 300},
                                             {"roles", json::array{"read"}}});
   }
@@ -244,6 +245,60 @@ TEST_F(authenticators, IsSafeToCallFromManyThreads) {
   EXPECT_EQ(wrong, 0);
   EXPECT_EQ(probe_->accepted_count, 800);
   EXPECT_EQ(probe_->rejected_count, 800);
+}
+
+TEST_F(authenticators, RemembersAcceptedTokensButStillChecksTheirTimes) {
+  settings_.jwks_file = write("jwks.json", testing::jwks_document({rsa_key().public_jwk("r1")}));
+  const auto a = make();
+  ASSERT_NE(a, nullptr);
+  auto& jwt = dynamic_cast<jwt_authenticator&>(*a);
+  const auto now = system_clock::now();
+  const std::string t = token(rsa_key(), "r1", now);
+  ASSERT_TRUE(a->authenticate(t, now));
+  EXPECT_EQ(jwt.cached_tokens(), 1U);
+  ASSERT_TRUE(a->authenticate(t, now + seconds{10}));
+  EXPECT_EQ(jwt.cached_tokens(), 1U);
+  EXPECT_EQ(a->authenticate(t, now + seconds{400}).error(), auth_errc::expired);
+  EXPECT_EQ(a->authenticate(t, now - seconds{3'600}).error(), auth_errc::not_yet_valid);  // iat
+  // The same claims under another signature are another token, checked on their own.
+  std::string forged = t;
+  char& c = forged[forged.size() - 10];  // inside the signature, clear of its last bits
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_EQ(a->authenticate(forged, now).error(), auth_errc::bad_signature);
+  EXPECT_EQ(probe_->accepted_count, 2);
+}
+
+TEST_F(authenticators, ForgetsRememberedTokensWhenTheKeySetChanges) {
+  settings_.jwks_file = write(
+      "jwks.json", testing::jwks_document({rsa_key().public_jwk("r1"), ec_key().public_jwk("e1")}));
+  const auto a = make();
+  ASSERT_NE(a, nullptr);
+  const auto now = system_clock::now();
+  const std::string t = token(rsa_key(), "r1", now);
+  ASSERT_TRUE(a->authenticate(t, now));
+  // The issuer withdraws r1 (a leaked key): its tokens must stop working at the next refresh.
+  write("jwks.json", testing::jwks_document({ec_key().public_jwk("e1")}));
+  dynamic_cast<jwt_authenticator&>(*a).keys().refresh(now);
+  EXPECT_EQ(a->authenticate(t, now).error(), auth_errc::unknown_key);
+}
+
+TEST_F(authenticators, TheTokenCacheIsBoundedAndCanBeOff) {
+  settings_.jwks_file = write("jwks.json", testing::jwks_document({ec_key().public_jwk("e1")}));
+  settings_.token_cache_max = 3;
+  const auto bounded = make();
+  ASSERT_NE(bounded, nullptr);
+  settings_.token_cache_max = 0;
+  const auto off = make();
+  ASSERT_NE(off, nullptr);
+  const auto now = system_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    const std::string t = token(ec_key(), "e1", now + seconds{i});
+    EXPECT_TRUE(bounded->authenticate(t, now));
+    EXPECT_TRUE(off->authenticate(t, now));
+  }
+  EXPECT_LE(dynamic_cast<jwt_authenticator&>(*bounded).cached_tokens(), 3U);
+  EXPECT_GE(dynamic_cast<jwt_authenticator&>(*bounded).cached_tokens(), 1U);
+  EXPECT_EQ(dynamic_cast<jwt_authenticator&>(*off).cached_tokens(), 0U);
 }
 
 TEST_F(authenticators, TheDevelopmentModeAcceptsEveryoneAndSaysSoLoudly) {

@@ -177,7 +177,7 @@ class key_cache : public ::testing::Test {
     return static_cast<bool>(cache_.find(kid, type, at));
   }
 
-  const std::chrono::system_clock::time_point t0{seconds{1'900'000'000}};
+  const std::chrono::system_clock::time_point t0_{seconds{1'900'000'000}};
   std::shared_ptr<std::string> log_ = std::make_shared<std::string>();
   scripted_fetch fetch_;
   std::shared_ptr<counting_probe> probe_;
@@ -186,9 +186,9 @@ class key_cache : public ::testing::Test {
 
 TEST_F(key_cache, NothingIsAvailableBeforeAFetchSucceeds) {
   fetch_.fail = true;
-  EXPECT_FALSE(cache_.refresh(t0));
+  EXPECT_FALSE(cache_.refresh(t0_));
   EXPECT_EQ(cache_.current(), nullptr);
-  const auto r = cache_.find("r1", key_type::rsa, t0 + seconds{1});
+  const auto r = cache_.find("r1", key_type::rsa, t0_ + seconds{1});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), auth_errc::keys_unavailable);
   EXPECT_EQ(probe_->failed, 1);
@@ -197,36 +197,36 @@ TEST_F(key_cache, NothingIsAvailableBeforeAFetchSucceeds) {
 
 TEST_F(key_cache, RefetchesOnceForAnUnknownKidThenThrottles) {
   fetch_.document = one_key(rsa_key().public_jwk("r1"));
-  ASSERT_TRUE(cache_.refresh(t0));
-  EXPECT_TRUE(has("r1", key_type::rsa, t0));
+  ASSERT_TRUE(cache_.refresh(t0_));
+  EXPECT_TRUE(has("r1", key_type::rsa, t0_));
   EXPECT_EQ(fetch_.calls, 1);
 
   // The issuer rotates in a new key; a token with it arrives after refresh_min.
   fetch_.document = testing::jwks_document({rsa_key().public_jwk("r1"), ec_key().public_jwk("e2")});
-  EXPECT_TRUE(has("e2", key_type::ec_p256, t0 + seconds{31}));
+  EXPECT_TRUE(has("e2", key_type::ec_p256, t0_ + seconds{31}));
   EXPECT_EQ(fetch_.calls, 2);
 
   // Made-up kids right after: no fetch until refresh_min has passed again.
   for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(cache_.find("made-up-" + std::to_string(i), key_type::rsa, t0 + seconds{40}).error(),
+    EXPECT_EQ(cache_.find("made-up-" + std::to_string(i), key_type::rsa, t0_ + seconds{40}).error(),
               auth_errc::unknown_key);
   }
   EXPECT_EQ(fetch_.calls, 2);
   EXPECT_EQ(probe_->throttled, 100);
-  EXPECT_FALSE(has("made-up", key_type::rsa, t0 + seconds{61}));
+  EXPECT_FALSE(has("made-up", key_type::rsa, t0_ + seconds{61}));
   EXPECT_EQ(fetch_.calls, 3);
 }
 
 TEST_F(key_cache, KeepsTheLastGoodSetWhenAFetchFails) {
   fetch_.document = one_key(rsa_key().public_jwk("r1"));
-  ASSERT_TRUE(cache_.refresh(t0));
+  ASSERT_TRUE(cache_.refresh(t0_));
   fetch_.fail = true;
-  EXPECT_FALSE(cache_.refresh(t0 + seconds{300}));
-  EXPECT_TRUE(has("r1", key_type::rsa, t0 + seconds{301}));
+  EXPECT_FALSE(cache_.refresh(t0_ + seconds{300}));
+  EXPECT_TRUE(has("r1", key_type::rsa, t0_ + seconds{301}));
   fetch_.fail = false;
   fetch_.document = "{not json";
-  EXPECT_FALSE(cache_.refresh(t0 + seconds{600}));
-  EXPECT_TRUE(has("r1", key_type::rsa, t0 + seconds{601}));
+  EXPECT_FALSE(cache_.refresh(t0_ + seconds{600}));
+  EXPECT_TRUE(has("r1", key_type::rsa, t0_ + seconds{601}));
   EXPECT_EQ(probe_->loaded, 1);
   EXPECT_EQ(probe_->failed, 2);
   EXPECT_NE(log_->find("the previous key set stays in use"), std::string::npos);
@@ -234,33 +234,50 @@ TEST_F(key_cache, KeepsTheLastGoodSetWhenAFetchFails) {
 
 TEST_F(key_cache, RefreshesWhenDueAndRetriesSoonerAfterAFailure) {
   fetch_.document = one_key(rsa_key().public_jwk("r1"));
-  EXPECT_TRUE(cache_.refresh_if_due(t0));  // never fetched: due at once
-  EXPECT_EQ(cache_.next_due(), t0 + seconds{300});
-  EXPECT_FALSE(cache_.refresh_if_due(t0 + seconds{299}));
+  EXPECT_TRUE(cache_.refresh_if_due(t0_));  // never fetched: due at once
+  EXPECT_EQ(cache_.next_due(), t0_ + seconds{300});
+  EXPECT_FALSE(cache_.refresh_if_due(t0_ + seconds{299}));
   EXPECT_EQ(fetch_.calls, 1);
   fetch_.document = one_key(rsa_key().public_jwk("r2"));
-  EXPECT_TRUE(cache_.refresh_if_due(t0 + seconds{300}));
+  EXPECT_TRUE(cache_.refresh_if_due(t0_ + seconds{300}));
   EXPECT_EQ(fetch_.calls, 2);
   EXPECT_NE(cache_.current()->find("r2"), nullptr);
   EXPECT_EQ(cache_.current()->find("r1"), nullptr);  // a removed key is gone
 
   fetch_.fail = true;
-  EXPECT_FALSE(cache_.refresh_if_due(t0 + seconds{600}));
-  EXPECT_EQ(cache_.next_due(), t0 + seconds{630});
-  EXPECT_FALSE(cache_.refresh_if_due(t0 + seconds{629}));
+  EXPECT_FALSE(cache_.refresh_if_due(t0_ + seconds{600}));
+  EXPECT_EQ(cache_.next_due(), t0_ + seconds{630});
+  EXPECT_FALSE(cache_.refresh_if_due(t0_ + seconds{629}));
   EXPECT_EQ(fetch_.calls, 3);
   fetch_.fail = false;
-  EXPECT_TRUE(cache_.refresh_if_due(t0 + seconds{630}));
+  EXPECT_FALSE(cache_.refresh_if_due(t0_ + seconds{630}));  // the same document: nothing new
   EXPECT_EQ(fetch_.calls, 4);
+  EXPECT_EQ(cache_.next_due(), t0_ + seconds{930});  // a success: the regular interval again
+}
+
+TEST_F(key_cache, TheGenerationChangesOnlyWithTheDocument) {
+  fetch_.document = one_key(rsa_key().public_jwk("r1"));
+  EXPECT_EQ(cache_.generation(), 0U);
+  ASSERT_TRUE(cache_.refresh(t0_));
+  EXPECT_EQ(cache_.generation(), 1U);
+  EXPECT_FALSE(cache_.refresh(t0_ + seconds{300}));
+  EXPECT_EQ(cache_.generation(), 1U);
+  EXPECT_EQ(probe_->loaded, 2);  // both fetches succeeded
+  fetch_.document = one_key(ec_key().public_jwk("e1"));
+  EXPECT_TRUE(cache_.refresh(t0_ + seconds{600}));
+  EXPECT_EQ(cache_.generation(), 2U);
+  fetch_.fail = true;
+  EXPECT_FALSE(cache_.refresh(t0_ + seconds{900}));
+  EXPECT_EQ(cache_.generation(), 2U);
 }
 
 TEST_F(key_cache, AKeyOutlivesTheSetThatHeldIt) {
   fetch_.document = one_key(rsa_key().public_jwk("r1"));
-  ASSERT_TRUE(cache_.refresh(t0));
-  auto key = cache_.find("r1", key_type::rsa, t0);
+  ASSERT_TRUE(cache_.refresh(t0_));
+  auto key = cache_.find("r1", key_type::rsa, t0_);
   ASSERT_TRUE(key);
   fetch_.document = one_key(ec_key().public_jwk("e1"));
-  ASSERT_TRUE(cache_.refresh(t0 + seconds{1}));
+  ASSERT_TRUE(cache_.refresh(t0_ + seconds{1}));
   EXPECT_EQ(key.value()->kid, "r1");
   EXPECT_NE(key.value()->pkey, nullptr);
 }
@@ -377,7 +394,7 @@ class https_source : public temp_dir {
     static const signing_key key = signing_key::ec_p256();
     return key;
   }
-  testing::tls_identity identity(const std::string& names = "DNS:localhost,IP:127.0.0.1") {
+  static testing::tls_identity identity(const std::string& names = "DNS:localhost,IP:127.0.0.1") {
     return {testing::self_signed_certificate(server_key(), names), server_key().private_pem()};
   }
 };

@@ -167,6 +167,8 @@ inline constexpr std::array settings{
     "Clock skew tolerated on a token's exp, nbf and iat."),
   text_setting("auth.roles_claim", "roles", 1, 256,
     "Claim holding the array of roles (read, write, admin, service); a dotted path such as realm_access.roles reaches into nested claims."),
+  integer_setting("auth.token_cache_max", 10'000, 0, 10'000'000,
+    "Tokens remembered after a successful check (by SHA-256), so that a reused token costs a lookup, not a signature verification; 0: none. Forgotten when the key set changes."),
 
   integer_setting("rate_limit.principal_burst", 200, 1, 1'000'000,
     "Requests one caller (a token's sub) may make at once before being answered 429."),

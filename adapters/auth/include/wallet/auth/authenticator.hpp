@@ -3,12 +3,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "wallet/auth/auth.hpp"
 #include "wallet/auth/jwks_cache.hpp"
+#include "wallet/auth/jwt.hpp"
 #include "wallet/auth/probe.hpp"
 #include "wallet/auth/settings.hpp"
 #include "wallet/engine/result.hpp"
@@ -16,9 +18,10 @@
 
 namespace wallet::auth {
 
-// Verifies bearer tokens (verify_token) with keys from a jwks_cache. authenticate() never waits
-// for another thread's fetch; it fetches itself only when a token names an unknown key and the
-// cache allows it (at most once per jwks_refresh_min, bounded by jwks_fetch_timeout).
+// Verifies bearer tokens (verify_jws) with keys from a jwks_cache, remembering the tokens it
+// accepted. authenticate() never waits for another thread's fetch; it fetches itself only when a
+// token names an unknown key and the cache allows it (at most once per jwks_refresh_min, bounded
+// by jwks_fetch_timeout).
 class jwt_authenticator final : public authenticator {
  public:
   // Loads the key set once, here; a failure is logged and retried (see jwks_cache).
@@ -38,12 +41,19 @@ class jwt_authenticator final : public authenticator {
   void start_refresher();
 
   [[nodiscard]] jwks_cache& keys() noexcept { return keys_; }
+  // Tokens in the verified-token cache now (at most settings.token_cache_max).
+  [[nodiscard]] std::size_t cached_tokens() const;
+
+  struct token_cache;  // defined in authenticator.cpp
 
  private:
+  engine::result<principal, auth_errc> refuse(const rejection& r);
+
   jwt_settings settings_;
   logging::logger log_;
   std::shared_ptr<auth_probe> probe_;
   jwks_cache keys_;
+  std::unique_ptr<token_cache> tokens_;  // null when settings.token_cache_max is 0
   std::jthread refresher_;
 };
 

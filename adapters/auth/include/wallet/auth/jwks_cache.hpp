@@ -2,7 +2,9 @@
 // keeps the last good set, refreshes it on an interval and when a token names an unknown key.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -65,6 +67,9 @@ class jwks_cache {
 
   // The installed set (null before the first successful fetch).
   [[nodiscard]] std::shared_ptr<const key_set> current() const;
+  // Counts the sets installed: it changes exactly when the keys may have. A fetch that returns
+  // the document already in use installs nothing.
+  [[nodiscard]] std::uint64_t generation() const noexcept { return generation_.load(); }
 
  private:
   bool fetch_locked(time_point now);  // fetch_mutex_ held
@@ -80,10 +85,12 @@ class jwks_cache {
 
   mutable std::mutex set_mutex_;
   std::shared_ptr<const key_set> set_;  // replaced whole, never changed in place
+  std::atomic<std::uint64_t> generation_{0};
 
   mutable std::mutex fetch_mutex_;  // one fetch at a time; guards the fields below
   std::optional<time_point> last_attempt_;
   bool last_failed_ = false;
+  std::string document_;  // the text set_ was parsed from
 };
 
 }  // namespace wallet::auth

@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +35,35 @@ struct rejection {
 // an empty `kid` the only key of `type`. Errors: unknown_key, keys_unavailable.
 using key_lookup = std::function<engine::result<std::shared_ptr<const public_key>, auth_errc>(
     std::string_view kid, key_type type)>;
+
+// A token's validity period: exp (required), nbf and iat (optional), in seconds since the epoch.
+struct token_times {
+  std::int64_t exp = 0;
+  std::optional<std::int64_t> nbf;
+  std::optional<std::int64_t> iat;
+};
+
+// What a valid token says: who is calling, and until when the token holds.
+struct verified_token {
+  principal who;
+  token_times times;
+};
+
+// The token of an Authorization header value "Bearer <token>" (the scheme is case-insensitive).
+// Errors: missing (empty), malformed (another scheme, no token, or longer than token_bytes_max).
+[[nodiscard]] engine::result<std::string_view, rejection> bearer_token(
+    std::string_view authorization);
+
+// Refused when exp + leeway <= now (expired), nbf - leeway > now or iat - leeway > now
+// (not_yet_valid); the leeway absorbs clock skew between the issuer and this host.
+[[nodiscard]] std::optional<rejection> check_times(const token_times& times,
+                                                   std::chrono::seconds leeway,
+                                                   std::chrono::system_clock::time_point now);
+
+// Checks a compact JWS token as verify_token does, after the header's form.
+[[nodiscard]] engine::result<verified_token, rejection> verify_jws(
+    std::string_view token, const jwt_settings& settings, const key_lookup& keys,
+    std::chrono::system_clock::time_point now);
 
 // Checks an Authorization header value ("Bearer <jwt>") in this order: form, header (alg RS256 or
 // ES256, no "crit"), key, signature, then the claims: iss, aud, exp, nbf, iat, sub, roles. The

@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <memory>
 #include <string_view>
-#include <vector>
 
 #include "wallet/auth/auth.hpp"
 #include "wallet/auth/settings.hpp"
@@ -38,12 +37,12 @@ class token_bucket_limiter final : public rate_limiter {
   // Buckets held now (at most keys_max).
   [[nodiscard]] std::size_t keys() const;
 
-  struct shard;  // defined in rate_limiter.cpp
+  struct buckets;  // defined in rate_limiter.cpp
 
  private:
   std::int64_t capacity_;
   std::int64_t refill_per_s_;
-  std::vector<std::unique_ptr<shard>> shards_;
+  std::unique_ptr<buckets> buckets_;
 };
 
 [[nodiscard]] std::unique_ptr<rate_limiter> make_rate_limiter(const bucket_settings& settings);

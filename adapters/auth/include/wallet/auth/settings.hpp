@@ -32,6 +32,10 @@ struct jwt_settings {
   // has this name and it contains '.', it is taken as a path into nested objects
   // ("realm_access.roles").
   std::string roles_claim = "roles";
+  // Tokens remembered after a successful check (by their SHA-256), so that a client reusing its
+  // token costs a lookup instead of a signature verification; 0: none. The times are checked at
+  // every request, and the cache is ignored once the key set changes.
+  std::size_t token_cache_max = 10'000;
 };
 
 // One family of token buckets: each key may spend `capacity` requests at once and gets
