@@ -65,6 +65,7 @@ nats_host::nats_host(const config::config& cfg, logging::logger log, actors::run
       metrics_(std::move(metrics)),
       runtime_(runtime),
       conninfo_(std::move(conninfo)),
+      publish_window_(static_cast<std::size_t>(cfg.integer("nats.publish_window_max"))),
       remote_(remote) {
   auto& s = settings_;
   s.url = cfg.text("nats.url");
@@ -181,6 +182,8 @@ void nats_host::bring_up() {
   p.conninfo = conninfo_;
   p.shards = settings_.owned_shards;
   p.idle_poll = outbox_poll_;
+  p.window_max = publish_window_;
+  p.ack_wait = settings_.request_timeout;
   publisher_ = std::make_unique<nats::event_publisher>(
       *client_, p,
       std::make_shared<metrics::publisher_tee>(

@@ -1,20 +1,361 @@
-// The outbox publisher: PostgreSQL rows in commit order -> the event stream -> the cursor.
+// The outbox publisher: PostgreSQL rows in commit order -> pipelined publishes -> acknowledgements
+// -> the cursor. Woken by the store's NOTIFY, with a poll as the fallback.
 #include "wallet/nats/event_publisher.hpp"
 
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <boost/json.hpp>
+#include <charconv>
+#include <deque>
+#include <map>
+#include <stdexcept>
+#include <unordered_map>
 
 #include "wallet/nats/wire.hpp"
+#include "wallet/postgres/conninfo.hpp"
 #include "wallet/postgres/outbox.hpp"
 
 namespace wallet::nats {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// How long a wait for a notification lasts before stop() is noticed.
+constexpr std::chrono::milliseconds listen_slice{200};
+
+struct sub_deleter {
+  void operator()(natsSubscription* s) const noexcept { natsSubscription_Destroy(s); }
+};
+using sub_ptr = std::unique_ptr<natsSubscription, sub_deleter>;
+
+// Why the stream did not store a publish, from its acknowledgement; nullopt when it did (a
+// duplicate of a stored message counts as stored).
+std::optional<std::string> refusal_of(natsMsg* ack) {
+  if (natsMsg_IsNoResponders(ack)) return "no responders (no stream takes this subject)";
+  const std::string_view body{natsMsg_GetData(ack),
+                              static_cast<std::size_t>(std::max(0, natsMsg_GetDataLength(ack)))};
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) {
+    return "an acknowledgement that is not a JSON object: " + std::string{body.substr(0, 200)};
+  }
+  const boost::json::object& o = v.get_object();
+  if (const auto* e = o.if_contains("error")) {
+    const auto* description = e->is_object() ? e->get_object().if_contains("description") : nullptr;
+    if (description != nullptr && description->is_string()) {
+      const boost::json::string& text = description->get_string();
+      return "refused by the stream: " + std::string(text.data(), text.size());
+    }
+    return "refused by the stream: " + boost::json::serialize(*e);
+  }
+  if (!o.contains("seq")) return "an acknowledgement without a sequence";
+  return std::nullopt;
+}
+
+// The acknowledgements of one publishing thread: a synchronous subscription to an inbox of its
+// own. Each publish names <inbox>.<token> as its reply subject; the token identifies the event.
+// Only this thread reads it, so no library callback ever touches the publisher's state.
+class ack_inbox {
+ public:
+  ack_inbox() = default;
+  ~ack_inbox() { close(); }
+  ack_inbox(const ack_inbox&) = delete;
+  ack_inbox& operator=(const ack_inbox&) = delete;
+  ack_inbox(ack_inbox&&) = delete;
+  ack_inbox& operator=(ack_inbox&&) = delete;
+
+  std::optional<nats_error> open(natsConnection* nc) {
+    natsInbox* inbox = nullptr;
+    if (const natsStatus s = natsInbox_Create(&inbox); s != NATS_OK) {
+      return failure("publishing: creating an inbox for acknowledgements", s);
+    }
+    prefix_ = std::string{inbox} + ".";
+    natsInbox_Destroy(inbox);
+    natsSubscription* raw = nullptr;
+    const std::string subject = prefix_ + "*";
+    if (const natsStatus s = natsConnection_SubscribeSync(&raw, nc, subject.c_str());
+        s != NATS_OK) {
+      return failure("publishing: subscribing to acknowledgements", s);
+    }
+    sub_.reset(raw);
+    // The window bounds what can be pending; the library's default limit must not drop any.
+    natsSubscription_SetPendingLimits(raw, -1, -1);
+    return std::nullopt;
+  }
+
+  void close() {
+    // Unsubscribed first: the connection's reader must no longer find it when it is freed.
+    if (sub_) natsSubscription_Unsubscribe(sub_.get());
+    sub_.reset();
+  }
+  [[nodiscard]] bool is_open() const noexcept { return sub_ != nullptr; }
+  [[nodiscard]] std::string reply_to(std::uint64_t token) const {
+    return prefix_ + std::to_string(token);
+  }
+  [[nodiscard]] natsSubscription* subscription() const noexcept { return sub_.get(); }
+
+  // The token of an acknowledgement's subject; nullopt when it names none.
+  [[nodiscard]] std::optional<std::uint64_t> token_of(const char* subject) const {
+    const std::string_view s{subject};
+    if (!s.starts_with(prefix_)) return std::nullopt;
+    std::uint64_t token = 0;
+    const char* first = s.data() + prefix_.size();
+    const char* last = s.data() + s.size();
+    const auto [ptr, ec] = std::from_chars(first, last, token);
+    if (ec != std::errc{} || ptr != last) return std::nullopt;
+    return token;
+  }
+
+ private:
+  std::string prefix_;
+  sub_ptr sub_;
+};
+
+// One shard's events of a round on their way to the stream.
+struct shard_round {
+  postgres::outbox_batch batch;
+  // The events of each wallet not yet acknowledged, in seq order; the first may be in flight.
+  std::unordered_map<std::string_view, std::deque<std::size_t>> queued;
+  std::deque<std::string_view> ready;  // wallets whose first queued event is not yet published
+  std::size_t in_flight = 0;
+  std::size_t acked = 0;
+  std::optional<std::string> failure;  // set: the round of this shard stopped
+
+  explicit shard_round(postgres::outbox_batch b) : batch(std::move(b)) {
+    for (std::size_t i = 0; i < batch.events.size(); ++i) {
+      auto& q = queued[batch.events[i].wallet_id];
+      if (q.empty()) ready.push_back(batch.events[i].wallet_id);
+      q.push_back(i);
+    }
+  }
+
+  [[nodiscard]] bool finished() const noexcept {
+    return failure ? in_flight == 0 : acked == batch.events.size();
+  }
+};
+
+struct flight {
+  std::size_t round = 0;  // index into the rounds
+  std::size_t event = 0;  // index into its batch
+  steady::time_point deadline;
+};
+
+// One round of a publishing thread: reads the due shards, publishes their events within the
+// windows, collects the acknowledgements, and moves the cursors of the shards whose events were
+// all stored.
+class round_runner {
+ public:
+  round_runner(const client& c, const publisher_settings& settings, publisher_probe& probe,
+               ack_inbox& acks, std::uint64_t& next_token)
+      : client_(c), settings_(settings), probe_(probe), acks_(acks), next_token_(next_token) {}
+
+  struct outcome {
+    std::vector<std::uint32_t> published;  // shards that had events: more may be pending
+    std::size_t events = 0;                // events whose cursor moved
+    bool failed = false;
+  };
+
+  outcome run(pqxx::connection_base& conn, const std::vector<std::uint32_t>& due) {
+    read(conn, due);
+    if (!rounds_.empty()) {
+      publish_all();
+      finish(conn);
+    }
+    return std::move(outcome_);
+  }
+
+ private:
+  void read(pqxx::connection_base& conn, const std::vector<std::uint32_t>& due) {
+    for (const std::uint32_t shard : due) {
+      auto batch = postgres::read_outbox(conn, shard, settings_.rows_per_read);
+      if (!batch.ok()) {
+        probe_.failed("reading the outbox of shard " + std::to_string(shard) + ": " +
+                      batch.error().detail);
+        outcome_.failed = true;
+        continue;
+      }
+      if (batch.value().events.empty()) continue;
+      rounds_.emplace_back(std::move(batch).value());
+    }
+  }
+
+  void publish_all() {
+    for (;;) {
+      for (std::size_t r = 0; r < rounds_.size(); ++r) fill(r);
+      if (std::all_of(rounds_.begin(), rounds_.end(),
+                      [](const shard_round& r) { return r.finished(); })) {
+        return;
+      }
+      await_ack();
+    }
+  }
+
+  // Publishes the round's ready events while its window has room.
+  void fill(std::size_t r) {
+    shard_round& round = rounds_[r];
+    while (!round.failure && round.in_flight < settings_.window_max && !round.ready.empty()) {
+      const std::string_view wallet = round.ready.front();
+      round.ready.pop_front();
+      const std::size_t i = round.queued.at(wallet).front();
+      const std::uint64_t token = next_token_++;
+      if (auto error = publish(round.batch.events[i], acks_.reply_to(token))) {
+        fail(r, std::move(*error));
+        return;
+      }
+      flights_.emplace(token, flight{r, i, steady::now() + settings_.ack_wait});
+      ++round.in_flight;
+    }
+  }
+
+  std::optional<std::string> publish(const postgres::outbox_event& e, const std::string& reply) {
+    const auto ccy = engine::currency::from_code(e.currency);
+    const std::string subject = event_subject(client_.settings().prefix, e.wallet_id);
+    const std::string body = encode_event(e.wallet_id, e.event, ccy ? *ccy : engine::currency{});
+    natsMsg* raw = nullptr;
+    if (natsMsg_Create(&raw, subject.c_str(), reply.c_str(), body.data(),
+                       static_cast<int>(body.size())) != NATS_OK) {
+      return "creating an event message for " + subject;
+    }
+    const msg_ptr msg{raw};
+    const std::string id = e.wallet_id + ":" + std::to_string(e.event.seq);
+    natsMsgHeader_Set(raw, header::msg_id, id.c_str());
+    for (const auto& [key, value] : {std::pair{header::idempotency_key, &e.idempotency_key},
+                                     std::pair{header::command_id, &e.command_id},
+                                     std::pair{header::traceparent, &e.trace_parent}}) {
+      if (!value->empty()) natsMsgHeader_Set(raw, key, value->c_str());
+    }
+    if (const natsStatus s = natsConnection_PublishMsg(client_.connection(), raw); s != NATS_OK) {
+      return failure("publishing to " + subject, s).message;
+    }
+    return std::nullopt;
+  }
+
+  // Waits for the next acknowledgement, or for the oldest publish's deadline.
+  void await_ack() {
+    if (flights_.empty()) return;  // every unfinished round failed and has nothing in flight
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+        flights_.begin()->second.deadline - steady::now());
+    natsMsg* raw = nullptr;
+    const natsStatus s = natsSubscription_NextMsg(&raw, acks_.subscription(),
+                                                  std::max<std::int64_t>(1, left.count()));
+    const msg_ptr ack{raw};
+    if (s == NATS_OK) {
+      take(ack.get());
+    } else if (s == NATS_TIMEOUT) {
+      const auto oldest = flights_.begin();
+      if (oldest->second.deadline <= steady::now()) {
+        const auto& e = rounds_[oldest->second.round].batch.events[oldest->second.event];
+        fail(oldest->second.round, "publishing to " +
+                                       event_subject(client_.settings().prefix, e.wallet_id) +
+                                       ": no acknowledgement within " +
+                                       std::to_string(settings_.ack_wait.count()) + " ms");
+      }
+    } else if (s == NATS_NO_RESPONDERS) {
+      // The library answers a "no responders" status itself and drops it, token and all: some
+      // event's subject has no stream. Every round in flight stops; the next ones find out again.
+      fail_unfinished(
+          "publishing to the event stream: no responders (no stream takes an event subject)");
+    } else {
+      // The subscription is gone (the connection closed): nothing more will come.
+      fail_unfinished(failure("publishing: waiting for acknowledgements", s).message);
+      acks_.close();
+    }
+  }
+
+  void take(natsMsg* ack) {
+    const auto token = acks_.token_of(natsMsg_GetSubject(ack));
+    if (!token) return;
+    const auto found = flights_.find(*token);
+    if (found == flights_.end()) return;  // of an earlier, failed round: its events are read again
+    const flight f = found->second;
+    flights_.erase(found);
+    shard_round& round = rounds_[f.round];
+    --round.in_flight;
+    const auto& e = round.batch.events[f.event];
+    if (auto refusal = refusal_of(ack)) {
+      fail(f.round, "publishing to " + event_subject(client_.settings().prefix, e.wallet_id) +
+                        ": " + *refusal);
+      return;
+    }
+    ++round.acked;
+    auto q = round.queued.find(e.wallet_id);
+    q->second.pop_front();
+    if (q->second.empty()) {
+      round.queued.erase(q);
+    } else {
+      round.ready.push_back(q->first);  // the wallet's next event may go now
+    }
+  }
+
+  // Stops the round of one shard: nothing more of it is published, its publishes in flight are
+  // forgotten (their late acknowledgements are ignored), and its cursor stays.
+  void fail(std::size_t r, std::string why) {
+    shard_round& round = rounds_[r];
+    if (!round.failure) round.failure = std::move(why);
+    std::erase_if(flights_, [r](const auto& entry) { return entry.second.round == r; });
+    round.in_flight = 0;
+  }
+
+  void fail_unfinished(const std::string& why) {
+    for (std::size_t r = 0; r < rounds_.size(); ++r) {
+      if (!rounds_[r].finished()) fail(r, why);
+    }
+  }
+
+  void finish(pqxx::connection_base& conn) {
+    for (shard_round& round : rounds_) {
+      const std::uint32_t shard = round.batch.shard;
+      outcome_.published.push_back(shard);
+      if (round.failure) {
+        // Resuming from the cursor keeps each wallet's order; what was stored is a duplicate.
+        probe_.failed(*round.failure);
+        outcome_.failed = true;
+        continue;
+      }
+      auto advanced = postgres::advance_outbox(conn, shard, round.batch.position_to);
+      if (!advanced.ok()) {
+        probe_.failed("moving the outbox cursor of shard " + std::to_string(shard) + ": " +
+                      advanced.error().detail);
+        outcome_.failed = true;
+        continue;
+      }
+      outcome_.events += round.batch.events.size();
+      probe_.published(shard, round.batch.events.size());
+    }
+  }
+
+  const client& client_;
+  const publisher_settings& settings_;
+  publisher_probe& probe_;
+  ack_inbox& acks_;
+  std::uint64_t& next_token_;
+  std::deque<shard_round> rounds_;           // deque: growing it keeps references valid
+  std::map<std::uint64_t, flight> flights_;  // by token, which is the order of publishing
+  outcome outcome_;
+};
+
+// The shards of `wakeup` that are among `mine`.
+std::vector<std::uint32_t> woken(const postgres::outbox_wakeup& wakeup,
+                                 const std::vector<std::uint32_t>& mine) {
+  if (wakeup.every_shard) return mine;
+  std::vector<std::uint32_t> out;
+  for (const std::uint32_t s : wakeup.shards) {
+    if (std::find(mine.begin(), mine.end(), s) != mine.end()) out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
 
 event_publisher::event_publisher(const client& c, publisher_settings settings,
                                  std::shared_ptr<publisher_probe> probe)
     : client_(c),
       settings_(std::move(settings)),
-      probe_(probe ? std::move(probe) : std::make_shared<publisher_probe>()) {}
+      probe_(probe ? std::move(probe) : std::make_shared<publisher_probe>()) {
+  settings_.window_max = std::max<std::size_t>(settings_.window_max, 1);
+  settings_.rows_per_read = std::max<std::size_t>(settings_.rows_per_read, 1);
+}
 
 event_publisher::~event_publisher() { stop(); }
 
@@ -27,7 +368,7 @@ void event_publisher::start() {
     shares[i % n].push_back(settings_.shards[i]);
   }
   for (auto& share : shares) {
-    threads_.emplace_back([this, share = std::move(share)]() mutable { run(std::move(share)); });
+    threads_.emplace_back([this, share = std::move(share)] { run(share); });
   }
 }
 
@@ -43,75 +384,90 @@ void event_publisher::stop() {
   threads_.clear();
 }
 
-bool event_publisher::drain(pqxx::connection_base& conn, std::uint32_t shard, bool& found) {
-  auto batch = postgres::read_outbox(conn, shard, settings_.rows_per_read);
-  if (!batch.ok()) {
-    probe_->failed("reading the outbox of shard " + std::to_string(shard) + ": " +
-                   batch.error().detail);
-    return false;
-  }
-  const postgres::outbox_batch& b = batch.value();
-  if (b.position_to == b.position_from) return true;
-  found = true;
-  const std::string& prefix = client_.settings().prefix;
-  for (const postgres::outbox_event& e : b.events) {
-    const auto ccy = engine::currency::from_code(e.currency);
-    msg_ptr msg = make_msg(event_subject(prefix, e.wallet_id),
-                           encode_event(e.wallet_id, e.event, ccy ? *ccy : engine::currency{}));
-    if (!msg) {
-      probe_->failed("creating an event message");
-      return false;
-    }
-    const std::string id = e.wallet_id + ":" + std::to_string(e.event.seq);
-    natsMsgHeader_Set(msg.get(), header::msg_id, id.c_str());
-    for (const auto& [key, value] : {std::pair{header::idempotency_key, &e.idempotency_key},
-                                     std::pair{header::command_id, &e.command_id},
-                                     std::pair{header::traceparent, &e.trace_parent}}) {
-      if (!value->empty()) natsMsgHeader_Set(msg.get(), key, value->c_str());
-    }
-    if (auto error = client_.publish_stored(msg.get())) {
-      // Stop at the first failure: resuming from the cursor keeps each wallet's order.
-      probe_->failed(error->message);
-      return false;
-    }
-  }
-  auto advanced = postgres::advance_outbox(conn, shard, b.position_to);
-  if (!advanced.ok()) {
-    probe_->failed("moving the outbox cursor of shard " + std::to_string(shard) + ": " +
-                   advanced.error().detail);
-    return false;
-  }
-  published_.fetch_add(b.events.size());
-  probe_->published(shard, b.events.size());
-  return true;
+bool event_publisher::pause(std::chrono::milliseconds d) {
+  std::unique_lock lock{mutex_};
+  return !wake_.wait_for(lock, d, [this] { return !running_.load(); });
 }
 
-void event_publisher::run(std::vector<std::uint32_t> shards) {
+void event_publisher::run(const std::vector<std::uint32_t>& shards) {
   std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<postgres::outbox_listener> listener;  // destroyed before its connection
+  ack_inbox acks;
+  std::uint64_t next_token = 1;
+  std::vector<std::uint32_t> due;
+  auto read_all_at = steady::now();  // when every shard is read next (the fallback poll)
+  auto due_all = [&] {
+    due = shards;
+    read_all_at = steady::now();
+  };
+  due_all();
   while (running_.load()) {
-    bool found = false;
     bool failed = false;
     try {
-      if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(settings_.conninfo);
-      for (const std::uint32_t shard : shards) {
-        if (!running_.load()) break;
-        if (!drain(*conn, shard, found)) {
-          failed = true;
-          break;
+      if (!conn || !conn->is_open()) {
+        listener.reset();
+        conn = std::make_unique<pqxx::connection>(settings_.conninfo);
+        // The cursor is a position to resume from: if a crash of PostgreSQL loses its last
+        // moves, the events after it are published again and the stream drops them as
+        // duplicates. Not waiting for the flush keeps the round short.
+        conn->set_variable("synchronous_commit", "off");
+        auto l = postgres::outbox_listener::listen(*conn);
+        if (!l.ok()) throw std::runtime_error(l.error().detail);
+        listener = std::move(l).value();
+        due_all();  // whatever was notified while nobody listened
+      }
+      if (!client_.connected()) {
+        // The connection's callbacks report the outage; publishing now would only fill the
+        // reconnect buffer. Everything is read again once it is back.
+        acks.close();
+        due_all();
+        if (!pause(settings_.retry)) break;
+        continue;
+      }
+      if (!acks.is_open()) {
+        if (auto error = acks.open(client_.connection())) {
+          probe_->failed(error->message);
+          if (!pause(settings_.retry)) break;
+          continue;
         }
       }
+      // Notifications are taken between rounds, waiting only when nothing is due.
+      const auto wait =
+          due.empty()
+              ? std::min(listen_slice, std::chrono::ceil<std::chrono::milliseconds>(
+                                           read_all_at + settings_.idle_poll - steady::now()))
+              : std::chrono::milliseconds{0};
+      auto wakeup = listener->await(wait);
+      if (!wakeup.ok()) throw std::runtime_error(wakeup.error().detail);
+      for (const std::uint32_t s : woken(wakeup.value(), shards)) {
+        if (std::find(due.begin(), due.end(), s) == due.end()) due.push_back(s);
+      }
+      if (steady::now() >= read_all_at + settings_.idle_poll) due_all();
+      if (due.empty()) continue;
+      auto result = round_runner{client_, settings_, *probe_, acks, next_token}.run(*conn, due);
+      published_.fetch_add(result.events);
+      failed = result.failed;
+      // A shard that had events may have more; after a failure everything is read again.
+      if (failed) {
+        due_all();
+      } else {
+        due = std::move(result.published);
+      }
     } catch (const std::exception& e) {
-      // The connection could not be made: the message may name the server, never the password
-      // (libpq does not repeat it).
-      probe_->failed(std::string{"connecting to PostgreSQL: "} + e.what());
+      // The connection could not be made or was lost: the message may name the server, never
+      // the password (libpq does not repeat it).
+      probe_->failed(postgres::scrub_secret(std::string{"connecting to PostgreSQL: "} + e.what(),
+                                            postgres::conninfo_password(settings_.conninfo)));
+      listener.reset();
       conn.reset();
       failed = true;
+      due_all();
     }
-    if (found && !failed) continue;  // more may be pending
-    std::unique_lock lock{mutex_};
-    wake_.wait_for(lock, failed ? settings_.retry : settings_.idle_poll,
-                   [this] { return !running_.load(); });
+    if (failed && !pause(settings_.retry)) break;
   }
+  listener.reset();
+  acks.close();
+  nats_ReleaseThreadMemory();
 }
 
 }  // namespace wallet::nats

@@ -76,6 +76,35 @@ std::string wallet_unavailable(std::string_view wallet_id) {
   return json;
 }
 
+// An outcome query that finds nothing. A wallet that was never opened and a key that is not
+// remembered are different answers: the first means "check the wallet id", the second "not
+// decided (yet), or forgotten". Valid ids and keys need no JSON escaping (see above); an invalid
+// key is not repeated.
+std::string outcome_not_found(std::string_view wallet_id, std::string_view key, bool valid_key,
+                              bool wallet_exists) {
+  WALLET_ASSERT(valid_wallet_id(wallet_id));
+  WALLET_ASSERT(!valid_key || engine::is_valid_id(key, engine::idempotency_key_length_max));
+  std::string message;
+  if (!valid_key) {
+    message = "not a valid idempotency key (1 to " +
+              std::to_string(engine::idempotency_key_length_max) +
+              " bytes of A-Z a-z 0-9 . _ : -): no outcome is recorded under it";
+  } else if (!wallet_exists) {
+    message = "the wallet was never opened, so nothing is recorded under this key";
+  } else {
+    message =
+        "no outcome is recorded under this key: the command was not decided (yet: not "
+        "delivered, deferred, or dead-lettered) or its key is older than the retention window";
+  }
+  std::string json = R"({"wallet_id":")";
+  json.append(wallet_id).append(R"(",)");
+  if (valid_key) json.append(R"("idempotency_key":")").append(key).append(R"(",)");
+  json.append(R"("status":"refused","replayed":false,"error":{"code":"not_found","message":")")
+      .append(message)
+      .append(R"(","retryable":false}})");
+  return json;
+}
+
 // Keys never contain white space (engine::is_valid_id); a trailing newline from a shell is not
 // part of the key.
 std::string_view trimmed(std::string_view text) {
@@ -165,10 +194,10 @@ std::string query_service::shared::wallet_answer(const std::string& wallet_id) {
 
 std::string query_service::shared::outcome_answer(const std::string& wallet_id,
                                                   const std::string& key) {
+  if (!valid_wallet_id(wallet_id)) return encode_not_found(wallet_id);
   // Invalid keys are never remembered (engine::wallet_aggregate): nothing to look up.
-  if (!valid_wallet_id(wallet_id) ||
-      !engine::is_valid_id(key, engine::idempotency_key_length_max)) {
-    return encode_not_found(wallet_id);
+  if (!engine::is_valid_id(key, engine::idempotency_key_length_max)) {
+    return outcome_not_found(wallet_id, key, false, false);
   }
   actors::submit_outcome outcome;
   outcome.error = actors::submit_errc::unavailable;
@@ -177,7 +206,13 @@ std::string query_service::shared::outcome_answer(const std::string& wallet_id,
     const std::lock_guard lock{db_mutex};
     auto found = with_connection(
         [&](pqxx::connection& c) { return postgres::find_outcome(c, wallet_id, key); });
-    if (found && !found.value()) return encode_not_found(wallet_id);
+    if (found && !found.value()) {
+      // Which of the two: the wallet's row says (a second short read, only on this path).
+      auto wallet =
+          with_connection([&](pqxx::connection& c) { return postgres::find_wallet(c, wallet_id); });
+      if (!wallet) return wallet_unavailable(wallet_id);
+      return outcome_not_found(wallet_id, key, true, wallet.value().has_value());
+    }
     if (found) {
       postgres::stored_outcome stored = *std::move(found).value();
       outcome.error.reset();

@@ -223,7 +223,8 @@ engine::result<outbox_wakeup, error> outbox_listener::await(std::chrono::millise
   try {
     if (conn_.get_notifs() == 0 && receiver_->pending.empty() && wait.count() > 0) {
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
-      conn_.await_notification(static_cast<long>(us / 1'000'000), static_cast<long>(us % 1'000'000));
+      conn_.await_notification(static_cast<long>(us / 1'000'000),
+                               static_cast<long>(us % 1'000'000));
     }
     if (!conn_.is_open()) {
       return error{errc::unavailable, "waiting for outbox notifications: the connection was lost"};

@@ -170,9 +170,10 @@ inline constexpr statement holds_due{
     " ORDER BY expires_at, wallet_id, hold_id LIMIT $3"};
 
 inline constexpr std::array all = {
-    wallets_absent, wallets_create,    wallets_update,   events_insert,     holds_close, holds_open,
-    records_insert, transfers_debit,   transfers_credit, transfers_reverse, wallet_load, holds_load,
-    keys_load,      transfers_pending, transfer_find,    holds_due,   outbox_notify};
+    wallets_absent, wallets_create, wallets_update,  events_insert,     holds_close,
+    holds_open,     records_insert, transfers_debit, transfers_credit,  transfers_reverse,
+    wallet_load,    holds_load,     keys_load,       transfers_pending, transfer_find,
+    holds_due,      outbox_notify};
 
 }  // namespace stmt
 }  // namespace wallet::postgres::detail

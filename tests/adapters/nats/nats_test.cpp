@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "pg_fixture.hpp"
@@ -20,6 +22,7 @@
 #include "wallet/nats/client.hpp"
 #include "wallet/nats/command_consumer.hpp"
 #include "wallet/nats/event_publisher.hpp"
+#include "wallet/nats/query_service.hpp"
 #include "wallet/postgres/database.hpp"
 
 namespace wallet::nats {
@@ -43,6 +46,31 @@ struct counting_probe final : consumer_probe {
   std::atomic<int> deferrals{0};
   std::atomic<int> dead_letters{0};
 };
+
+// Keeps what the publisher reports as failed.
+struct publisher_failures final : publisher_probe {
+  void failed(std::string_view what) override {
+    const std::lock_guard lock{mutex};
+    seen.emplace_back(what);
+  }
+  std::size_t count(std::string_view prefix) {
+    const std::lock_guard lock{mutex};
+    return static_cast<std::size_t>(std::count_if(
+        seen.begin(), seen.end(), [&](const std::string& f) { return f.starts_with(prefix); }));
+  }
+  std::mutex mutex;
+  std::vector<std::string> seen;
+};
+
+// Waits up to `limit` for `done`.
+template <class Done>
+bool eventually(Done done, std::chrono::milliseconds limit) {
+  for (auto waited = 0ms; waited < limit; waited += 10ms) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
 
 class nats_test : public postgres::testing::pg_test {
  protected:
@@ -463,9 +491,14 @@ class private_nats_server {
     return false;
   }
 
+  // SIGSTOP: the connection stays up, but nothing is stored or acknowledged until resume().
+  void pause() const { ::kill(pid(), SIGSTOP); }
+  void resume() const { ::kill(pid(), SIGCONT); }
+
   void stop() {
     const int p = pid();
     if (p <= 0) return;
+    ::kill(p, SIGCONT);  // a paused server cannot handle SIGTERM
     ::kill(p, SIGTERM);
     for (int i = 0; i < 500 && ::kill(p, 0) == 0; ++i) std::this_thread::sleep_for(10ms);
     std::filesystem::remove(dir_ + "/pid");
@@ -527,6 +560,161 @@ TEST_F(nats_test, publishing_resumes_after_a_nats_outage_without_gaps_or_doubles
   nats.reset();  // before its server goes
   server.stop();
   std::filesystem::remove_all(dir);
+}
+
+// The stream holds each event of e0..e<wallets-1> once, in seq order, 1 to `events`.
+void expect_complete_stream(const std::map<std::string, std::vector<std::int64_t>>& seqs, int read,
+                            int wallets, int events) {
+  EXPECT_EQ(read, wallets * events) << "an event is missing or doubled";
+  std::vector<std::int64_t> expected;
+  for (int s = 1; s <= events; ++s) expected.push_back(s);
+  for (int w = 0; w < wallets; ++w) {
+    const auto it = seqs.find("e" + std::to_string(w));
+    EXPECT_TRUE(it != seqs.end() && it->second == expected)
+        << "wallet e" << w << ": out of order, doubled or missing";
+  }
+}
+
+// Publishes are pipelined: a window of them awaits its acknowledgements. Acknowledgements that
+// never come (a server that stopped answering with the window in flight) fail the round; the
+// publisher resumes from the cursor, and the late copies the server stores when it answers again
+// are dropped as duplicates: no gap, no double, no reordering.
+TEST_F(nats_test, publishing_resumes_when_a_window_loses_its_acknowledgements) {
+  const std::string dir = ::testing::TempDir() + "nats-window-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  private_nats_server server{dir};
+  ASSERT_TRUE(server.start()) << "cannot start nats-server (see " << dir << "/log)";
+  settings.url = server.url();
+  settings.memory_storage = false;
+  connect();
+  start_runtime();
+  constexpr int wallets = 8;
+  make_events(wallets, 0, 4);
+  auto failures = std::make_shared<publisher_failures>();
+  auto ps = publisher_for_all_shards();
+  ps.rows_per_read = 2;
+  ps.window_max = 3;
+  ps.ack_wait = 500ms;
+  event_publisher publisher{*nats, ps, failures};
+  publisher.start();
+  ASSERT_TRUE(eventually(
+      [&] { return publisher.published() == static_cast<std::uint64_t>(wallets * 5); }, 10s));
+  server.pause();
+  make_events(wallets, 4, 20);  // the commits wake the publisher; its windows go unanswered
+  EXPECT_TRUE(eventually([&] { return failures->count("publishing to") >= 2; }, 10s))
+      << "no window timed out";
+  EXPECT_EQ(publisher.published(), static_cast<std::uint64_t>(wallets * 5))
+      << "a cursor moved without acknowledgements";
+  server.resume();
+  constexpr int total = wallets * 25;
+  EXPECT_TRUE(
+      eventually([&] { return publisher.published() == static_cast<std::uint64_t>(total); }, 30s));
+  publisher.stop();
+  EXPECT_EQ(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
+  int read = 0;
+  const auto seqs = read_event_stream(read);
+  expect_complete_stream(seqs, read, wallets, 25);
+  for (const auto& stream :
+       {settings.command_stream, settings.event_stream, settings.dead_letter_stream}) {
+    js_DeleteStream(nats->jetstream(), stream.c_str(), nullptr, nullptr);
+  }
+  nats.reset();
+  server.stop();
+  std::filesystem::remove_all(dir);
+}
+
+// The store's NOTIFY after a commit wakes the publisher: with the poll a minute away, committed
+// events still reach the stream at once.
+TEST_F(nats_test, a_commit_wakes_the_publisher_before_its_poll) {
+  connect();
+  start_runtime();
+  auto ps = publisher_for_all_shards();
+  ps.idle_poll = 60s;
+  event_publisher publisher{*nats, ps, nullptr};
+  publisher.start();
+  std::this_thread::sleep_for(500ms);  // its first reading of every shard found nothing
+  constexpr int wallets = 6;
+  make_events(wallets, 0, 3);
+  EXPECT_TRUE(eventually(
+      [&] { return publisher.published() == static_cast<std::uint64_t>(wallets * 4); }, 20s))
+      << "published " << publisher.published() << " before the poll";
+  publisher.stop();
+  int read = 0;
+  const auto seqs = read_event_stream(read);
+  expect_complete_stream(seqs, read, wallets, 4);
+}
+
+// An event the stream refuses (here: no stream takes its subject) stops its shard: the cursor
+// stays, nothing after it is published out of order, and publishing resumes once it can.
+TEST_F(nats_test, a_refused_publish_keeps_the_cursor_until_the_stream_takes_it) {
+  connect();
+  start_runtime();
+  constexpr int wallets = 6;
+  make_events(wallets, 0, 3);
+  ASSERT_EQ(js_DeleteStream(nats->jetstream(), settings.event_stream.c_str(), nullptr, nullptr),
+            NATS_OK);
+  auto failures = std::make_shared<publisher_failures>();
+  event_publisher publisher{*nats, publisher_for_all_shards(), failures};
+  publisher.start();
+  EXPECT_TRUE(eventually([&] { return failures->count("publishing to") > 0; }, 10s));
+  EXPECT_EQ(publisher.published(), 0U);
+  EXPECT_GT(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
+  {
+    const std::lock_guard lock{failures->mutex};
+    EXPECT_NE(failures->seen.front().find("no responders"), std::string::npos)
+        << failures->seen.front();
+  }
+  const auto error = ensure_streams(*nats);
+  ASSERT_FALSE(error) << error->message;
+  EXPECT_TRUE(eventually(
+      [&] { return publisher.published() == static_cast<std::uint64_t>(wallets * 4); }, 20s));
+  publisher.stop();
+  int read = 0;
+  const auto seqs = read_event_stream(read);
+  expect_complete_stream(seqs, read, wallets, 4);
+}
+
+// The outcome query says which of its "not found"s it is.
+TEST_F(nats_test, the_outcome_query_tells_an_unknown_key_from_an_unknown_wallet) {
+  connect();
+  start_runtime();
+  make_events(1, 0, 1);  // e0 with the keys "open" and "d0"
+  query_service queries{*nats, url_, nullptr};
+  ASSERT_FALSE(queries.start());
+  const auto ask = [&](const std::string& wallet, const std::string& key) {
+    natsMsg* raw = nullptr;
+    const std::string subject = outcome_query_subject(settings.prefix, wallet);
+    EXPECT_EQ(natsConnection_Request(&raw, nats->connection(), subject.c_str(), key.data(),
+                                     static_cast<int>(key.size()), 10'000),
+              NATS_OK);
+    const msg_ptr answer{raw};
+    return answer ? body(answer.get()) : boost::json::object{};
+  };
+  const auto known = ask("e0", "d0");
+  EXPECT_EQ(known.at("status").as_string(), "accepted");
+  EXPECT_TRUE(known.at("replayed").as_bool());
+
+  const auto unknown_key = ask("e0", "never-sent");
+  EXPECT_EQ(unknown_key.at("status").as_string(), "refused");
+  EXPECT_EQ(unknown_key.at("error").at("code").as_string(), "not_found");
+  EXPECT_EQ(unknown_key.at("idempotency_key").as_string(), "never-sent");
+  const std::string unknown_key_message{unknown_key.at("error").at("message").as_string()};
+  EXPECT_NE(unknown_key_message.find("no outcome is recorded under this key"), std::string::npos)
+      << unknown_key_message;
+
+  const auto unknown_wallet = ask("nobody", "d0");
+  EXPECT_EQ(unknown_wallet.at("error").at("code").as_string(), "not_found");
+  const std::string unknown_wallet_message{unknown_wallet.at("error").at("message").as_string()};
+  EXPECT_NE(unknown_wallet_message.find("never opened"), std::string::npos)
+      << unknown_wallet_message;
+
+  const auto bad_key = ask("e0", "two words");
+  EXPECT_EQ(bad_key.at("error").at("code").as_string(), "not_found");
+  EXPECT_FALSE(bad_key.contains("idempotency_key")) << "an invalid key is not echoed";
+  const std::string bad_key_message{bad_key.at("error").at("message").as_string()};
+  EXPECT_NE(bad_key_message.find("not a valid idempotency key"), std::string::npos)
+      << bad_key_message;
+  queries.stop();
 }
 
 }  // namespace

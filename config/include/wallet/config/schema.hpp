@@ -133,7 +133,9 @@ inline constexpr std::array settings{
   integer_setting("nats.nak_delay_ms", 1'000, 1, 600'000,
     "Redelivery delay of a command refused as overloaded or unavailable (circuit open)."),
   integer_setting("nats.outbox_poll_ms", 100, 1, 60'000,
-    "How often the event publisher looks for newly committed events when it found none."),
+    "Longest time between two reads of a shard's outbox by the event publisher; it is woken at each commit (NOTIFY), so this only bounds the delay when a notification is lost."),
+  integer_setting("nats.publish_window_max", 256, 1, 65'536,
+    "Events the publisher has sent to the event stream and awaits the acknowledgement of, per shard (at most one per wallet)."),
 
   text_setting("http.listen_address", "127.0.0.1", 1, 255,
     "Address the HTTP API listens on (0.0.0.0 or :: for every interface)."),

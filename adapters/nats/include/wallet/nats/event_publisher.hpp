@@ -1,8 +1,10 @@
 // Events out: the transactional outbox's publisher. Reads each owned shard's committed events from
 // PostgreSQL in commit order, publishes them to the event stream with Nats-Msg-Id = wallet id ':'
-// seq, and only then moves the shard's cursor. After a crash or a NATS outage it resumes from the
-// cursor: what was stored already is a duplicate the stream drops, so a subscriber sees each event
-// once, in order, without gaps (within the stream's duplicate window).
+// seq, pipelined (a bounded window of publishes awaiting their stream acknowledgement per shard,
+// at most one per wallet), and moves the shard's cursor only past events whose acknowledgement
+// came. After any failure it resumes from the cursor: what was stored already is a duplicate the
+// stream drops, so a subscriber sees each event once, in order, without gaps (within the stream's
+// duplicate window). It wakes on the store's NOTIFY after a commit, and polls as a fallback.
 #pragma once
 
 #include <atomic>
@@ -16,10 +18,6 @@
 #include <vector>
 
 #include "wallet/nats/client.hpp"
-
-namespace pqxx {
-class connection_base;
-}  // namespace pqxx
 
 namespace wallet::nats {
 
@@ -36,12 +34,20 @@ class publisher_probe {
 };
 
 struct publisher_settings {
-  std::string conninfo;                      // PostgreSQL; holds the password: never logged
-  std::vector<std::uint32_t> shards;         // the shards this instance owns
-  std::size_t rows_per_read = 64;            // outbox rows (committed batches) per read
-  std::chrono::milliseconds idle_poll{100};  // between reads when nothing was pending
-  std::chrono::milliseconds retry{1'000};    // after a failure
-  // Publishing threads, each with its own connection and a share of the shards: order matters
+  std::string conninfo;               // PostgreSQL; holds the password: never logged
+  std::vector<std::uint32_t> shards;  // the shards this instance owns
+  std::size_t rows_per_read = 64;     // outbox rows (committed batches) per read
+  // Publishes awaiting their stream acknowledgement, per shard (nats.publish_window_max). At most
+  // one of them per wallet: a later event of a wallet is published only once the earlier one is
+  // stored, so that no failure can store them out of order.
+  std::size_t window_max = 256;
+  // A publish whose acknowledgement has not come within this counts as failed.
+  std::chrono::milliseconds ack_wait{5'000};
+  // Every shard is read after this long without a notification (nats.outbox_poll_ms): the
+  // fallback for a lost NOTIFY.
+  std::chrono::milliseconds idle_poll{100};
+  std::chrono::milliseconds retry{1'000};  // after a failure
+  // Publishing threads, each with its own connections and a share of the shards: order matters
   // only within a wallet, and a wallet lives in one shard, so shards publish side by side.
   std::size_t threads = 4;
 };
@@ -63,9 +69,9 @@ class event_publisher {
   [[nodiscard]] std::uint64_t published() const noexcept { return published_.load(); }
 
  private:
-  void run(std::vector<std::uint32_t> shards);
-  // Publishes what one shard has pending; false when it failed.
-  bool drain(pqxx::connection_base& conn, std::uint32_t shard, bool& found);
+  void run(const std::vector<std::uint32_t>& shards);
+  // Waits up to `d` unless stopped; false when stopped.
+  bool pause(std::chrono::milliseconds d);
 
   const client& client_;
   publisher_settings settings_;
