@@ -154,6 +154,33 @@ TEST(example_files, parse_and_say_what_docs_compliance_md_says) {
   EXPECT_FALSE(flags.value().aml_screening);
 }
 
+TEST(example_files, are_the_ones_docs_compliance_md_shows) {
+  const std::string doc = read_file(WALLET_SOURCE_DIR "/docs/compliance.md");
+  std::optional<engine::policy> policy;
+  std::optional<engine::feature_flags> flags;
+  for (std::size_t at = doc.find("```json\n"); at != std::string::npos;
+       at = doc.find("```json\n", at + 1)) {
+    const std::size_t end = doc.find("```", at + 8);
+    ASSERT_NE(end, std::string::npos);
+    const std::string block = doc.substr(at + 8, end - at - 8);
+    if (block.find("\"levels\"") != std::string::npos) {
+      const auto p = parse_policy(block);
+      ASSERT_TRUE(p.ok()) << p.error() << "\n" << block;
+      policy = p.value();
+    } else if (block.find("\"accept_new_wallets\"") != std::string::npos) {
+      const auto f = parse_flags(block);
+      ASSERT_TRUE(f.ok()) << f.error() << "\n" << block;
+      flags = f.value();
+    }
+  }
+  ASSERT_TRUE(policy.has_value()) << "no policy example in docs/compliance.md";
+  ASSERT_TRUE(flags.has_value()) << "no flags example in docs/compliance.md";
+  EXPECT_EQ(*policy,
+            parse_policy(read_file(WALLET_SOURCE_DIR "/config/examples/policy.json")).value());
+  EXPECT_EQ(*flags,
+            parse_flags(read_file(WALLET_SOURCE_DIR "/config/examples/flags.json")).value());
+}
+
 // ---- The reloader.
 // -------------------------------------------------------------------------------
 
