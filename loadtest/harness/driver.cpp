@@ -381,7 +381,7 @@ void driver::record_ledger(phase_state& p, const slot& s, const command& c, cons
                  names_.key(c) + ": " + a.code + (a.problem.empty() ? "" : " (" + a.problem + ")"));
   }
   if (c.flaw != defect::none) {
-    ledger_.invalid.answered(c, names_.key(c), a);
+    ledger_.invalid.answered(c, names_.key(c), a, transport_.expected(c.flaw));
     return;
   }
   if (c.with_duplicate || c.duplicate) ledger_.duplicates.answered(c.id, a);

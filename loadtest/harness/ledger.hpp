@@ -125,8 +125,9 @@ class duplicate_tracker {
 // others.
 class invalid_tracker {
  public:
-  // Returns whether the answer is the expected one.
-  bool answered(const command& c, const std::string& key, const answer& a);
+  // Returns whether the answer is `want`.
+  bool answered(const command& c, const std::string& key, const answer& a,
+                const expected_answer& want);
 
   struct defect_counts {
     std::uint64_t sent = 0;

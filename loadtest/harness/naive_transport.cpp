@@ -4,9 +4,6 @@
 // plain ones a team would write (amount positive, currency EUR, funds available).
 #include "naive_transport.hpp"
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <pqxx/pqxx>
 #include <thread>
 #include <variant>
@@ -14,6 +11,8 @@
 #include "naive_sql.hpp"
 #include "nats_transport.hpp"
 #include "wallet/nats/wire.hpp"
+#include "wire_text.hpp"
+#include "work_queue.hpp"
 
 namespace wallet::loadtest {
 namespace {
@@ -230,10 +229,7 @@ answer execute(pqxx::connection& conn, const engine::command& c, const naming& n
 struct naive_transport::impl {
   naive_target target;
   answer_sink& sink;
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::deque<work_item> queue;  // bounded by the driver's commands in flight
-  bool stopping = false;
+  work_queue<work_item> queue;
   std::vector<std::thread> workers;
   std::string server_version;
 
@@ -266,17 +262,7 @@ answer naive_transport::impl::run(pqxx::connection& conn, const work_item& item)
 }
 
 void naive_transport::impl::work(std::unique_ptr<pqxx::connection> conn) {
-  for (;;) {
-    work_item item;
-    {
-      std::unique_lock lock(mutex);
-      cv.wait(lock, [&] { return stopping || !queue.empty(); });
-      if (queue.empty()) return;
-      item = std::move(queue.front());
-      queue.pop_front();
-    }
-    sink.answered(item.token, run(*conn, item));
-  }
+  while (auto item = queue.pop()) sink.answered(item->token, run(*conn, *item));
 }
 
 naive_transport::naive_transport(naive_target target, answer_sink& sink)
@@ -300,21 +286,12 @@ naive_transport::naive_transport(naive_target target, answer_sink& sink)
 }
 
 naive_transport::~naive_transport() {
-  {
-    const std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->cv.notify_all();
+  impl_->queue.close();
   for (auto& w : impl_->workers) w.join();
 }
 
 void naive_transport::send(const command& c, const naming& names, std::uint64_t token) {
-  work_item item{c, &names, render_command(c, names), token};
-  {
-    const std::lock_guard lock(impl_->mutex);
-    impl_->queue.push_back(std::move(item));
-  }
-  impl_->cv.notify_one();
+  impl_->queue.push(work_item{c, &names, render_command(c, names), token});
 }
 
 std::string naive_transport::describe() const {

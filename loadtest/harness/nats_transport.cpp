@@ -5,13 +5,13 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
-#include <ctime>
 #include <thread>
 
 #include "../steady_ns.hpp"
 #include "wallet/engine/money.hpp"
 #include "wallet/nats/client.hpp"
 #include "wallet/nats/settings.hpp"
+#include "wire_text.hpp"
 
 namespace wallet::loadtest {
 namespace {
@@ -20,14 +20,11 @@ namespace json = boost::json;
 namespace wn = wallet::nats;
 
 constexpr std::uint8_t eur_exponent = 2;
-constexpr auto hold_lifetime = std::chrono::hours{1};  // holds end by capture or release first
 
 std::string_view text_of(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   return v != nullptr && v->is_string() ? std::string_view{v->get_string()} : std::string_view{};
 }
-
-std::string eur(std::int64_t minor) { return engine::format_amount(minor, eur_exponent); }
 
 // A signed decimal of the wire ("-0.05") in EUR minor units; nullopt when unreadable.
 std::optional<std::int64_t> signed_minor(std::string_view text) {
@@ -36,16 +33,6 @@ std::optional<std::int64_t> signed_minor(std::string_view text) {
   const auto v = engine::parse_amount(text, eur_exponent);
   if (!v) return std::nullopt;
   return negative ? -v.value() : v.value();
-}
-
-std::string rfc3339_after(std::chrono::seconds from_now) {
-  const std::time_t t =
-      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + from_now);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 // The last subject token as a number (the reply subjects' token).
@@ -79,75 +66,6 @@ void check(natsStatus s, const std::string& doing) {
 }
 
 }  // namespace
-
-answer parse_outcome(std::string_view text) {
-  answer a;
-  boost::system::error_code ec;
-  const json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) {
-    a.code = "unreadable outcome";
-    return a;
-  }
-  const json::object& o = v.get_object();
-  const std::string_view status = text_of(o, "status");
-  if (const json::value* r = o.if_contains("replayed"); r != nullptr && r->is_bool()) {
-    a.replayed = r->get_bool();
-  }
-  if (status == "accepted") {
-    a.status = answer_status::accepted;
-  } else if (status == "rejected") {
-    a.status = answer_status::rejected;
-    if (const json::value* r = o.if_contains("rejection"); r != nullptr && r->is_object()) {
-      a.code = text_of(r->get_object(), "code");
-    }
-  } else if (status == "refused") {
-    a.status = answer_status::refused;
-    if (const json::value* e = o.if_contains("error"); e != nullptr && e->is_object()) {
-      a.code = text_of(e->get_object(), "code");
-      const json::value* fields = e->get_object().if_contains("fields");
-      if (fields != nullptr && fields->is_array() && !fields->get_array().empty() &&
-          fields->get_array().front().is_object()) {
-        a.problem = text_of(fields->get_array().front().get_object(), "problem");
-      }
-    }
-  } else {
-    a.code = "outcome without a known status";
-  }
-  return a;
-}
-
-std::string render_command(const command& c, const naming& names) {
-  const std::string wallet = names.wallet_of(c);
-  const std::string key = names.key(c);
-  std::string out = R"({"wallet_id":")" + wallet + R"(","idempotency_key":")" + key + R"(",)";
-  if (c.flaw == defect::malformed) return out + R"("type":"deposit","amount":)";  // cut short
-  std::string amount = eur(c.amount);
-  std::string currency = "EUR";
-  if (c.flaw == defect::too_precise) amount += "1";  // one decimal more than EUR has
-  if (c.flaw == defect::unknown_currency) currency = "ABC";
-  if (c.flaw == defect::currency_mismatch) currency = "USD";
-  const std::string money = R"("amount":")" + amount + R"(","currency":")" + currency + R"(")";
-  switch (c.what) {
-    case op::open_wallet:
-      return out + R"("type":"open_wallet","owner":"loadtest","currency":"EUR"})";
-    case op::deposit:
-      return out + R"("type":"deposit",)" + money + "}";
-    case op::withdraw:
-      return out + R"("type":"withdraw",)" + money + "}";
-    case op::transfer:
-      return out + R"("type":"transfer","transfer_id":")" + key + R"(","destination":")" +
-             names.wallet(c.destination) + R"(",)" + money + "}";
-    case op::hold_place:
-      return out + R"("type":"hold_place","hold_id":")" + names.hold_id(c) + R"(",)" + money +
-             R"(,"expires_at":")" + rfc3339_after(hold_lifetime) + R"("})";
-    case op::hold_capture:
-      return out + R"("type":"hold_capture","hold_id":")" + names.hold_id(c) + R"(")" +
-             (c.amount == 0 ? std::string{} : "," + money) + "}";
-    case op::hold_release:
-      return out + R"("type":"hold_release","hold_id":")" + names.hold_id(c) + R"("})";
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // nats_transport

@@ -29,12 +29,6 @@ struct nats_target {
   std::int64_t publishes_pending_max = 65'536;
 };
 
-// An outcome message (docs/wire.md, "Outcomes") as an answer; unreadable text is `failed`.
-[[nodiscard]] answer parse_outcome(std::string_view json);
-
-// The command as docs/wire.md's JSON, with its deliberate defect if it has one.
-[[nodiscard]] std::string render_command(const command& c, const naming& names);
-
 class nats_transport final : public transport {
  public:
   // Connects (three connections: publishes, replies, and none shared with the event watch).

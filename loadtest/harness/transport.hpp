@@ -39,6 +39,8 @@ class transport {
   virtual void send(const command& c, const naming& names, std::uint64_t token) = 0;
   // Versions of what the transport talks to, for the report ("nats-server 2.9.10", ...).
   [[nodiscard]] virtual std::string describe() const = 0;
+  // The one right answer to a command with this defect through this transport.
+  [[nodiscard]] virtual expected_answer expected(defect d) const { return expected_for(d); }
 };
 
 }  // namespace wallet::loadtest

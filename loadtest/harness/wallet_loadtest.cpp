@@ -2,9 +2,12 @@
 // walletd, or the naive SQL baseline), verifies that nothing was lost, doubled or left wrong, and
 // reports throughput and latency as JSON, Markdown and an SVG chart. A client only: it uses the
 // adapters' client code and the wire codec, never the engine's runtime.
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <pqxx/pqxx>
 #include <random>
 #include <thread>
@@ -12,6 +15,7 @@
 #include "../bench_system.hpp"
 #include "../steady_ns.hpp"
 #include "driver.hpp"
+#include "http_transport.hpp"
 #include "naive_transport.hpp"
 #include "nats_transport.hpp"
 #include "options.hpp"
@@ -38,6 +42,20 @@ class forwarding_sink final : public answer_sink {
 
  private:
   driver* driver_ = nullptr;
+};
+
+// Runs a function when the scope ends, however it ends.
+class scope_exit {
+ public:
+  explicit scope_exit(std::function<void()> f) : f_(std::move(f)) {}
+  scope_exit(const scope_exit&) = delete;
+  scope_exit& operator=(const scope_exit&) = delete;
+  scope_exit(scope_exit&&) = delete;
+  scope_exit& operator=(scope_exit&&) = delete;
+  ~scope_exit() { f_(); }
+
+ private:
+  std::function<void()> f_;
 };
 
 std::string run_tag() {
@@ -132,7 +150,50 @@ void before_verify(const options& o) {
   }
 }
 
-// walletd, over NATS (and HTTP once it is there).
+// The bearer token: the file's first line, else $WALLET_LOADTEST_TOKEN (never a flag: a token on
+// a command line shows in `ps`).
+std::string bearer_token(const options& o) {
+  if (o.token_file.empty()) {
+    const char* env = std::getenv("WALLET_LOADTEST_TOKEN");
+    return env != nullptr ? env : "";
+  }
+  std::ifstream in(o.token_file);
+  std::string token;
+  if (!std::getline(in, token) || token.empty()) {
+    throw harness_error("no token in " + o.token_file);
+  }
+  return token;
+}
+
+std::unique_ptr<transport> make_transport(const options& o, answer_sink& sink) {
+  if (o.transport == "http") {
+    return std::make_unique<http_transport>(
+        http_target{o.http_url, bearer_token(o), o.http_connections, o.load.answer_timeout_s},
+        sink);
+  }
+  return std::make_unique<nats_transport>(o.nats, sink);
+}
+
+// The event stream, from NATS whatever the transport. Over HTTP a missing NATS server only skips
+// the event check (with the reason); over NATS it is an error.
+std::unique_ptr<nats_event_watch> watch_events(const options& o, const naming& names,
+                                               run_ledger& ledger,
+                                               const std::atomic<driver*>& credits_to,
+                                               std::string& why) {
+  nats_event_watch::hooks hooks{&ledger.events, &ledger.duplicates,
+                                [&credits_to](std::uint64_t id) {
+                                  if (driver* d = credits_to.load()) d->credited(id);
+                                }};
+  try {
+    return std::make_unique<nats_event_watch>(o.nats, names, hooks);
+  } catch (const harness_error& e) {
+    if (o.transport == "nats") throw;
+    why = std::string("no event stream: ") + e.what();
+    return nullptr;
+  }
+}
+
+// walletd, over NATS or HTTP.
 target_report run_service(const options& o, const naming& names) {
   run_ledger ledger(o.work.wallets);
   const workload work(o.work);
@@ -140,17 +201,19 @@ target_report run_service(const options& o, const naming& names) {
   if (!o.pg_url.empty()) before = read_engine_wallets(o.pg_url, names, o.work.wallets);
   ledger.events.start_from(before);
   forwarding_sink sink;
-  std::unique_ptr<transport> t;
-  if (o.transport == "nats") {
-    t = std::make_unique<nats_transport>(o.nats, sink);
-  } else {
-    throw harness_error("the " + o.transport + " transport is not built yet");
-  }
-  driver d(*t, names, ledger, true);
+  const std::unique_ptr<transport> t = make_transport(o, sink);
+  std::string no_events_why;
+  std::atomic<driver*> credits_to{nullptr};
+  auto watch = watch_events(o, names, ledger, credits_to, no_events_why);
+  // Transfers complete on their credit event where the event stream can be followed.
+  driver d(*t, names, ledger, watch != nullptr);
   sink.to(&d);
-  nats_event_watch::hooks hooks{&ledger.events, &ledger.duplicates,
-                                [&d](std::uint64_t id) { d.credited(id); }};
-  const nats_event_watch watch(o.nats, names, hooks);
+  credits_to.store(&d);
+  // Before the driver goes: no event may reach it any more.
+  const scope_exit stop_watching([&] {
+    credits_to.store(nullptr);
+    watch.reset();
+  });
   target_report tr;
   tr.transport = t->name();
   tr.service = t->describe();
@@ -173,11 +236,13 @@ target_report run_service(const options& o, const naming& names) {
   if (o.no_verify) return tr;
   before_verify(o);
   std::fprintf(stderr, "verify: waiting for transfers and events to settle\n");
-  const settled s = settle(o, names, d, ledger, true);
+  const settled s = settle(o, names, d, ledger, watch != nullptr);
   verify_input in = common_input(o, ledger);
   in.before = std::move(before);
   in.after = s.after;
-  in.events = &ledger.events;
+  in.events = watch != nullptr ? &ledger.events : nullptr;
+  in.events_skipped_why = no_events_why;
+  in.duplicate_events_known = watch != nullptr;
   in.pending_transfers = s.pending.transfers;
   in.pending_amount = s.pending.amount;
   if (o.no_reconcile) {

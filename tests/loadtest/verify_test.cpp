@@ -168,14 +168,17 @@ TEST(verify, invalid_commands_need_the_right_code) {
   scenario s;
   command c;
   c.flaw = defect::insufficient_funds;
-  s.invalid.answered(c, "k1", answer{answer_status::rejected, "insufficient_funds", "", false});
+  const expected_answer funds = expected_for(defect::insufficient_funds);
+  s.invalid.answered(c, "k1", answer{answer_status::rejected, "insufficient_funds", "", false},
+                     funds);
   EXPECT_TRUE(verify(s.input()).ok());
-  s.invalid.answered(c, "k2", answer{answer_status::accepted, "", "", false});
+  s.invalid.answered(c, "k2", answer{answer_status::accepted, "", "", false}, funds);
   const verify_report r = verify(s.input());
   EXPECT_TRUE(only_failure_is(r, "invalid commands"));
   EXPECT_NE(find(r, "invalid").examples.at(0).find("k2"), std::string::npos);
   c.flaw = defect::too_precise;  // the field problem must match too
-  s.invalid.answered(c, "k3", answer{answer_status::refused, "invalid", "unknown_field", false});
+  s.invalid.answered(c, "k3", answer{answer_status::refused, "invalid", "unknown_field", false},
+                     expected_for(defect::too_precise));
   EXPECT_EQ(find(verify(s.input()), "invalid").failures, 2U);
 }
 

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "ledger.hpp"
-#include "nats_transport.hpp"
+#include "wire_text.hpp"
 #include "workload.hpp"
 
 namespace wallet::loadtest {
