@@ -1,8 +1,10 @@
 // verify_token against keys made and tokens signed in the test: every way a bearer token can be
 // refused, and what a valid one grants.
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -33,7 +35,7 @@ const signing_key& other_rsa_key() {
 }
 
 constexpr std::int64_t now_s = 1'900'000'000;
-const std::chrono::system_clock::time_point now{seconds{now_s}};
+constexpr std::chrono::system_clock::time_point now{seconds{now_s}};
 
 jwt_settings settings() {
   jwt_settings s;
@@ -176,14 +178,14 @@ TEST_F(token_check, Hs256IsRefusedEvenKeyedWithThePublicKey) {
   const std::string header = base64url_encode(R"({"alg":"HS256","kid":"rsa-1"})");
   const std::string input = header + "." + base64url_encode(json::serialize(claims()));
   const std::string secret = json::serialize(rsa_key().public_jwk("rsa-1"));
-  unsigned char mac[EVP_MAX_MD_SIZE];
+  const std::vector<unsigned char> data(input.begin(), input.end());
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   std::size_t mac_size = 0;
   ASSERT_NE(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, secret.data(), secret.size(),
-                      reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
-                      sizeof mac, &mac_size),
+                      data.data(), data.size(), mac.data(), mac.size(), &mac_size),
             nullptr);
-  const std::string token =
-      input + "." + base64url_encode(std::string(reinterpret_cast<const char*>(mac), mac_size));
+  const std::string mac_bytes(mac.begin(), mac.begin() + static_cast<std::ptrdiff_t>(mac_size));
+  const std::string token = input + "." + base64url_encode(mac_bytes);
   EXPECT_EQ(refused(token), auth_errc::unsupported_algorithm);
   for (const char* alg : {"HS384", "HS512", "RS512", "PS256", "ES384", "EdDSA"}) {
     const std::string h = std::string(R"({"alg":")") + alg + R"(","kid":"rsa-1"})";

@@ -14,7 +14,7 @@ namespace wallet::auth {
 namespace {
 
 using namespace std::chrono_literals;
-const std::chrono::steady_clock::time_point t0{std::chrono::hours{1'000}};
+constexpr std::chrono::steady_clock::time_point t0{std::chrono::hours{1'000}};
 
 TEST(RateLimiter, AllowsABurstUpToCapacityThenRefuses) {
   token_bucket_limiter limiter(bucket_settings{5, 1, 100});

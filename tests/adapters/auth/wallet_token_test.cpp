@@ -25,13 +25,15 @@ struct run_result {
 // Runs wallet-token with `args` (shell words), stdout captured.
 run_result run(const std::string& args) {
   const std::string command = std::string(WALLET_TOKEN) + " " + args + " 2>/dev/null";
+  // NOLINTNEXTLINE(cert-env33-c): runs the tool under test
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
   run_result r;
   if (!pipe) return r;
   std::array<char, 4'096> buffer{};
   std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0)
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) {
     r.out.append(buffer.data(), n);
+  }
   const int status = pclose(pipe.release());
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
