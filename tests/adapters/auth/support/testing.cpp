@@ -29,6 +29,14 @@ struct bio_free {
 };
 using bio_ptr = std::unique_ptr<BIO, bio_free>;
 
+// OpenSSL takes bytes as unsigned char; a string's chars are the same bytes.
+const unsigned char* bytes(std::string_view s) {
+  return static_cast<const unsigned char*>(static_cast<const void*>(s.data()));
+}
+unsigned char* bytes(std::string& s) {
+  return static_cast<unsigned char*>(static_cast<void*>(s.data()));
+}
+
 std::string bio_text(BIO* bio) {
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio, &data);  // NOLINT(cppcoreguidelines-pro-type-cstyle-cast)
@@ -40,7 +48,7 @@ std::string bignum_bytes(EVP_PKEY* pkey, const char* param, int pad_to) {
   if (EVP_PKEY_get_bn_param(pkey, param, &bn) != 1) fail("EVP_PKEY_get_bn_param");
   const int size = pad_to > 0 ? pad_to : BN_num_bytes(bn);
   std::string out(static_cast<std::size_t>(size), '\0');
-  const int written = BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), size);
+  const int written = BN_bn2binpad(bn, bytes(out), size);
   BN_free(bn);
   if (written != size) fail("BN_bn2binpad");
   return out;
@@ -53,11 +61,11 @@ std::shared_ptr<EVP_PKEY> owned(EVP_PKEY* p) {
 
 // DER ECDSA-Sig-Value to r || s, each padded to 32 bytes.
 std::string der_to_raw(const std::string& der) {
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* p = bytes(der);
   ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
   if (sig == nullptr) fail("d2i_ECDSA_SIG");
-  std::string raw(2 * p256_coordinate_bytes, '\0');
-  auto* out = reinterpret_cast<unsigned char*>(raw.data());
+  std::string raw(std::size_t{2} * p256_coordinate_bytes, '\0');
+  unsigned char* out = bytes(raw);
   const bool ok =
       BN_bn2binpad(ECDSA_SIG_get0_r(sig), out, p256_coordinate_bytes) == p256_coordinate_bytes &&
       BN_bn2binpad(ECDSA_SIG_get0_s(sig), out + p256_coordinate_bytes, p256_coordinate_bytes) ==
@@ -135,7 +143,7 @@ json::object signing_key::public_jwk(std::string_view kid) const {
 
 std::string signing_key::sign(std::string_view input) const {
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  const auto* data = reinterpret_cast<const unsigned char*>(input.data());
+  const unsigned char* data = bytes(input);
   std::size_t size = 0;
   if (!ctx ||
       EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, pkey_.get(), nullptr) !=
@@ -144,8 +152,7 @@ std::string signing_key::sign(std::string_view input) const {
     fail("EVP_DigestSign");
   }
   std::string sig(size, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &size, data,
-                     input.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), bytes(sig), &size, data, input.size()) != 1) {
     fail("EVP_DigestSign");
   }
   sig.resize(size);
@@ -184,7 +191,7 @@ std::string self_signed_certificate(const signing_key& key, const std::string& s
     fail("X509 fields");
   }
   X509_NAME* subject = X509_get_subject_name(cert.get());
-  const auto* cn = reinterpret_cast<const unsigned char*>("localhost");
+  const unsigned char* cn = bytes(std::string_view("localhost"));
   if (X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, cn, -1, -1, 0) != 1 ||
       X509_set_issuer_name(cert.get(), subject) != 1) {
     fail("X509 names");
