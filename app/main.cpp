@@ -12,6 +12,7 @@
 
 #include "compliance_host.hpp"
 #include "engine_host.hpp"
+#include "http_host.hpp"
 #include "nats_host.hpp"
 #include "wallet/app/version.hpp"
 #include "wallet/config/describe.hpp"
@@ -121,13 +122,19 @@ int run(const config::loaded& loaded) {
   // The runtime answers through the NATS connection: the engine stops (and drains) first.
   wallet::app::nats_host nats{loaded.values,     log,     *engine.runtime(),
                               engine.conninfo(), metrics, &engine.remote()};
+  // HTTP answers come from the runtime too: its listener closes first, its connections after the
+  // engine has answered what it took.
+  wallet::app::http_host http{loaded.values,     log,     *engine.runtime(),
+                              engine.conninfo(), metrics, [&nats] { return nats.serving(); }};
   const auto stop_all = [&] {
+    http.stop_accepting();
     nats.stop_intake();
     const bool drained = engine.stop();
+    http.stop(std::chrono::seconds{2});
     nats.stop(std::chrono::seconds{2});
     return drained;
   };
-  if (!nats.start()) {
+  if (!http.start() || !nats.start()) {
     log.error("walletd cannot start", {{"exit_code", exit_failure}});
     stop_all();
     logging::shutdown();

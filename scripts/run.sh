@@ -19,4 +19,10 @@ WALLET_SERVICES_MODE=${WALLET_SERVICES_MODE:-durable} \
   exec bash scripts/services.sh run -- bash -c '
     export WALLETD_POSTGRES__URL="${WALLETD_POSTGRES__URL:-${WALLET_PG_URL}}"
     export WALLETD_NATS__URL="${WALLETD_NATS__URL:-${WALLET_NATS_URL}}"
+    # A local run has no token issuer: the HTTP API runs without authentication unless told.
+    export WALLETD_AUTH__MODE="${WALLETD_AUTH__MODE:-off}"
+    if [ "$WALLETD_AUTH__MODE" = off ]; then
+      echo "run.sh: the HTTP API runs WITHOUT authentication (auth.mode=off, development only);" \
+        "set WALLETD_AUTH__MODE=jwt and the auth.* settings to turn it on" >&2
+    fi
     exec "$@"' walletd "${build_dir}/app/walletd" "$@"

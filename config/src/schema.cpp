@@ -82,8 +82,11 @@ constexpr bool is_valid(const setting& s) {
     case kind::choice:
       return has_valid_words(s.allowed) && is_word_of(s.default_text, s.allowed) && !s.secret;
     case kind::url:
-      return has_valid_words(s.allowed) && starts_with_scheme(s.default_text, s.allowed) &&
-             0 < s.min && s.min <= length && length <= s.max &&
+      // min 0 makes the URL optional: its default is then empty (off).
+      return has_valid_words(s.allowed) &&
+             (s.min == 0 ? s.default_text.empty()
+                         : starts_with_scheme(s.default_text, s.allowed)) &&
+             0 <= s.min && s.min <= length && length <= s.max &&
              has_no_control_chars(s.default_text) && !s.secret;
   }
   return false;

@@ -93,6 +93,7 @@ std::string check_choice(const setting& s, const std::string& v) {
 std::string check_url(const setting& s, const std::string& v) {
   std::string problem = check_text(s, v);
   if (!problem.empty()) return problem;
+  if (v.empty()) return {};  // only an optional URL (min 0) passes check_text empty
   const auto schemes = split_words(s.allowed);
   const std::size_t colon = v.find("://");
   const std::string_view scheme =

@@ -50,7 +50,9 @@ mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 "$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
   --nats.subject_prefix="$tag" --nats.command_stream="${tag^^}_CMD" \
   --nats.event_stream="${tag^^}_EVT" --nats.dead_letter_stream="${tag^^}_DLQ" \
-  --nats.outbox_poll_ms=20 --metrics.port="$mport" >"$work/walletd.log" 2>&1 &
+  --nats.outbox_poll_ms=20 --metrics.port="$mport" --auth.mode=off \
+  --http.port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')" \
+  >"$work/walletd.log" 2>&1 &
 wpid=$!
 for _ in $(seq 1 600); do
   grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break

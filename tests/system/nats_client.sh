@@ -68,7 +68,8 @@ start_walletd() {
     --nats.subject_prefix="$prefix" --nats.command_stream="NC$$_CMD" \
     --nats.event_stream="NC$$_EVT" --nats.dead_letter_stream="NC$$_DLQ" \
     --nats.nak_delay_ms=100 --nats.ack_wait_s=10 --nats.outbox_poll_ms=20 \
-    --http.port="$(free_port)" --metrics.port="$(free_port)" >>"$work/walletd.log" 2>&1 &
+    --http.port="$(free_port)" --auth.mode=off --metrics.port="$(free_port)" \
+    >>"$work/walletd.log" 2>&1 &
   wpid=$!
   for _ in $(seq 1 600); do
     [ "$(grep -c '"msg":"NATS interface serving"' "$work/walletd.log")" -ge "$1" ] && return

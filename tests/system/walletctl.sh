@@ -52,7 +52,8 @@ mport=$(free_port)
 "$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
   --nats.subject_prefix="$prefix" --nats.command_stream="CTL$$_CMD" \
   --nats.event_stream="CTL$$_EVT" --nats.dead_letter_stream="CTL$$_DLQ" \
-  --nats.outbox_poll_ms=20 --metrics.port="$mport" >"$work/walletd.log" 2>&1 &
+  --nats.outbox_poll_ms=20 --metrics.port="$mport" --http.port="$(free_port)" --auth.mode=off \
+  >"$work/walletd.log" 2>&1 &
 wpid=$!
 for _ in $(seq 1 600); do
   grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break

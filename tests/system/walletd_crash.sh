@@ -41,7 +41,7 @@ pending=$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")
 echo "killed the driver with $(q "SELECT count(*) FROM transfers") transfers debited, ${pending} pending"
 
 "$walletd" --postgres.url="$url" --runtime.shards="$shards" --metrics.port="$(free_port)" \
-  >"$work/walletd.log" 2>&1 &
+  --http.port="$(free_port)" --auth.mode=off >"$work/walletd.log" 2>&1 &
 wpid=$!
 for _ in $(seq 1 600); do
   [ "$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")" = 0 ] && break

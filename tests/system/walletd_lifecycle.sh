@@ -14,8 +14,10 @@ trap 'rm -f "$log" "$log2"' EXIT
 # metrics.port is served from start-up and a taken one stops walletd: a port of its own.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 mport=$(free_port)
+# The HTTP API listens too (auth.mode=off: this test sends no request to it).
+hflags="--http.port=$(free_port) --auth.mode=off"
 
-"$walletd" --postgres.url="$url" --runtime.shards=4 --metrics.port="$mport" >"$log" 2>&1 &
+"$walletd" --postgres.url="$url" --runtime.shards=4 --metrics.port="$mport" $hflags >"$log" 2>&1 &
 pid=$!
 tries=0
 until grep -q '"msg":"reconciliation clean"' "$log"; do
@@ -31,7 +33,7 @@ case "$metrics" in
   *"# TYPE wallet_commands_total counter"*) ;;
   *) echo "no wallet_commands_total at /metrics:"; echo "$metrics"; kill "$pid"; exit 1 ;;
 esac
-"$walletd" --postgres.url="$url" --runtime.shards=4 --metrics.port="$mport" >"$log2" 2>&1
+"$walletd" --postgres.url="$url" --runtime.shards=4 --metrics.port="$mport" $hflags >"$log2" 2>&1
 code2=$?
 [ "$code2" -eq 1 ] || { echo "second walletd on a taken metrics port: exit $code2, expected 1"; cat "$log2"; kill "$pid"; exit 1; }
 grep -q '"msg":"walletd cannot serve metrics' "$log2" || { echo "no metrics bind line"; cat "$log2"; kill "$pid"; exit 1; }

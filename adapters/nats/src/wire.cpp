@@ -378,98 +378,6 @@ json::object event_object(std::string_view wallet_id, const engine::event& e,
   return o;
 }
 
-std::string_view rejection_message(engine::rejection r) {
-  using engine::rejection;
-  switch (r) {
-    case rejection::wallet_not_found:
-      return "the wallet was never opened";
-    case rejection::wallet_exists:
-      return "the wallet is already open (or closed)";
-    case rejection::wallet_frozen:
-      return "the operation is not allowed while the wallet is frozen";
-    case rejection::wallet_not_frozen:
-      return "the wallet is not frozen";
-    case rejection::wallet_closed:
-      return "the wallet is closed";
-    case rejection::wallet_not_empty:
-      return "the wallet's balance is not zero";
-    case rejection::wallet_has_holds:
-      return "the wallet has open holds";
-    case rejection::currency_invalid:
-      return "not an active ISO 4217 currency";
-    case rejection::currency_mismatch:
-      return "the amount's currency is not the wallet's";
-    case rejection::amount_invalid:
-      return "the amount is zero or above the largest single amount";
-    case rejection::overdraft_limit_invalid:
-      return "the overdraft limit is negative or above its maximum";
-    case rejection::insufficient_funds:
-      return "the available funds (balance + overdraft limit - held) are below the amount";
-    case rejection::balance_limit_exceeded:
-      return "the balance would exceed its maximum";
-    case rejection::id_invalid:
-      return "an id is empty, longer than 64 bytes or has a byte outside [A-Za-z0-9._:-]";
-    case rejection::idempotency_key_invalid:
-      return "the idempotency key is empty, longer than 192 bytes or has a byte outside "
-             "[A-Za-z0-9._:-]";
-    case rejection::idempotency_conflict:
-      return "the idempotency key was used before with a different command";
-    case rejection::idempotency_window_full:
-      return "the wallet holds too many recent idempotency keys; retry later";
-    case rejection::reason_invalid:
-      return "the reason is empty or longer than 256 bytes";
-    case rejection::transfer_to_self:
-      return "the destination is the source wallet";
-    case rejection::hold_exists:
-      return "a hold with this id is already open";
-    case rejection::hold_not_found:
-      return "no open hold has this id";
-    case rejection::hold_expired:
-      return "the hold has expired";
-    case rejection::hold_not_expired:
-      return "the hold has not expired yet";
-    case rejection::hold_amount_exceeded:
-      return "the amount is more than the hold reserves";
-    case rejection::hold_expiry_invalid:
-      return "the expiry is not in the future";
-    case rejection::holds_limit_reached:
-      return "the wallet has the maximum number of open holds";
-    case rejection::kyc_balance_limit_exceeded:
-      return "the balance would exceed the maximum of the wallet's KYC level";
-    case rejection::kyc_withdrawal_limit_exceeded:
-      return "the amount is above the largest single outgoing move of the wallet's KYC level";
-    case rejection::kyc_daily_limit_exceeded:
-      return "today's outgoing total (UTC day, open holds included) would exceed the daily "
-             "maximum of the wallet's KYC level";
-    case rejection::feature_disabled:
-      return "the operator has switched this off (a feature flag); nothing was remembered under "
-             "the key: retry later with the same key";
-  }
-  return "unknown rejection";
-}
-
-std::string_view refusal_message(actors::submit_errc e) {
-  using actors::submit_errc;
-  switch (e) {
-    case submit_errc::overloaded:
-      return "too many commands in flight; retry later with the same idempotency key";
-    case submit_errc::unavailable:
-      return "the store is failing; the outcome is unknown: retry with the same idempotency key";
-    case submit_errc::shutting_down:
-      return "the service is stopping; retry later with the same idempotency key";
-    case submit_errc::invalid_wallet:
-      return "the wallet id is not 1..64 bytes of [A-Za-z0-9._:-]";
-    case submit_errc::reserved_key:
-      return "idempotency keys starting with 'sys:' are reserved for the engine";
-    case submit_errc::write_refused:
-      return "the database refused the command (e.g. a transfer id this wallet used before)";
-    case submit_errc::not_owner:
-      return "this instance does not serve the wallet's shard; retry later (a resize may be in "
-             "progress)";
-  }
-  return "unknown refusal";
-}
-
 // not_owner is retryable: partitioned subjects deliver a shard's commands only to the instances
 // configured to own it, so a refusal means owners are being reassigned (a resize rolling through),
 // and the instance owning the shard once it settles takes the redelivered command.
@@ -550,6 +458,98 @@ std::optional<time_error> read_offset(std::string_view text, std::size_t pos) {
 
 }  // namespace
 
+std::string_view rejection_message(engine::rejection r) noexcept {
+  using engine::rejection;
+  switch (r) {
+    case rejection::wallet_not_found:
+      return "the wallet was never opened";
+    case rejection::wallet_exists:
+      return "the wallet is already open (or closed)";
+    case rejection::wallet_frozen:
+      return "the operation is not allowed while the wallet is frozen";
+    case rejection::wallet_not_frozen:
+      return "the wallet is not frozen";
+    case rejection::wallet_closed:
+      return "the wallet is closed";
+    case rejection::wallet_not_empty:
+      return "the wallet's balance is not zero";
+    case rejection::wallet_has_holds:
+      return "the wallet has open holds";
+    case rejection::currency_invalid:
+      return "not an active ISO 4217 currency";
+    case rejection::currency_mismatch:
+      return "the amount's currency is not the wallet's";
+    case rejection::amount_invalid:
+      return "the amount is zero or above the largest single amount";
+    case rejection::overdraft_limit_invalid:
+      return "the overdraft limit is negative or above its maximum";
+    case rejection::insufficient_funds:
+      return "the available funds (balance + overdraft limit - held) are below the amount";
+    case rejection::balance_limit_exceeded:
+      return "the balance would exceed its maximum";
+    case rejection::id_invalid:
+      return "an id is empty, longer than 64 bytes or has a byte outside [A-Za-z0-9._:-]";
+    case rejection::idempotency_key_invalid:
+      return "the idempotency key is empty, longer than 192 bytes or has a byte outside "
+             "[A-Za-z0-9._:-]";
+    case rejection::idempotency_conflict:
+      return "the idempotency key was used before with a different command";
+    case rejection::idempotency_window_full:
+      return "the wallet holds too many recent idempotency keys; retry later";
+    case rejection::reason_invalid:
+      return "the reason is empty or longer than 256 bytes";
+    case rejection::transfer_to_self:
+      return "the destination is the source wallet";
+    case rejection::hold_exists:
+      return "a hold with this id is already open";
+    case rejection::hold_not_found:
+      return "no open hold has this id";
+    case rejection::hold_expired:
+      return "the hold has expired";
+    case rejection::hold_not_expired:
+      return "the hold has not expired yet";
+    case rejection::hold_amount_exceeded:
+      return "the amount is more than the hold reserves";
+    case rejection::hold_expiry_invalid:
+      return "the expiry is not in the future";
+    case rejection::holds_limit_reached:
+      return "the wallet has the maximum number of open holds";
+    case rejection::kyc_balance_limit_exceeded:
+      return "the balance would exceed the maximum of the wallet's KYC level";
+    case rejection::kyc_withdrawal_limit_exceeded:
+      return "the amount is above the largest single outgoing move of the wallet's KYC level";
+    case rejection::kyc_daily_limit_exceeded:
+      return "today's outgoing total (UTC day, open holds included) would exceed the daily "
+             "maximum of the wallet's KYC level";
+    case rejection::feature_disabled:
+      return "the operator has switched this off (a feature flag); nothing was remembered under "
+             "the key: retry later with the same key";
+  }
+  return "unknown rejection";
+}
+
+std::string_view refusal_message(actors::submit_errc e) noexcept {
+  using actors::submit_errc;
+  switch (e) {
+    case submit_errc::overloaded:
+      return "too many commands in flight; retry later with the same idempotency key";
+    case submit_errc::unavailable:
+      return "the store is failing; the outcome is unknown: retry with the same idempotency key";
+    case submit_errc::shutting_down:
+      return "the service is stopping; retry later with the same idempotency key";
+    case submit_errc::invalid_wallet:
+      return "the wallet id is not 1..64 bytes of [A-Za-z0-9._:-]";
+    case submit_errc::reserved_key:
+      return "idempotency keys starting with 'sys:' are reserved for the engine";
+    case submit_errc::write_refused:
+      return "the database refused the command (e.g. a transfer id this wallet used before)";
+    case submit_errc::not_owner:
+      return "this instance does not serve the wallet's shard; retry later (a resize may be in "
+             "progress)";
+  }
+  return "unknown refusal";
+}
+
 std::string_view to_string(decode_errc e) noexcept {
   switch (e) {
     case decode_errc::malformed:
@@ -590,6 +590,17 @@ engine::result<decoded_command, decode_error> decode_command(std::string_view js
   const json::value value = parser.release();
   if (!value.is_object()) return invalid({field_problem{"", "not_an_object"}});
   return decode_object(value.get_object(), from);
+}
+
+engine::result<engine::command_body, decode_error> decode_command_fields(
+    std::string_view type, const json::object& fields) {
+  const command_type* t = find_type(type, origin::client);
+  if (t == nullptr) return invalid({field_problem{"type", "unknown_type"}});
+  reader r(fields);
+  engine::command_body body = t->read(r);
+  r.refuse_unknown_fields();
+  if (!r.problems().empty()) return invalid(std::move(r.problems()));
+  return body;
 }
 
 std::string encode_outcome(const outcome_view& view) {

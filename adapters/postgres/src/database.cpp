@@ -7,10 +7,10 @@
 #include <optional>
 #include <pqxx/pqxx>
 
+#include "event_rows.hpp"
 #include "failure.hpp"
 #include "sql_text.hpp"
 #include "wallet/engine/assert.hpp"
-#include "wallet/postgres/event_codec.hpp"
 
 namespace wallet::postgres {
 namespace {
@@ -241,20 +241,7 @@ engine::result<std::vector<engine::event>, error> read_events(pqxx::connection_b
         " WHERE wallet_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         std::string(wallet_id), detail::to_bigint(after_seq),
         detail::to_bigint(std::min<std::uint64_t>(limit, std::numeric_limits<std::int64_t>::max())));
-    std::vector<engine::event> events;
-    events.reserve(rows.size());
-    for (const auto& row : rows) {
-      const auto seq = row[0].as<std::int64_t>();
-      auto body = decode_event(row[2].c_str(), row[3].c_str());
-      if (!body) {
-        return error{errc::rejected,
-                     doing + ": event " + std::to_string(seq) + ": " + body.error()};
-      }
-      events.push_back(engine::event{static_cast<std::uint64_t>(seq),
-                                     detail::from_epoch_us(row[1].as<std::int64_t>()),
-                                     std::move(body).value()});
-    }
-    return events;
+    return detail::events_from_rows(doing, rows);
   } catch (...) {
     return failed(doing);
   }

@@ -2,10 +2,14 @@
 // adapter (failure.hpp).
 #include "wallet/postgres/queries.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <iterator>
 #include <pqxx/pqxx>
+#include <variant>
 
 #include "commit_plan.hpp"
+#include "event_rows.hpp"
 #include "failure.hpp"
 #include "sql_text.hpp"
 #include "wallet/engine/rejection.hpp"
@@ -35,6 +39,26 @@ constexpr const char* outcome_sql =
     " LEFT JOIN wallet_events AS e ON r.rejection IS NULL"
     " AND e.wallet_id = r.wallet_id AND e.seq = r.seq AND e.idempotency_key = r.key"
     " WHERE r.wallet_id = $1 AND r.key = $2";
+
+// The columns of wallet_sql, then the id: to_state reads the first seven.
+constexpr const char* owner_page_sql =
+    "SELECT owner, currency::text, balance, held, status, version, overdraft_limit, id"
+    " FROM wallets WHERE owner = $1 AND id > $2 ORDER BY id LIMIT $3";
+
+constexpr const char* page_holds_sql =
+    "SELECT wallet_id, hold_id, amount, " WALLET_PG_EPOCH_US("expires_at")
+    " FROM wallet_holds WHERE wallet_id = ANY($1::text[])";
+
+constexpr const char* transfer_sql =
+    "SELECT destination, currency::text, amount, status,"
+    " " WALLET_PG_EPOCH_US("created_at") ", " WALLET_PG_EPOCH_US("updated_at")
+    " FROM transfers WHERE source = $1 AND id = $2";
+
+constexpr const char* hold_events_sql =
+    "SELECT seq, " WALLET_PG_EPOCH_US("at") ", type, data::text FROM wallet_events"
+    " WHERE wallet_id = $1"
+    " AND type IN ('hold_placed', 'hold_captured', 'hold_released', 'hold_expired')"
+    " AND data->>'hold_id' = $2 ORDER BY seq";
 // clang-format on
 
 error failed(std::string_view doing) {
@@ -96,7 +120,46 @@ engine::result<std::optional<engine::event>, error> to_event(const std::string& 
                     detail::from_epoch_us(row[8].as<std::int64_t>()), std::move(body).value()}};
 }
 
+std::optional<transfer_status> transfer_status_from(std::string_view text) {
+  for (const auto s :
+       {transfer_status::pending, transfer_status::completed, transfer_status::reversed}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+namespace detail {
+
+engine::result<std::vector<engine::event>, error> events_from_rows(const std::string& doing,
+                                                                   const pqxx::result& rows) {
+  std::vector<engine::event> events;
+  events.reserve(rows.size());
+  for (const auto& row : rows) {
+    const auto seq = row[0].as<std::int64_t>();
+    auto body = decode_event(row[2].c_str(), row[3].c_str());
+    if (!body) return rejected(doing + ": event " + std::to_string(seq) + ": " + body.error());
+    events.push_back(engine::event{static_cast<std::uint64_t>(seq),
+                                   from_epoch_us(row[1].as<std::int64_t>()),
+                                   std::move(body).value()});
+  }
+  return events;
+}
+
+}  // namespace detail
+
+std::string_view to_string(transfer_status s) noexcept {
+  switch (s) {
+    case transfer_status::pending:
+      return "pending";
+    case transfer_status::completed:
+      return "completed";
+    case transfer_status::reversed:
+      return "reversed";
+  }
+  return "unknown";
+}
 
 engine::result<std::optional<engine::wallet_state>, error> find_wallet(
     pqxx::connection_base& conn, const std::string& wallet_id) {
@@ -141,6 +204,97 @@ engine::result<std::optional<stored_outcome>, error> find_outcome(pqxx::connecti
     return out{std::move(found)};
   } catch (...) {
     return failed(doing);
+  }
+}
+
+engine::result<std::vector<engine::wallet_state>, error> list_wallets(pqxx::connection_base& conn,
+                                                                      const std::string& owner,
+                                                                      const std::string& after_id,
+                                                                      std::size_t limit) {
+  const std::string doing = "list_wallets of an owner";  // owner ids stay out of messages
+  try {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
+    const pqxx::result rows =
+        tx.exec_params(owner_page_sql, owner, after_id, detail::to_bigint(limit));
+    std::vector<engine::wallet_state> page;
+    page.reserve(rows.size());
+    detail::array_literal ids;
+    for (const auto& row : rows) {
+      auto state = to_state(row[7].as<std::string>(), row);
+      if (!state) return state.error();
+      ids.add_text(state.value().id);
+      page.push_back(std::move(state).value());
+    }
+    if (!page.empty()) {
+      for (const auto& h : tx.exec_params(page_holds_sql, std::move(ids).finish())) {
+        const auto id = h[0].as<std::string>();
+        const auto it = std::find_if(page.begin(), page.end(),
+                                     [&](const engine::wallet_state& w) { return w.id == id; });
+        if (it == page.end()) continue;
+        it->holds.emplace(
+            h[1].as<std::string>(),
+            engine::hold{h[2].as<std::int64_t>(), detail::from_epoch_us(h[3].as<std::int64_t>())});
+      }
+    }
+    tx.commit();
+    return page;
+  } catch (...) {
+    return failed(doing);
+  }
+}
+
+engine::result<std::optional<transfer_record>, error> find_transfer(
+    pqxx::connection_base& conn, const std::string& source, const std::string& transfer_id) {
+  using out = std::optional<transfer_record>;
+  const std::string doing = "find_transfer " + source + "/" + transfer_id;
+  try {
+    pqxx::read_transaction tx(conn);
+    const pqxx::result rows = tx.exec_params(transfer_sql, source, transfer_id);
+    if (rows.empty()) return out{};
+    const pqxx::row row = rows[0];
+    const auto ccy = engine::currency::from_code(row[1].as<std::string>());
+    const auto status = transfer_status_from(row[3].as<std::string>());
+    if (!ccy || !status) {
+      return rejected(doing + ": unknown currency or status (" + row[1].as<std::string>() + ", " +
+                      row[3].as<std::string>() + ")");
+    }
+    return out{transfer_record{source, transfer_id, row[0].as<std::string>(),
+                               engine::money{row[2].as<std::int64_t>(), *ccy}, *status,
+                               detail::from_epoch_us(row[4].as<std::int64_t>()),
+                               detail::from_epoch_us(row[5].as<std::int64_t>())}};
+  } catch (...) {
+    return failed(doing);
+  }
+}
+
+engine::result<std::vector<engine::event>, error> hold_events(pqxx::connection_base& conn,
+                                                              const std::string& wallet_id,
+                                                              const std::string& hold_id) {
+  const std::string doing = "hold_events " + wallet_id + "/" + hold_id;
+  try {
+    pqxx::read_transaction tx(conn);
+    auto events =
+        detail::events_from_rows(doing, tx.exec_params(hold_events_sql, wallet_id, hold_id));
+    if (!events) return events;
+    std::vector<engine::event> all = std::move(events).value();
+    // Only the latest placement: an ended hold's id may be placed again.
+    const auto last = std::find_if(all.rbegin(), all.rend(), [](const engine::event& e) {
+      return std::holds_alternative<engine::hold_placed>(e.body);
+    });
+    if (last == all.rend()) return std::vector<engine::event>{};
+    return std::vector<engine::event>(std::prev(last.base()), all.end());
+  } catch (...) {
+    return failed(doing);
+  }
+}
+
+engine::result<int, error> schema_version(pqxx::connection_base& conn) {
+  try {
+    pqxx::read_transaction tx(conn);
+    const pqxx::row row = tx.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    return row[0].as<int>();
+  } catch (...) {
+    return failed("schema_version");
   }
 }
 

@@ -61,6 +61,12 @@ constexpr setting url_setting(std::string_view name, std::string_view default_va
   return {name, kind::url, 0, default_value, 1, url_length_max, schemes, false, doc};
 }
 
+// A URL that may be left empty (the feature it points to is then off).
+constexpr setting optional_url_setting(std::string_view name, std::string_view schemes,
+                                       std::string_view doc) {
+  return {name, kind::url, 0, {}, 0, url_length_max, schemes, false, doc};
+}
+
 // clang-format off
 inline constexpr std::array settings{
   choice_setting("log.level", "info", "trace|debug|info|warn|error",
@@ -93,6 +99,8 @@ inline constexpr std::array settings{
     "File whose first line is the PostgreSQL password; empty: none (libpq's PGPASSWORD and ~/.pgpass apply)."),
   choice_setting("postgres.sslmode", "prefer", "disable|allow|prefer|require|verify-ca|verify-full",
     "TLS mode of PostgreSQL connections (libpq sslmode)."),
+  optional_url_setting("postgres.replica_url", "postgresql|postgres",
+    "libpq connection URI of a read replica for the HTTP API's history reads (same password file and sslmode); empty: the primary."),
 
   url_setting("nats.url", "nats://127.0.0.1:54222", "nats|tls",
     "NATS server URL, or a comma-separated list of the servers of a NATS cluster."),
@@ -142,7 +150,31 @@ inline constexpr std::array settings{
   integer_setting("http.port", 8'080, 1, 65'535,
     "TCP port of the HTTP API."),
   integer_setting("http.connections_max", 10'000, 1, 1'000'000,
-    "Most concurrent HTTP connections; further ones are refused."),
+    "Most concurrent HTTP connections; past it a new connection is answered 503 with Retry-After (TLS: closed) and nothing queues."),
+  integer_setting("http.threads", 2, 1, 256,
+    "Threads running the HTTP server's connections (Boost.Beast I/O); handlers never block them."),
+  integer_setting("http.header_bytes_max", 8'192, 1'024, 1'048'576,
+    "Largest request header (request line and fields); a larger one is answered 431 and the connection closed."),
+  integer_setting("http.body_bytes_max", 65'536, 1'024, 8'388'608,
+    "Largest request body; a larger one is answered 413 and the connection closed."),
+  integer_setting("http.idle_timeout_ms", 30'000, 100, 3'600'000,
+    "Longest a connection may wait for, and take to send, the next request's header (keep-alive idle time); then it is closed."),
+  integer_setting("http.read_timeout_ms", 10'000, 100, 600'000,
+    "Longest a request's body may take to arrive once its header has; then the connection is closed."),
+  integer_setting("http.write_timeout_ms", 10'000, 100, 600'000,
+    "Longest writing one response may take; then the connection is closed."),
+  text_setting("http.tls_cert_file", "", 0, 4'096,
+    "PEM certificate chain of the HTTP API; with http.tls_key_file it serves TLS 1.3 only. Empty: plain HTTP."),
+  text_setting("http.tls_key_file", "", 0, 4'096,
+    "PEM private key of http.tls_cert_file (a mounted secret); empty: plain HTTP."),
+  integer_setting("http.page_limit_max", 1'000, 1, 100'000,
+    "Largest limit of one page of a wallet list or a history (GET /v1/wallets, /v1/wallets/{id}/events)."),
+  integer_setting("http.read_connections", 4, 1, 256,
+    "PostgreSQL connections (a thread each) answering the HTTP API's reads; history uses postgres.replica_url when set."),
+  integer_setting("http.read_queue_max", 1'024, 1, 1'000'000,
+    "Reads waiting for one of those connections; past it a read is answered 503 overloaded."),
+  integer_setting("http.owner_cache_max", 100'000, 0, 100'000'000,
+    "Wallets whose owner and currency (never changing) are kept in memory to authorize requests without a read."),
 
   integer_setting("metrics.port", 9'464, 1, 65'535,
     "TCP port of the Prometheus metrics endpoint (/metrics)."),

@@ -15,6 +15,10 @@
 #include "wallet/engine/time.hpp"
 #include "wallet/engine/wallet.hpp"
 
+namespace boost::json {
+class object;
+}  // namespace boost::json
+
 namespace wallet::nats {
 
 // Any string field longer than this is refused before it reaches the engine (which has tighter,
@@ -64,6 +68,14 @@ struct decoded_command {
 [[nodiscard]] engine::result<decoded_command, decode_error> decode_command(std::string_view json,
                                                                            origin from);
 
+// The fields of one client command of type `type` (a name decode_command takes from a client:
+// "deposit", "hold_capture", ...) without the envelope (wallet_id, idempotency_key, type,
+// command_id): the HTTP API takes the wallet and the key from the request line and a header, and
+// the type from the route. Checked exactly as decode_command checks them; every key the type does
+// not read is an unknown_field. An unknown or internal type is refused as unknown_type.
+[[nodiscard]] engine::result<engine::command_body, decode_error> decode_command_fields(
+    std::string_view type, const boost::json::object& fields);
+
 // Everything an outcome message says. `ccy` is the wallet's currency, needed to write amounts;
 // when it is none (the wallet does not exist yet) the amounts are omitted, except that an accepted
 // open_wallet takes it from its event.
@@ -76,6 +88,11 @@ struct outcome_view {
 };
 
 [[nodiscard]] std::string encode_outcome(const outcome_view& view);
+
+// One sentence on a business rejection, and on why the runtime refused a command, as the
+// outcome's "message" says it (the HTTP API's problem details reuse them).
+[[nodiscard]] std::string_view rejection_message(engine::rejection r) noexcept;
+[[nodiscard]] std::string_view refusal_message(actors::submit_errc e) noexcept;
 
 // The "refused" outcome for a command that could not be decoded (code "malformed" or "invalid").
 [[nodiscard]] std::string encode_decode_error(const decode_error& error);

@@ -1,13 +1,18 @@
-// Read-only lookups for clients' queries (the NATS query service): a wallet as stored, and the
-// recorded outcome of one idempotency key. They read committed rows on a caller's connection, so
-// they work on any instance (or a read replica), whichever shard owns the wallet.
+// Read-only lookups for clients' queries (the NATS query service, the HTTP API): a wallet as
+// stored, an owner's wallets, the recorded outcome of one idempotency key, a transfer, a hold's
+// events and the schema version. They read committed rows on a caller's connection, so they work
+// on any instance (or a read replica), whichever shard owns the wallet.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "wallet/engine/event.hpp"
 #include "wallet/engine/idempotency.hpp"
+#include "wallet/engine/money.hpp"
 #include "wallet/engine/result.hpp"
 #include "wallet/engine/wallet.hpp"
 #include "wallet/postgres/error.hpp"
@@ -34,5 +39,40 @@ struct stored_outcome {
 // wallet's currency and the appended event, read in one snapshot.
 [[nodiscard]] engine::result<std::optional<stored_outcome>, error> find_outcome(
     pqxx::connection_base& conn, const std::string& wallet_id, const std::string& key);
+
+// One page of the wallets of `owner` in id order, each with its open holds: those with an id
+// after `after_id` ("" starts at the first), at most `limit` of them, read in one snapshot.
+[[nodiscard]] engine::result<std::vector<engine::wallet_state>, error> list_wallets(
+    pqxx::connection_base& conn, const std::string& owner, const std::string& after_id,
+    std::size_t limit);
+
+// A transfer saga's record (the `transfers` table): keyed by its source and its id.
+enum class transfer_status : std::uint8_t { pending, completed, reversed };
+
+[[nodiscard]] std::string_view to_string(transfer_status s) noexcept;
+
+struct transfer_record {
+  std::string source;
+  std::string id;
+  std::string destination;
+  engine::money amount;
+  transfer_status status = transfer_status::pending;
+  engine::timestamp created_at;
+  engine::timestamp updated_at;
+};
+
+// The transfer `transfer_id` out of `source`; std::nullopt when there is none.
+[[nodiscard]] engine::result<std::optional<transfer_record>, error> find_transfer(
+    pqxx::connection_base& conn, const std::string& source, const std::string& transfer_id);
+
+// The events of the latest placement of hold `hold_id` on the wallet, in seq order: its
+// hold_placed, then what ended it (captured, released or expired) if anything has. Empty when the
+// wallet never placed such a hold. A hold id may be placed again once its hold has ended.
+[[nodiscard]] engine::result<std::vector<engine::event>, error> hold_events(
+    pqxx::connection_base& conn, const std::string& wallet_id, const std::string& hold_id);
+
+// The highest applied migration version (0 when none is): readiness compares it with the
+// embedded migrations.
+[[nodiscard]] engine::result<int, error> schema_version(pqxx::connection_base& conn);
 
 }  // namespace wallet::postgres

@@ -1,0 +1,44 @@
+// What the HTTP server hands to the API and takes back: a request with where it came from, and a
+// responder that must be called once. Beast's message types carry the HTTP itself.
+#pragma once
+
+// Boost 1.81's string_view (under Beast) uses std::ostream without including it.
+#include <ostream>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace wallet::http {
+
+using request_message = boost::beast::http::request<boost::beast::http::string_body>;
+using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+struct request {
+  request_message message;
+  std::string remote_address;  // the peer's IP address: the key of per-address rate limits
+  std::chrono::steady_clock::time_point received;
+};
+
+// Sends the response to one request. Call it once, from any thread; copies share one state and
+// the first call wins. If every copy is dropped uncalled (a bug, or a callback lost on shutdown),
+// the client is answered 500 rather than left waiting on an open connection.
+class responder {
+ public:
+  responder() = default;
+  explicit responder(std::function<void(response)> send);
+
+  void operator()(response r) const;
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
+
+// The API as the server sees it: called on a server thread; must not block.
+using handler = std::function<void(request, responder)>;
+
+}  // namespace wallet::http

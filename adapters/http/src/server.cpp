@@ -1,0 +1,496 @@
+// The Beast server: one acceptor, a strand per connection, a session per connection that reads
+// one request at a time (header, then body, each under its own timeout), hands it to the handler,
+// and writes the answer when the responder is called (from whatever thread).
+#include "wallet/http/server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "wallet/http/problem.hpp"
+
+namespace wallet::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+// Something the server must close when it stops: a session or a refusal being written.
+class closable {
+ public:
+  closable() = default;
+  closable(const closable&) = delete;
+  closable& operator=(const closable&) = delete;
+  closable(closable&&) = delete;
+  closable& operator=(closable&&) = delete;
+  virtual ~closable() = default;
+  virtual void close() = 0;  // thread-safe: posts to the connection's strand
+};
+
+// Errors that end a connection without anything to say: the peer left, or took too long.
+bool quiet_end(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+         ec == net::error::operation_aborted || ec == beast::error::timeout ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+         ec == net::ssl::error::stream_truncated;
+}
+
+}  // namespace
+
+struct server::core : std::enable_shared_from_this<server::core> {
+  server_settings settings;
+  handler serve;
+  std::shared_ptr<probe> events;
+  net::io_context ioc;  // declared before everything that holds its executor
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::optional<net::ssl::context> tls;
+  std::vector<std::thread> threads;
+  std::uint16_t port = 0;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> accepting{true};
+
+  std::mutex mutex;
+  std::condition_variable settled;
+  std::size_t in_flight = 0;  // requests handed to `serve` whose answer is not yet written
+  bool closed = false;        // stopped: responders do nothing
+  std::unordered_map<closable*, std::weak_ptr<closable>> open;
+
+  void track(closable* c, std::weak_ptr<closable> w) {
+    const std::lock_guard lock{mutex};
+    open.emplace(c, std::move(w));
+  }
+  void forget(closable* c) {
+    const std::lock_guard lock{mutex};
+    open.erase(c);
+  }
+  void answered() {
+    {
+      const std::lock_guard lock{mutex};
+      --in_flight;
+    }
+    settled.notify_all();
+  }
+  void accept();
+  void refuse(tcp::socket socket);
+  void run() noexcept;
+};
+
+namespace {
+
+// A server-made answer (the request never reached the handler): a problem, then close.
+response refusal_response(std::string_view code, std::string detail, unsigned version) {
+  const problem p = make_problem(code, std::move(detail));
+  response r;
+  r.version(version);
+  r.result(p.code_status);
+  r.set(bhttp::field::content_type, problem_content_type);
+  if (p.retry_after) r.set(bhttp::field::retry_after, std::to_string(p.retry_after->count()));
+  r.body() = problem_body(p, {}, {});
+  r.keep_alive(false);
+  r.prepare_payload();
+  return r;
+}
+
+template <class Stream>
+class session final : public closable, public std::enable_shared_from_this<session<Stream>> {
+ public:
+  session(std::shared_ptr<server::core> c, Stream stream, std::string remote)
+      : core_(std::move(c)), stream_(std::move(stream)), remote_(std::move(remote)) {}
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+  session(session&&) = delete;
+  session& operator=(session&&) = delete;
+  ~session() override {
+    core_->forget(this);
+    core_->connections.fetch_sub(1);
+  }
+
+  void start() {
+    core_->track(this, this->weak_from_this());
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+      lowest().expires_after(core_->settings.idle_timeout);
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              [self = this->shared_from_this()](const error_code& ec) {
+                                if (ec) {
+                                  if (!quiet_end(ec))
+                                    self->core_->events->failed("tls_handshake", ec.message());
+                                  self->end();
+                                  return;
+                                }
+                                self->read_header();
+                              });
+    } else {
+      read_header();
+    }
+  }
+
+  void close() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end(); });
+  }
+
+  // From any thread: the handler's answer.
+  void deliver(response r) {
+    const std::lock_guard lock{core_->mutex};
+    if (core_->closed) {
+      --core_->in_flight;  // dropped: the server is gone
+      return;
+    }
+    net::post(stream_.get_executor(), [self = this->shared_from_this(),
+                                       r = std::move(r)]() mutable { self->write(std::move(r)); });
+  }
+
+ private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(core_->settings.header_bytes_max);
+    parser_->body_limit(core_->settings.body_bytes_max);
+    lowest().expires_after(core_->settings.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = this->shared_from_this()](const error_code& ec, std::size_t) {
+                               self->on_header(ec);
+                             });
+  }
+
+  void on_header(const error_code& ec) {
+    if (ec) {
+      refuse_or_end(ec);
+      return;
+    }
+    received_ = std::chrono::steady_clock::now();
+    const auto expect = parser_->get().find(bhttp::field::expect);
+    if (expect != parser_->get().end() && beast::iequals(expect->value(), "100-continue")) {
+      // The client waits for this before sending the body: say so only once the header passed.
+      auto go_on = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
+                                                                        parser_->get().version());
+      lowest().expires_after(core_->settings.write_timeout);
+      bhttp::async_write(
+          stream_, *go_on,
+          [self = this->shared_from_this(), go_on](const error_code& e, std::size_t) {
+            if (e) {
+              self->end();
+              return;
+            }
+            self->read_body();
+          });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    lowest().expires_after(core_->settings.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](const error_code& ec, std::size_t) {
+                        if (ec) {
+                          self->refuse_or_end(ec);
+                          return;
+                        }
+                        self->dispatch();
+                      });
+  }
+
+  // A failed read: limits and malformed requests are answered before closing; the rest closes.
+  void refuse_or_end(const error_code& ec) {
+    if (quiet_end(ec)) {
+      end();
+      return;
+    }
+    const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    if (ec == bhttp::error::header_limit) {
+      refuse("header_too_large", "the header exceeds http.header_bytes_max", version);
+    } else if (ec == bhttp::error::body_limit) {
+      refuse("body_too_large", "the body exceeds http.body_bytes_max", version);
+    } else {
+      refuse("bad_request", "unreadable HTTP request: " + ec.message(), version);
+    }
+  }
+
+  void refuse(std::string_view code, std::string detail, unsigned version) {
+    auto r = std::make_shared<response>(refusal_response(code, std::move(detail), version));
+    core_->events->answered(request_record{"", "unmatched", r->result_int(), code, {}, {}});
+    lowest().expires_after(core_->settings.write_timeout);
+    bhttp::async_write(
+        stream_, *r,
+        [self = this->shared_from_this(), r](const error_code&, std::size_t) { self->end(); });
+  }
+
+  void dispatch() {
+    request req{parser_->release(), remote_, received_};
+    keep_alive_ = req.message.keep_alive();
+    {
+      const std::lock_guard lock{core_->mutex};
+      ++core_->in_flight;
+    }
+    // No timer runs while the handler works: the engine answers every command (or `unavailable`).
+    lowest().expires_never();
+    core_->serve(std::move(req), responder{[self = this->shared_from_this()](response r) {
+                   self->deliver(std::move(r));
+                 }});
+  }
+
+  void write(response r) {
+    if (closed_) {
+      core_->answered();
+      return;
+    }
+    r.keep_alive(keep_alive_ && core_->accepting.load());
+    r.prepare_payload();
+    out_ = std::make_shared<response>(std::move(r));
+    lowest().expires_after(core_->settings.write_timeout);
+    bhttp::async_write(stream_, *out_,
+                       [self = this->shared_from_this()](const error_code& ec, std::size_t) {
+                         self->core_->answered();
+                         const bool again = !ec && self->out_->keep_alive();
+                         self->out_.reset();
+                         if (again) {
+                           self->read_header();
+                         } else {
+                           self->end();
+                         }
+                       });
+  }
+
+  // Closes the connection; TLS says goodbye first (bounded by the write timeout).
+  void end() {
+    if (closed_) return;
+    closed_ = true;
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+      if (core_->accepting.load() && lowest().socket().is_open()) {
+        lowest().expires_after(core_->settings.write_timeout);
+        stream_.async_shutdown([self = this->shared_from_this()](const error_code&) {
+          error_code ignored;
+          self->lowest().socket().close(ignored);
+        });
+        return;
+      }
+    }
+    error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
+
+  std::shared_ptr<server::core> core_;  // first: outlives the stream, whose executor it owns
+  Stream stream_;
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<response> out_;
+  std::chrono::steady_clock::time_point received_;
+  bool keep_alive_ = false;
+  bool closed_ = false;
+};
+
+// The answer to a connection past connections_max: a canned 503, written, then closed.
+class refusal final : public closable, public std::enable_shared_from_this<refusal> {
+ public:
+  refusal(std::shared_ptr<server::core> c, tcp::socket socket)
+      : core_(std::move(c)),
+        stream_(std::move(socket)),
+        out_(refusal_response("overloaded", "too many connections; retry later", 11)) {
+    out_.set(bhttp::field::retry_after, std::to_string(core_->settings.retry_after.count()));
+  }
+  refusal(const refusal&) = delete;
+  refusal& operator=(const refusal&) = delete;
+  refusal(refusal&&) = delete;
+  refusal& operator=(refusal&&) = delete;
+  ~refusal() override { core_->forget(this); }
+
+  void start() {
+    core_->track(this, weak_from_this());
+    stream_.expires_after(core_->settings.write_timeout);
+    bhttp::async_write(stream_, out_, [self = shared_from_this()](const error_code&, std::size_t) {
+      error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.close();
+    });
+  }
+  void close() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.close(); });
+  }
+
+ private:
+  std::shared_ptr<server::core> core_;
+  beast::tcp_stream stream_;
+  response out_;
+};
+
+}  // namespace
+
+void server::core::run() noexcept {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      // A handler threw: that request's connection is lost, the server goes on.
+      events->failed("handler", e.what());
+    } catch (...) {
+      events->failed("handler", "unknown exception");
+    }
+  }
+}
+
+void server::core::accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](const error_code& ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !accepting.load()) return;
+      events->failed("accept", ec.message());  // e.g. out of file descriptors: keep going
+    } else if (connections.load() >= settings.connections_max) {
+      refuse(std::move(socket));
+    } else {
+      connections.fetch_add(1);
+      error_code e;
+      const auto peer = socket.remote_endpoint(e);
+      std::string remote = e ? std::string{} : peer.address().to_string();
+      // The server's own shared_ptr is what every session keeps: stop() joins before dropping it.
+      auto self = shared_from_this();
+      if (tls) {
+        std::make_shared<session<tls_stream>>(self, tls_stream(std::move(socket), *tls),
+                                              std::move(remote))
+            ->start();
+      } else {
+        std::make_shared<session<beast::tcp_stream>>(self, beast::tcp_stream(std::move(socket)),
+                                                     std::move(remote))
+            ->start();
+      }
+    }
+    if (accepting.load()) accept();
+  });
+}
+
+void server::core::refuse(tcp::socket socket) {
+  events->connection_refused();
+  if (tls) {
+    // A TLS client cannot read a plain answer, and a handshake is what overload cannot afford.
+    error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  std::make_shared<refusal>(shared_from_this(), std::move(socket))->start();
+}
+
+namespace {
+
+std::optional<server_error> configure_tls(server::core& c) {
+  const auto& s = c.settings;
+  if (s.tls_cert_file.empty() && s.tls_key_file.empty()) return std::nullopt;
+  if (s.tls_cert_file.empty() || s.tls_key_file.empty()) {
+    return server_error{"TLS needs both http.tls_cert_file and http.tls_key_file"};
+  }
+  net::ssl::context ctx{net::ssl::context::tls_server};
+  ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                  net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                  net::ssl::context::no_tlsv1_1 | net::ssl::context::no_tlsv1_2);
+  // TLS 1.3 only: the options above, and the minimum version for OpenSSL builds that add more.
+  if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_3_VERSION) != 1) {
+    return server_error{"OpenSSL refuses TLS 1.3 as the minimum version"};
+  }
+  error_code ec;
+  ctx.use_certificate_chain_file(s.tls_cert_file, ec);
+  if (ec)
+    return server_error{"cannot load http.tls_cert_file " + s.tls_cert_file + ": " + ec.message()};
+  ctx.use_private_key_file(s.tls_key_file, net::ssl::context::pem, ec);
+  if (ec)
+    return server_error{"cannot load http.tls_key_file " + s.tls_key_file + ": " + ec.message()};
+  c.tls.emplace(std::move(ctx));
+  return std::nullopt;
+}
+
+std::optional<server_error> listen(server::core& c) {
+  error_code ec;
+  const auto address = net::ip::make_address(c.settings.address, ec);
+  if (ec) return server_error{"http.listen_address " + c.settings.address + ": " + ec.message()};
+  const tcp::endpoint endpoint{address, c.settings.port};
+  const std::string where = c.settings.address + ":" + std::to_string(c.settings.port);
+  c.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) c.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) c.acceptor.bind(endpoint, ec);
+  if (!ec) c.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return server_error{"cannot listen on " + where + ": " + ec.message()};
+  c.port = c.acceptor.local_endpoint().port();
+  return std::nullopt;
+}
+
+}  // namespace
+
+engine::result<std::unique_ptr<server>, server_error> server::start(server_settings settings,
+                                                                    handler serve,
+                                                                    std::shared_ptr<probe> events) {
+  auto c = std::make_shared<core>();
+  c->settings = std::move(settings);
+  c->serve = std::move(serve);
+  c->events = events ? std::move(events) : std::make_shared<probe>();
+  if (auto e = configure_tls(*c)) return *e;
+  if (auto e = listen(*c)) return *e;
+  c->work.emplace(c->ioc.get_executor());
+  c->accept();
+  const std::size_t threads = std::max<std::size_t>(c->settings.threads, 1);
+  for (std::size_t i = 0; i < threads; ++i) {
+    // A plain pointer: the thread must not own the core (it would destroy its own std::thread).
+    c->threads.emplace_back([raw = c.get()] { raw->run(); });
+  }
+  return std::unique_ptr<server>(new server(std::move(c)));
+}
+
+server::server(std::shared_ptr<core> c) : core_(std::move(c)) {}
+
+server::~server() { stop(std::chrono::milliseconds{0}); }
+
+std::uint16_t server::port() const noexcept { return core_->port; }
+bool server::tls() const noexcept { return core_->tls.has_value(); }
+std::size_t server::connections() const noexcept { return core_->connections.load(); }
+
+void server::stop_accepting() {
+  if (!core_->accepting.exchange(false)) return;
+  net::post(core_->acceptor.get_executor(), [c = core_] {
+    error_code ignored;
+    c->acceptor.close(ignored);
+  });
+}
+
+void server::stop(std::chrono::milliseconds grace) {
+  stop_accepting();
+  std::vector<std::shared_ptr<closable>> open;
+  {
+    std::unique_lock lock{core_->mutex};
+    if (core_->closed) return;
+    core_->settled.wait_for(lock, grace, [this] { return core_->in_flight == 0; });
+    core_->closed = true;
+    for (auto& [raw, weak] : core_->open) {
+      if (auto live = weak.lock()) open.push_back(std::move(live));
+    }
+  }
+  for (const auto& c : open) c->close();
+  open.clear();
+  core_->work.reset();
+  for (std::thread& t : core_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+}  // namespace wallet::http

@@ -1,0 +1,112 @@
+// The HTTP adapter's reports as Prometheus families, and the text exposition.
+#include "wallet/metrics/http_metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <array>
+
+#include "wallet/engine/assert.hpp"
+
+namespace wallet::metrics {
+namespace {
+
+constexpr std::string_view unmatched = "unmatched";
+constexpr std::string_view other = "other";
+
+// Every status the server and the API answer with; anything else is "other".
+constexpr std::array<std::string_view, 17> statuses{"200", "201", "202", "400", "401", "403",
+                                                    "404", "405", "409", "413", "415", "422",
+                                                    "429", "431", "500", "503", "504"};
+
+constexpr std::array<std::string_view, 4> failure_kinds{"accept", "tls_handshake", "handler",
+                                                        "database"};
+
+prometheus::Histogram::BucketBoundaries latency_buckets() {
+  prometheus::Histogram::BucketBoundaries bounds{0.000'5, 0.001, 0.002'5, 0.005, 0.01, 0.025, 0.05,
+                                                 0.1,     0.25,  0.5,     1.0,   2.5,  5.0};
+  WALLET_ASSERT(bounds.front() == http_seconds_bucket_min);
+  WALLET_ASSERT(bounds.back() == http_seconds_bucket_max);
+  return bounds;
+}
+
+}  // namespace
+
+http_metrics::http_metrics(std::shared_ptr<registry> r, const std::vector<std::string>& routes)
+    : registry_{std::move(r)}, routes_{routes} {
+  WALLET_ASSERT(registry_ != nullptr);
+  routes_.emplace_back(unmatched);
+  auto& reg = *registry_->prometheus_registry();
+  requests_ = &prometheus::BuildCounter()
+                   .Name("wallet_http_requests_total")
+                   .Help("HTTP requests answered, by route pattern and status.")
+                   .Register(reg);
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("wallet_http_request_seconds")
+                      .Help("Time from a whole request read to its answer handed over, by route.")
+                      .Register(reg);
+  for (const std::string& route : routes_) {
+    latency_.emplace(route, &latency.Add({{"route", route}}, latency_buckets()));
+  }
+  refused_ = &prometheus::BuildCounter()
+                  .Name("wallet_http_connections_refused_total")
+                  .Help("Connections answered 503 (TLS: closed) at http.connections_max.")
+                  .Register(reg)
+                  .Add({});
+  auto& failures = prometheus::BuildCounter()
+                       .Name("wallet_http_failures_total")
+                       .Help(
+                           "HTTP adapter failures no answer reports, by what (accept, "
+                           "tls_handshake, handler, database, other).")
+                       .Register(reg);
+  for (const std::string_view kind : failure_kinds) {
+    failures_.emplace(kind, &failures.Add({{"what", std::string(kind)}}));
+  }
+  failures_.emplace(other, &failures.Add({{"what", std::string(other)}}));
+}
+
+std::string_view http_metrics::route_label(std::string_view route) const {
+  for (const std::string& known : routes_) {
+    if (known == route) return known;
+  }
+  return unmatched;
+}
+
+void http_metrics::answered(const http::request_record& record) {
+  const std::string_view route = route_label(record.route);
+  const std::string code = std::to_string(record.status);
+  std::string_view status = other;
+  for (const std::string_view known : statuses) {
+    if (known == code) status = known;
+  }
+  prometheus::Counter* counter = nullptr;
+  {
+    const std::lock_guard lock{mutex_};
+    auto key = std::pair{std::string(route), std::string(status)};
+    auto it = series_.find(key);
+    if (it == series_.end()) {
+      auto* added = &requests_->Add({{"route", key.first}, {"status", key.second}});
+      it = series_.emplace(std::move(key), added).first;
+    }
+    counter = it->second;
+  }
+  counter->Increment();
+  latency_.find(route)->second->Observe(std::chrono::duration<double>(record.latency).count());
+}
+
+void http_metrics::connection_refused() { refused_->Increment(); }
+
+void http_metrics::failed(std::string_view what, std::string_view /*detail*/) {
+  auto it = failures_.find(what);
+  if (it == failures_.end()) it = failures_.find(other);
+  it->second->Increment();
+}
+
+std::string exposition(const registry& r) {
+  return prometheus::TextSerializer{}.Serialize(r.prometheus_registry()->Collect());
+}
+
+}  // namespace wallet::metrics

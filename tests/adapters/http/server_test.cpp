@@ -1,0 +1,267 @@
+// Unit tests of the Beast server over loopback sockets (no other server): keep-alive, header and
+// body limits, 100-continue, malformed requests, the connection bound, idle timeouts, answers from
+// other threads, shutdown with requests in flight, and TLS 1.3 only.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "client.hpp"
+#include "wallet/http/server.hpp"
+
+namespace wallet::http::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using status = bhttp::status;
+
+class counting_probe final : public probe {
+ public:
+  void connection_refused() override { refused.fetch_add(1); }
+  std::atomic<int> refused{0};
+};
+
+// Answers every request with its method, target and body length, at once.
+void echo(request req, responder respond) {
+  response r;
+  r.result(status::ok);
+  r.set(bhttp::field::content_type, "text/plain");
+  r.body() = std::string(req.message.method_string()) + " " + std::string(req.message.target()) +
+             " " + std::to_string(req.message.body().size());
+  respond(std::move(r));
+}
+
+std::unique_ptr<server> start(server_settings s, handler h,
+                              std::shared_ptr<probe> p = std::make_shared<probe>()) {
+  s.port = 0;
+  auto started = server::start(std::move(s), std::move(h), std::move(p));
+  EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().message);
+  return started.ok() ? std::move(started).value() : nullptr;
+}
+
+TEST(server, keeps_a_connection_alive_across_requests) {
+  auto srv = start({}, echo);
+  ASSERT_TRUE(srv);
+  test_client c{srv->port()};
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.send(test_client::request(bhttp::verb::post, "/x/" + std::to_string(i), "{}"));
+    ASSERT_TRUE(r) << c.error().message();
+    EXPECT_EQ(r->body(), "POST /x/" + std::to_string(i) + " 2");
+    EXPECT_TRUE(r->keep_alive());
+  }
+  EXPECT_EQ(srv->connections(), 1U);
+  auto req = test_client::request(bhttp::verb::get, "/last");
+  req.keep_alive(false);
+  auto last = c.send(req);
+  ASSERT_TRUE(last);
+  EXPECT_FALSE(last->keep_alive());
+  EXPECT_FALSE(c.read()) << "the server closes after Connection: close";
+}
+
+TEST(server, refuses_oversize_bodies_and_headers_then_closes) {
+  server_settings s;
+  s.body_bytes_max = 1'024;
+  s.header_bytes_max = 1'024;
+  auto srv = start(s, echo);
+  ASSERT_TRUE(srv);
+  {
+    test_client c{srv->port()};
+    auto r = c.send(test_client::request(bhttp::verb::post, "/big", std::string(2'000, 'x')));
+    ASSERT_TRUE(r) << c.error().message();
+    EXPECT_EQ(r->result(), status::payload_too_large);
+    EXPECT_EQ((*r)[bhttp::field::content_type], "application/problem+json");
+    EXPECT_NE(r->body().find("body_too_large"), std::string::npos);
+    EXPECT_FALSE(c.read());
+  }
+  {
+    test_client c{srv->port()};
+    auto req = test_client::request(bhttp::verb::get, "/h");
+    req.set("X-Padding", std::string(2'000, 'y'));
+    auto r = c.send(req);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result(), status::request_header_fields_too_large);
+  }
+  {
+    // A client that waits for 100 Continue learns the verdict before sending its body.
+    test_client c{srv->port()};
+    ASSERT_TRUE(
+        c.write_raw("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
+                    "Expect: 100-continue\r\n\r\n"));
+    auto r = c.read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result(), status::payload_too_large);
+  }
+  {
+    test_client c{srv->port()};
+    ASSERT_TRUE(
+        c.write_raw("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                    "Expect: 100-continue\r\n\r\n"));
+    auto go_on = c.read();
+    ASSERT_TRUE(go_on);
+    EXPECT_EQ(go_on->result(), status::continue_);
+    ASSERT_TRUE(c.write_raw("abcd"));
+    auto r = c.read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body(), "POST /small 4");
+  }
+}
+
+TEST(server, answers_malformed_requests_400) {
+  auto srv = start({}, echo);
+  ASSERT_TRUE(srv);
+  test_client c{srv->port()};
+  ASSERT_TRUE(c.write_raw("NOT HTTP AT ALL\r\n\r\n"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result(), status::bad_request);
+  EXPECT_NE(r->body().find("bad_request"), std::string::npos);
+}
+
+TEST(server, past_the_connection_bound_answers_503_at_once) {
+  server_settings s;
+  s.connections_max = 2;
+  s.retry_after = 3s;
+  auto events = std::make_shared<counting_probe>();
+  auto srv = start(s, echo, events);
+  ASSERT_TRUE(srv);
+  test_client a{srv->port()};
+  test_client b{srv->port()};
+  ASSERT_TRUE(a.send(test_client::request(bhttp::verb::get, "/a")));
+  ASSERT_TRUE(b.send(test_client::request(bhttp::verb::get, "/b")));
+  test_client c{srv->port()};
+  auto r = c.read();  // answered without being asked: nothing of it is read
+  ASSERT_TRUE(r) << c.error().message();
+  EXPECT_EQ(r->result(), status::service_unavailable);
+  EXPECT_EQ((*r)[bhttp::field::retry_after], "3");
+  EXPECT_EQ(events->refused.load(), 1);
+  EXPECT_TRUE(a.send(test_client::request(bhttp::verb::get, "/a-again"))) << "a keeps its place";
+}
+
+TEST(server, closes_idle_connections) {
+  server_settings s;
+  s.idle_timeout = 200ms;
+  auto srv = start(s, echo);
+  ASSERT_TRUE(srv);
+  test_client c{srv->port()};
+  ASSERT_TRUE(c.send(test_client::request(bhttp::verb::get, "/first")));
+  std::this_thread::sleep_for(600ms);
+  EXPECT_FALSE(c.send(test_client::request(bhttp::verb::get, "/late")))
+      << "the idle connection was closed";
+  for (int i = 0; i < 50 && srv->connections() != 0; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(srv->connections(), 0U);
+}
+
+TEST(server, answers_from_other_threads_and_drains_on_stop) {
+  std::vector<std::thread> workers;
+  std::mutex m;
+  auto srv = start({}, [&](request req, responder respond) {
+    const std::lock_guard lock{m};
+    workers.emplace_back([req = std::move(req), respond = std::move(respond)]() mutable {
+      std::this_thread::sleep_for(150ms);
+      echo(std::move(req), std::move(respond));
+    });
+  });
+  ASSERT_TRUE(srv);
+  test_client c{srv->port()};
+  ASSERT_TRUE(c.write_raw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(50ms);  // the request is in the handler
+  srv->stop(2s);                      // waits for its answer to be written
+  auto r = c.read();
+  ASSERT_TRUE(r) << c.error().message();
+  EXPECT_EQ(r->body(), "GET /slow 0");
+  EXPECT_FALSE(r->keep_alive()) << "no keep-alive once stopping";
+  for (auto& t : workers) t.join();
+}
+
+TEST(server, a_dropped_responder_answers_500) {
+  auto srv = start({}, [](request, responder) {});
+  ASSERT_TRUE(srv);
+  test_client c{srv->port()};
+  auto r = c.send(test_client::request(bhttp::verb::get, "/dropped"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result(), status::internal_server_error);
+}
+
+TEST(server, a_taken_port_is_an_error) {
+  auto first = start({}, echo);
+  ASSERT_TRUE(first);
+  server_settings s;
+  s.port = first->port();
+  auto second = server::start(s, echo, nullptr);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("cannot listen"), std::string::npos);
+}
+
+// A self-signed P-256 certificate for localhost, written as PEM files in a temporary folder.
+struct certificate {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("wallet-http-test-" + std::to_string(::getpid()));
+  std::filesystem::path cert = dir / "cert.pem";
+  std::filesystem::path key = dir / "key.pem";
+
+  certificate() {
+    std::filesystem::create_directories(dir);
+    EVP_PKEY* pkey = EVP_EC_gen("P-256");
+    X509* x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pkey);
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_sign(x, pkey, EVP_sha256());
+    FILE* f = std::fopen(cert.c_str(), "w");
+    PEM_write_X509(f, x);
+    std::fclose(f);
+    f = std::fopen(key.c_str(), "w");
+    PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(pkey);
+  }
+  ~certificate() { std::filesystem::remove_all(dir); }
+};
+
+TEST(server, serves_tls_1_3_only) {
+  const certificate cert;
+  server_settings s;
+  s.tls_cert_file = cert.cert;
+  s.tls_key_file = cert.key;
+  auto srv = start(s, echo);
+  ASSERT_TRUE(srv);
+  EXPECT_TRUE(srv->tls());
+  net::ssl::context modern{net::ssl::context::tls_client};
+  test_client c{srv->port(), &modern};
+  ASSERT_FALSE(c.error()) << c.error().message();
+  auto r = c.send(test_client::request(bhttp::verb::get, "/secure"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "GET /secure 0");
+  net::ssl::context old{net::ssl::context::tlsv12_client};
+  test_client legacy{srv->port(), &old};
+  EXPECT_TRUE(legacy.error()) << "a TLS 1.2 client is refused";
+  test_client plain{srv->port()};
+  EXPECT_FALSE(plain.send(test_client::request(bhttp::verb::get, "/plain")));
+}
+
+TEST(server, tls_needs_both_files) {
+  server_settings s;
+  s.tls_cert_file = "/nonexistent/cert.pem";
+  auto started = server::start(s, echo, nullptr);
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().message.find("both"), std::string::npos);
+  s.tls_key_file = "/nonexistent/key.pem";
+  started = server::start(s, echo, nullptr);
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().message.find("/nonexistent/cert.pem"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wallet::http::testing

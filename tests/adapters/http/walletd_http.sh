@@ -1,0 +1,79 @@
+#!/bin/bash
+# The HTTP API end to end: starts walletd (auth.mode=off, its own database, subjects, streams and
+# free ports) over the PostgreSQL and nats-server of scripts/services.sh, runs walletd_http_test
+# against it, then checks what only the outside can see: the traceparent stored with the events,
+# one JSON log line per request without tokens or paths, and a clean exit on SIGTERM.
+# Usage: walletd_http.sh WALLETD WALLETD_HTTP_TEST   (needs WALLET_PG_URL and WALLET_NATS_URL;
+# WALLET_HTTP_PORT, when set, is the port walletd's HTTP API listens on)
+set -u
+walletd=$1
+tests=$2
+[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
+[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
+db="wallet_http_$$"
+url="${WALLET_PG_URL%/*}/${db}"
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
+  wait 2>/dev/null
+  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- walletd log (last 50 lines):"
+  tail -n 50 "$work/walletd.log"
+  exit 1
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+hport=${WALLET_HTTP_PORT:-$(free_port)}
+
+psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+"$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
+  --nats.subject_prefix="http$$" --nats.command_stream="HTTP$$_CMD" \
+  --nats.event_stream="HTTP$$_EVT" --nats.dead_letter_stream="HTTP$$_DLQ" \
+  --metrics.port="$(free_port)" --http.port="$hport" --http.body_bytes_max=4096 \
+  --http.header_bytes_max=4096 --auth.mode=off \
+  --rate_limit.address_burst=20 --rate_limit.address_per_second=10 \
+  --rate_limit.principal_burst=100000 --rate_limit.principal_per_second=100000 \
+  >"$work/walletd.log" 2>&1 &
+wpid=$!
+for _ in $(seq 1 600); do
+  grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break
+  kill -0 "$wpid" 2>/dev/null || fail "walletd died"
+  sleep 0.05
+done
+grep -q '"msg":"HTTP API serving"' "$work/walletd.log" || fail "walletd does not serve HTTP"
+grep -q '"msg":"AUTHENTICATION IS OFF' "$work/walletd.log" || fail "no loud warning for auth.mode=off"
+
+WALLET_HTTP_PORT="$hport" "$tests" 2>&1 | tee "$work/tests.out"
+code=${PIPESTATUS[0]}
+[ "$code" -eq 0 ] || fail "walletd_http_test failed ($code)"
+
+# The caller's trace id travels into the command's event (a span of walletd's own after it).
+traced=$(sed -n 's/^TRACED_WALLET=//p' "$work/tests.out" | head -n 1)
+[ -n "$traced" ] || fail "the test did not name its traced wallet"
+stored=$(psql -qtA "$url" -c "SELECT trace_parent FROM wallet_events WHERE wallet_id = '$traced' AND type = 'deposited'")
+case "$stored" in
+  00-0af7651916cd43dd8448eb211c80319c-*-01) echo "traceparent stored with the event: $stored" ;;
+  *) fail "the deposit's event holds trace_parent '$stored'" ;;
+esac
+grep -q '"msg":"http request".*"trace_id":"0af7651916cd43dd8448eb211c80319c"' "$work/walletd.log" ||
+  fail "no request log line with the caller's trace id"
+
+# One line per request, each with its trace id, route pattern, status and latency; never a wallet
+# id (it is in paths), a token or a body.
+lines=$(grep -c '"msg":"http request"' "$work/walletd.log")
+[ "$lines" -ge 100 ] || fail "only $lines request log lines"
+grep '"msg":"http request"' "$work/walletd.log" | grep -v '"trace_id":"[0-9a-f]\{32\}".*"route":"[^"]*".*"status":[0-9]*.*"latency_us":[0-9]*' |
+  head -n 3 | grep . && fail "request log lines without trace_id, route, status or latency"
+grep '"msg":"http request"' "$work/walletd.log" | grep -q -e "$traced" -e 'Bearer' -e '"amount"' &&
+  fail "a request log line shows an id, a token or a body"
+
+kill -TERM "$wpid"
+wait "$wpid"
+code=$?
+wpid=
+[ "$code" -eq 0 ] || fail "walletd exit $code on SIGTERM, expected 0"
+echo "PASS"
