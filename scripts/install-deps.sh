@@ -19,8 +19,9 @@ packages=(
   prometheus-cpp-dev libspdlog-dev libfmt-dev libssl-dev
   # Tests and micro-benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
-  # System tests pick free ports and read JSON with Python 3's standard library.
-  python3
+  # System tests pick free ports and read JSON with Python 3's standard library; the HTTP API's
+  # authentication test speaks to walletd with curl.
+  python3 curl
   # Local services started by scripts/services.sh (no systemd: the script runs them).
   postgresql-15 postgresql-client-15 nats-server
   # Lint (scripts/lint.sh).
