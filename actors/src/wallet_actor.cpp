@@ -134,6 +134,10 @@ void decide_one(self_ptr self, submission sub) {
   write.after = snapshot(state);
   write.idempotency_key = sub.cmd.idempotency_key;
   write.record = *s.wallet->window().find(sub.cmd.idempotency_key);
+  if (is_administrative(sub.cmd.body)) {
+    const audit_context* asked = sub.context.audit ? &*sub.context.audit : nullptr;
+    write.audit = audit_of(sub.cmd, asked, sub.context.trace_parent);
+  }
   write.command_id = std::move(sub.context.command_id);
   write.trace_parent = std::move(sub.context.trace_parent);
   std::optional<transfer_record> saga;

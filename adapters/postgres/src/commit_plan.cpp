@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <bit>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "wallet/engine/assert.hpp"
+#include "wallet/engine/rejection.hpp"
 #include "wallet/engine/shard.hpp"
 #include "wallet/postgres/event_codec.hpp"
 
@@ -62,6 +65,9 @@ class planner {
     WALLET_ASSERT(seq == w.after.version);
     if (!w.idempotency_key.empty()) {
       add_record(w);
+    }
+    if (w.audit) {
+      add_audit(*w.audit, &w.record);
     }
   }
 
@@ -165,6 +171,17 @@ class planner {
     c[6].add_int(r.result.held);
     c[7].add_timestamp(r.recorded_at);
     plan_.records.keys.push_back(w.wallet_id + "/" + w.idempotency_key);
+  }
+
+  void add_audit(const actors::audit_entry& a, const engine::idempotency_record* record) {
+    auto& c = plan_.audits.columns;
+    c[0].add_text(a.principal);
+    c[1].add_text(a.action);
+    c[2].add_text(a.target);
+    c[3].add_text(a.reason);
+    add_text_or_null(c[4], a.trace_id);
+    c[5].add_text(audit_details(a, record));
+    plan_.audits.keys.push_back(a.target);
   }
 
   void add_wallet(const wallet_group& g) {
@@ -281,6 +298,24 @@ std::optional<engine::wallet_status> status_from_code(std::int64_t code) {
     default:
       return std::nullopt;
   }
+}
+
+std::string audit_details(const actors::audit_entry& entry,
+                          const engine::idempotency_record* record) {
+  boost::json::object details;
+  for (const auto& [key, value] : entry.details) {
+    details[key] = value;
+  }
+  if (record != nullptr) {
+    if (record->result.rejected) {
+      details["outcome"] = "rejected";
+      details["rejection"] = std::string(engine::code(*record->result.rejected));
+    } else {
+      details["outcome"] = "applied";
+      details["seq"] = std::to_string(record->result.seq);
+    }
+  }
+  return boost::json::serialize(details);
 }
 
 commit_plan plan_commit(std::span<const actors::wallet_write> writes, std::uint32_t shard_id,

@@ -54,7 +54,15 @@ struct commit_plan {
   rows<6> credits;
   // Reversals reverse them. (id, source, amount, at)
   rows<4> reversals;
+  // Audit records of administrative commands, in batch order; `at` is the database's clock.
+  // (principal, action, target, reason, trace_id or NULL, details as a JSON object)
+  rows<6> audits;
 };
+
+// An audit record's details as a JSON object of strings, with the command's outcome added when
+// `record` is given: "outcome" "applied" and "seq", or "rejected" and "rejection" (its code).
+[[nodiscard]] std::string audit_details(const actors::audit_entry& entry,
+                                        const engine::idempotency_record* record);
 
 // Coalesces the writes per wallet (the first write's expected version fences the last write's
 // state) and derives every row. Asserts the port's contract: writes of one wallet chain, events

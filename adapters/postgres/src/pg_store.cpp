@@ -123,6 +123,9 @@ std::optional<store_error> write_effects(pqxx::work& tx, detail::commit_plan& pl
                         "transfer ids already used", shard)) {
     return e;
   }
+  if (!plan.audits.empty()) {
+    exec_rows(tx, detail::stmt::audit_insert, plan.audits);
+  }
   if (auto e = exec_all(tx, detail::stmt::transfers_credit, plan.credits, store_errc::rejected,
                         "credits matching no pending transfer (parties, currency, amount)")) {
     return e;

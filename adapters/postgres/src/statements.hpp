@@ -127,6 +127,16 @@ inline constexpr statement transfers_reverse{
     " WHERE t.source = u.source AND t.id = u.id AND t.status = 'pending' AND t.amount = u.amount"
     " RETURNING t.source || '/' || t.id"};
 
+// Audit records of administrative commands, committed with their effect (migration 0007). `at`
+// takes its default, now(): the database's clock.
+inline constexpr statement audit_insert{
+    "audit_insert",
+    "INSERT INTO audit_log (principal, action, target, reason, trace_id, details)"
+    " SELECT u.principal, u.action, u.target, u.reason, u.trace_id, u.details"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])"
+    " WITH ORDINALITY AS u(principal, action, target, reason, trace_id, details, n)"
+    " ORDER BY u.n"};
+
 // ---- reads ----------------------------------------------------------------------------------
 inline constexpr statement wallet_load{
     "wallet_load",
@@ -173,7 +183,7 @@ inline constexpr std::array all = {
     wallets_absent, wallets_create, wallets_update,  events_insert,     holds_close,
     holds_open,     records_insert, transfers_debit, transfers_credit,  transfers_reverse,
     wallet_load,    holds_load,     keys_load,       transfers_pending, transfer_find,
-    holds_due,      outbox_notify};
+    holds_due,      outbox_notify,  audit_insert};
 
 }  // namespace stmt
 }  // namespace wallet::postgres::detail

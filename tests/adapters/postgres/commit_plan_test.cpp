@@ -77,6 +77,40 @@ TEST(commit_plan, derives_transfer_rows_and_absent_wallets) {
   EXPECT_EQ(debits[3], R"({"EUR"})");
 }
 
+TEST(commit_plan, audit_records_carry_the_outcome_of_their_command) {
+  const engine::timestamp t = now_us();
+  wallet_sim a("a");
+  a.handle(open(), t);
+  std::vector<wallet_write> writes{a.handle(engine::freeze{"fraud review"}, t, "k-freeze"),
+                                   a.handle(engine::freeze{"again"}, t, "k-again")};
+  ASSERT_TRUE(writes[1].record.result.rejected) << "a frozen wallet cannot be frozen again";
+  writes[0].audit = actors::audit_entry{"admin-1",
+                                        "freeze",
+                                        "a",
+                                        "fraud review",
+                                        "0af7651916cd43dd8448eb211c80319c",
+                                        {{"idempotency_key", "k-freeze"}}};
+  writes[1].audit = actors::audit_entry{"admin-1", "freeze", "a", "again", "", {}};
+  auto plan = detail::plan_commit(writes, 0, 1);
+  ASSERT_EQ(plan.audits.size(), 2U);
+  const auto audits = std::move(plan.audits).literals();
+  EXPECT_EQ(audits[0], R"({"admin-1","admin-1"})");
+  EXPECT_EQ(audits[4], R"({"0af7651916cd43dd8448eb211c80319c",NULL})") << "no trace: NULL";
+  EXPECT_NE(audits[5].find(R"(\"outcome\":\"applied\",\"seq\":\"2\")"), std::string::npos)
+      << audits[5];
+  EXPECT_NE(audits[5].find(R"(\"outcome\":\"rejected\",\"rejection\":\"wallet_frozen\")"),
+            std::string::npos)
+      << audits[5];
+}
+
+TEST(commit_plan, writes_without_an_audit_record_add_no_row) {
+  const engine::timestamp t = now_us();
+  wallet_sim a("a");
+  const std::vector<wallet_write> writes{a.handle(open(), t), a.handle(engine::freeze{"r"}, t)};
+  EXPECT_TRUE(detail::plan_commit(writes, 0, 1).audits.empty())
+      << "the wallet actor attaches the record; the planner invents none";
+}
+
 TEST(commit_plan, a_broken_chain_is_a_programming_error) {
   const engine::timestamp t = now_us();
   wallet_sim a("a");

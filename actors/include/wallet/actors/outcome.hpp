@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "wallet/actors/audit.hpp"
 #include "wallet/engine/idempotency.hpp"
 
 namespace wallet::actors {
@@ -61,10 +62,13 @@ class completion {
 [[nodiscard]] submit_outcome refused(submit_errc e);
 
 // What a client said about a command besides the command itself, carried to its events: its own
-// command id and its W3C trace context. Bounded by the inbound adapter.
+// command id and its W3C trace context. Bounded by the inbound adapter. `audit` names who asks
+// for an administrative command and why (audit.hpp); without it the command is still audited,
+// as unattributed.
 struct command_context {
   std::string command_id;
   std::string trace_parent;
+  std::optional<audit_context> audit{};
 };
 
 // Idempotency keys the engine uses for its own commands (transfer legs, hold expiry).

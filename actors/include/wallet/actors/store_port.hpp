@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "wallet/actors/audit.hpp"
 #include "wallet/engine/idempotency.hpp"
 #include "wallet/engine/result.hpp"
 #include "wallet/engine/wallet.hpp"
@@ -52,6 +53,9 @@ struct wallet_write {
   // W3C trace context; empty when none.
   std::string command_id;
   std::string trace_parent;
+  // An administrative command's audit record: committed in the same transaction as the write
+  // (the store adds the outcome: applied with the event's seq, or rejected with the code).
+  std::optional<audit_entry> audit;
 };
 
 // Everything a wallet actor needs to resume: the state and the keys still inside the window.
