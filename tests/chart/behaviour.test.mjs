@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chart, find, fullname, helms, one, parseObjects, render, renderStatus, run, scenarios, selects } from "./lib.mjs";
+import { chart, find, fullname, helms, one, parseObjects, render, renderStatus, required, run, scenarios, selects } from "./lib.mjs";
 
 const rendered = {};
 for (const s of scenarios) {
@@ -213,8 +213,30 @@ test("secrets are referenced by name only: no Secret object, no secret value, pa
   assert.equal(configOf("default").postgres.password_file, undefined, "no Secret named: no password file");
 });
 
+test("walletd verifies bearer tokens with the issuer, audience and keys the values name", () => {
+  assert.deepEqual(configOf("default").auth, {
+    mode: "jwt",
+    issuer: "https://login.example.com/",
+    audience: "wallet-engine",
+    jwks_url: "https://login.example.com/.well-known/jwks.json",
+  });
+  const tls = configOf("tls").auth;
+  assert.equal(tls.jwks_file, "/etc/walletd/secrets/jwks/jwks.json", "the mounted Secret's file");
+  assert.equal(tls.jwks_url, undefined);
+  const mount = walletd("tls").volumeMounts.find((m) => m.name === "jwks");
+  assert.ok(tls.jwks_file.startsWith(`${mount.mountPath}/`), "jwks_file lies in the Secret's mount");
+  // Without them the chart refuses to render: a walletd that cannot authenticate would crash-loop.
+  const bare = render({ bare: true });
+  assert.notEqual(bare.status, 0, "rendered without auth.issuer");
+  assert.match(bare.stderr, /auth.issuer and auth.audience are required/);
+  // Development only: no authentication, and then no issuer is needed.
+  const off = render({ bare: true, set: ["auth.mode=off"] });
+  assert.equal(off.status, 0, off.stderr);
+  assert.deepEqual(JSON.parse(one(off.objects, "ConfigMap", fullname).data["walletd.json"]).auth, { mode: "off" });
+});
+
 test("names stay within Kubernetes' limits for a long release name", () => {
-  const r = run(helms.helm4, ["template", "a-very-long-release-name-for-payments-production-eu", chart, "--namespace", "payments"]);
+  const r = run(helms.helm4, ["template", "a-very-long-release-name-for-payments-production-eu", chart, "--namespace", "payments", "--values", required]);
   assert.equal(r.status, 0, r.stderr);
   const limits = { CronJob: 52, StatefulSet: 52, Service: 63 };
   for (const o of parseObjects(r.stdout)) {
@@ -269,6 +291,13 @@ const refused = [
   [["monitoring.serviceMonitor.scrapeTimeout=20s"], /scrapeTimeout \(20s\) must not exceed its interval \(15s\)/],
   [["monitoring.serviceMonitor.interval=15 s"], /interval/],
   [["unknownKey=1"], /unknownKey/],
+  [["auth.issuer="], /auth.issuer and auth.audience are required/],
+  [["auth.audience="], /auth.issuer and auth.audience are required/],
+  [["auth.jwksUrl="], /exactly one of auth.jwksUrl .* and auth.jwksSecret.name/],
+  [["auth.jwksSecret.name=wallet-jwks"], /exactly one of auth.jwksUrl/],
+  [["auth.jwksUrl=ftp://keys"], /jwksUrl/],
+  [["auth.mode=basic"], /mode/],
+  [["config.auth.issuer=someone"], /config.auth.issuer is set by the chart/],
 ];
 
 test("bad values are refused with a reason", async () => {

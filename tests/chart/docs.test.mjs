@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { chart, fullname, helms, namespace, one, release, render, root, run } from "./lib.mjs";
+import { chart, fullname, helms, namespace, one, release, render, required, root, run } from "./lib.mjs";
 
 const docs = join(root, "docs");
 const natsConf = join(docs, "operations/nats-cluster.conf");
@@ -36,13 +36,18 @@ test("every walletd setting the deployment guide maps exists", { skip: process.e
     assert.ok(effective[section] && name in effective[section], `walletd has no setting ${s}`);
   }
   // And the chart sets exactly these (its rendered configuration, less what comes from config).
-  const cfg = JSON.parse(one(render({ set: ["postgres.passwordSecret.name=pg", "nats.credentialsSecret.name=nats", "http.tls.enabled=true", "http.tls.secretName=tls"] }).objects, "ConfigMap", fullname).data["walletd.json"]);
-  const rendered = Object.entries(cfg).flatMap(([sec, values]) => Object.keys(values).map((n) => `${sec}.${n}`));
-  assert.deepEqual([...new Set(settings)].filter((s) => s !== "instance.index").sort(), rendered.sort());
+  // The JWKS comes from a URL or from a Secret, never both: two renderings cover both.
+  const secrets = ["postgres.passwordSecret.name=pg", "nats.credentialsSecret.name=nats", "http.tls.enabled=true", "http.tls.secretName=tls"];
+  const renderedSettings = (set) => {
+    const cfg = JSON.parse(one(render({ set }).objects, "ConfigMap", fullname).data["walletd.json"]);
+    return Object.entries(cfg).flatMap(([sec, values]) => Object.keys(values).map((n) => `${sec}.${n}`));
+  };
+  const rendered = new Set([...renderedSettings(secrets), ...renderedSettings([...secrets, "auth.jwksUrl=", "auth.jwksSecret.name=jwks"])]);
+  assert.deepEqual([...new Set(settings)].filter((s) => s !== "instance.index").sort(), [...rendered].sort());
 });
 
 test("the install notes say how a resize proceeds and which mapping NATS needs", () => {
-  const r = run(helms.helm4, ["install", release, chart, "--namespace", namespace, "--dry-run=client", "--set", "shards=32", "--set", "replicas=2"]);
+  const r = run(helms.helm4, ["install", release, chart, "--namespace", namespace, "--dry-run=client", "--values", required, "--set", "shards=32", "--set", "replicas=2"]);
   assert.equal(r.status, 0, r.stderr);
   const notes = r.stdout.slice(r.stdout.indexOf("NOTES:"));
   assert.match(notes, /How a resize proceeds/);

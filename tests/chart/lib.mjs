@@ -16,6 +16,9 @@ export const release = "prod";
 export const namespace = "payments";
 export const fullname = "prod-wallet-engine";
 
+// What every install must set (auth's issuer, audience and keys): laid under every rendering.
+export const required = join(here, "required.yaml");
+
 // The scenarios every check runs over: tests/chart/values/*.yaml.
 export const scenarios = readdirSync(join(here, "values"))
   .filter((f) => f.endsWith(".yaml"))
@@ -43,9 +46,9 @@ export function run(command, args, options = {}) {
 // helm template with the given values files and --set pairs; objects parsed when it succeeds.
 // Results are remembered per process: the same rendering is asked for by several tests.
 const renders = new Map();
-export function render({ helm = helms.helm4, files = [], set = [], chartDir = chart } = {}) {
+export function render({ helm = helms.helm4, files = [], set = [], chartDir = chart, bare = false } = {}) {
   const args = ["template", release, chartDir, "--namespace", namespace];
-  for (const f of files) args.push("--values", f);
+  for (const f of chartDir === chart && !bare ? [required, ...files] : files) args.push("--values", f);
   for (const s of set) args.push("--set", s);
   const key = JSON.stringify([helm, args]);
   if (chartDir === chart && renders.has(key)) return structuredClone(renders.get(key));
@@ -57,7 +60,7 @@ export function render({ helm = helms.helm4, files = [], set = [], chartDir = ch
 
 // helm template's exit status and messages, without waiting: several run side by side.
 export function renderStatus({ helm = helms.helm4, set = [] } = {}) {
-  const args = ["template", release, chart, "--namespace", namespace];
+  const args = ["template", release, chart, "--namespace", namespace, "--values", required];
   for (const s of set) args.push("--set", s);
   return new Promise((resolvePromise) => {
     execFile(helm, args, { env: helmEnv, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {

@@ -2,7 +2,7 @@
 // rendered object validated against its Kubernetes (or prometheus-operator) schema, offline.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chart, helms, run, render, scenarios } from "./lib.mjs";
+import { chart, helms, required, run, render, scenarios } from "./lib.mjs";
 
 // apiVersion + kind -> the module of its model (kubernetes-models, Kubernetes 1.34 schemas;
 // @kubernetes-models/prometheus-operator for ServiceMonitor and PrometheusRule).
@@ -33,7 +33,7 @@ async function validateObject(o) {
 for (const [helmName, helm] of Object.entries(helms)) {
   for (const s of scenarios) {
     test(`${helmName}: lint --strict with ${s.name} values`, () => {
-      const r = run(helm, ["lint", "--strict", chart, "--values", s.file]);
+      const r = run(helm, ["lint", "--strict", chart, "--values", required, "--values", s.file]);
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
       assert.doesNotMatch(r.stdout, /\[(WARNING|ERROR)\]/);

@@ -112,6 +112,16 @@ be set again under .Values.config. Returned as a nested dict in the configuratio
 {{- $_ := set $http "tls_cert_file" (printf "%s/http-tls/tls.crt" $sec) -}}
 {{- $_ := set $http "tls_key_file" (printf "%s/http-tls/tls.key" $sec) -}}
 {{- end -}}
+{{- $auth := dict "mode" $v.auth.mode -}}
+{{- if eq $v.auth.mode "jwt" -}}
+{{- $_ := set $auth "issuer" $v.auth.issuer -}}
+{{- $_ := set $auth "audience" $v.auth.audience -}}
+{{- if $v.auth.jwksSecret.name -}}
+{{- $_ := set $auth "jwks_file" (printf "%s/jwks/%s" $sec $v.auth.jwksSecret.key) -}}
+{{- else -}}
+{{- $_ := set $auth "jwks_url" $v.auth.jwksUrl -}}
+{{- end -}}
+{{- end -}}
 {{- $owned := dict
       "instance" (dict "count" (int $v.replicas))
       "runtime" (dict "shards" (int $v.shards))
@@ -119,7 +129,8 @@ be set again under .Values.config. Returned as a nested dict in the configuratio
       "metrics" (dict "port" (int $v.metrics.port))
       "shutdown" (dict "grace_period_ms" (mul $v.shutdown.gracePeriodSeconds 1000))
       "postgres" $postgres
-      "nats" $nats -}}
+      "nats" $nats
+      "auth" $auth -}}
 {{- toJson $owned -}}
 {{- end -}}
 
@@ -132,7 +143,7 @@ be set again under .Values.config. Returned as a nested dict in the configuratio
 {{- if $userSection -}}
 {{- range $name, $_ := $settings -}}
 {{- if hasKey $userSection $name -}}
-{{- fail (printf "config.%s.%s is set by the chart (see values.yaml: replicas, shards, http, metrics, shutdown, postgres, nats); remove it from config" $section $name) -}}
+{{- fail (printf "config.%s.%s is set by the chart (see values.yaml: replicas, shards, http, metrics, shutdown, postgres, nats, auth); remove it from config" $section $name) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
