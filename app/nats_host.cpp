@@ -91,6 +91,7 @@ nats_host::nats_host(const config::config& cfg, logging::logger log, actors::run
   s.ack_pending_max = cfg.integer("nats.ack_pending_max");
   s.fetch_batch = static_cast<int>(cfg.integer("nats.fetch_batch"));
   s.nak_delay = std::chrono::milliseconds{cfg.integer("nats.nak_delay_ms")};
+  s.overloaded_nak_delay = std::chrono::milliseconds{cfg.integer("nats.overloaded_nak_delay_ms")};
   outbox_poll_ = std::chrono::milliseconds{cfg.integer("nats.outbox_poll_ms")};
 }
 

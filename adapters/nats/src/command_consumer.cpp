@@ -1,6 +1,7 @@
 // Commands in from JetStream pull consumers; outcomes out to reply subjects; dead letters.
 #include "wallet/nats/command_consumer.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <string>
 #include <unordered_map>
@@ -65,10 +66,22 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
     return it == deferrals.end() ? 0 : it->second;
   }
 
-  void note_deferral(std::uint64_t seq) {
+  // Counts one more deferral of the message; returns how many came before.
+  std::uint64_t note_deferral(std::uint64_t seq) {
     const std::lock_guard lock{mutex};
     if (deferrals.size() >= deferrals_max()) deferrals.clear();
-    ++deferrals[seq];
+    return deferrals[seq]++;
+  }
+
+  // `overloaded` is a wallet's (or a shard's) queue full for a moment: the command comes back
+  // soon, and later each time it meets it again. The other refusals last (an open circuit, a
+  // stop, a shard moving): nak_delay at once.
+  [[nodiscard]] std::chrono::milliseconds nak_delay_for(actors::submit_errc e,
+                                                        std::uint64_t earlier) const {
+    if (e != actors::submit_errc::overloaded) return settings.nak_delay;
+    const auto doubled =
+        settings.overloaded_nak_delay * (std::int64_t{1} << std::min<std::uint64_t>(earlier, 20));
+    return std::min(settings.nak_delay, doubled);
   }
 
   void forget(std::uint64_t seq) {
@@ -164,9 +177,10 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
                   const actors::submit_outcome& o) {
     probe->answered(o);
     if (o.error && retryable(*o.error)) {
-      note_deferral(seq);
+      const std::uint64_t earlier = note_deferral(seq);
       probe->deferred(actors::to_string(*o.error));
-      if (const natsStatus s = natsMsg_NakWithDelay(msg.get(), settings.nak_delay.count(), nullptr);
+      const std::chrono::milliseconds delay = nak_delay_for(*o.error, earlier);
+      if (const natsStatus s = natsMsg_NakWithDelay(msg.get(), delay.count(), nullptr);
           s != NATS_OK) {
         probe->failed(failure("NAKing a deferred command", s).message);
       }

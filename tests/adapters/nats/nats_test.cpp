@@ -376,6 +376,41 @@ TEST_F(nats_test, an_overloaded_engine_defers_commands_and_loses_none) {
   EXPECT_EQ(sql("SELECT count(*) FROM wallets WHERE id = 'w5'")[0][0].as<long>(), 1);
 }
 
+// `overloaded` is brief (a wallet's queue full for a moment): its redeliveries start at
+// overloaded_nak_delay and double. `unavailable` (an open circuit) still waits nak_delay.
+TEST_F(nats_test, an_overloaded_command_comes_back_sooner_than_an_unavailable_one) {
+  settings.nak_delay = 3s;
+  settings.overloaded_nak_delay = 20ms;
+  connect();
+  start_runtime();
+  std::atomic<int> overloads{3};
+  std::atomic<int> outages{1};
+  start_consumer(
+      [&](const engine::command& cmd, const std::function<void(actors::submit_outcome)>& done) {
+        if (cmd.wallet_id == "w7" && overloads.fetch_sub(1) > 0) {
+          done(actors::refused(actors::submit_errc::overloaded));
+          return true;
+        }
+        if (cmd.wallet_id == "w8" && outages.fetch_sub(1) > 0) {
+          done(actors::refused(actors::submit_errc::unavailable));
+          return true;
+        }
+        return false;
+      });
+  const auto replies = subscribe("reply.o");
+  const auto answered_after = [&](const std::string& wallet) {
+    const auto sent = std::chrono::steady_clock::now();
+    send(wallet, open_json(wallet), "reply.o");
+    auto r = next(replies.get(), 20s);
+    EXPECT_TRUE(r && body(r.get()).at("status").as_string() == "accepted") << wallet;
+    return std::chrono::steady_clock::now() - sent;
+  };
+  const auto overloaded = answered_after("w7");  // 20 + 40 + 80 ms of delays
+  EXPECT_LT(overloaded, 2s) << "three overloads waited nats.nak_delay_ms each";
+  EXPECT_GE(answered_after("w8"), 3s) << "an unavailable command came back before its delay";
+  EXPECT_EQ(probe->deferrals.load(), 4);
+}
+
 // A command whose processing never finishes (the engine hangs on it, or the process dies with
 // it) comes back after ack_wait; after deliveries_max such deliveries it is dead-lettered.
 TEST_F(nats_test, a_command_that_keeps_failing_is_dead_lettered_after_its_deliveries) {

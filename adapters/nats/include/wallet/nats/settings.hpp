@@ -43,7 +43,9 @@ struct nats_settings {
   std::int64_t deliveries_max = 10;            // then the command is dead-lettered
   std::int64_t ack_pending_max = 4'096;        // commands in flight per consumer
   int fetch_batch = 256;                       // messages per pull request
-  std::chrono::milliseconds nak_delay{1'000};  // redelivery delay while overloaded/unavailable
+  std::chrono::milliseconds nak_delay{1'000};  // redelivery delay while unavailable, stopping
+  // The first redelivery delay after `overloaded`, doubled at each further one up to nak_delay.
+  std::chrono::milliseconds overloaded_nak_delay{50};
   std::chrono::milliseconds request_timeout{5'000};  // JetStream API and publish acks
 };
 
