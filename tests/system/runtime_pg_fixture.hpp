@@ -78,6 +78,7 @@ class runtime_pg_test : public postgres::testing::pg_test {
       }
       submit_outcome o = f.get();
       if (!o.error) {
+        ++decided_;
         return o;
       }
       ++refusals_;
@@ -221,6 +222,7 @@ class runtime_pg_test : public postgres::testing::pg_test {
   }
 
   std::atomic<long> refusals_{0};  // transient refusals seen (and retried)
+  std::atomic<long> decided_{0};   // commands answered with an outcome
   std::uint32_t shards_ = 4;
   caf::actor_system_config cfg_;
   std::unique_ptr<caf::actor_system> system_;
