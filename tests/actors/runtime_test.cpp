@@ -688,7 +688,8 @@ TEST_F(runtime_test, policy_swaps_under_load_leave_every_command_answered_and_mo
   swapper.join();
   std::int64_t left = 0;
   for (int w = 0; w < wallets; ++w) left += balance("load-" + std::to_string(w));
-  EXPECT_EQ(left, wallets * 100'000 - withdrawn) << "every accepted withdrawal, exactly once";
+  EXPECT_EQ(left, std::int64_t{wallets} * 100'000 - withdrawn)
+      << "every accepted withdrawal, exactly once";
   RecordProperty("limited", limited);
 }
 

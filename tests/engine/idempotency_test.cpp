@@ -12,6 +12,7 @@ using namespace std::chrono_literals;
 const currency eur = *currency::from_code("EUR");
 const timestamp t0{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}};
 constexpr duration retention = std::chrono::hours{24};
+// NOLINTNEXTLINE(cert-err58-cpp): a fixture value built before main; a throw there fails the run.
 const policy no_limits = policy::unlimited();
 const feature_flags all_on{};
 

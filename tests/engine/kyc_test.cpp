@@ -23,10 +23,10 @@ const currency eur = *currency::from_code("EUR");
 const currency jpy = *currency::from_code("JPY");
 const currency usd = *currency::from_code("USD");
 // Noon UTC on 2026-11-30; midnight is the start of the next day.
-const timestamp noon{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30} + 12h};
-const timestamp midnight{std::chrono::sys_days{std::chrono::year{2026} / 12 / 1}};
+constexpr timestamp noon{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30} + 12h};
+constexpr timestamp midnight{std::chrono::sys_days{std::chrono::year{2026} / 12 / 1}};
 
-money eur_(std::int64_t minor) { return money{minor, eur}; }
+money in_eur(std::int64_t minor) { return money{minor, eur}; }
 
 constexpr std::int64_t balance_max = 10'000;
 constexpr std::int64_t single_max = 3'000;
@@ -68,7 +68,7 @@ class kyc_wallet {
   // A deposit at full level (no limits), then back to `level`: funds without touching limits.
   void fund(std::int64_t amount, kyc level = kyc::none) {
     expect_ok(set_kyc_level{kyc::full, "funding"}, noon - 30min);
-    expect_ok(deposit{eur_(amount)}, noon - 30min);
+    expect_ok(deposit{in_eur(amount)}, noon - 30min);
     expect_ok(set_kyc_level{level, "back"}, noon - 30min);
   }
 
@@ -111,20 +111,20 @@ TEST(kyc_level, names_round_trip_and_codes_are_stable) {
 
 TEST(kyc_balance, a_deposit_exactly_to_the_limit_is_accepted_one_more_is_not) {
   kyc_wallet w;
-  w.expect_ok(deposit{eur_(balance_max - 1)}, noon);
-  w.expect_rejected(deposit{eur_(2)}, noon, rejection::kyc_balance_limit_exceeded);
-  w.expect_ok(deposit{eur_(1)}, noon);
+  w.expect_ok(deposit{in_eur(balance_max - 1)}, noon);
+  w.expect_rejected(deposit{in_eur(2)}, noon, rejection::kyc_balance_limit_exceeded);
+  w.expect_ok(deposit{in_eur(1)}, noon);
   EXPECT_EQ(w.state().balance, balance_max);
-  w.expect_rejected(deposit{eur_(1)}, noon, rejection::kyc_balance_limit_exceeded);
+  w.expect_rejected(deposit{in_eur(1)}, noon, rejection::kyc_balance_limit_exceeded);
 }
 
 TEST(kyc_balance, a_credit_is_limited_but_a_reversal_always_lands) {
   kyc_wallet w;
-  w.expect_ok(deposit{eur_(balance_max)}, noon);
-  w.expect_rejected(transfer_credit{"t-1", "w-2", eur_(1)}, noon,
+  w.expect_ok(deposit{in_eur(balance_max)}, noon);
+  w.expect_rejected(transfer_credit{"t-1", "w-2", in_eur(1)}, noon,
                     rejection::kyc_balance_limit_exceeded);
   // Money in flight returning to its source must land, whatever the limits.
-  w.expect_ok(transfer_reversal{"t-2", eur_(500)}, noon);
+  w.expect_ok(transfer_reversal{"t-2", in_eur(500)}, noon);
   EXPECT_EQ(w.state().balance, balance_max + 500);
 }
 
@@ -134,9 +134,9 @@ TEST(kyc_balance, counts_from_a_negative_balance) {
   wallet_state s = empty_wallet("w-2");
   apply(s, event{1, noon, wallet_opened{"o", eur, 2'000}});
   apply(s, event{2, noon, withdrawn{2'000}});
-  const auto d = decide(s, command{"w-2", "k", deposit{eur_(balance_max + 2'000)}}, noon, p);
+  const auto d = decide(s, command{"w-2", "k", deposit{in_eur(balance_max + 2'000)}}, noon, p);
   EXPECT_TRUE(d.ok());
-  const auto over = decide(s, command{"w-2", "k", deposit{eur_(balance_max + 2'001)}}, noon, p);
+  const auto over = decide(s, command{"w-2", "k", deposit{in_eur(balance_max + 2'001)}}, noon, p);
   ASSERT_FALSE(over.ok());
   EXPECT_EQ(over.error(), rejection::kyc_balance_limit_exceeded);
 }
@@ -144,42 +144,43 @@ TEST(kyc_balance, counts_from_a_negative_balance) {
 TEST(kyc_withdrawal, one_move_exactly_at_the_limit_is_accepted_one_more_is_not) {
   kyc_wallet w;
   w.fund(9'000);
-  w.expect_rejected(withdraw{eur_(single_max + 1)}, noon, rejection::kyc_withdrawal_limit_exceeded);
-  w.expect_rejected(transfer_debit{"t-1", "w-2", eur_(single_max + 1)}, noon,
+  w.expect_rejected(withdraw{in_eur(single_max + 1)}, noon,
                     rejection::kyc_withdrawal_limit_exceeded);
-  w.expect_rejected(hold_place{"h-1", eur_(single_max + 1), noon + 1h}, noon,
+  w.expect_rejected(transfer_debit{"t-1", "w-2", in_eur(single_max + 1)}, noon,
                     rejection::kyc_withdrawal_limit_exceeded);
-  w.expect_ok(withdraw{eur_(single_max)}, noon);
+  w.expect_rejected(hold_place{"h-1", in_eur(single_max + 1), noon + 1h}, noon,
+                    rejection::kyc_withdrawal_limit_exceeded);
+  w.expect_ok(withdraw{in_eur(single_max)}, noon);
 }
 
 TEST(kyc_withdrawal, insufficient_funds_is_reported_before_the_kyc_limit) {
   kyc_wallet w;
   w.fund(100);
-  w.expect_rejected(withdraw{eur_(single_max + 1)}, noon, rejection::insufficient_funds);
+  w.expect_rejected(withdraw{in_eur(single_max + 1)}, noon, rejection::insufficient_funds);
 }
 
 TEST(kyc_daily, withdrawals_and_transfers_add_up_to_exactly_the_limit) {
   kyc_wallet w;
   w.fund(9'000);
-  w.expect_ok(withdraw{eur_(2'000)}, noon);
-  w.expect_ok(transfer_debit{"t-1", "w-2", eur_(2'000)}, noon + 1h);
+  w.expect_ok(withdraw{in_eur(2'000)}, noon);
+  w.expect_ok(transfer_debit{"t-1", "w-2", in_eur(2'000)}, noon + 1h);
   EXPECT_EQ(w.state().outgoing_today, 4'000);
-  w.expect_rejected(withdraw{eur_(1'001)}, noon + 2h, rejection::kyc_daily_limit_exceeded);
-  w.expect_ok(withdraw{eur_(1'000)}, noon + 2h);
+  w.expect_rejected(withdraw{in_eur(1'001)}, noon + 2h, rejection::kyc_daily_limit_exceeded);
+  w.expect_ok(withdraw{in_eur(1'000)}, noon + 2h);
   EXPECT_EQ(w.state().outgoing_today, daily_max);
-  w.expect_rejected(transfer_debit{"t-2", "w-2", eur_(1)}, noon + 3h,
+  w.expect_rejected(transfer_debit{"t-2", "w-2", in_eur(1)}, noon + 3h,
                     rejection::kyc_daily_limit_exceeded);
 }
 
 TEST(kyc_daily, the_total_starts_again_at_utc_midnight) {
   kyc_wallet w;
   w.fund(9'000);
-  w.expect_ok(withdraw{eur_(single_max)}, midnight - 1h);
-  w.expect_ok(withdraw{eur_(daily_max - single_max)}, midnight - 1us);  // the day's last us
-  w.expect_rejected(withdraw{eur_(1)}, midnight - 1us, rejection::kyc_daily_limit_exceeded);
+  w.expect_ok(withdraw{in_eur(single_max)}, midnight - 1h);
+  w.expect_ok(withdraw{in_eur(daily_max - single_max)}, midnight - 1us);  // the day's last us
+  w.expect_rejected(withdraw{in_eur(1)}, midnight - 1us, rejection::kyc_daily_limit_exceeded);
   EXPECT_EQ(w.state().outgoing_on(midnight - 1us), daily_max);
   EXPECT_EQ(w.state().outgoing_on(midnight), 0);
-  w.expect_ok(withdraw{eur_(1)}, midnight);  // the first microsecond of the next day
+  w.expect_ok(withdraw{in_eur(1)}, midnight);  // the first microsecond of the next day
   EXPECT_EQ(w.state().outgoing_day, std::chrono::floor<std::chrono::days>(midnight));
   EXPECT_EQ(w.state().outgoing_today, 1);
 }
@@ -187,11 +188,11 @@ TEST(kyc_daily, the_total_starts_again_at_utc_midnight) {
 TEST(kyc_daily, a_clock_that_steps_back_across_midnight_still_counts_the_recorded_day) {
   kyc_wallet w;
   w.fund(9'000);
-  w.expect_ok(withdraw{eur_(single_max)}, midnight + 1s);
-  w.expect_ok(withdraw{eur_(daily_max - single_max)}, midnight + 1s);
+  w.expect_ok(withdraw{in_eur(single_max)}, midnight + 1s);
+  w.expect_ok(withdraw{in_eur(daily_max - single_max)}, midnight + 1s);
   // The clock stepped back into the previous day: the total of the later day still counts, so
   // a clock step cannot buy a second day's allowance.
-  w.expect_rejected(withdraw{eur_(1)}, midnight - 1s, rejection::kyc_daily_limit_exceeded);
+  w.expect_rejected(withdraw{in_eur(1)}, midnight - 1s, rejection::kyc_daily_limit_exceeded);
   // And an event stamped on the earlier day adds to the recorded total.
   wallet_state s = w.state();
   apply(s, event{s.version + 1, midnight - 1s, withdrawn{7}});
@@ -202,38 +203,38 @@ TEST(kyc_daily, a_clock_that_steps_back_across_midnight_still_counts_the_recorde
 TEST(kyc_daily, a_level_change_mid_day_keeps_the_days_total) {
   kyc_wallet w;
   w.fund(90'000);
-  w.expect_ok(withdraw{eur_(single_max)}, noon);
-  w.expect_ok(withdraw{eur_(daily_max - single_max)}, noon);
-  w.expect_rejected(withdraw{eur_(1)}, noon, rejection::kyc_daily_limit_exceeded);
+  w.expect_ok(withdraw{in_eur(single_max)}, noon);
+  w.expect_ok(withdraw{in_eur(daily_max - single_max)}, noon);
+  w.expect_rejected(withdraw{in_eur(1)}, noon, rejection::kyc_daily_limit_exceeded);
   // Upgraded at 13:00: basic allows 50,000 a day, and the 5,000 already out count towards it.
   w.expect_ok(set_kyc_level{kyc::basic, "verified"}, noon + 1h);
   EXPECT_EQ(w.state().outgoing_today, daily_max);
-  w.expect_ok(withdraw{eur_(10 * single_max)}, noon + 1h);
-  w.expect_ok(withdraw{eur_(10 * daily_max - daily_max - 10 * single_max)}, noon + 1h);
-  w.expect_rejected(withdraw{eur_(1)}, noon + 2h, rejection::kyc_daily_limit_exceeded);
+  w.expect_ok(withdraw{in_eur(10 * single_max)}, noon + 1h);
+  w.expect_ok(withdraw{in_eur(10 * daily_max - daily_max - 10 * single_max)}, noon + 1h);
+  w.expect_rejected(withdraw{in_eur(1)}, noon + 2h, rejection::kyc_daily_limit_exceeded);
   // Downgraded again: the day is already past none's limit, so nothing more leaves today...
   w.expect_ok(set_kyc_level{kyc::none, "document expired"}, noon + 3h);
-  w.expect_rejected(withdraw{eur_(1)}, noon + 3h, rejection::kyc_daily_limit_exceeded);
+  w.expect_rejected(withdraw{in_eur(1)}, noon + 3h, rejection::kyc_daily_limit_exceeded);
   // ...and none's single-move limit applies again tomorrow.
-  w.expect_rejected(withdraw{eur_(single_max + 1)}, midnight,
+  w.expect_rejected(withdraw{in_eur(single_max + 1)}, midnight,
                     rejection::kyc_withdrawal_limit_exceeded);
-  w.expect_ok(withdraw{eur_(single_max)}, midnight);
+  w.expect_ok(withdraw{in_eur(single_max)}, midnight);
 }
 
 TEST(kyc_daily, open_holds_count_towards_the_day_and_their_capture_is_not_checked_again) {
   kyc_wallet w;
   w.fund(9'000);
-  w.expect_ok(hold_place{"h-1", eur_(3'000), noon + 2h}, noon);
+  w.expect_ok(hold_place{"h-1", in_eur(3'000), noon + 2h}, noon);
   EXPECT_EQ(w.state().outgoing_today, 0) << "a hold is not money out";
   // 3,000 reserved: 2,000 more may leave today, not 2,001.
-  w.expect_rejected(withdraw{eur_(2'001)}, noon, rejection::kyc_daily_limit_exceeded);
-  w.expect_rejected(hold_place{"h-2", eur_(2'001), noon + 2h}, noon,
+  w.expect_rejected(withdraw{in_eur(2'001)}, noon, rejection::kyc_daily_limit_exceeded);
+  w.expect_rejected(hold_place{"h-2", in_eur(2'001), noon + 2h}, noon,
                     rejection::kyc_daily_limit_exceeded);
-  w.expect_ok(withdraw{eur_(2'000)}, noon);
+  w.expect_ok(withdraw{in_eur(2'000)}, noon);
   // The capture is the authorized move: never refused by a limit, even after a downgrade to a
   // level with nothing allowed; it counts on the day of the capture.
   w.limits().set(kyc::none, eur, kyc_limits{0, 0, 0});
-  const auto d = w.send(hold_capture{"h-1", eur_(2'500)}, noon + 1h);
+  const auto d = w.send(hold_capture{"h-1", in_eur(2'500)}, noon + 1h);
   ASSERT_TRUE(d.ok()) << code(d.error());
   EXPECT_EQ(outgoing_amount(d.value().body), 2'500);
   EXPECT_EQ(w.state().outgoing_today, 4'500);
@@ -243,18 +244,18 @@ TEST(kyc_daily, open_holds_count_towards_the_day_and_their_capture_is_not_checke
 TEST(kyc_daily, a_released_hold_frees_the_days_capacity) {
   kyc_wallet w;
   w.fund(9'000);
-  w.expect_ok(hold_place{"h-1", eur_(single_max), noon + 2h}, noon);
-  w.expect_rejected(withdraw{eur_(daily_max - single_max + 1)}, noon,
+  w.expect_ok(hold_place{"h-1", in_eur(single_max), noon + 2h}, noon);
+  w.expect_rejected(withdraw{in_eur(daily_max - single_max + 1)}, noon,
                     rejection::kyc_daily_limit_exceeded);
   w.expect_ok(hold_release{"h-1"}, noon);
-  w.expect_ok(withdraw{eur_(single_max)}, noon);
+  w.expect_ok(withdraw{in_eur(single_max)}, noon);
 }
 
 TEST(kyc_daily, a_hold_from_yesterday_still_counts_today_and_its_capture_counts_today) {
   kyc_wallet w;
   w.fund(9'000);
-  w.expect_ok(hold_place{"h-1", eur_(3'000), midnight + 24h}, noon);
-  w.expect_rejected(withdraw{eur_(2'001)}, midnight + 1h, rejection::kyc_daily_limit_exceeded);
+  w.expect_ok(hold_place{"h-1", in_eur(3'000), midnight + 24h}, noon);
+  w.expect_rejected(withdraw{in_eur(2'001)}, midnight + 1h, rejection::kyc_daily_limit_exceeded);
   w.expect_ok(hold_capture{"h-1", std::nullopt}, midnight + 2h);
   EXPECT_EQ(w.state().outgoing_day, std::chrono::floor<std::chrono::days>(midnight));
   EXPECT_EQ(w.state().outgoing_today, 3'000);
@@ -263,8 +264,8 @@ TEST(kyc_daily, a_hold_from_yesterday_still_counts_today_and_its_capture_counts_
 TEST(kyc_limits, explicit_unlimited_allows_the_largest_amounts) {
   kyc_wallet w;
   w.expect_ok(set_kyc_level{kyc::full, "fully verified"}, noon);
-  w.expect_ok(deposit{eur_(amount_minor_max)}, noon);
-  w.expect_ok(withdraw{eur_(amount_minor_max)}, noon);
+  w.expect_ok(deposit{in_eur(amount_minor_max)}, noon);
+  w.expect_ok(withdraw{in_eur(amount_minor_max)}, noon);
   EXPECT_EQ(w.state().outgoing_today, amount_minor_max);
 }
 
@@ -296,23 +297,23 @@ TEST(kyc_limits, checked_arithmetic_never_overflows) {
   apply(s, event{3, noon, withdrawn{10}});
   EXPECT_EQ(s.outgoing_today, outgoing_total_max);
   // ...and total + held + amount past int64 is a daily rejection, not a wrapped sum.
-  const auto d = decide(s, command{"w-4", "k", withdraw{eur_(1)}}, noon, p);
+  const auto d = decide(s, command{"w-4", "k", withdraw{in_eur(1)}}, noon, p);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error(), rejection::kyc_daily_limit_exceeded);
   // The balance check: balance + amount past int64 is refused as the engine's own ceiling first.
-  const auto in = decide(s, command{"w-4", "k", deposit{eur_(amount_minor_max)}}, noon, p);
+  const auto in = decide(s, command{"w-4", "k", deposit{in_eur(amount_minor_max)}}, noon, p);
   ASSERT_FALSE(in.ok());
   EXPECT_EQ(in.error(), rejection::balance_limit_exceeded);
   // The next day starts from zero.
-  EXPECT_TRUE(decide(s, command{"w-4", "k", withdraw{eur_(1)}}, midnight, p).ok());
+  EXPECT_TRUE(decide(s, command{"w-4", "k", withdraw{in_eur(1)}}, midnight, p).ok());
 }
 
 TEST(kyc_limits, apply_ignores_the_policy_so_a_replay_rebuilds_the_same_state) {
   std::vector<event> log;
   wallet_state s = empty_wallet("w-1");
   for (const auto& body :
-       std::vector<command_body>{open_wallet{"o", eur, 0}, deposit{eur_(20'000)},
-                                 withdraw{eur_(7'000)}, set_kyc_level{kyc::basic, "ok"}}) {
+       std::vector<command_body>{open_wallet{"o", eur, 0}, deposit{in_eur(20'000)},
+                                 withdraw{in_eur(7'000)}, set_kyc_level{kyc::basic, "ok"}}) {
     const auto d = decide(s, command{"w-1", "k", body}, noon, policy::unlimited());
     ASSERT_TRUE(d.ok());
     log.push_back(d.value());
@@ -373,13 +374,13 @@ std::vector<flag_case> flag_cases() {
   const auto t = noon + 1h;
   return {
       {"open_wallet", open_wallet{"o", eur, 0}, flag::accept_new_wallets},
-      {"transfer_debit", transfer_debit{"t", "w-2", eur_(1)}, flag::accept_transfers},
-      {"deposit", deposit{eur_(1)}, flag::currency},
-      {"hold_place", hold_place{"h", eur_(1), t}, flag::currency},
-      {"withdraw", withdraw{eur_(1)}, std::nullopt},
-      {"transfer_credit", transfer_credit{"t", "w-2", eur_(1)}, std::nullopt},
-      {"transfer_reversal", transfer_reversal{"t", eur_(1)}, std::nullopt},
-      {"hold_capture", hold_capture{"h", eur_(1)}, std::nullopt},
+      {"transfer_debit", transfer_debit{"t", "w-2", in_eur(1)}, flag::accept_transfers},
+      {"deposit", deposit{in_eur(1)}, flag::currency},
+      {"hold_place", hold_place{"h", in_eur(1), t}, flag::currency},
+      {"withdraw", withdraw{in_eur(1)}, std::nullopt},
+      {"transfer_credit", transfer_credit{"t", "w-2", in_eur(1)}, std::nullopt},
+      {"transfer_reversal", transfer_reversal{"t", in_eur(1)}, std::nullopt},
+      {"hold_capture", hold_capture{"h", in_eur(1)}, std::nullopt},
       {"hold_release", hold_release{"h"}, std::nullopt},
       {"hold_expire", hold_expire{"h"}, std::nullopt},
       {"freeze", freeze{"r"}, std::nullopt},
@@ -402,14 +403,14 @@ TEST(flags, one_currency_can_be_switched_off_or_on_against_the_default) {
   feature_flags f;
   f.currencies[usd.numeric()] = false;
   EXPECT_EQ(refusing_flag(f, deposit{money{1, usd}}), flag::currency);
-  EXPECT_EQ(refusing_flag(f, deposit{eur_(1)}), std::nullopt);
+  EXPECT_EQ(refusing_flag(f, deposit{in_eur(1)}), std::nullopt);
   EXPECT_EQ(refusing_flag(f, open_wallet{"o", usd, 0}), flag::currency);
   EXPECT_EQ(refusing_flag(f, transfer_debit{"t", "w", money{1, usd}}), flag::currency);
   // An allow list: everything off but EUR.
   feature_flags only_eur;
   only_eur.currencies_by_default = false;
   only_eur.currencies[eur.numeric()] = true;
-  EXPECT_EQ(refusing_flag(only_eur, deposit{eur_(1)}), std::nullopt);
+  EXPECT_EQ(refusing_flag(only_eur, deposit{in_eur(1)}), std::nullopt);
   EXPECT_EQ(refusing_flag(only_eur, deposit{money{1, jpy}}), flag::currency);
   // A command without a currency is left to decide(), which rejects it as currency_invalid.
   EXPECT_EQ(refusing_flag(only_eur, deposit{money{1, currency{}}}), std::nullopt);
@@ -422,7 +423,7 @@ TEST(flags, accept_new_wallets_wins_over_the_currency_and_aml_refuses_nothing_ye
   EXPECT_EQ(refusing_flag(f, open_wallet{"o", eur, 0}), flag::accept_new_wallets);
   feature_flags aml;
   aml.aml_screening = true;
-  EXPECT_EQ(refusing_flag(aml, withdraw{eur_(amount_minor_max)}), std::nullopt);
+  EXPECT_EQ(refusing_flag(aml, withdraw{in_eur(amount_minor_max)}), std::nullopt);
   EXPECT_EQ(to_string(flag::accept_transfers), "accept_transfers");
 }
 

@@ -96,23 +96,23 @@ TEST_F(compliance_pg_test, a_kyc_level_is_stored_and_every_limit_is_enforced) {
   write_file("policy.json", policy_json);
   auto policy = policy_reloader();
   ASSERT_EQ(policy.poll().what, compliance::file_reloader::result::loaded);
-  const auto eur_ = [](std::int64_t minor) { return engine::money{minor, eur}; };
+  const auto cents = [](std::int64_t minor) { return engine::money{minor, eur}; };
   ASSERT_TRUE(decide({"kyc-1", "open", engine::open_wallet{"owner", eur, 0}}).accepted());
 
   // balance_max: exactly at the limit, then one cent over.
-  ASSERT_TRUE(decide({"kyc-1", "d1", engine::deposit{eur_(499'999)}}).accepted());
-  EXPECT_EQ(rejected({"kyc-1", "d2", engine::deposit{eur_(2)}}),
+  ASSERT_TRUE(decide({"kyc-1", "d1", engine::deposit{cents(499'999)}}).accepted());
+  EXPECT_EQ(rejected({"kyc-1", "d2", engine::deposit{cents(2)}}),
             rejection::kyc_balance_limit_exceeded);
-  ASSERT_TRUE(decide({"kyc-1", "d3", engine::deposit{eur_(1)}}).accepted());
+  ASSERT_TRUE(decide({"kyc-1", "d3", engine::deposit{cents(1)}}).accepted());
   // withdrawal_max.
-  EXPECT_EQ(rejected({"kyc-1", "w1", engine::withdraw{eur_(100'001)}}),
+  EXPECT_EQ(rejected({"kyc-1", "w1", engine::withdraw{cents(100'001)}}),
             rejection::kyc_withdrawal_limit_exceeded);
   // daily_outgoing_max: two moves of 1,000.00 and one of 500.00 fill the day.
-  ASSERT_TRUE(decide({"kyc-1", "w2", engine::withdraw{eur_(100'000)}}).accepted());
+  ASSERT_TRUE(decide({"kyc-1", "w2", engine::withdraw{cents(100'000)}}).accepted());
   ASSERT_TRUE(
-      decide({"kyc-1", "t1", engine::transfer_debit{"t-1", "kyc-2", eur_(100'000)}}).accepted());
-  ASSERT_TRUE(decide({"kyc-1", "w3", engine::withdraw{eur_(50'000)}}).accepted());
-  EXPECT_EQ(rejected({"kyc-1", "w4", engine::withdraw{eur_(1)}}),
+      decide({"kyc-1", "t1", engine::transfer_debit{"t-1", "kyc-2", cents(100'000)}}).accepted());
+  ASSERT_TRUE(decide({"kyc-1", "w3", engine::withdraw{cents(50'000)}}).accepted());
+  EXPECT_EQ(rejected({"kyc-1", "w4", engine::withdraw{cents(1)}}),
             rejection::kyc_daily_limit_exceeded);
   // The rejections are remembered under their keys like any business rejection (27, 28, 29).
   const auto codes = sql(
@@ -146,12 +146,12 @@ TEST_F(compliance_pg_test, a_kyc_level_is_stored_and_every_limit_is_enforced) {
   // basic allows 25,000.00 a day, and 2,500.00 already went out today (unless the test crossed
   // UTC midnight): 22,500.00 more, not one cent over.
   if (same_day) {
-    ASSERT_TRUE(decide({"kyc-1", "d4", engine::deposit{eur_(2'000'000)}}).accepted());
-    ASSERT_TRUE(decide({"kyc-1", "w5", engine::withdraw{eur_(1'000'000)}}).accepted());
-    ASSERT_TRUE(decide({"kyc-1", "w6", engine::withdraw{eur_(1'000'000)}}).accepted());
-    EXPECT_EQ(rejected({"kyc-1", "w7", engine::withdraw{eur_(250'001)}}),
+    ASSERT_TRUE(decide({"kyc-1", "d4", engine::deposit{cents(2'000'000)}}).accepted());
+    ASSERT_TRUE(decide({"kyc-1", "w5", engine::withdraw{cents(1'000'000)}}).accepted());
+    ASSERT_TRUE(decide({"kyc-1", "w6", engine::withdraw{cents(1'000'000)}}).accepted());
+    EXPECT_EQ(rejected({"kyc-1", "w7", engine::withdraw{cents(250'001)}}),
               rejection::kyc_daily_limit_exceeded);
-    EXPECT_TRUE(decide({"kyc-1", "w8", engine::withdraw{eur_(250'000)}}).accepted());
+    EXPECT_TRUE(decide({"kyc-1", "w8", engine::withdraw{cents(250'000)}}).accepted());
     EXPECT_EQ(sql("SELECT outgoing_today FROM wallets WHERE id = 'kyc-1'")[0][0].as<std::int64_t>(),
               2'500'000);
   }
@@ -212,8 +212,10 @@ TEST_F(compliance_pg_test, flags_flipped_under_load_answer_every_command_and_los
   }};
   std::vector<planned> plan = random_commands(wallets, commands, 2026'1130);
   std::atomic<std::size_t> next{0};
+  constexpr int submitter_count = 8;
   std::vector<std::future<void>> submitters;
-  for (int t = 0; t < 8; ++t) {
+  submitters.reserve(submitter_count);
+  for (int t = 0; t < submitter_count; ++t) {
     submitters.push_back(std::async(std::launch::async, [&] {
       for (std::size_t i = next++; i < plan.size(); i = next++) {
         plan[i].outcome = decide(plan[i].cmd);
@@ -228,6 +230,7 @@ TEST_F(compliance_pg_test, flags_flipped_under_load_answer_every_command_and_los
 
   // Every command was answered: applied, rejected by a business rule, or refused by a flag.
   std::vector<std::size_t> disabled;
+  disabled.reserve(plan.size());
   int transfers_applied = 0;
   for (std::size_t i = 0; i < plan.size(); ++i) {
     ASSERT_TRUE(plan[i].outcome.has_value()) << plan[i].cmd.idempotency_key;

@@ -19,12 +19,12 @@ inline constexpr std::size_t file_bytes_max = 1'048'576;
 // (every currency without its own) and any number of ISO 4217 codes. An entry is
 // {"unlimited": true}, or all three of balance_max, withdrawal_max and daily_outgoing_max, each a
 // non-negative integer of the currency's minor units or the string "unlimited".
-[[nodiscard]] engine::result<engine::policy, std::string> parse_policy(std::string_view json);
+[[nodiscard]] engine::result<engine::policy, std::string> parse_policy(std::string_view text);
 
 // {"accept_new_wallets": bool, "accept_transfers": bool, "aml_screening": bool,
 //  "currency.*": bool, "currency.<ISO>": bool, ...}: every key optional (defaults: true, true,
 // false, true), values booleans, currencies active ISO 4217 codes.
-[[nodiscard]] engine::result<engine::feature_flags, std::string> parse_flags(std::string_view json);
+[[nodiscard]] engine::result<engine::feature_flags, std::string> parse_flags(std::string_view text);
 
 // One line for a log: "levels none: EUR, * limited; basic: ...; full: * unlimited".
 [[nodiscard]] std::string describe(const engine::policy& p);
