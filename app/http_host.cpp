@@ -143,6 +143,8 @@ bool http_host::start() {
   auto events = std::make_shared<http_log>(log_, metrics);
   reads_ = std::make_shared<http::pg_reader>(
       std::move(reads), [events](std::string_view detail) { events->failed("database", detail); });
+  admin_ = std::make_shared<http::pg_admin>(
+      conninfo_, [events](std::string_view detail) { events->failed("database", detail); });
 
   http::api_settings settings;
   settings.page_limit_max = static_cast<std::size_t>(cfg_.integer("http.page_limit_max"));
@@ -153,6 +155,7 @@ bool http_host::start() {
     rt.submit(std::move(cmd), std::move(context), std::move(done));
   };
   ports.reads = reads_;
+  ports.admin = admin_;
   ports.authenticator = authenticator_.get();
   ports.principal_limits = principal_limits_.get();
   ports.address_limits = address_limits_.get();
@@ -176,6 +179,7 @@ bool http_host::start() {
     log_.error("walletd cannot serve the HTTP API (is http.port taken?)",
                {{"error", started.error().message}});
     reads_->stop();
+    admin_->stop();
     return false;
   }
   server_ = std::move(started).value();
@@ -194,6 +198,7 @@ void http_host::stop_accepting() {
 void http_host::stop(std::chrono::milliseconds grace) {
   if (server_) server_->stop(grace);
   if (reads_) reads_->stop();
+  if (admin_) admin_->stop();
 }
 
 }  // namespace wallet::app

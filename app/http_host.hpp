@@ -14,6 +14,7 @@
 #include "wallet/auth/auth.hpp"
 #include "wallet/config/config.hpp"
 #include "wallet/http/api.hpp"
+#include "wallet/http/pg_admin.hpp"
 #include "wallet/http/pg_reader.hpp"
 #include "wallet/http/server.hpp"
 #include "wallet/logging/log.hpp"
@@ -57,6 +58,7 @@ class http_host {
   std::unique_ptr<auth::rate_limiter> principal_limits_;
   std::unique_ptr<auth::rate_limiter> address_limits_;
   std::shared_ptr<http::pg_reader> reads_;
+  std::shared_ptr<http::pg_admin> admin_;  // the audit trail and owner profiles (admin routes)
   std::unique_ptr<http::api> api_;
   std::unique_ptr<http::server> server_;
 };

@@ -117,8 +117,9 @@ int run(const config::loaded& loaded) {
     logging::shutdown();
     return exit_failure;
   }
-  // Installed before any command can arrive; reloads go to the runtime from here on.
-  compliance.start_watching(engine.runtime()->compliance());
+  // Installed before any command can arrive; reloads go to the runtime from here on, and each one
+  // is recorded in the audit trail.
+  compliance.start_watching(engine.runtime()->compliance(), engine.conninfo());
   // The runtime answers through the NATS connection: the engine stops (and drains) first.
   wallet::app::nats_host nats{loaded.values,     log,     *engine.runtime(),
                               engine.conninfo(), metrics, &engine.remote()};

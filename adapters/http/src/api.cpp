@@ -24,9 +24,9 @@ struct route_spec {
 };
 
 // Every route of the API. docs/openapi.json must list exactly these (a unit test compares them).
-const std::array<route_spec, 20>& route_table() {
+const std::array<route_spec, 26>& route_table() {
   using i = api::impl;
-  static const std::array<route_spec, 20> table{{
+  static const std::array<route_spec, 26> table{{
       {verb::post, "/v1/wallets", access::write, &i::open_wallet},
       {verb::get, "/v1/wallets", access::read, &i::list_wallets},
       {verb::get, "/v1/wallets/{wallet_id}", access::read, &i::get_wallet},
@@ -44,6 +44,13 @@ const std::array<route_spec, 20>& route_table() {
       {verb::post, "/v1/wallets/{wallet_id}/freeze", access::admin, &i::freeze},
       {verb::post, "/v1/wallets/{wallet_id}/unfreeze", access::admin, &i::unfreeze},
       {verb::post, "/v1/wallets/{wallet_id}/close", access::admin, &i::close},
+      // Admin or service: checked by the handler.
+      {verb::post, "/v1/wallets/{wallet_id}/kyc", access::read, &i::set_kyc_level},
+      {verb::get, "/v1/admin/audit", access::admin, &i::list_audit},
+      {verb::get, "/v1/admin/audit/wallets/{wallet_id}", access::admin, &i::wallet_audit},
+      {verb::get, "/v1/admin/owners/{owner_id}/profile", access::read, &i::get_profile},
+      {verb::put, "/v1/admin/owners/{owner_id}/profile", access::read, &i::put_profile},
+      {verb::delete_, "/v1/admin/owners/{owner_id}/profile", access::read, &i::erase_profile},
       {verb::get, "/v1/wallets/{wallet_id}/events", access::read, &i::history},
       {verb::get, "/v1/wallets/{wallet_id}/outcomes/{idempotency_key}", access::read,
        &i::get_outcome},

@@ -247,12 +247,13 @@ void api::impl::transfer(const exchange_ptr& x) { run_command(x, "transfer"); }
 void api::impl::place_hold(const exchange_ptr& x) { run_command(x, "hold_place"); }
 void api::impl::capture_hold(const exchange_ptr& x) { run_command(x, "hold_capture"); }
 void api::impl::release_hold(const exchange_ptr& x) { run_command(x, "hold_release"); }
-void api::impl::freeze(const exchange_ptr& x) { run_command(x, "freeze"); }
-void api::impl::unfreeze(const exchange_ptr& x) { run_command(x, "unfreeze"); }
-void api::impl::close(const exchange_ptr& x) { run_command(x, "close_wallet"); }
 
 void api::impl::submit(const exchange_ptr& x, engine::command cmd) {
   actors::command_context context{{}, x->trace.traceparent()};
+  // Who asks for an administrative command and why: the wallet actor builds its audit record.
+  if (actors::is_administrative(cmd.body)) {
+    context.audit = actors::audit_context{x->who.subject, x->audit_reason};
+  }
   engine::command copy = cmd;
   ports.submit(std::move(copy), std::move(context),
                [self = shared_from_this(), x, cmd = std::move(cmd)](actors::submit_outcome out) {

@@ -18,6 +18,7 @@
 #include "wallet/http/problem.hpp"
 #include "wallet/http/router.hpp"
 #include "wallet/http/trace.hpp"
+#include "wallet/postgres/audit.hpp"
 
 namespace wallet::http {
 
@@ -40,6 +41,7 @@ struct exchange {
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   auth::principal who;
   std::optional<auth::rate_decision> rate;
+  std::string audit_reason;  // an administrative command's reason, for its audit record
 };
 using exchange_ptr = std::shared_ptr<exchange>;
 
@@ -86,15 +88,34 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   void place_hold(const exchange_ptr& x);
   void capture_hold(const exchange_ptr& x);
   void release_hold(const exchange_ptr& x);
-  void freeze(const exchange_ptr& x);
-  void unfreeze(const exchange_ptr& x);
-  void close(const exchange_ptr& x);
   // Decodes the body as the fields of `type` on the path's wallet, checks them and the caller,
   // submits, and answers with the outcome.
   void run_command(const exchange_ptr& x, std::string_view type);
   void submit(const exchange_ptr& x, engine::command cmd);
   void answer_outcome(const exchange_ptr& x, const engine::command& cmd,
                       actors::submit_outcome out);
+
+  // ---- administration (api_admin.cpp) --------------------------------------------------------
+  void freeze(const exchange_ptr& x);
+  void unfreeze(const exchange_ptr& x);
+  void close(const exchange_ptr& x);
+  void set_kyc_level(const exchange_ptr& x);
+  void list_audit(const exchange_ptr& x);
+  void wallet_audit(const exchange_ptr& x);
+  void put_profile(const exchange_ptr& x);
+  void get_profile(const exchange_ptr& x);
+  void erase_profile(const exchange_ptr& x);
+  // Checks the body's `reason` (answering 400 when it is missing or bad), keeps it for the audit
+  // record, then runs the command `type` like run_command.
+  void admin_command(const exchange_ptr& x, std::string_view type);
+  // Whether the caller has the admin or service role; answers 403 when not.
+  bool check_privileged(const exchange_ptr& x);
+  // Whether the admin port is there; answers 503 when not.
+  bool admin_ready(const exchange_ptr& x);
+  void merge_timeline(const exchange_ptr& x, const std::string& wallet_id, std::int64_t after_audit,
+                      std::int64_t after_seq, std::size_t limit,
+                      const std::vector<postgres::audit_row>& rows,
+                      const std::vector<engine::event>& events, engine::currency ccy);
 
   // ---- reads (api_reads.cpp) -----------------------------------------------------------------
   void get_wallet(const exchange_ptr& x);

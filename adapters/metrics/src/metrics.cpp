@@ -196,6 +196,8 @@ struct registry::families {
 
   // Compliance files: one labelled_counters (by result) per file.
   std::map<std::string, labelled_counters, std::less<>> compliance_reloads;
+  // Audit records of walletd's own that could not be written yet (retried; docs/compliance.md).
+  prometheus::Counter* audit_write_failures = nullptr;
 };
 
 registry::families::families(prometheus::Registry& r)
@@ -294,6 +296,11 @@ registry::families::families(prometheus::Registry& r)
         std::forward_as_tuple(reloads, prometheus::Labels{{"file", file}}, "result",
                               std::vector<std::string>{"loaded", "refused"}));
   }
+  audit_write_failures = &counter(r, "wallet_audit_write_failures_total",
+                                  "Attempts to write an audit record of walletd's own (a "
+                                  "compliance file load or reload) that failed; the record is "
+                                  "kept and retried.")
+                              .Add({});
 }
 
 registry::registry()
@@ -487,6 +494,10 @@ void compliance_metrics::reloaded(std::string_view file, bool loaded) {
   if (it == reloads.end()) it = reloads.find(other);
   WALLET_ASSERT(it != reloads.end());
   it->second.at(loaded ? "loaded" : "refused").Increment();
+}
+
+void compliance_metrics::audit_write_failed() {
+  registry_->families_->audit_write_failures->Increment();
 }
 
 leg_metrics::leg_metrics(std::shared_ptr<registry> r) : registry_{std::move(r)} {

@@ -197,13 +197,15 @@ TEST_F(walletd_http, moves_money_through_every_route) {
       post(admin + "/unfreeze", "/v1/wallets/{wallet_id}/unfreeze", R"({"reason":"ok"})", "uf")
           .result(),
       status::ok);
-  const auto not_empty = post(admin + "/close", "/v1/wallets/{wallet_id}/close", "", "cl-1");
+  const auto not_empty =
+      post(admin + "/close", "/v1/wallets/{wallet_id}/close", R"({"reason":"done"})", "cl-1");
   EXPECT_EQ(not_empty.result(), status::unprocessable_entity);
   EXPECT_EQ(text(not_empty, "code"), "wallet_not_empty");
   EXPECT_EQ(
       post(admin + "/withdrawals", w, R"({"amount":"10.25","currency":"EUR"})", "wd-b").result(),
       status::ok);
-  EXPECT_EQ(post(admin + "/close", "/v1/wallets/{wallet_id}/close", "", "cl-2").result(),
+  EXPECT_EQ(post(admin + "/close", "/v1/wallets/{wallet_id}/close", R"({"reason":"done"})", "cl-2")
+                .result(),
             status::ok);
   EXPECT_EQ(text(get(admin, "/v1/wallets/{wallet_id}"), "status"), "closed");
 }

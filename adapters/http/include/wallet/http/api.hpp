@@ -15,6 +15,7 @@
 #include "wallet/actors/outcome.hpp"
 #include "wallet/auth/auth.hpp"
 #include "wallet/engine/command.hpp"
+#include "wallet/http/admin_port.hpp"
 #include "wallet/http/message.hpp"
 #include "wallet/http/probe.hpp"
 #include "wallet/http/read_port.hpp"
@@ -44,6 +45,8 @@ struct readiness_check {
 struct api_ports {
   submit_fn submit;
   std::shared_ptr<read_port> reads;
+  // The audit trail and owner profiles; none: the admin routes answer 503.
+  std::shared_ptr<admin_port> admin;
   // Required; with auth.mode=off walletd passes the development authenticator (every role).
   auth::authenticator* authenticator = nullptr;
   auth::rate_limiter* principal_limits = nullptr;  // by token subject; none: no limit

@@ -133,6 +133,8 @@ class compliance_metrics {
   // `file` is "policy" or "flags" (anything else counts as "other"); `loaded`: the file was read
   // and installed, otherwise refused (the previous value stays).
   void reloaded(std::string_view file, bool loaded);
+  // An audit record of a load or reload could not be written (it is kept and retried).
+  void audit_write_failed();
 
  private:
   std::shared_ptr<registry> registry_;

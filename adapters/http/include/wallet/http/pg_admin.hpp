@@ -1,0 +1,67 @@
+// The admin port over PostgreSQL: one thread with its own read-write connection to the primary,
+// fed by a bounded queue (admin traffic is light; it must not take the read pool's connections,
+// which are read-only). Calls past the bound are answered `overloaded` at once.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "wallet/http/admin_port.hpp"
+
+namespace wallet::http {
+
+// Admin calls waiting for the connection; more are refused `overloaded`.
+inline constexpr std::size_t admin_queue_max = 256;
+
+class pg_admin final : public admin_port {
+ public:
+  // `conninfo` holds the password: never logged. `failed` hears every database failure, scrubbed
+  // of the password and never holding profile data, for logs and metrics.
+  pg_admin(std::string conninfo, std::function<void(std::string_view)> failed);
+  ~pg_admin() override;  // stop()
+  pg_admin(const pg_admin&) = delete;
+  pg_admin& operator=(const pg_admin&) = delete;
+  pg_admin(pg_admin&&) = delete;
+  pg_admin& operator=(pg_admin&&) = delete;
+
+  // Answers what is queued `unavailable`, lets the running call finish and joins the thread.
+  void stop();
+
+  void audit(postgres::audit_filter filter,
+             read_callback<std::vector<postgres::audit_row>> done) override;
+  void append_audit(actors::audit_entry entry, read_callback<std::int64_t> done) override;
+  void put_profile(postgres::owner_profile profile,
+                   read_callback<postgres::owner_profile> done) override;
+  void profile(std::string owner_id,
+               read_callback<std::optional<postgres::owner_profile>> done) override;
+  void erase_profile(std::string owner_id, actors::audit_entry entry,
+                     read_callback<postgres::erasure> done) override;
+
+  class connection;
+
+ private:
+  struct job {
+    std::function<void(connection&)> run;
+    std::function<void()> stopped;
+  };
+  template <class T, class Call>
+  void enqueue(Call call, read_callback<T> done);
+  void work();
+
+  std::string conninfo_;
+  std::function<void(std::string_view)> failed_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<job> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace wallet::http

@@ -1,0 +1,215 @@
+#!/bin/bash
+# The audit trail and personal data end to end (docs/compliance.md): walletd with JWT auth (keys
+# and tokens from wallet-token) and compliance files, over the PostgreSQL and nats-server of
+# scripts/services.sh, driven by curl. Checks: a record per administrative action with principal,
+# reason, trace id and outcome; a missing reason is 400, a non-admin 403; the database refuses to
+# change records; the auditor's filters, pages and wallet timeline; a flags reload recorded with
+# both digests; an erasure after which neither any table (pg_dump) nor walletd's log holds the
+# erased name or e-mail.
+# Usage: walletd_audit.sh WALLETD WALLET_TOKEN   (needs WALLET_PG_URL and WALLET_NATS_URL)
+set -u
+walletd=$1
+token_tool=$2
+[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
+[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
+command -v curl >/dev/null || { echo "curl is missing: bash scripts/install-deps.sh"; exit 1; }
+command -v pg_dump >/dev/null || { echo "pg_dump is missing: bash scripts/install-deps.sh"; exit 1; }
+db="wallet_audit_$$"
+url="${WALLET_PG_URL%/*}/${db}"
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
+  wait 2>/dev/null
+  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- walletd log (last 30 lines):"
+  tail -n 30 "$work/walletd.log"
+  exit 1
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# json FILE EXPRESSION: a value of the JSON in FILE, by a Python expression over `d`.
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+q() { psql -qtA "$url" -c "$1"; }
+hport=$(free_port)
+iss="https://issuer.test"
+aud="wallet-engine"
+
+"$token_tool" keygen ec "$work/key.pem" || fail "keygen"
+"$token_tool" jwks "$work/key.pem" k1 >"$work/jwks.json" || fail "jwks"
+sign() { "$token_tool" sign "$work/key.pem" --kid=k1 --iss="$iss" --aud="$aud" --sub="$1" --roles="$2"; }
+ops=$(sign ops-admin admin)
+alice=$(sign alice read,write)
+billing=$(sign billing read,write,service)
+
+printf '{"accept_new_wallets": true, "accept_transfers": true}\n' >"$work/flags.json"
+psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+"$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=2 \
+  --nats.subject_prefix="au$$" --nats.command_stream="AU$$_CMD" \
+  --nats.event_stream="AU$$_EVT" --nats.dead_letter_stream="AU$$_DLQ" \
+  --metrics.port="$(free_port)" --http.port="$hport" --http.page_limit_max=50 \
+  --auth.mode=jwt --auth.issuer="$iss" --auth.audience="$aud" --auth.jwks_file="$work/jwks.json" \
+  --compliance.flags_file="$work/flags.json" --compliance.reload_poll_ms=100 \
+  >"$work/walletd.log" 2>&1 &
+wpid=$!
+for _ in $(seq 1 600); do
+  grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break
+  kill -0 "$wpid" 2>/dev/null || fail "walletd died"
+  sleep 0.05
+done
+grep -q '"msg":"HTTP API serving"' "$work/walletd.log" || fail "walletd does not serve HTTP"
+
+base="http://127.0.0.1:$hport"
+trace="4bf92f3577b34da6a3ce929d0e0e4736"
+# call EXPECTED_STATUS EXPECTED_TEXT METHOD PATH [TOKEN [BODY [KEY]]]: the body lands in $work/body.
+call() {
+  local want=$1 text=$2 method=$3 path=$4 token=${5:-} body=${6:-} key=${7:-}
+  local args=(-s -o "$work/body" -w '%{http_code}' -X "$method"
+    -H "traceparent: 00-$trace-00f067aa0ba902b7-01")
+  [ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data "$body")
+  [ -n "$key" ] && args+=(-H "Idempotency-Key: $key")
+  local got
+  got=$(curl "${args[@]}" "$base$path")
+  [ "$got" = "$want" ] || fail "$method $path: status $got, expected $want: $(cat "$work/body")"
+  grep -q -- "$text" "$work/body" || fail "$method $path: no '$text' in $(cat "$work/body")"
+  echo "ok  $want $method $path ($text)"
+}
+
+# ---- administrative commands: a reason is required, only admins act, each one is recorded ----
+call 201 '"status":"accepted"' POST /v1/wallets "$ops" '{"wallet_id":"w-a","owner":"owner-z","currency":"EUR"}' o1
+call 400 '"field":"reason","problem":"missing"' POST /v1/wallets/w-a/freeze "$ops" '{}' f0
+call 400 '"field":"reason","problem":"invalid_length"' POST /v1/wallets/w-a/freeze "$ops" '{"reason":""}' f0
+call 400 '"field":"reason","problem":"missing"' POST /v1/wallets/w-a/close "$ops" '{}' c0
+call 400 '"field":"reason","problem":"missing"' POST /v1/wallets/w-a/kyc "$ops" '{"level":"basic"}' k0
+call 403 '"code":"forbidden"' POST /v1/wallets/w-a/freeze "$alice" '{"reason":"x"}' f1
+call 403 '"code":"forbidden"' POST /v1/wallets/w-a/kyc "$alice" '{"level":"full","reason":"x"}' k1
+call 200 '"type":"wallet_frozen"' POST /v1/wallets/w-a/freeze "$ops" '{"reason":"fraud review 17"}' f2
+call 200 '"type":"wallet_unfrozen"' POST /v1/wallets/w-a/unfreeze "$ops" '{"reason":"review cleared"}' u1
+call 200 '"type":"kyc_level_set"' POST /v1/wallets/w-a/kyc "$billing" '{"level":"basic","reason":"passport checked"}' k2
+call 200 '"type":"wallet_closed"' POST /v1/wallets/w-a/close "$ops" '{"reason":"owner asked to close"}' c1
+call 422 '"code":"wallet_closed"' POST /v1/wallets/w-a/freeze "$ops" '{"reason":"too late"}' f3
+call 200 '"type":"wallet_closed"' POST /v1/wallets/w-a/close "$ops" '{"reason":"owner asked to close"}' c1
+[ "$(q "SELECT count(*) FROM audit_log WHERE action = 'close_wallet'")" = 1 ] ||
+  fail "a repeated key was recorded again"
+
+rows=$(q "SELECT principal || '|' || action || '|' || reason || '|' || coalesce(trace_id, '-') || '|' ||
+          (details->>'outcome') || '|' || coalesce(details->>'rejection', details->>'level', '')
+          FROM audit_log WHERE target = 'w-a' ORDER BY id")
+expected="ops-admin|freeze|fraud review 17|$trace|applied|
+ops-admin|unfreeze|review cleared|$trace|applied|
+billing|set_kyc_level|passport checked|$trace|applied|basic
+ops-admin|close_wallet|owner asked to close|$trace|applied|
+ops-admin|freeze|too late|$trace|rejected|wallet_closed"
+[ "$rows" = "$expected" ] || fail "audit rows of w-a:
+$rows
+expected:
+$expected"
+echo "ok  one record per decided administrative command, refusals included, none for 400/403"
+# Each applied record names the seq of the event it committed with.
+mismatch=$(q "SELECT count(*) FROM audit_log a WHERE a.target = 'w-a' AND details->>'outcome' = 'applied'
+              AND NOT EXISTS (SELECT 1 FROM wallet_events e WHERE e.wallet_id = 'w-a'
+                              AND e.seq = (a.details->>'seq')::bigint
+                              AND e.idempotency_key = a.details->>'idempotency_key')")
+[ "$mismatch" = 0 ] || fail "$mismatch records name no event of theirs"
+
+# ---- the database itself refuses to change the trail (as walletd's own role) ----
+for statement in "UPDATE audit_log SET reason = 'edited'" "DELETE FROM audit_log" "TRUNCATE audit_log"; do
+  out=$(psql -qtA "$url" -c "$statement" 2>&1) && fail "'$statement' succeeded"
+  echo "$out" | grep -q "audit_log is append-only" || fail "'$statement': $out"
+done
+[ "$(q "SELECT count(*) FROM audit_log WHERE target = 'w-a'")" = 5 ] || fail "records were lost"
+echo "ok  UPDATE, DELETE and TRUNCATE refused by the database"
+
+# ---- the auditor's API: admin only, filters, pages ----
+call 403 '"code":"forbidden"' GET "/v1/admin/audit" "$alice"
+call 403 '"code":"forbidden"' GET "/v1/admin/audit" "$billing"
+call 401 '"code":"unauthenticated"' GET "/v1/admin/audit"
+call 400 '"field":"limit","problem":"out_of_range"' GET "/v1/admin/audit?limit=51" "$ops"
+call 400 '"field":"from"' GET "/v1/admin/audit?from=yesterday" "$ops"
+call 400 '"field":"colour","problem":"unknown_parameter"' GET "/v1/admin/audit?colour=red" "$ops"
+call 200 '"next_after"' GET "/v1/admin/audit?principal=ops-admin&limit=2" "$ops"
+[ "$(json "$work/body" "len(d['entries'])")" = 2 ] || fail "page 1: $(cat "$work/body")"
+first=$(json "$work/body" "[e['action'] for e in d['entries']]")
+next=$(json "$work/body" "d['next_after']")
+call 200 '"entries"' GET "/v1/admin/audit?principal=ops-admin&limit=2&after=$next" "$ops"
+second=$(json "$work/body" "[e['action'] for e in d['entries']]")
+next=$(json "$work/body" "d['next_after']")
+call 200 '"entries"' GET "/v1/admin/audit?principal=ops-admin&limit=2&after=$next" "$ops"
+third=$(json "$work/body" "[e['action'] for e in d['entries']]")
+json "$work/body" "'next_after' in d" | grep -q False || fail "the last page says there is more"
+[ "$first $second $third" = "['freeze', 'unfreeze'] ['close_wallet', 'freeze'] []" ] ||
+  fail "pages: $first $second $third"
+call 200 '"principal":"billing"' GET "/v1/admin/audit?action=set_kyc_level&target=w-a" "$ops"
+[ "$(json "$work/body" "len(d['entries'])")" = 1 ] || fail "action filter: $(cat "$work/body")"
+json "$work/body" "d['entries'][0]['trace_id']" | grep -qx "$trace" || fail "no trace id in the API"
+call 200 '"entries":\[\]' GET "/v1/admin/audit?from=2100-01-01T00:00:00Z" "$ops"
+call 200 '"entries":\[\]' GET "/v1/admin/audit?to=2000-01-01T00:00:00Z" "$ops"
+call 200 '"action":"freeze"' GET "/v1/admin/audit?target=w-a&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z" "$ops"
+[ "$(json "$work/body" "len(d['entries'])")" = 5 ] || fail "time window: $(cat "$work/body")"
+
+# The wallet's timeline: its events and its records, merged by time.
+call 200 '"kind":"event"' GET "/v1/admin/audit/wallets/w-a" "$ops"
+kinds=$(json "$work/body" "' '.join(e['kind'] + ':' + (e.get('action') or e['event']['type']) for e in d['entries'])")
+[ "$kinds" = "event:wallet_opened audit:freeze event:wallet_frozen audit:unfreeze event:wallet_unfrozen audit:set_kyc_level event:kyc_level_set audit:close_wallet event:wallet_closed audit:freeze" ] ||
+  fail "timeline: $kinds"
+call 200 '"more":true' GET "/v1/admin/audit/wallets/w-a?limit=3" "$ops"
+a=$(json "$work/body" "d['next_after_audit']")
+s=$(json "$work/body" "d['next_after_seq']")
+call 200 '"kind"' GET "/v1/admin/audit/wallets/w-a?limit=50&after_audit=$a&after_seq=$s" "$ops"
+[ "$(json "$work/body" "len(d['entries'])")" = 7 ] || fail "the second timeline page: $(cat "$work/body")"
+echo "ok  timeline pages"
+
+# ---- a flags reload is recorded with the digests before and after ----
+old_digest=$(sha256sum "$work/flags.json" | cut -d' ' -f1)
+printf '{"accept_new_wallets": true, "accept_transfers": false}\n' >"$work/flags.new"
+mv "$work/flags.new" "$work/flags.json"
+new_digest=$(sha256sum "$work/flags.json" | cut -d' ' -f1)
+for _ in $(seq 1 100); do
+  [ "$(q "SELECT count(*) FROM audit_log WHERE action = 'flags_reloaded'")" = 1 ] && break
+  sleep 0.1
+done
+row=$(q "SELECT principal || '|' || target || '|' || (details->>'old_digest') || '|' || (details->>'new_digest')
+         FROM audit_log WHERE action = 'flags_reloaded'")
+[ "$row" = "system:file-reload|flags|$old_digest|$new_digest" ] || fail "reload record: '$row'"
+start=$(q "SELECT principal || '|' || (details->>'digest') FROM audit_log WHERE action = 'flags_loaded'")
+[ "$start" = "system:start-up|$old_digest" ] || fail "start-up record: '$start'"
+echo "ok  flags reload recorded (system:file-reload, old and new SHA-256)"
+
+# ---- personal data: stored, read, erased, and then found nowhere ----
+name="Zelda Quintessa $$"
+email="zelda.q.$$@erasure.test"
+call 403 '"code":"forbidden"' PUT /v1/admin/owners/owner-z/profile "$alice" "{\"display_name\":\"$name\",\"email\":\"$email\"}"
+call 400 '"field":"email","problem":"not_an_address"' PUT /v1/admin/owners/owner-z/profile "$ops" '{"display_name":"x","email":"nope"}'
+call 200 "\"display_name\":\"$name\"" PUT /v1/admin/owners/owner-z/profile "$billing" "{\"display_name\":\"$name\",\"email\":\"$email\"}"
+call 200 "\"email\":\"$email\"" GET /v1/admin/owners/owner-z/profile "$ops"
+pg_dump --data-only "$url" >"$work/before.sql" || fail "pg_dump"
+grep -q "$email" "$work/before.sql" || fail "the search cannot find the stored e-mail: it would prove nothing"
+call 400 '"field":"reason","problem":"missing"' DELETE /v1/admin/owners/owner-z/profile "$ops"
+call 403 '"code":"forbidden"' DELETE /v1/admin/owners/owner-z/profile "$alice" '{"reason":"x"}'
+call 200 '"erased":true' DELETE /v1/admin/owners/owner-z/profile "$ops" '{"reason":"GDPR art. 17 request 2026-118"}'
+call 404 '"code":"not_found"' GET /v1/admin/owners/owner-z/profile "$ops"
+call 200 '"erased":false' DELETE "/v1/admin/owners/owner-z/profile?reason=repeat%20request" "$ops"
+row=$(q "SELECT principal || '|' || target || '|' || reason || '|' || (details->>'existed') || '|' || trace_id
+         FROM audit_log WHERE action = 'profile_erased' ORDER BY id LIMIT 1")
+[ "$row" = "ops-admin|owner-z|GDPR art. 17 request 2026-118|true|$trace" ] || fail "erasure record: '$row'"
+[ "$(q "SELECT count(*) FROM wallets WHERE owner = 'owner-z'")" = 1 ] || fail "the wallet lost its owner id"
+pg_dump "$url" >"$work/after.sql" || fail "pg_dump"
+for needle in "$name" "$email" "Quintessa" "erasure.test"; do
+  grep -q -- "$needle" "$work/after.sql" && fail "'$needle' is still in the database after erasure"
+  grep -q -- "$needle" "$work/walletd.log" && fail "'$needle' is in walletd's log"
+done
+echo "ok  erased: no table (pg_dump) and no log line holds the name or the e-mail"
+
+kill -TERM "$wpid"
+wait "$wpid"
+code=$?
+wpid=
+[ "$code" -eq 0 ] || fail "walletd exit $code on SIGTERM, expected 0"
+for needle in "$name" "$email"; do
+  grep -q -- "$needle" "$work/walletd.log" && fail "'$needle' is in walletd's log"
+done
+echo "PASS"
