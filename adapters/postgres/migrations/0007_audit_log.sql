@@ -1,5 +1,5 @@
 -- 0007_audit_log: the audit trail of administrative actions and the owners' personal data
--- (docs/adr/0004-compliance-controls.md decisions 4 and 5, docs/adr/0007-audit-trail.md).
+-- (docs/adr/0004-compliance-controls.md decisions 4 and 5, docs/adr/0006-audit-trail.md).
 -- Never edit once released. 0008 is reserved for AML screening.
 
 -- One row per administrative action, append-only: the database refuses UPDATE, DELETE and

@@ -1,4 +1,4 @@
-// The audit record of an administrative action (docs/adr/0007-audit-trail.md): who, what, on
+// The audit record of an administrative action (docs/adr/0006-audit-trail.md): who, what, on
 // what, why and from which trace. Wallet commands carry theirs into the store's commit, so the
 // record and the command's effect are written in one transaction. Free of CAF and of any database.
 #pragma once

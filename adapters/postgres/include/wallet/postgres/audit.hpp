@@ -1,5 +1,5 @@
 // The audit trail and the owners' personal data on a caller's connection (migration 0007,
-// docs/adr/0007-audit-trail.md): records written directly (file reloads, erasures), the auditor's
+// docs/adr/0006-audit-trail.md): records written directly (file reloads, erasures), the auditor's
 // filtered pages, and owner profiles with their erasure. Wallet commands' records are written by
 // pg_store's commit instead, in the command's own transaction.
 #pragma once
