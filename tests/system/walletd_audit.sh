@@ -16,11 +16,17 @@ command -v curl >/dev/null || { echo "curl is missing: bash scripts/install-deps
 command -v pg_dump >/dev/null || { echo "pg_dump is missing: bash scripts/install-deps.sh"; exit 1; }
 db="wallet_audit_$$"
 url="${WALLET_PG_URL%/*}/${db}"
+# The cluster's superuser on the same server (scripts/services.sh trusts local connections), for
+# the ownership move an operator makes (docs/compliance.md).
+super_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(netloc="postgres@" + p.netloc.split("@")[-1], path="/" + sys.argv[2])))' "$WALLET_PG_URL" "$db")
 work=$(mktemp -d)
 cleanup() {
   [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
   wait 2>/dev/null
   psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
+  for role in "audit_owner_$$" "walletd_app_$$"; do
+    psql -q "$super_url" -c "DROP ROLE IF EXISTS $role" >/dev/null 2>&1
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -203,6 +209,25 @@ for needle in "$name" "$email" "Quintessa" "erasure.test"; do
   grep -q -- "$needle" "$work/walletd.log" && fail "'$needle' is in walletd's log"
 done
 echo "ok  erased: no table (pg_dump) and no log line holds the name or the e-mail"
+
+# ---- the documented ownership move: walletd's role keeps INSERT and SELECT, loses the triggers ----
+owner="audit_owner_$$"
+app="walletd_app_$$"
+psql -q "$super_url" -v ON_ERROR_STOP=1 -c "CREATE ROLE $owner NOLOGIN" -c "CREATE ROLE $app LOGIN" \
+  -c "ALTER TABLE audit_log OWNER TO $owner" -c "GRANT SELECT, INSERT ON audit_log TO $app" ||
+  fail "cannot move audit_log to another owner"
+app_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(netloc=sys.argv[2] + "@" + p.netloc.split("@")[-1])))' "$url" "$app")
+psql -qtA "$app_url" -c "INSERT INTO audit_log (principal, action, target, reason) VALUES ('t', 'test', 't', 'granted insert')" ||
+  fail "walletd's role cannot insert after the move"
+[ "$(psql -qtA "$app_url" -c "SELECT count(*) FROM audit_log WHERE reason = 'granted insert'")" = 1 ] ||
+  fail "walletd's role cannot read after the move"
+for statement in "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only" \
+  "DROP TRIGGER audit_log_no_truncate ON audit_log" "DELETE FROM audit_log"; do
+  for who in "$app_url" "$url"; do
+    psql -qtA "$who" -c "$statement" >/dev/null 2>&1 && fail "'$statement' succeeded for a non-owner"
+  done
+done
+echo "ok  after the ownership move: INSERT and SELECT for walletd's role, no trigger can be dropped"
 
 kill -TERM "$wpid"
 wait "$wpid"
