@@ -51,8 +51,24 @@ wallet_aggregate::wallet_aggregate(wallet_state state, idempotency_window window
   check_invariants(state_);
 }
 
+bool wallet_aggregate::would_accept(const command& c, timestamp now, const policy& limits,
+                                    const feature_flags& flags) {
+  WALLET_ASSERT(c.wallet_id == state_.id);
+  if (!is_valid_id(c.idempotency_key, idempotency_key_length_max)) {
+    return false;
+  }
+  window_.expire(now, retention_);
+  if (window_.find(c.idempotency_key) != nullptr || window_.full() ||
+      refusing_flag(flags, c.body)) {
+    return false;
+  }
+  return decide(state_, c, now, limits).ok();
+}
+
 handled wallet_aggregate::handle(const command& c, timestamp now, const policy& limits,
-                                 const feature_flags& flags) {
+                                 const feature_flags& flags, std::optional<rejection> screened) {
+  WALLET_ASSERT(!screened || *screened == rejection::aml_denied ||
+                *screened == rejection::aml_unavailable);
   WALLET_ASSERT(c.wallet_id == state_.id);
   const auto answer = [&](std::optional<rejection> rejected) {
     return outcome{rejected, state_.version, state_.balance, state_.held};
@@ -74,8 +90,11 @@ handled wallet_aggregate::handle(const command& c, timestamp now, const policy& 
   if (refusing_flag(flags, c.body)) {
     return {answer(rejection::feature_disabled), std::nullopt, false};
   }
+  if (screened && is_transient(*screened)) {
+    return {answer(*screened), std::nullopt, false};
+  }
 
-  auto decided = decide(state_, c, now, limits);
+  auto decided = screened ? result<event, rejection>{*screened} : decide(state_, c, now, limits);
   handled h;
   if (decided.ok()) {
     h.appended = std::move(decided).value();

@@ -38,9 +38,11 @@ constexpr std::array<std::string_view, rejection_count> codes = {
     "kyc_withdrawal_limit_exceeded",
     "kyc_daily_limit_exceeded",
     "feature_disabled",
+    "aml_denied",
+    "aml_unavailable",
 };
 
-static_assert(static_cast<std::size_t>(rejection::feature_disabled) == codes.size(),
+static_assert(static_cast<std::size_t>(rejection::aml_unavailable) == codes.size(),
               "every rejection needs its code");
 
 }  // namespace
@@ -61,9 +63,11 @@ std::optional<rejection> rejection_from_code(std::string_view text) noexcept {
 
 bool is_transient(rejection r) noexcept {
   // Refusals caused by the key itself or by a full window say nothing about the request's content;
-  // a feature flag is the operator's switch, which may be on again for the retry.
+  // a feature flag is the operator's switch, which may be on again for the retry; a screening
+  // provider that could not be asked may answer the retry.
   return r == rejection::idempotency_key_invalid || r == rejection::idempotency_conflict ||
-         r == rejection::idempotency_window_full || r == rejection::feature_disabled;
+         r == rejection::idempotency_window_full || r == rejection::feature_disabled ||
+         r == rejection::aml_unavailable;
 }
 
 }  // namespace wallet::engine

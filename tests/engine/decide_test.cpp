@@ -324,6 +324,7 @@ TEST(tables, cover_every_command_and_every_rejection) {
     seen.insert(c.expected);
   }
   seen.insert(rejection::holds_limit_reached);  // needs 1,024 holds: its own test above
+  seen.insert(rejection::aml_denied);  // a screening verdict, not decide's: screening_test.cpp
   for (std::uint8_t i = 1; i <= rejection_count; ++i) {
     const auto r = static_cast<rejection>(i);
     if (is_transient(r)) {

@@ -524,6 +524,11 @@ std::string_view rejection_message(engine::rejection r) noexcept {
     case rejection::feature_disabled:
       return "the operator has switched this off (a feature flag); nothing was remembered under "
              "the key: retry later with the same key";
+    case rejection::aml_denied:
+      return "the AML screening denied this outgoing move";
+    case rejection::aml_unavailable:
+      return "the AML screening provider could not be asked; nothing was remembered under the "
+             "key: retry later with the same key";
   }
   return "unknown rejection";
 }

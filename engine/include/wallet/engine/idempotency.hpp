@@ -73,7 +73,16 @@ class wallet_aggregate {
   // The key is checked first, so a repeat returns its original outcome whatever the flags say
   // now; a command the flags refuse is answered feature_disabled and not remembered (a transient
   // rejection); only then does decide() run, under `limits`.
-  handled handle(const command& c, timestamp now, const policy& limits, const feature_flags& flags);
+  // `screened`: the AML screening refused the move (aml_denied, remembered; aml_unavailable,
+  // transient); it answers in place of decide(), after the key and flag checks.
+  handled handle(const command& c, timestamp now, const policy& limits, const feature_flags& flags,
+                 std::optional<rejection> screened = std::nullopt);
+
+  // Whether handle() would reach decide() for `c` now and decide() would accept it: the only case
+  // in which an outgoing move is screened (a repeat, a refused key or flag, or a move decide()
+  // rejects anyway is answered without asking a provider). Changes nothing but expiring keys.
+  [[nodiscard]] bool would_accept(const command& c, timestamp now, const policy& limits,
+                                  const feature_flags& flags);
 
   [[nodiscard]] const wallet_state& state() const noexcept { return state_; }
   [[nodiscard]] const idempotency_window& window() const noexcept { return window_; }

@@ -40,9 +40,12 @@ enum class rejection : std::uint8_t {
   kyc_withdrawal_limit_exceeded,  // one outgoing move (withdrawal, transfer, hold) > withdrawal_max
   kyc_daily_limit_exceeded,       // today's outgoing + open holds + the amount > daily_outgoing_max
   feature_disabled,               // a feature flag refuses the command (transient: retry later)
+  // AML screening of an outgoing move (ADR 0007).
+  aml_denied,       // the screening provider denied the move (remembered like any rejection)
+  aml_unavailable,  // no verdict (provider down, aml.on_provider_down = fail_closed): transient
 };
 
-inline constexpr std::uint8_t rejection_count = 30;
+inline constexpr std::uint8_t rejection_count = 32;
 
 [[nodiscard]] std::string_view code(rejection r) noexcept;
 [[nodiscard]] std::optional<rejection> rejection_from_code(std::string_view text) noexcept;
