@@ -19,4 +19,8 @@ void compliance_controls::set_flags(std::shared_ptr<const engine::feature_flags>
   flags_.store(std::move(f), std::memory_order_release);
 }
 
+void compliance_controls::set_screening(std::shared_ptr<const screening_setup> s) {
+  screening_.store(std::move(s), std::memory_order_release);
+}
+
 }  // namespace wallet::actors

@@ -4,9 +4,11 @@
 #include <optional>
 #include <set>
 
+#include "screening_worker.hpp"
 #include "shard_context.hpp"
 #include "wallet/actors/system_keys.hpp"
 #include "wallet/engine/limits.hpp"
+#include "wallet/engine/screening.hpp"
 #include "wallet/engine/shard.hpp"
 
 namespace wallet::actors {
@@ -35,6 +37,14 @@ struct wallet_actor_state {
   std::uint64_t answered = 0;    // commands answered, reported to the router when idle
   std::set<std::string> timers;  // holds with an expiry timer scheduled
   restart_budget restarts{backoff_settings{}};  // reloads after failed commits
+  // AML screening (ADR 0007): the outgoing moves of the window, and the command waiting for its
+  // verdict. While it waits, later commands wait in `waiting`: the wallet stays serialized, but
+  // the actor keeps taking acks, loads and timers (no CAF worker is blocked).
+  engine::outgoing_velocity velocity;
+  std::optional<submission> screening;
+  std::shared_ptr<const screening_setup> screening_setup_used;  // the setup it was asked under
+  screening_request screening_asked;
+  std::uint64_t screenings = 0;  // numbers each screening: a late answer is told apart
 
   static constexpr const char* name = "wallet";
 };
@@ -55,7 +65,7 @@ void answer(self_ptr self, const completion& done, submit_outcome outcome,
 
 void report_idle(self_ptr self) {
   auto& s = self->state;
-  if (s.inflight.empty() && s.waiting.empty()) {
+  if (s.inflight.empty() && s.waiting.empty() && !s.screening) {
     self->send(s.ctx->actors->routers.at(s.ctx->shard),
                wallet_idle{s.id, s.generation, s.answered});
   }
@@ -103,13 +113,24 @@ std::optional<transfer_record> saga_of(const engine::event& e, const engine::wal
                          transfer_status::pending, e.at};
 }
 
-void decide_one(self_ptr self, submission sub) {
+// The outgoing moves the velocity rules count: every withdrawal and transfer debit appended.
+void record_outgoing(self_ptr self, const engine::event& e) {
+  auto& s = self->state;
+  if (const auto* w = std::get_if<engine::withdrawn>(&e.body)) {
+    s.velocity.record(e.at, w->amount);
+  } else if (const auto* d = std::get_if<engine::transfer_debited>(&e.body)) {
+    s.velocity.record(e.at, d->amount);
+  }
+}
+
+// `screened`: the screening refused the move (aml_denied or aml_unavailable); empty: decide.
+void decide_now(self_ptr self, submission sub, std::optional<engine::rejection> screened) {
   auto& s = self->state;
   const std::string_view command = engine::command_name(sub.cmd.body);
   // The current values, whole: a reload swaps them between two decisions, never during one.
   const auto policy = s.ctx->compliance->policy();
   const auto flags = s.ctx->compliance->flags();
-  engine::handled h = s.wallet->handle(sub.cmd, s.ctx->clock(), *policy, *flags);
+  engine::handled h = s.wallet->handle(sub.cmd, s.ctx->clock(), *policy, *flags, screened);
 
   submit_outcome out;
   out.result = h.result;
@@ -146,6 +167,7 @@ void decide_one(self_ptr self, submission sub) {
       schedule_expiry(self, placed->hold_id, placed->expires_at);
     }
     saga = saga_of(*h.appended, state);
+    record_outgoing(self, *h.appended);
     write.events.push_back(*h.appended);
     out.event = std::move(h.appended);
   }
@@ -154,17 +176,108 @@ void decide_one(self_ptr self, submission sub) {
       pending{std::move(sub.done), std::move(out), true, std::move(saga), command});
 }
 
+// Starts the screening of `sub` when it needs one (ADR 0007): the aml_screening flag is on, a
+// provider is installed, the command is a client's withdrawal or transfer, a rule fires, and
+// the engine would accept it now (a repeat or a move refused anyway asks no provider). The
+// provider runs on a detached actor of its own; `screened` or the deadline brings the answer.
+bool start_screening(self_ptr self, submission& sub) {
+  auto& s = self->state;
+  const auto setup = s.ctx->compliance->screening();
+  const auto flags = s.ctx->compliance->flags();
+  const auto amount = engine::screened_amount(sub.cmd.body);
+  if (!setup || !setup->port || !flags->aml_screening || sub.internal || !amount) {
+    return false;
+  }
+  const engine::timestamp now = s.ctx->clock();
+  s.velocity.expire(now, setup->rules.velocity_window);
+  const engine::screening_reasons reasons =
+      engine::screening_needed(setup->rules, s.velocity, *amount);
+  if (reasons == 0 || !s.wallet->would_accept(sub.cmd, now, *s.ctx->compliance->policy(), *flags)) {
+    return false;
+  }
+  if (setup->inflight.fetch_add(1, std::memory_order_relaxed) >= setup->inflight_max) {
+    setup->inflight.fetch_sub(1, std::memory_order_relaxed);
+    answer(self, sub.done, refused(submit_errc::overloaded), engine::command_name(sub.cmd.body));
+    return true;
+  }
+  screening_request request;
+  request.wallet_id = s.id;
+  request.owner = s.wallet->state().owner;
+  request.command = std::string(engine::command_name(sub.cmd.body));
+  request.idempotency_key = sub.cmd.idempotency_key;
+  if (const auto* t = std::get_if<engine::transfer_debit>(&sub.cmd.body)) {
+    request.destination = t->destination;
+  }
+  request.amount = *amount;
+  request.reasons = reasons;
+  request.velocity_count = s.velocity.count();
+  request.velocity_sum = s.velocity.sum();
+  const std::uint64_t id = ++s.screenings;
+  spawn_screening(self->home_system(), setup, request, id, self);
+  self->delayed_send(self, setup->deadline, screen_deadline_atom::value, id);
+  s.screening = std::move(sub);
+  s.screening_setup_used = setup;
+  s.screening_asked = std::move(request);
+  return true;
+}
+
+void decide_one(self_ptr self, submission sub) {
+  if (!start_screening(self, sub)) {
+    decide_now(self, std::move(sub), std::nullopt);
+  }
+}
+
+// Decides what waits, in order, until it is empty or a command waits for its screening.
+void drain(self_ptr self) {
+  auto& s = self->state;
+  while (s.wallet && !s.screening && !s.waiting.empty()) {
+    submission sub = std::move(s.waiting.front());
+    s.waiting.pop_front();
+    decide_one(self, std::move(sub));
+  }
+}
+
+// The verdict (or its absence) for screening `id`: decide the command under it, then go on with
+// the commands that waited behind it.
+void on_screened(self_ptr self, std::uint64_t id, screening_answer answer_in) {
+  auto& s = self->state;
+  if (!s.screening || id != s.screenings) {
+    return;  // the deadline answered it already, or the provider answered after the deadline
+  }
+  submission sub = std::move(*s.screening);
+  s.screening.reset();
+  const auto setup = std::move(s.screening_setup_used);
+  if (!s.wallet) {
+    // A failed commit dropped the state meanwhile: screen it again once reloaded.
+    s.waiting.push_front(std::move(sub));
+    return;
+  }
+  std::optional<engine::rejection> screened;
+  if (!answer_in.verdict) {
+    const bool allowed = setup->fail_open;
+    setup->port->unanswered(s.screening_asked, answer_in.error, allowed);
+    if (!allowed) screened = engine::rejection::aml_unavailable;
+  } else if (*answer_in.verdict != engine::screening_verdict::allow) {
+    // A review is refused like a denial until review holds exist (ADR 0007): the safe side.
+    screened = engine::rejection::aml_denied;
+  }
+  decide_now(self, std::move(sub), screened);
+  drain(self);
+  report_idle(self);
+}
+
 void take(self_ptr self, submission sub) {
   auto& s = self->state;
   // The engine's own commands (saga legs, hold expiry) finish work admitted earlier: a hot
   // wallet must not push them back. They are bounded by that work (the transfers in flight,
   // the wallet's holds), not by this limit.
+  const std::size_t screening = s.screening ? 1 : 0;
   if (!sub.internal &&
-      s.inflight.size() + s.waiting.size() >= s.ctx->settings.wallet_inflight_max) {
+      s.inflight.size() + s.waiting.size() + screening >= s.ctx->settings.wallet_inflight_max) {
     answer(self, sub.done, refused(submit_errc::overloaded), engine::command_name(sub.cmd.body));
     return;
   }
-  if (!s.wallet) {
+  if (!s.wallet || s.screening) {
     s.waiting.push_back(std::move(sub));
     return;
   }
@@ -197,11 +310,7 @@ void on_loaded(self_ptr self, load_result& r) {
   for (const auto& [hold_id, hold] : s.wallet->state().holds) {
     schedule_expiry(self, hold_id, hold.expires_at);
   }
-  std::deque<submission> queued;
-  queued.swap(s.waiting);
-  for (auto& sub : queued) {
-    decide_one(self, std::move(sub));
-  }
+  drain(self);
   report_idle(self);
 }
 
@@ -307,6 +416,10 @@ wallet_actor::behavior_type wallet_behavior(self_ptr self, std::string wallet_id
       [self](passivate_atom) { self->quit(); },
       [self](reload_atom) { request_load(self); },
       [self](expire_atom, const std::string& hold_id) { on_expiry_timer(self, hold_id); },
+      [self](screened& r) { on_screened(self, r.id, std::move(r.answer)); },
+      [self](screen_deadline_atom, std::uint64_t id) {
+        on_screened(self, id, screening_answer{std::nullopt, "no verdict within aml.deadline_ms"});
+      },
   };
 }
 

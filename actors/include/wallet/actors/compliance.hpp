@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 
+#include "wallet/actors/screening.hpp"
 #include "wallet/engine/flags.hpp"
 #include "wallet/engine/policy.hpp"
 
@@ -26,9 +27,16 @@ class compliance_controls {
   void set_policy(std::shared_ptr<const engine::policy> p);
   void set_flags(std::shared_ptr<const engine::feature_flags> f);
 
+  // AML screening (ADR 0007): null (the default) screens nothing even with aml_screening on.
+  [[nodiscard]] std::shared_ptr<const screening_setup> screening() const noexcept {
+    return screening_.load(std::memory_order_acquire);
+  }
+  void set_screening(std::shared_ptr<const screening_setup> s);
+
  private:
   std::atomic<std::shared_ptr<const engine::policy>> policy_;
   std::atomic<std::shared_ptr<const engine::feature_flags>> flags_;
+  std::atomic<std::shared_ptr<const screening_setup>> screening_;
 };
 
 }  // namespace wallet::actors

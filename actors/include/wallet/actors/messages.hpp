@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "wallet/actors/outcome.hpp"
+#include "wallet/actors/screening.hpp"
 #include "wallet/actors/store_port.hpp"
 #include "wallet/engine/command.hpp"
 
@@ -45,17 +46,26 @@ struct commit_nack {
   bool culprit = false;
 };
 
+// A screening provider's answer to the wallet's screening number `id` (ADR 0007).
+struct screened {
+  std::uint64_t id = 0;
+  screening_answer answer;
+};
+
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using screen_deadline_atom = caf::atom_constant<caf::atom("amldead")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using flush_atom = caf::atom_constant<caf::atom("wflush")>;
 using scan_atom = caf::atom_constant<caf::atom("scan")>;
 
 // One wallet: serializes its commands through the engine and answers each after its commit.
-using wallet_actor = caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<load_result>,
-                                      caf::reacts_to<commit_ack>, caf::reacts_to<commit_nack>,
-                                      caf::reacts_to<passivate_atom>, caf::reacts_to<reload_atom>,
-                                      caf::reacts_to<expire_atom, std::string>>;
+using wallet_actor =
+    caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<load_result>,
+                     caf::reacts_to<commit_ack>, caf::reacts_to<commit_nack>,
+                     caf::reacts_to<passivate_atom>, caf::reacts_to<reload_atom>,
+                     caf::reacts_to<expire_atom, std::string>, caf::reacts_to<screened>,
+                     caf::reacts_to<screen_deadline_atom, std::uint64_t>>;
 
 struct load_request {
   std::string wallet_id;
@@ -106,6 +116,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::submission)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::load_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::commit_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::commit_nack)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::screened)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::wallet_idle)

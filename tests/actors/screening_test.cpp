@@ -1,0 +1,248 @@
+// AML screening in the wallet actor (ADR 0007) over the in-memory store and a scripted provider
+// fake: which commands are screened, allow / deny / no verdict under fail_closed and fail_open,
+// the deadline, the flag switching it at run time, and the wallet staying serialized (and other
+// wallets served) while a screening waits.
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "memory_store.hpp"
+#include "wallet/actors/runtime.hpp"
+
+namespace wallet::actors {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::memory_database;
+using testing::memory_store;
+
+const engine::currency eur = *engine::currency::from_code("EUR");
+engine::money eur_(std::int64_t minor) { return engine::money{minor, eur}; }
+
+// A provider whose next answers the test scripts; it can be held (blocked) until released.
+class scripted_port final : public screening_port {
+ public:
+  screening_answer screen(const screening_request& request) override {
+    std::unique_lock lock{mutex_};
+    asked_.push_back(request);
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return !held_; });
+    return next_;
+  }
+  void unanswered(const screening_request& /*request*/, std::string_view why,
+                  bool allowed) override {
+    const std::lock_guard lock{mutex_};
+    unanswered_.emplace_back(std::string(why), allowed);
+  }
+  void answer(screening_answer a) {
+    const std::lock_guard lock{mutex_};
+    next_ = std::move(a);
+  }
+  void hold(bool on) {
+    const std::lock_guard lock{mutex_};
+    held_ = on;
+    changed_.notify_all();
+  }
+  bool wait_asked(std::size_t n) {
+    std::unique_lock lock{mutex_};
+    return changed_.wait_for(lock, 5s, [&] { return asked_.size() >= n; });
+  }
+  std::vector<screening_request> asked() {
+    const std::lock_guard lock{mutex_};
+    return asked_;
+  }
+  std::vector<std::pair<std::string, bool>> unanswered_calls() {
+    const std::lock_guard lock{mutex_};
+    return unanswered_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  screening_answer next_{engine::screening_verdict::allow, {}};
+  bool held_ = false;
+  std::vector<screening_request> asked_;
+  std::vector<std::pair<std::string, bool>> unanswered_;
+};
+
+class screening_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    runtime_settings settings;
+    settings.shards = 2;
+    settings.flush_interval = 200us;
+    db_ = std::make_shared<memory_database>(settings.shards);
+    cfg_.set("scheduler.max-threads", std::size_t{2});
+    system_ = std::make_unique<caf::actor_system>(cfg_);
+    rt_ = std::make_unique<runtime>(
+        *system_, settings,
+        [db = db_](std::uint32_t shard) { return std::make_unique<memory_store>(db, shard); },
+        std::make_shared<runtime_probe>());
+    install(false, 5s);
+    flag(true);
+  }
+  void TearDown() override {
+    port_->hold(false);
+    rt_->stop(2s);
+    system_->await_all_actors_done();
+    rt_.reset();
+  }
+
+  void install(bool fail_open, std::chrono::milliseconds deadline) {
+    auto setup = std::make_shared<screening_setup>();
+    setup->rules.threshold = engine::parse_currency_amounts("EUR:1000").value();
+    setup->rules.velocity_window = 1h;
+    setup->rules.velocity_count_max = 3;
+    setup->port = port_;
+    setup->fail_open = fail_open;
+    setup->deadline = deadline;
+    rt_->compliance().set_screening(std::move(setup));
+  }
+  void flag(bool on) {
+    engine::feature_flags f;
+    f.aml_screening = on;
+    rt_->compliance().set_flags(std::make_shared<const engine::feature_flags>(f));
+  }
+
+  submit_outcome run(engine::command c) {
+    auto f = rt_->submit(std::move(c));
+    EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
+    return f.get();
+  }
+  void open(const std::string& id, std::int64_t deposit) {
+    ASSERT_TRUE(run({id, "open", engine::open_wallet{"owner-" + id, eur, 0}}).accepted());
+    if (deposit > 0) {
+      ASSERT_TRUE(run({id, "dep", engine::deposit{eur_(deposit)}}).accepted());
+    }
+  }
+  static std::string code_of(const submit_outcome& o) {
+    if (o.error) return std::string(to_string(*o.error));
+    return o.result.rejected ? std::string(engine::code(*o.result.rejected)) : "accepted";
+  }
+
+  std::shared_ptr<scripted_port> port_ = std::make_shared<scripted_port>();
+  std::shared_ptr<memory_database> db_;
+  caf::actor_system_config cfg_;
+  std::unique_ptr<caf::actor_system> system_;
+  std::unique_ptr<runtime> rt_;
+};
+
+TEST_F(screening_test, only_outgoing_moves_past_a_rule_are_screened) {
+  open("w1", 10'000);
+  EXPECT_EQ(code_of(run({"w1", "wd-small", engine::withdraw{eur_(999)}})), "accepted");
+  EXPECT_EQ(code_of(run({"w1", "dep-big", engine::deposit{eur_(5'000)}})), "accepted");
+  EXPECT_TRUE(port_->asked().empty()) << "below the threshold; a deposit is never screened";
+  EXPECT_EQ(code_of(run({"w1", "wd-big", engine::withdraw{eur_(1'000)}})), "accepted");
+  ASSERT_EQ(port_->asked().size(), 1U);
+  const screening_request asked = port_->asked().front();
+  EXPECT_EQ(asked.wallet_id, "w1");
+  EXPECT_EQ(asked.owner, "owner-w1");
+  EXPECT_EQ(asked.command, "withdraw");
+  EXPECT_EQ(asked.idempotency_key, "wd-big");
+  EXPECT_EQ(asked.amount, eur_(1'000));
+  EXPECT_EQ(asked.reasons,
+            static_cast<engine::screening_reasons>(engine::screening_reason::amount));
+  EXPECT_EQ(asked.velocity_count, 1U) << "the small withdrawal is in the window";
+  EXPECT_EQ(asked.velocity_sum, 999);
+  // A move the engine refuses anyway asks no provider.
+  EXPECT_EQ(code_of(run({"w1", "wd-huge", engine::withdraw{eur_(1'000'000)}})),
+            "insufficient_funds");
+  EXPECT_EQ(port_->asked().size(), 1U);
+}
+
+TEST_F(screening_test, the_velocity_count_rule_screens_small_moves) {
+  open("w1", 10'000);
+  open("w2", 0);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(code_of(run({"w1", "t-" + std::to_string(i),
+                           engine::transfer_debit{"tr-" + std::to_string(i), "w2", eur_(10)}})),
+              "accepted");
+  }
+  EXPECT_TRUE(port_->asked().empty());
+  port_->answer({engine::screening_verdict::deny, {}});
+  EXPECT_EQ(code_of(run({"w1", "t-3", engine::transfer_debit{"tr-3", "w2", eur_(10)}})),
+            "aml_denied");
+  ASSERT_EQ(port_->asked().size(), 1U);
+  EXPECT_EQ(port_->asked().front().destination, "w2");
+  EXPECT_EQ(port_->asked().front().velocity_count, 3U);
+}
+
+TEST_F(screening_test, a_denial_is_remembered_and_moves_nothing) {
+  open("w1", 10'000);
+  port_->answer({engine::screening_verdict::deny, {}});
+  const engine::command big{"w1", "wd-1", engine::withdraw{eur_(5'000)}};
+  const submit_outcome denied = run(big);
+  EXPECT_EQ(code_of(denied), "aml_denied");
+  EXPECT_EQ(denied.result.balance, 10'000);
+  EXPECT_EQ(db_->wallet("w1")->balance, 10'000);
+  port_->answer({engine::screening_verdict::allow, {}});
+  const submit_outcome again = run(big);
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(code_of(again), "aml_denied");
+  EXPECT_EQ(port_->asked().size(), 1U) << "a repeat is answered from its key";
+}
+
+TEST_F(screening_test, no_verdict_fails_closed_transiently_then_the_same_key_passes) {
+  open("w1", 10'000);
+  port_->answer({std::nullopt, "HTTP status 503"});
+  const engine::command big{"w1", "wd-1", engine::withdraw{eur_(5'000)}};
+  EXPECT_EQ(code_of(run(big)), "aml_unavailable");
+  EXPECT_EQ(db_->wallet("w1")->balance, 10'000);
+  ASSERT_EQ(port_->unanswered_calls().size(), 1U);
+  EXPECT_EQ(port_->unanswered_calls().front(),
+            (std::pair<std::string, bool>{"HTTP status 503", false}));
+  port_->answer({engine::screening_verdict::allow, {}});
+  const submit_outcome later = run(big);
+  EXPECT_EQ(code_of(later), "accepted");
+  EXPECT_FALSE(later.replayed);
+  EXPECT_EQ(db_->wallet("w1")->balance, 5'000);
+}
+
+TEST_F(screening_test, no_verdict_under_fail_open_allows_and_reports_it) {
+  install(true, 5s);
+  open("w1", 10'000);
+  port_->answer({std::nullopt, "timed out"});
+  EXPECT_EQ(code_of(run({"w1", "wd-1", engine::withdraw{eur_(5'000)}})), "accepted");
+  ASSERT_EQ(port_->unanswered_calls().size(), 1U);
+  EXPECT_TRUE(port_->unanswered_calls().front().second);
+}
+
+TEST_F(screening_test, the_flag_switches_screening_at_run_time) {
+  open("w1", 10'000);
+  port_->answer({engine::screening_verdict::deny, {}});
+  flag(false);
+  EXPECT_EQ(code_of(run({"w1", "wd-1", engine::withdraw{eur_(2'000)}})), "accepted");
+  EXPECT_TRUE(port_->asked().empty());
+  flag(true);
+  EXPECT_EQ(code_of(run({"w1", "wd-2", engine::withdraw{eur_(2'000)}})), "aml_denied");
+}
+
+TEST_F(screening_test,
+       the_wallet_waits_serialized_while_others_are_served_and_the_deadline_ends_it) {
+  install(false, 300ms);
+  open("w1", 10'000);
+  open("w2", 10'000);
+  port_->hold(true);
+  auto big = rt_->submit({"w1", "wd-1", engine::withdraw{eur_(5'000)}});
+  ASSERT_TRUE(port_->wait_asked(1));
+  auto after = rt_->submit({"w1", "wd-2", engine::withdraw{eur_(10)}});
+  // Another wallet is not held up by w1's screening.
+  EXPECT_EQ(code_of(run({"w2", "wd-1", engine::withdraw{eur_(10)}})), "accepted");
+  EXPECT_EQ(after.wait_for(50ms), std::future_status::timeout)
+      << "w1's next command waits behind the screening";
+  ASSERT_EQ(big.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(code_of(big.get()), "aml_unavailable") << "the deadline answered";
+  ASSERT_EQ(after.wait_for(5s), std::future_status::ready);
+  const submit_outcome next = after.get();
+  EXPECT_EQ(code_of(next), "accepted");
+  EXPECT_EQ(next.result.balance, 9'990) << "decided after the refusal, in order";
+  port_->hold(false);
+}
+
+}  // namespace
+}  // namespace wallet::actors
