@@ -179,23 +179,33 @@ bool driver::may_start(phase_state& p, std::uint64_t next) {
   return more;
 }
 
+// Sends the next step that is ready, if any (the lock is released while sending).
+bool driver::send_ready(std::unique_lock<std::mutex>& lock) {
+  if (ready_.empty()) return false;
+  const std::size_t i = ready_.front();
+  ready_.pop_front();
+  lock.unlock();
+  send_step(i);
+  lock.lock();
+  return true;
+}
+
+// Takes a free slot for a new job (the lock is held).
+std::size_t driver::take_slot() {
+  const std::size_t i = free_.back();
+  free_.pop_back();
+  ++outstanding_;
+  return i;
+}
+
 void driver::sender_closed(phase_state& p) {
   std::uint64_t next = 0;
   std::unique_lock lock(ready_mutex_);
   for (;;) {
-    if (!ready_.empty()) {
-      const std::size_t i = ready_.front();
-      ready_.pop_front();
-      lock.unlock();
-      send_step(i);
-      lock.lock();
-      continue;
-    }
+    if (send_ready(lock)) continue;
     const bool more = may_start(p, next);
     if (more && !free_.empty()) {
-      const std::size_t i = free_.back();
-      free_.pop_back();
-      ++outstanding_;
+      const std::size_t i = take_slot();
       lock.unlock();
       start_job(p, i, (*job_source_)(next++), now_ns());
       lock.lock();
@@ -210,14 +220,7 @@ void driver::sender_closed(phase_state& p) {
 void driver::serve_until(std::int64_t until_ns, bool want_slot) {
   std::unique_lock lock(ready_mutex_);
   for (;;) {
-    if (!ready_.empty()) {
-      const std::size_t i = ready_.front();
-      ready_.pop_front();
-      lock.unlock();
-      send_step(i);
-      lock.lock();
-      continue;
-    }
+    if (send_ready(lock)) continue;
     if (want_slot ? !free_.empty() : now_ns() >= until_ns) return;
     const std::int64_t left = until_ns - now_ns();
     if (want_slot || left > 200'000) {
@@ -242,9 +245,7 @@ void driver::sender_open(phase_state& p) {
         std::size_t s = 0;
         {
           const std::lock_guard lock(ready_mutex_);
-          s = free_.back();
-          free_.pop_back();
-          ++outstanding_;
+          s = take_slot();
         }
         start_job(p, s, (*job_source_)(i), intended);
         return true;
@@ -252,15 +253,7 @@ void driver::sender_open(phase_state& p) {
   send_lag_max_ms_ = static_cast<double>(r.lag_max_ns) / 1e6;
   std::unique_lock lock(ready_mutex_);
   while (outstanding_ > 0 || !ready_.empty()) {
-    if (ready_.empty()) {
-      ready_cv_.wait_for(lock, 20ms);
-      continue;
-    }
-    const std::size_t i = ready_.front();
-    ready_.pop_front();
-    lock.unlock();
-    send_step(i);
-    lock.lock();
+    if (!send_ready(lock)) ready_cv_.wait_for(lock, 20ms);
   }
 }
 

@@ -125,10 +125,12 @@ class driver final : public answer_sink {
   struct phase_state;
 
  private:
-  bool may_start(phase_state& p, std::uint64_t next);
+  static bool may_start(phase_state& p, std::uint64_t next);
   void sender_closed(phase_state& p);
   void sender_open(phase_state& p);
   void serve_until(std::int64_t until_ns, bool want_slot);
+  bool send_ready(std::unique_lock<std::mutex>& lock);
+  std::size_t take_slot();
   void start_job(phase_state& p, std::size_t slot_index, const job& j, std::int64_t intended_ns);
   void send_step(std::size_t slot_index);
   void finish_step(std::size_t slot_index, bool go_on);

@@ -29,6 +29,7 @@ using tcp = asio::ip::tcp;
 constexpr auto io_timeout = std::chrono::seconds{30};
 constexpr double retry_after_default_s = 0.1;  // when a 503 or 429 names no Retry-After
 constexpr double retry_after_max_s = 5;
+constexpr std::uint64_t response_bytes_max = 1 << 20;  // an outcome or a problem is far smaller
 
 struct work_item {
   command c;
@@ -108,8 +109,11 @@ answer http_transport::impl::once(std::optional<beast::tcp_stream>& stream, cons
       stream->expires_after(io_timeout);
       bhttp::write(*stream, req);
       beast::flat_buffer buffer;
-      bhttp::response<bhttp::string_body> res;
-      bhttp::read(*stream, buffer, res);
+      // Read through a parser and keep the message in it: nothing is moved out and back.
+      bhttp::response_parser<bhttp::string_body> parser;
+      parser.body_limit(response_bytes_max);
+      bhttp::read(*stream, buffer, parser);
+      const auto& res = parser.get();
       if (!res.keep_alive()) stream.reset();
       retry_after = retry_after_s(res);
       return parse_http_answer(res.result_int(), res.body(),

@@ -224,22 +224,8 @@ answer execute(pqxx::connection& conn, const engine::command& c, const naming& n
   return a;
 }
 
-}  // namespace
-
-struct naive_transport::impl {
-  naive_target target;
-  answer_sink& sink;
-  work_queue<work_item> queue;
-  std::vector<std::thread> workers;
-  std::string server_version;
-
-  impl(naive_target t, answer_sink& s) : target(std::move(t)), sink(s) {}
-
-  void work(std::unique_ptr<pqxx::connection> conn);
-  answer run(pqxx::connection& conn, const work_item& item);
-};
-
-answer naive_transport::impl::run(pqxx::connection& conn, const work_item& item) {
+// Decodes the command as walletd would, then runs it; the database's failures become answers.
+answer run(pqxx::connection& conn, const work_item& item) {
   auto decoded = wn::decode_command(item.body, wn::origin::client);
   if (!decoded) {
     const auto& e = decoded.error();
@@ -260,6 +246,20 @@ answer naive_transport::impl::run(pqxx::connection& conn, const work_item& item)
     }
   }
 }
+
+}  // namespace
+
+struct naive_transport::impl {
+  naive_target target;
+  answer_sink& sink;
+  work_queue<work_item> queue;
+  std::vector<std::thread> workers;
+  std::string server_version;
+
+  impl(naive_target t, answer_sink& s) : target(std::move(t)), sink(s) {}
+
+  void work(std::unique_ptr<pqxx::connection> conn);
+};
 
 void naive_transport::impl::work(std::unique_ptr<pqxx::connection> conn) {
   while (auto item = queue.pop()) sink.answered(item->token, run(*conn, *item));

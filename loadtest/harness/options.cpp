@@ -236,7 +236,8 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
     }
     std::string_view value;
     const auto eq = arg.find('=');
-    const std::string_view name = arg.substr(2, eq == std::string_view::npos ? arg.npos : eq - 2);
+    const std::string_view name =
+        arg.substr(2, eq == std::string_view::npos ? std::string_view::npos : eq - 2);
     const auto spec = std::find_if(specs().begin(), specs().end(),
                                    [&](const option_spec& s) { return name == s.name; });
     if (!arg.starts_with("--") || spec == specs().end()) {

@@ -141,6 +141,17 @@ verify_input common_input(const options& o, const run_ledger& ledger) {
   return in;
 }
 
+// The set-up's events are published after their outcomes: the run must not pay for them (its
+// transfers' credits would queue behind them on the stream). Waits until a second passes without
+// an event.
+void wait_for_quiet_events(const nats_event_watch& watch, double timeout_s) {
+  std::fprintf(stderr, "set-up: waiting for its events to be published\n");
+  const auto deadline = steady::now() + std::chrono::duration<double>(timeout_s);
+  while (steady::now() < deadline && now_ns() - watch.last_event_ns() < 1'000'000'000) {
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
 // The --before-verify hook: a failing hook makes the run fail to finish (exit 3), never pass.
 void before_verify(const options& o) {
   if (o.before_verify.empty()) return;
@@ -228,6 +239,7 @@ target_report run_service(const options& o, const naming& names) {
         [&work](std::uint64_t i) { return work.setup(static_cast<std::uint32_t>(i + 1)); },
         postmaster, rss));
     if (rss) tr.service_rss_kb.emplace_back("after set-up", rss());
+    if (watch) wait_for_quiet_events(*watch, o.settle_timeout_s);
   }
   std::fprintf(stderr, "run: %s\n", tr.service.c_str());
   tr.phases.push_back(run_phase(

@@ -57,7 +57,7 @@ std::string fields(const command& c, const naming& names, bool in_path) {
     case op::hold_place:
       return hold + "," + money(c) + R"(,"expires_at":")" + rfc3339_after(hold_lifetime) + R"(")";
     case op::hold_capture: {
-      const std::string amount = c.amount == 0 ? std::string{} : money(c);
+      std::string amount = c.amount == 0 ? std::string{} : money(c);
       if (in_path) return amount;
       return amount.empty() ? hold : hold + "," + amount;
     }

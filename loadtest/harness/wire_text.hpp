@@ -15,7 +15,7 @@ namespace wallet::loadtest {
 [[nodiscard]] std::string render_command(const command& c, const naming& names);
 
 // An outcome message (docs/wire.md, "Outcomes") as an answer; unreadable text is `failed`.
-[[nodiscard]] answer parse_outcome(std::string_view json);
+[[nodiscard]] answer parse_outcome(std::string_view text);
 
 // The command as a request of walletd's /v1 API (without the Authorization header).
 struct http_request {

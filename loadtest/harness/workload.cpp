@@ -158,8 +158,8 @@ std::string to_string(const mix& m) {
 
 // ---- workload
 
-workload::workload(workload_settings settings)
-    : settings_(std::move(settings)), picker_(settings_.pick, settings_.wallets) {
+workload::workload(const workload_settings& settings)
+    : settings_(settings), picker_(settings_.pick, settings_.wallets) {
   WALLET_ASSERT(settings_.amount_max >= 2);
   const mix& m = settings_.weights;
   const double total = m.deposit + m.withdraw + m.transfer + m.hold;

@@ -115,7 +115,7 @@ struct job {
 
 class workload {
  public:
-  explicit workload(workload_settings settings);
+  explicit workload(const workload_settings& settings);
 
   // Job `index` of the run: the same for the same settings, whichever thread asks.
   [[nodiscard]] job make(std::uint64_t index) const;
