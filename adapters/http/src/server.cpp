@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "wallet/http/problem.hpp"
+#include "wallet/http/trace.hpp"
 
 namespace wallet::http {
 namespace {
@@ -101,14 +102,15 @@ struct server::core : std::enable_shared_from_this<server::core> {
 namespace {
 
 // A server-made answer (the request never reached the handler): a problem, then close.
-response refusal_response(std::string_view code, std::string detail, unsigned version) {
+response refusal_response(std::string_view code, std::string detail, unsigned version,
+                          std::string_view trace_id = {}) {
   const problem p = make_problem(code, std::move(detail));
   response r;
   r.version(version);
   r.result(p.code_status);
   r.set(bhttp::field::content_type, problem_content_type);
   if (p.retry_after) r.set(bhttp::field::retry_after, std::to_string(p.retry_after->count()));
-  r.body() = problem_body(p, {}, {});
+  r.body() = problem_body(p, {}, trace_id);
   r.keep_alive(false);
   r.prepare_payload();
   return r;
@@ -135,8 +137,9 @@ class session final : public closable, public std::enable_shared_from_this<sessi
       stream_.async_handshake(net::ssl::stream_base::server,
                               [self = this->shared_from_this()](const error_code& ec) {
                                 if (ec) {
-                                  if (!quiet_end(ec))
+                                  if (!quiet_end(ec)) {
                                     self->core_->events->failed("tls_handshake", ec.message());
+                                  }
                                   self->end();
                                   return;
                                 }
@@ -231,8 +234,20 @@ class session final : public closable, public std::enable_shared_from_this<sessi
   }
 
   void refuse(std::string_view code, std::string detail, unsigned version) {
-    auto r = std::make_shared<response>(refusal_response(code, std::move(detail), version));
-    core_->events->answered(request_record{"", "unmatched", r->result_int(), code, {}, {}});
+    // The request never reaches the API: its log line and problem still get a trace id (the
+    // caller's, when the header was read) and, when known, the method.
+    std::string_view traceparent;
+    std::string method;
+    if (parser_ && parser_->is_header_done()) {
+      const auto& header = parser_->get();
+      if (const auto it = header.find("traceparent"); it != header.end()) traceparent = it->value();
+      method = std::string(header.method_string());
+    }
+    const trace_context trace = trace_for(traceparent);
+    auto r = std::make_shared<response>(
+        refusal_response(code, std::move(detail), version, trace.trace_id));
+    core_->events->answered(
+        request_record{method, "unmatched", r->result_int(), code, {}, trace.trace_id});
     lowest().expires_after(core_->settings.write_timeout);
     bhttp::async_write(
         stream_, *r,
@@ -412,11 +427,13 @@ std::optional<server_error> configure_tls(server::core& c) {
   }
   error_code ec;
   ctx.use_certificate_chain_file(s.tls_cert_file, ec);
-  if (ec)
+  if (ec) {
     return server_error{"cannot load http.tls_cert_file " + s.tls_cert_file + ": " + ec.message()};
+  }
   ctx.use_private_key_file(s.tls_key_file, net::ssl::context::pem, ec);
-  if (ec)
+  if (ec) {
     return server_error{"cannot load http.tls_key_file " + s.tls_key_file + ": " + ec.message()};
+  }
   c.tls.emplace(std::move(ctx));
   return std::nullopt;
 }
@@ -459,7 +476,14 @@ engine::result<std::unique_ptr<server>, server_error> server::start(server_setti
 
 server::server(std::shared_ptr<core> c) : core_(std::move(c)) {}
 
-server::~server() { stop(std::chrono::milliseconds{0}); }
+server::~server() {
+  try {
+    stop(std::chrono::milliseconds{0});
+  } catch (const std::exception& e) {
+    // Only std::thread::join or a lock can throw here: nothing is left to stop but the process.
+    core_->events->failed("handler", e.what());
+  }
+}
 
 std::uint16_t server::port() const noexcept { return core_->port; }
 bool server::tls() const noexcept { return core_->tls.has_value(); }

@@ -1,6 +1,7 @@
 // Trace Context parsing (W3C, level 1) and random ids from a per-thread generator.
 #include "wallet/http/trace.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <random>
@@ -11,10 +12,8 @@ namespace {
 constexpr std::size_t traceparent_length = 55;  // version 00: 2 + 1 + 32 + 1 + 16 + 1 + 2
 
 bool is_lower_hex(std::string_view text) {
-  for (const char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
+  return std::ranges::all_of(
+      text, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 bool all_zero(std::string_view text) {
@@ -30,8 +29,9 @@ std::string random_hex(std::size_t digits) {
   out.reserve(digits);
   while (out.size() < digits) {
     std::uint64_t bits = generator();
-    for (int i = 0; i < 16 && out.size() < digits; ++i, bits >>= 4U)
+    for (int i = 0; i < 16 && out.size() < digits; ++i, bits >>= 4U) {
       out.push_back(hex[bits & 0xfU]);
+    }
   }
   // An all-zero id is invalid; 2^-64 is not worth a loop, but correctness is cheap.
   if (all_zero(out)) out.back() = '1';
