@@ -14,6 +14,7 @@
 #include "engine_host.hpp"
 #include "http_host.hpp"
 #include "nats_host.hpp"
+#include "screening_host.hpp"
 #include "wallet/app/version.hpp"
 #include "wallet/config/describe.hpp"
 #include "wallet/config/load.hpp"
@@ -111,6 +112,13 @@ int run(const config::loaded& loaded) {
     logging::shutdown();
     return exit_invalid_configuration;
   }
+  wallet::app::screening_host screening{loaded.values, log, metrics};
+  if (!screening.load()) {
+    log.error("walletd cannot start: the AML settings are invalid",
+              {{"exit_code", exit_invalid_configuration}});
+    logging::shutdown();
+    return exit_invalid_configuration;
+  }
   wallet::app::engine_host engine{loaded.values, log, metrics};
   if (!engine.start()) {
     log.error("walletd cannot start", {{"exit_code", exit_failure}});
@@ -119,6 +127,7 @@ int run(const config::loaded& loaded) {
   }
   // Installed before any command can arrive; reloads go to the runtime from here on, and each one
   // is recorded in the audit trail.
+  screening.install(engine.runtime()->compliance());
   compliance.start_watching(engine.runtime()->compliance(), engine.conninfo());
   // The runtime answers through the NATS connection: the engine stops (and drains) first.
   wallet::app::nats_host nats{loaded.values,     log,     *engine.runtime(),

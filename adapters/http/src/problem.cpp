@@ -21,6 +21,8 @@ status rejection_status(engine::rejection r) {
     case rejection::hold_exists:
     case rejection::idempotency_conflict:
       return status::conflict;
+    case rejection::aml_unavailable:  // no verdict now: the same request may pass later (503)
+      return status::service_unavailable;
     default:
       return status::unprocessable_entity;
   }
