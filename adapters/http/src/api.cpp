@@ -90,13 +90,13 @@ bool take_token(api::impl& self, const exchange_ptr& x, auth::rate_limiter* limi
   if (d.allowed) return true;
   problem p = make_problem("rate_limited");
   p.retry_after = std::max(d.retry_after, std::chrono::seconds{1});
-  self.reply_problem(x, std::move(p));
+  self.reply_problem(x, p);
   return false;
 }
 
 }  // namespace
 
-api::impl::impl(api_settings s, api_ports p) : settings(std::move(s)), ports(std::move(p)) {
+api::impl::impl(api_settings s, api_ports p) : settings(s), ports(std::move(p)) {
   WALLET_ASSERT(ports.authenticator != nullptr);
   WALLET_ASSERT(ports.submit && ports.reads && ports.metrics_text);
   if (!ports.events) ports.events = std::make_shared<probe>();
@@ -174,7 +174,7 @@ void api::impl::authenticate_and_run(const exchange_ptr& x, const route_entry& e
   (this->*entry.handle)(x);
 }
 
-bool api::impl::allowed(const auth::principal& who, access needs) const {
+bool api::impl::allowed(const auth::principal& who, access needs) {
   const bool admin = who.has(auth::role::admin);
   switch (needs) {
     case access::open:
@@ -193,7 +193,7 @@ bool api::impl::privileged(const auth::principal& who) {
   return who.has(auth::role::admin) || who.has(auth::role::service);
 }
 
-response api::impl::problem_response(const exchange_ptr& x, const problem& p) const {
+response api::impl::problem_response(const exchange_ptr& x, const problem& p) {
   response r;
   r.result(p.code_status);
   r.set(field::content_type, problem_content_type);
@@ -225,7 +225,7 @@ void api::impl::reply_json(const exchange_ptr& x, status s, std::string body) {
   reply(x, std::move(r));
 }
 
-void api::impl::reply_problem(const exchange_ptr& x, problem p) {
+void api::impl::reply_problem(const exchange_ptr& x, const problem& p) {
   response r = problem_response(x, p);
   reply(x, std::move(r), p.code);
 }
@@ -236,7 +236,7 @@ void api::impl::reply_read_error(const exchange_ptr& x, const read_error& e) {
                    e.code == read_errc::overloaded ? "too many reads are waiting; retry later"
                                                    : "the database cannot be read; retry later");
   p.retry_after = settings.retry_after;
-  reply_problem(x, std::move(p));
+  reply_problem(x, p);
 }
 
 void api::impl::remember(const std::string& wallet_id, const wallet_meta& meta) {
@@ -270,20 +270,21 @@ void api::impl::with_wallet(const exchange_ptr& x, const std::string& wallet_id,
     if (check_owner(x, meta->owner)) then(*meta);
     return;
   }
-  ports.reads->wallet(wallet_id, [self = shared_from_this(), x, wallet_id, then = std::move(then)](
-                                     read_result<std::optional<engine::wallet_state>> found) {
-    if (!found) {
-      self->reply_read_error(x, found.error());
-      return;
-    }
-    if (!found.value()) {
-      self->reply_problem(x, from_rejection(engine::rejection::wallet_not_found));
-      return;
-    }
-    const wallet_meta meta{found.value()->owner, found.value()->ccy};
-    self->remember(wallet_id, meta);
-    if (self->check_owner(x, meta.owner)) then(meta);
-  });
+  ports.reads->wallet(
+      wallet_id, [self = shared_from_this(), x, wallet_id, then = std::move(then)](
+                     const read_result<std::optional<engine::wallet_state>>& found) {
+        if (!found) {
+          self->reply_read_error(x, found.error());
+          return;
+        }
+        if (!found.value()) {
+          self->reply_problem(x, from_rejection(engine::rejection::wallet_not_found));
+          return;
+        }
+        const wallet_meta meta{found.value()->owner, found.value()->ccy};
+        self->remember(wallet_id, meta);
+        if (self->check_owner(x, meta.owner)) then(meta);
+      });
 }
 
 std::optional<std::string> path_id(api::impl& self, const exchange_ptr& x, std::string_view name,
@@ -295,7 +296,7 @@ std::optional<std::string> path_id(api::impl& self, const exchange_ptr& x, std::
 }
 
 api::api(api_settings settings, api_ports ports)
-    : impl_(std::make_shared<impl>(std::move(settings), std::move(ports))) {}
+    : impl_(std::make_shared<impl>(settings, std::move(ports))) {}
 
 api::~api() = default;
 

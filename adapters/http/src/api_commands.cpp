@@ -268,12 +268,12 @@ void api::impl::answer_outcome(const exchange_ptr& x, const engine::command& cmd
     return;
   }
   if (out.result.rejected) {
-    problem p = from_rejection(*out.result.rejected);
+    problem p = from_rejection(*out.result.rejected, settings.retry_after);
     p.extensions["wallet_id"] = cmd.wallet_id;
     p.extensions["idempotency_key"] = cmd.idempotency_key;
     p.extensions["replayed"] = out.replayed;
     p.extensions["version"] = out.result.seq;
-    reply_problem(x, std::move(p));
+    reply_problem(x, p);
     return;
   }
   if (const auto* open = std::get_if<engine::open_wallet>(&cmd.body)) {
@@ -285,15 +285,16 @@ void api::impl::answer_outcome(const exchange_ptr& x, const engine::command& cmd
   }
   // A repeat: the engine kept the outcome, the event is in the log. Without it the answer still
   // holds every balance, so a failed read only leaves the event out.
-  ports.reads->outcome(cmd.wallet_id, cmd.idempotency_key,
-                       [self = shared_from_this(), x, cmd, out = std::move(out)](
-                           read_result<std::optional<postgres::stored_outcome>> stored) mutable {
-                         if (stored && stored.value() && stored.value()->event &&
-                             stored.value()->record.result == out.result) {
-                           out.event = stored.value()->event;
-                         }
-                         reply_accepted(*self, x, cmd, out);
-                       });
+  ports.reads->outcome(
+      cmd.wallet_id, cmd.idempotency_key,
+      [self = shared_from_this(), x, cmd, out = std::move(out)](
+          const read_result<std::optional<postgres::stored_outcome>>& stored) mutable {
+        if (stored && stored.value() && stored.value()->event &&
+            stored.value()->record.result == out.result) {
+          out.event = stored.value()->event;
+        }
+        reply_accepted(*self, x, cmd, out);
+      });
 }
 
 }  // namespace wallet::http

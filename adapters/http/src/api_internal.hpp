@@ -63,12 +63,12 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   // ---- dispatch (api.cpp) --------------------------------------------------------------------
   void handle(request req, responder respond);
   void authenticate_and_run(const exchange_ptr& x, const route_entry& entry);
-  [[nodiscard]] bool allowed(const auth::principal& who, access needs) const;
+  [[nodiscard]] static bool allowed(const auth::principal& who, access needs);
   [[nodiscard]] static bool privileged(const auth::principal& who);
-  [[nodiscard]] response problem_response(const exchange_ptr& x, const problem& p) const;
+  [[nodiscard]] static response problem_response(const exchange_ptr& x, const problem& p);
   void reply(const exchange_ptr& x, response r, std::string_view code = {});
   void reply_json(const exchange_ptr& x, status s, std::string body);
-  void reply_problem(const exchange_ptr& x, problem p);
+  void reply_problem(const exchange_ptr& x, const problem& p);
   void reply_read_error(const exchange_ptr& x, const read_error& e);
 
   // The wallet's owner and currency (cached), checked against the caller: `then` runs only when

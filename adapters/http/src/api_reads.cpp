@@ -142,8 +142,8 @@ json::object hold_object(const std::string& wallet_id, const std::vector<engine:
 void api::impl::get_wallet(const exchange_ptr& x) {
   auto id = path_id(*this, x, "wallet_id", engine::wallet_id_length_max);
   if (!id) return;
-  ports.reads->wallet(*id, [self = shared_from_this(), x,
-                            id = *id](read_result<std::optional<engine::wallet_state>> found) {
+  ports.reads->wallet(*id, [self = shared_from_this(), x, id = *id](
+                               const read_result<std::optional<engine::wallet_state>>& found) {
     if (!found) {
       self->reply_read_error(x, found.error());
       return;
@@ -178,27 +178,27 @@ void api::impl::list_wallets(const exchange_ptr& x) {
     return;
   }
   if (!check_owner(x, owner)) return;
-  ports.reads->wallets_of(owner, after, *limit,
-                          [self = shared_from_this(), x, owner,
-                           limit = *limit](read_result<std::vector<engine::wallet_state>> page) {
-                            if (!page) {
-                              self->reply_read_error(x, page.error());
-                              return;
-                            }
-                            std::vector<std::string> items;
-                            for (const engine::wallet_state& w : page.value()) {
-                              self->remember(w.id, wallet_meta{w.owner, w.ccy});
-                              items.push_back(nats::encode_wallet(w));
-                            }
-                            std::string body = R"({"owner":)" + json_text(owner) +
-                                               R"(,"wallets":)" + json_array(items);
-                            // A full page may have a next one: its cursor is the last id.
-                            if (page.value().size() == limit) {
-                              body += R"(,"next_after":)" + json_text(page.value().back().id);
-                            }
-                            body += '}';
-                            self->reply_json(x, status::ok, std::move(body));
-                          });
+  ports.reads->wallets_of(
+      owner, after, *limit,
+      [self = shared_from_this(), x, owner,
+       limit = *limit](const read_result<std::vector<engine::wallet_state>>& page) {
+        if (!page) {
+          self->reply_read_error(x, page.error());
+          return;
+        }
+        std::vector<std::string> items;
+        for (const engine::wallet_state& w : page.value()) {
+          self->remember(w.id, wallet_meta{w.owner, w.ccy});
+          items.push_back(nats::encode_wallet(w));
+        }
+        std::string body = R"({"owner":)" + json_text(owner) + R"(,"wallets":)" + json_array(items);
+        // A full page may have a next one: its cursor is the last id.
+        if (page.value().size() == limit) {
+          body += R"(,"next_after":)" + json_text(page.value().back().id);
+        }
+        body += '}';
+        self->reply_json(x, status::ok, std::move(body));
+      });
 }
 
 void api::impl::history(const exchange_ptr& x) {
@@ -226,7 +226,8 @@ void api::impl::history(const exchange_ptr& x) {
       [self = shared_from_this(), x, id = *id, after, limit = *limit](const wallet_meta& meta) {
         self->ports.reads->history(
             id, after, limit,
-            [self, x, id, limit, ccy = meta.ccy](read_result<std::vector<engine::event>> events) {
+            [self, x, id, limit,
+             ccy = meta.ccy](const read_result<std::vector<engine::event>>& events) {
               if (!events) {
                 self->reply_read_error(x, events.error());
                 return;
@@ -284,7 +285,7 @@ void api::impl::get_transfer(const exchange_ptr& x) {
       [self = shared_from_this(), x, id = *id, transfer_id = *transfer_id](const wallet_meta&) {
         self->ports.reads->transfer(
             id, transfer_id,
-            [self, x](read_result<std::optional<postgres::transfer_record>> found) {
+            [self, x](const read_result<std::optional<postgres::transfer_record>>& found) {
               if (!found) {
                 self->reply_read_error(x, found.error());
               } else if (!found.value()) {
@@ -306,7 +307,7 @@ void api::impl::get_hold(const exchange_ptr& x) {
       [self = shared_from_this(), x, id = *id, hold_id = *hold_id](const wallet_meta& meta) {
         self->ports.reads->hold(
             id, hold_id,
-            [self, x, id, ccy = meta.ccy](read_result<std::vector<engine::event>> events) {
+            [self, x, id, ccy = meta.ccy](const read_result<std::vector<engine::event>>& events) {
               if (!events) {
                 self->reply_read_error(x, events.error());
               } else if (events.value().empty()) {
@@ -333,30 +334,31 @@ void api::impl::ready(const exchange_ptr& x) {
     (*checks)[c.name] = ok ? "ok" : "failed";
     if (!ok) failed->push_back(c.name);
   }
-  ports.reads->schema_version([self = shared_from_this(), x, checks, failed](read_result<int> v) {
-    if (!v) {
-      (*checks)["database"] = "failed";
-      (*checks)["migrations"] = "unknown";
-      failed->emplace_back("database");
-    } else {
-      (*checks)["database"] = "ok";
-      const bool current = v.value() == self->ports.schema_version_expected;
-      (*checks)["migrations"] = current ? "ok" : "failed";
-      if (!current) failed->emplace_back("migrations");
-    }
-    if (failed->empty()) {
-      json::object body{{"status", "ready"}, {"checks", std::move(*checks)}};
-      self->reply_json(x, status::ok, json::serialize(body));
-      return;
-    }
-    std::string detail = "not ready:";
-    for (std::size_t i = 0; i < failed->size(); ++i) {
-      detail.append(i == 0 ? " " : ", ").append((*failed)[i]);
-    }
-    problem p = make_problem("not_ready", std::move(detail));
-    p.extensions["checks"] = std::move(*checks);
-    self->reply_problem(x, std::move(p));
-  });
+  ports.reads->schema_version(
+      [self = shared_from_this(), x, checks, failed](const read_result<int>& v) {
+        if (!v) {
+          (*checks)["database"] = "failed";
+          (*checks)["migrations"] = "unknown";
+          failed->emplace_back("database");
+        } else {
+          (*checks)["database"] = "ok";
+          const bool current = v.value() == self->ports.schema_version_expected;
+          (*checks)["migrations"] = current ? "ok" : "failed";
+          if (!current) failed->emplace_back("migrations");
+        }
+        if (failed->empty()) {
+          json::object body{{"status", "ready"}, {"checks", std::move(*checks)}};
+          self->reply_json(x, status::ok, json::serialize(body));
+          return;
+        }
+        std::string detail = "not ready:";
+        for (std::size_t i = 0; i < failed->size(); ++i) {
+          detail.append(i == 0 ? " " : ", ").append((*failed)[i]);
+        }
+        problem p = make_problem("not_ready", std::move(detail));
+        p.extensions["checks"] = std::move(*checks);
+        self->reply_problem(x, p);
+      });
 }
 
 void api::impl::metrics(const exchange_ptr& x) {

@@ -14,6 +14,10 @@ namespace json = boost::json;
 status rejection_status(engine::rejection r) {
   using engine::rejection;
   switch (r) {
+    // An operator's switch, not the request's fault: not remembered under the key, so the same
+    // request may pass later. 503 with Retry-After, like the other waits.
+    case rejection::feature_disabled:
+      return status::service_unavailable;
     case rejection::wallet_not_found:
     case rejection::hold_not_found:
       return status::not_found;
@@ -128,8 +132,10 @@ problem invalid_request(std::vector<nats::field_problem> fields) {
   return p;
 }
 
-problem from_rejection(engine::rejection r) {
-  return make_problem(engine::code(r), std::string(nats::rejection_message(r)));
+problem from_rejection(engine::rejection r, std::chrono::seconds retry_after) {
+  problem p = make_problem(engine::code(r), std::string(nats::rejection_message(r)));
+  if (p.code_status == status::service_unavailable) p.retry_after = retry_after;
+  return p;
 }
 
 problem from_refusal(actors::submit_errc e, std::chrono::seconds retry_after) {

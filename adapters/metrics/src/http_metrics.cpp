@@ -35,8 +35,8 @@ prometheus::Histogram::BucketBoundaries latency_buckets() {
 
 }  // namespace
 
-http_metrics::http_metrics(std::shared_ptr<registry> r, const std::vector<std::string>& routes)
-    : registry_{std::move(r)}, routes_{routes} {
+http_metrics::http_metrics(std::shared_ptr<registry> r, std::vector<std::string> routes)
+    : registry_{std::move(r)}, routes_{std::move(routes)} {
   WALLET_ASSERT(registry_ != nullptr);
   routes_.emplace_back(unmatched);
   auto& reg = *registry_->prometheus_registry();

@@ -419,6 +419,21 @@ TEST_F(api_test, engine_refusals_map_to_503_and_409) {
   EXPECT_EQ(text(body_of(read), "code"), "unavailable");
 }
 
+TEST_F(api_test, feature_disabled_is_503_with_retry_after_and_passes_later_with_the_same_key) {
+  open("w1");
+  constexpr std::uint16_t eur = 978;
+  engine_->flags.currencies[eur] = false;
+  const std::string body = R"({"amount":"2","currency":"EUR"})";
+  const auto off = post("/v1/wallets/w1/deposits", body, "flagged");
+  EXPECT_EQ(off.result(), status::service_unavailable) << off.body();
+  EXPECT_EQ(text(body_of(off), "code"), "feature_disabled");
+  EXPECT_EQ(off[field::retry_after], "1");
+  engine_->flags.currencies[eur] = true;
+  const auto on = post("/v1/wallets/w1/deposits", body, "flagged");
+  EXPECT_EQ(on.result(), status::ok) << "not remembered: the same key is decided now";
+  EXPECT_EQ(text(body_of(on), "balance"), "2.00");
+}
+
 TEST_F(api_test, history_pages_by_sequence) {
   open("w1");
   for (int i = 0; i < 4; ++i) deposit("w1", "1", "d" + std::to_string(i));

@@ -22,6 +22,7 @@ class fake_engine final : public read_port {
   engine::timestamp now = engine::timestamp{std::chrono::seconds{1'800'000'000}};
   std::optional<actors::submit_errc> refuse;      // set: every command is refused with it
   bool reads_fail = false;                        // set: every read answers unavailable
+  engine::feature_flags flags;                    // the operator's switches the engine applies
   std::vector<actors::command_context> contexts;  // of every submitted command
   int schema = 4;
 
@@ -37,7 +38,7 @@ class fake_engine final : public read_port {
     contexts.push_back(std::move(context));
     if (refuse) return actors::refused(*refuse);
     auto [it, fresh] = wallets_.try_emplace(cmd.wallet_id, cmd.wallet_id, std::chrono::hours{24});
-    engine::handled h = it->second.handle(cmd, now, limits_, flags_);
+    engine::handled h = it->second.handle(cmd, now, limits_, flags);
     actors::submit_outcome out;
     out.result = h.result;
     out.event = h.appended;
@@ -143,7 +144,6 @@ class fake_engine final : public read_port {
 
   std::mutex mutex_;
   engine::policy limits_ = engine::policy::unlimited();
-  engine::feature_flags flags_;
   std::map<std::string, engine::wallet_aggregate> wallets_;
   std::map<std::string, std::vector<engine::event>> events_;
   std::map<std::pair<std::string, std::string>, postgres::stored_outcome> outcomes_;

@@ -95,6 +95,13 @@ TEST(problem, maps_rejections_refusals_and_auth_failures) {
             status::unprocessable_entity);
   EXPECT_EQ(from_rejection(engine::rejection::wallet_not_found).code_status, status::not_found);
   EXPECT_EQ(from_rejection(engine::rejection::idempotency_conflict).code_status, status::conflict);
+  const auto flagged = from_rejection(engine::rejection::feature_disabled, std::chrono::seconds{7});
+  EXPECT_EQ(flagged.code_status, status::service_unavailable);
+  EXPECT_EQ(flagged.retry_after, std::chrono::seconds{7});
+  EXPECT_EQ(
+      from_rejection(engine::rejection::insufficient_funds, std::chrono::seconds{7}).retry_after,
+      std::nullopt)
+      << "a rule's rejection is final: no Retry-After";
   const auto overloaded = from_refusal(actors::submit_errc::overloaded, std::chrono::seconds{3});
   EXPECT_EQ(overloaded.code_status, status::service_unavailable);
   EXPECT_EQ(overloaded.retry_after, std::chrono::seconds{3});

@@ -2,7 +2,9 @@
 # The HTTP API end to end: starts walletd (auth.mode=off, its own database, subjects, streams and
 # free ports) over the PostgreSQL and nats-server of scripts/services.sh, runs walletd_http_test
 # against it, then checks what only the outside can see: the traceparent stored with the events,
-# one JSON log line per request without tokens or paths, and a clean exit on SIGTERM.
+# one JSON log line per request without tokens or paths, /metrics accepted by `promtool check
+# metrics` (promtool.sh finds or unpacks one), and a clean exit on SIGTERM. A feature flags file
+# (currency.GBP off) lets the test see feature_disabled answered 503, then switch it on.
 # Usage: walletd_http.sh WALLETD WALLETD_HTTP_TEST   (needs WALLET_PG_URL and WALLET_NATS_URL;
 # WALLET_HTTP_PORT, when set, is the port walletd's HTTP API listens on)
 set -u
@@ -28,6 +30,8 @@ fail() {
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 hport=${WALLET_HTTP_PORT:-$(free_port)}
+promtool=$(bash "$(dirname "${BASH_SOURCE[0]}")/promtool.sh") || fail "no promtool (see promtool.sh)"
+echo '{"currency.GBP": false}' >"$work/flags.json"
 
 psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
 "$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
@@ -35,6 +39,7 @@ psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}
   --nats.event_stream="HTTP$$_EVT" --nats.dead_letter_stream="HTTP$$_DLQ" \
   --metrics.port="$(free_port)" --http.port="$hport" --http.body_bytes_max=4096 \
   --http.header_bytes_max=4096 --auth.mode=off \
+  --compliance.flags_file="$work/flags.json" --compliance.reload_poll_ms=100 \
   --rate_limit.address_burst=20 --rate_limit.address_per_second=10 \
   --rate_limit.principal_burst=100000 --rate_limit.principal_per_second=100000 \
   >"$work/walletd.log" 2>&1 &
@@ -47,7 +52,8 @@ done
 grep -q '"msg":"HTTP API serving"' "$work/walletd.log" || fail "walletd does not serve HTTP"
 grep -q '"msg":"AUTHENTICATION IS OFF' "$work/walletd.log" || fail "no loud warning for auth.mode=off"
 
-WALLET_HTTP_PORT="$hport" "$tests" 2>&1 | tee "$work/tests.out"
+WALLET_HTTP_PORT="$hport" WALLET_HTTP_FLAGS_FILE="$work/flags.json" "$tests" 2>&1 |
+  tee "$work/tests.out"
 code=${PIPESTATUS[0]}
 [ "$code" -eq 0 ] || fail "walletd_http_test failed ($code)"
 
@@ -70,6 +76,16 @@ grep '"msg":"http request"' "$work/walletd.log" | grep -v '"trace_id":"[0-9a-f]\
   head -n 3 | grep . && fail "request log lines without trace_id, route, status or latency"
 grep '"msg":"http request"' "$work/walletd.log" | grep -q -e "$traced" -e 'Bearer' -e '"amount"' &&
   fail "a request log line shows an id, a token or a body"
+
+# The exposition format, as Prometheus parses it (and promtool's lint of names and help).
+# (The last test spent this address's bucket of open routes: wait for it to refill.)
+for _ in $(seq 1 10); do
+  curl -sf "http://127.0.0.1:$hport/metrics" >"$work/metrics.txt" && break
+  sleep 0.5
+done
+[ -s "$work/metrics.txt" ] || fail "cannot read /metrics"
+"$promtool" check metrics <"$work/metrics.txt" || fail "promtool check metrics refused /metrics"
+echo "/metrics: promtool check metrics accepts $(grep -c '^# TYPE' "$work/metrics.txt") families"
 
 kill -TERM "$wpid"
 wait "$wpid"

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 #include <tuple>
 
@@ -293,6 +294,32 @@ TEST_F(walletd_http, answers_404_405_409_and_422) {
                 "/v1/wallets/{wallet_id}/outcomes/{idempotency_key}")
                 .result(),
             status::not_found);
+}
+
+// walletd_http.sh starts walletd with a flags file that switches GBP off: a transient refusal,
+// 503 with Retry-After, and the same request with the same key passes once GBP is on again.
+TEST_F(walletd_http, feature_disabled_is_503_until_the_operator_switches_it_on) {
+  const char* flags = std::getenv("WALLET_HTTP_FLAGS_FILE");
+  ASSERT_NE(flags, nullptr) << "WALLET_HTTP_FLAGS_FILE is not set: run walletd_http.sh";
+  const std::string id = unique("gbp");
+  const std::string open_body =
+      R"({"wallet_id":")" + id + R"(","currency":"GBP","owner":"o-)" + id + "\"}";
+  const auto off = post("/v1/wallets", "/v1/wallets", open_body, "open-" + id);
+  EXPECT_EQ(off.result(), status::service_unavailable) << off.body();
+  EXPECT_EQ(text(off, "code"), "feature_disabled");
+  EXPECT_FALSE(off[bhttp::field::retry_after].empty());
+  {
+    std::ofstream out(flags, std::ios::trunc);
+    out << R"({"currency.GBP": true})";
+  }
+  // walletd_http.sh sets compliance.reload_poll_ms to 100.
+  status got = off.result();
+  for (int i = 0; i < 50 && got != status::created; ++i) {
+    std::this_thread::sleep_for(100ms);
+    got = post("/v1/wallets", "/v1/wallets", open_body, "open-" + id).result();
+  }
+  EXPECT_EQ(got, status::created) << "the refusal was not remembered under the key";
+  EXPECT_EQ(text(get("/v1/wallets/" + id, "/v1/wallets/{wallet_id}"), "currency"), "GBP");
 }
 
 TEST_F(walletd_http, exactly_one_of_concurrent_full_withdrawals_succeeds) {

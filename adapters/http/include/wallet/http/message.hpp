@@ -17,6 +17,7 @@ namespace wallet::http {
 using request_message = boost::beast::http::request<boost::beast::http::string_body>;
 using response = boost::beast::http::response<boost::beast::http::string_body>;
 
+// NOLINTNEXTLINE(bugprone-exception-escape): the implicit moves of Beast's fields may allocate.
 struct request {
   request_message message;
   std::string remote_address;  // the peer's IP address: the key of per-address rate limits

@@ -44,8 +44,10 @@ struct problem {
 [[nodiscard]] problem invalid_request(std::vector<nats::field_problem> fields);
 
 // A business rejection: 404 for a missing wallet or hold, 409 for a key or id already used,
-// 422 for every other rule.
-[[nodiscard]] problem from_rejection(engine::rejection r);
+// 503 with Retry-After `retry_after` for a transient one (feature_disabled: the same request may
+// pass once the operator switches the feature on), 422 for every other rule.
+[[nodiscard]] problem from_rejection(engine::rejection r,
+                                     std::chrono::seconds retry_after = std::chrono::seconds{1});
 
 // Why the runtime did not decide: 503 with Retry-After when waiting helps (overloaded,
 // unavailable, shutting_down, not_owner), 409 for a refused write, 400 for a bad id or key.

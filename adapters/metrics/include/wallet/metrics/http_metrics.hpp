@@ -30,7 +30,7 @@ inline constexpr double http_seconds_bucket_max = 5.0;
 class http_metrics final : public http::probe {
  public:
   // `routes`: every route pattern of the API; a request outside them counts as "unmatched".
-  http_metrics(std::shared_ptr<registry> r, const std::vector<std::string>& routes);
+  http_metrics(std::shared_ptr<registry> r, std::vector<std::string> routes);
 
   void answered(const http::request_record& record) override;
   void connection_refused() override;
