@@ -72,17 +72,19 @@ struct jwt_authenticator::token_cache {
 };
 
 jwt_authenticator::jwt_authenticator(jwt_settings settings, jwks_fetch fetch, std::string source,
-                                     logging::logger log, std::shared_ptr<auth_probe> probe)
+                                     logging::logger log, std::shared_ptr<auth_probe> probe,
+                                     monotonic_clock clock)
     : settings_(std::move(settings)),
       log_(std::move(log)),
       probe_(probe ? std::move(probe) : std::make_shared<auth_probe>()),
+      clock_(clock ? std::move(clock) : monotonic_clock(&std::chrono::steady_clock::now)),
       keys_(std::move(fetch), std::move(source), settings_.jwks_refresh, settings_.jwks_refresh_min,
             log_, probe_) {
   if (settings_.token_cache_max > 0) {
     tokens_ =
         std::make_unique<token_cache>(token_cache{{settings_.token_cache_max, token_cache_shards}});
   }
-  keys_.refresh(std::chrono::system_clock::now());
+  keys_.refresh(clock_());
 }
 
 jwt_authenticator::~jwt_authenticator() {
@@ -118,7 +120,7 @@ engine::result<principal, auth_errc> jwt_authenticator::authenticate(
     }
   }
   const key_lookup lookup = [&](std::string_view kid, key_type type) {
-    return keys_.find(kid, type, now);
+    return keys_.find(kid, type, clock_());
   };
   auto verified = verify_jws(token.value(), settings_, lookup, now);
   if (!verified) return refuse(verified.error());
@@ -140,15 +142,17 @@ void jwt_authenticator::start_refresher() {
     std::condition_variable_any wake;
     std::unique_lock lock(m);
     while (!stop.stop_requested()) {
-      // Wake at the next due time, but at least every refresh_min: a clock step must not
-      // postpone refreshes by hours.
-      const auto now = std::chrono::system_clock::now();
+      // Wake at the next due time, but at least every refresh_min (so that a test's clock, or a
+      // due time moved by a fetch on another thread, is looked at again soon).
+      const auto now = clock_();
       constexpr std::chrono::seconds tick_min{1};
-      const auto until = std::clamp(keys_.next_due(), now + tick_min,
-                                    now + std::max(tick_min, settings_.jwks_refresh_min));
-      wake.wait_until(lock, stop, until, [] { return false; });
+      const auto wait =
+          std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(keys_.next_due() - now),
+                     std::chrono::milliseconds{tick_min},
+                     std::chrono::milliseconds{std::max(tick_min, settings_.jwks_refresh_min)});
+      wake.wait_for(lock, stop, wait, [] { return false; });
       if (stop.stop_requested()) break;
-      keys_.refresh_if_due(std::chrono::system_clock::now());
+      keys_.refresh_if_due(clock_());
     }
   });
 }
@@ -192,7 +196,8 @@ std::unique_ptr<authenticator> make_development_authenticator(const logging::log
 }
 
 engine::result<std::unique_ptr<authenticator>, std::string> make_authenticator(
-    const jwt_settings& settings, const logging::logger& log, std::shared_ptr<auth_probe> probe) {
+    const jwt_settings& settings, const logging::logger& log, std::shared_ptr<auth_probe> probe,
+    monotonic_clock clock) {
   if (settings.mode == auth_mode::off) return make_development_authenticator(log);
   if (auto problem = check(settings)) return std::move(*problem);
   jwks_fetch fetch;
@@ -208,7 +213,7 @@ engine::result<std::unique_ptr<authenticator>, std::string> make_authenticator(
     source = settings.jwks_url;
   }
   auto jwt = std::make_unique<jwt_authenticator>(settings, std::move(fetch), source, log,
-                                                 std::move(probe));
+                                                 std::move(probe), std::move(clock));
   // A key file is under the operator's control: failing to load it is a configuration error.
   // An issuer's URL may be briefly unreachable: keep trying, answering keys_unavailable.
   if (!settings.jwks_file.empty() && !jwt->keys().current()) {

@@ -69,16 +69,29 @@ engine::result<ossl::pkey_ptr, std::string> rsa_key(const json::object& jwk) {
   const ossl::bn_ptr n_bn = to_bignum(n.value());
   const ossl::bn_ptr e_bn = to_bignum(e.value());
   if (!n_bn || !e_bn) return ossl::last_error("out of memory");
-  // A public exponent is odd and at least 3; anything else is a corrupt or hostile key.
+  // A public exponent is odd and at least 3; anything else is a corrupt or hostile key. A huge
+  // one makes every verification slow (the cost grows with its size): issuers use 65537.
   if (BN_is_odd(e_bn.get()) == 0 || BN_is_one(e_bn.get()) == 1) {
     return std::string("\"e\" is not an odd exponent above 1");
+  }
+  if (BN_num_bits(e_bn.get()) > rsa_exponent_bits_max) {
+    return "\"e\" is longer than " + std::to_string(rsa_exponent_bits_max) + " bits";
   }
   const ossl::param_bld_ptr bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n_bn.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e_bn.get()) != 1) {
     return ossl::last_error("out of memory");
   }
-  return from_params("RSA", bld.get());
+  auto pkey = from_params("RSA", bld.get());
+  if (!pkey) return pkey.error();
+  // OpenSSL's public-key check (SP 800-56B): an odd modulus, composite and not a prime power,
+  // with no small factor. A key failing it cannot be an issuer's real key.
+  const ossl::pkey_ctx_ptr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.value().get(), nullptr));
+  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+    return std::string("not a valid RSA public key: ")
+        .append(ossl::last_error("the public key check failed"));
+  }
+  return std::move(pkey).value();
 }
 
 engine::result<ossl::pkey_ptr, std::string> ec_key(const json::object& jwk) {
@@ -133,8 +146,23 @@ engine::result<key_outcome, std::string> parse_key(const json::value& v, std::si
   const std::string who = describe(index, kid);
   const auto kty = string_member(jwk, "kty");
   if (!kty) return who + ": \"kty\" is missing or not a string";
-  const auto use = string_member(jwk, "use");
-  if (use && *use != "sig") return key_outcome{std::nullopt, who + ": use is not sig"};
+  // What the key is for: "use" absent or "sig", "key_ops" absent or listing "verify". A member
+  // of the wrong JSON type says nothing reliable about the key, so the key is not used either.
+  if (const json::value* use = jwk.if_contains("use")) {
+    if (!use->is_string()) return key_outcome{std::nullopt, who + ": \"use\" is not a string"};
+    if (use->get_string() != "sig") return key_outcome{std::nullopt, who + ": use is not sig"};
+  }
+  if (const json::value* ops = jwk.if_contains("key_ops")) {
+    const json::array* list = ops->if_array();
+    if (list == nullptr || !std::all_of(list->begin(), list->end(),
+                                        [](const json::value& op) { return op.is_string(); })) {
+      return key_outcome{std::nullopt, who + ": \"key_ops\" is not an array of strings"};
+    }
+    if (std::none_of(list->begin(), list->end(),
+                     [](const json::value& op) { return op.get_string() == "verify"; })) {
+      return key_outcome{std::nullopt, who + ": key_ops does not list verify"};
+    }
+  }
   key_type type = key_type::rsa;
   if (*kty == "RSA") {
     type = key_type::rsa;
@@ -149,10 +177,14 @@ engine::result<key_outcome, std::string> parse_key(const json::value& v, std::si
     return key_outcome{std::nullopt, who + ": key type " + std::string(*kty) + " is not used"};
   }
   // A key bound to another algorithm (RS512, PS256, ...) must not verify RS256 or ES256 tokens.
-  if (const auto alg = string_member(jwk, "alg")) {
-    const auto parsed = parse_alg(*alg);
+  if (const json::value* alg_value = jwk.if_contains("alg")) {
+    if (!alg_value->is_string()) {
+      return key_outcome{std::nullopt, who + ": \"alg\" is not a string"};
+    }
+    const std::string_view alg = alg_value->get_string();
+    const auto parsed = parse_alg(alg);
     if (!parsed || key_type_of(*parsed) != type) {
-      return key_outcome{std::nullopt, who + ": alg " + std::string(*alg) + " is not used"};
+      return key_outcome{std::nullopt, who + ": alg " + std::string(alg) + " is not used"};
     }
   }
   auto pkey = type == key_type::rsa ? rsa_key(jwk) : ec_key(jwk);

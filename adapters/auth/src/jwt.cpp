@@ -157,12 +157,16 @@ bool signature_holds(const public_key& key, std::string_view signing_input,
   return holds;
 }
 
+// Which way a fractional NumericDate is rounded to whole seconds: always towards refusing, so
+// that exp moves earlier (down) and nbf and iat later (up).
+enum class rounding : std::uint8_t { down, up };
+
 // A NumericDate (seconds since the epoch, RFC 7519 §2), whole seconds, saturated to int64.
-std::optional<std::int64_t> numeric_date(const json::value& v) {
+std::optional<std::int64_t> numeric_date(const json::value& v, rounding r) {
   if (v.is_int64()) return v.get_int64();
   if (v.is_uint64()) return std::numeric_limits<std::int64_t>::max();
   if (!v.is_double()) return std::nullopt;
-  const double d = std::floor(v.get_double());
+  const double d = r == rounding::down ? std::floor(v.get_double()) : std::ceil(v.get_double());
   constexpr double edge = 9.2e18;  // inside int64 on both sides
   if (d >= edge) return std::numeric_limits<std::int64_t>::max();
   if (d <= -edge) return std::numeric_limits<std::int64_t>::min();
@@ -171,10 +175,11 @@ std::optional<std::int64_t> numeric_date(const json::value& v) {
 
 // Optional date claim: nothing when absent, an error when present but not a number.
 engine::result<std::optional<std::int64_t>, rejection> date_claim(const json::object& claims,
-                                                                  std::string_view name) {
+                                                                  std::string_view name,
+                                                                  rounding r) {
   const json::value* v = claims.if_contains(name);
   if (v == nullptr) return std::optional<std::int64_t>{};
-  const auto date = numeric_date(*v);
+  const auto date = numeric_date(*v, r);
   if (!date) {
     return reject(auth_errc::malformed, "\"" + std::string(name) + "\" is not a NumericDate");
   }
@@ -202,9 +207,9 @@ std::optional<rejection> check_issuer_audience(const json::object& claims, const
 
 // exp is required (a token that never expires is refused); nbf and iat are optional.
 engine::result<token_times, rejection> times_of(const json::object& claims) {
-  const auto exp = date_claim(claims, "exp");
-  const auto nbf = date_claim(claims, "nbf");
-  const auto iat = date_claim(claims, "iat");
+  const auto exp = date_claim(claims, "exp", rounding::down);
+  const auto nbf = date_claim(claims, "nbf", rounding::up);
+  const auto iat = date_claim(claims, "iat", rounding::up);
   for (const auto* claim : {&exp, &nbf, &iat}) {
     if (!*claim) return claim->error();
   }

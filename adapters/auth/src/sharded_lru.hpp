@@ -1,6 +1,9 @@
 // A bounded map from string keys to values, split into mutex-guarded shards so that threads
 // working on different keys rarely meet on one lock; each shard forgets its least recently used
 // entry past its share of the bound. Shared by the rate limiter and the verified-token cache.
+// Shards and buckets are chosen by a hash keyed per process (keyed_hash.hpp): callers choose the
+// keys, and keys crafted to fall into one shard would evict the other callers' entries there (a
+// rate-limited caller forgotten comes back with a full bucket).
 #pragma once
 
 #include <algorithm>
@@ -15,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "wallet/auth/keyed_hash.hpp"
 #include "wallet/engine/assert.hpp"
 
 namespace wallet::auth::detail {
@@ -23,12 +27,14 @@ template <class Value>
 class sharded_lru {
  public:
   // min(shards, keys_max) shards of keys_max / that many entries each: never more than keys_max.
-  sharded_lru(std::size_t keys_max, std::size_t shards) {
+  // `key`: the hash key (tests); the process's by default.
+  sharded_lru(std::size_t keys_max, std::size_t shards, hash_key key = process_hash_key())
+      : hash_{key} {
     WALLET_ASSERT(keys_max >= 1 && shards >= 1);
     const std::size_t count = std::min(shards, keys_max);
     shards_.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
-      shards_.push_back(std::make_unique<shard>());
+      shards_.push_back(std::make_unique<shard>(hash_));
       shards_.back()->keys_max = keys_max / count;
     }
   }
@@ -80,17 +86,21 @@ class sharded_lru {
     Value value;
   };
   struct shard {
+    explicit shard(keyed_hash h) : index(0, h) {}
     std::mutex mutex;
     std::list<entry> recent;  // most recently used first
     // Views into the list's keys, which never move while their node lives.
-    std::unordered_map<std::string_view, typename std::list<entry>::iterator> index;
+    std::unordered_map<std::string_view, typename std::list<entry>::iterator, keyed_hash> index;
     std::size_t keys_max = 1;
   };
 
   shard& shard_of(std::string_view key) {
-    return *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
+    // The hash's high half picks the shard; the buckets inside use it whole (mostly its low bits).
+    constexpr unsigned half = 32;
+    return *shards_[static_cast<std::size_t>(siphash24(hash_.key, key) >> half) % shards_.size()];
   }
 
+  keyed_hash hash_;
   std::vector<std::unique_ptr<shard>> shards_;
 };
 

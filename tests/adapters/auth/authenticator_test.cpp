@@ -81,20 +81,33 @@ class authenticators : public ::testing::Test {
   }
 
   std::unique_ptr<authenticator> make() {
-    auto r = make_authenticator(settings_, log(), probe_);
+    auto r = make_authenticator(settings_, log(), probe_, clock());
     EXPECT_TRUE(r) << r.error();
     return r ? std::move(r).value() : nullptr;
   }
   std::string make_error() {
-    auto r = make_authenticator(settings_, log(), probe_);
+    auto r = make_authenticator(settings_, log(), probe_, clock());
     return r ? std::string("(made)") : r.error();
   }
   logging::logger log() const { return {"auth", logging::level::debug, log_}; }
+
+  // The key set's schedule runs on this monotonic clock, which only elapse() moves: the tests
+  // pass wall-clock times to authenticate() separately, as walletd does.
+  monotonic_clock clock() const {
+    return [elapsed = elapsed_] {
+      return std::chrono::steady_clock::time_point{std::chrono::nanoseconds{elapsed->load()}};
+    };
+  }
+  void elapse(seconds s) const {
+    *elapsed_ += std::chrono::duration_cast<std::chrono::nanoseconds>(s).count();
+  }
 
   std::filesystem::path dir_;
   jwt_settings settings_;
   std::shared_ptr<std::string> log_ = std::make_shared<std::string>();
   std::shared_ptr<counting_probe> probe_ = std::make_shared<counting_probe>();
+  std::shared_ptr<std::atomic<std::int64_t>> elapsed_ =
+      std::make_shared<std::atomic<std::int64_t>>(std::int64_t{1'000'000'000'000});
 };
 
 TEST_F(authenticators, RefusesIncompleteSettings) {
@@ -165,6 +178,7 @@ TEST_F(authenticators, FetchesTheKeySetFromTheIssuerAndAgainForANewKid) {
   issuer.respond(200,
                  testing::jwks_document({rsa_key().public_jwk("r1"), ec_key().public_jwk("e2")}));
   now += seconds{31};
+  elapse(seconds{31});
   const auto r = a->authenticate(token(ec_key(), "e2", now), now);
   ASSERT_TRUE(r) << to_string(r.error());
   EXPECT_EQ(issuer.requests(), 2U);
@@ -178,6 +192,51 @@ TEST_F(authenticators, FetchesTheKeySetFromTheIssuerAndAgainForANewKid) {
   EXPECT_EQ(probe_->loaded, 2);
 }
 
+// Fetches are scheduled on the monotonic clock: a wall clock stepped back neither holds back the
+// fetch for a rotated key, nor does one stepped forward lift the throttle on made-up kids.
+TEST_F(authenticators, WallClockStepsMoveNoFetch) {
+  testing::jwks_server issuer;
+  issuer.respond(200, testing::jwks_document({rsa_key().public_jwk("r1")}));
+  settings_.jwks_url = issuer.url();
+  const auto a = make();
+  ASSERT_NE(a, nullptr);
+  const auto now = system_clock::now();
+  ASSERT_TRUE(a->authenticate(token(rsa_key(), "r1", now), now));
+
+  // The wall clock jumps a day ahead: still within refresh_min of the last fetch.
+  const auto ahead = now + std::chrono::hours{24};
+  EXPECT_EQ(a->authenticate(token(ec_key(), "e2", ahead), ahead).error(), auth_errc::unknown_key);
+  EXPECT_EQ(issuer.requests(), 1U);
+
+  // The issuer rotates in e2; refresh_min passes, while the wall clock was stepped back an hour.
+  issuer.respond(200,
+                 testing::jwks_document({rsa_key().public_jwk("r1"), ec_key().public_jwk("e2")}));
+  elapse(seconds{31});
+  const auto behind = now - std::chrono::hours{1};
+  const auto r = a->authenticate(token(ec_key(), "e2", behind), behind);
+  ASSERT_TRUE(r) << to_string(r.error());
+  EXPECT_EQ(issuer.requests(), 2U);
+}
+
+// The background refresher fetches when the monotonic clock says the set is due, not before.
+TEST_F(authenticators, TheRefresherFollowsTheMonotonicClock) {
+  testing::jwks_server issuer;
+  issuer.respond(200, testing::jwks_document({rsa_key().public_jwk("r1")}));
+  settings_.jwks_url = issuer.url();
+  settings_.jwks_refresh = seconds{10};
+  settings_.jwks_refresh_min = seconds{1};
+  const auto a = make();
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(issuer.requests(), 1U);
+  std::this_thread::sleep_for(std::chrono::milliseconds{1'500});  // a refresher tick or more
+  EXPECT_EQ(issuer.requests(), 1U) << "not due: the monotonic clock has not moved";
+  elapse(seconds{10});
+  for (int i = 0; i < 50 && issuer.requests() < 2U; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  EXPECT_EQ(issuer.requests(), 2U);
+}
+
 TEST_F(authenticators, KeepsTheLastGoodSetWhenTheIssuerFails) {
   testing::jwks_server issuer;
   issuer.respond(200, testing::jwks_document({rsa_key().public_jwk("r1")}));
@@ -189,18 +248,21 @@ TEST_F(authenticators, KeepsTheLastGoodSetWhenTheIssuerFails) {
 
   issuer.respond(500, "oops");
   now += seconds{31};
+  elapse(seconds{31});
   EXPECT_EQ(a->authenticate(token(ec_key(), "e2", now), now).error(), auth_errc::unknown_key);
   EXPECT_EQ(issuer.requests(), 2U);
   EXPECT_TRUE(a->authenticate(token(rsa_key(), "r1", now), now));
 
   issuer.hang();
   now += seconds{31};
+  elapse(seconds{31});
   EXPECT_EQ(a->authenticate(token(ec_key(), "e2", now), now).error(), auth_errc::unknown_key);
   EXPECT_EQ(issuer.requests(), 3U);
   EXPECT_TRUE(a->authenticate(token(rsa_key(), "r1", now), now));
 
   issuer.respond(200, "{\"keys\": 1}");
   now += seconds{31};
+  elapse(seconds{31});
   EXPECT_EQ(a->authenticate(token(ec_key(), "e2", now), now).error(), auth_errc::unknown_key);
   EXPECT_TRUE(a->authenticate(token(rsa_key(), "r1", now), now));
   EXPECT_EQ(probe_->failed, 3);
@@ -218,6 +280,7 @@ TEST_F(authenticators, RefusesTokensUntilTheIssuerAnswers) {
   EXPECT_EQ(a->authenticate(token(rsa_key(), "r1", now), now).error(), auth_errc::keys_unavailable);
   issuer.respond(200, testing::jwks_document({rsa_key().public_jwk("r1")}));
   now += seconds{31};
+  elapse(seconds{31});
   EXPECT_TRUE(a->authenticate(token(rsa_key(), "r1", now), now));
 }
 
@@ -278,7 +341,7 @@ TEST_F(authenticators, ForgetsRememberedTokensWhenTheKeySetChanges) {
   ASSERT_TRUE(a->authenticate(t, now));
   // The issuer withdraws r1 (a leaked key): its tokens must stop working at the next refresh.
   write("jwks.json", testing::jwks_document({ec_key().public_jwk("e1")}));
-  dynamic_cast<jwt_authenticator&>(*a).keys().refresh(now);
+  dynamic_cast<jwt_authenticator&>(*a).keys().refresh(clock()());
   EXPECT_EQ(a->authenticate(t, now).error(), auth_errc::unknown_key);
 }
 

@@ -83,6 +83,33 @@ TEST(Jwks, SkipsKeysMeantForOthers) {
   EXPECT_EQ(r.value().skipped.size(), 7U);
 }
 
+TEST(Jwks, SkipsKeysWhosePurposeIsUnclear) {
+  json::object use_number = rsa_key().public_jwk("use-number");
+  use_number["use"] = 1;
+  json::object alg_number = rsa_key().public_jwk("alg-number");
+  alg_number["alg"] = 256;
+  json::object ops_text = ec_key().public_jwk("ops-text");
+  ops_text["key_ops"] = "verify";
+  json::object ops_sign = ec_key().public_jwk("ops-sign");
+  ops_sign["key_ops"] = json::array{"sign"};
+  json::object ops_mixed = ec_key().public_jwk("ops-mixed");
+  ops_mixed["key_ops"] = json::array{"verify", 1};
+  json::object ops_verify = ec_key().public_jwk("ops-verify");
+  ops_verify["key_ops"] = json::array{"sign", "verify"};
+  auto r = parse_jwks(
+      testing::jwks_document({use_number, alg_number, ops_text, ops_sign, ops_mixed, ops_verify}));
+  ASSERT_TRUE(r) << r.error();
+  ASSERT_EQ(r.value().set.keys.size(), 1U);
+  EXPECT_EQ(r.value().set.keys[0].kid, "ops-verify");
+  const std::vector<std::string>& skipped = r.value().skipped;
+  ASSERT_EQ(skipped.size(), 5U);
+  EXPECT_NE(skipped[0].find("\"use\" is not a string"), std::string::npos) << skipped[0];
+  EXPECT_NE(skipped[1].find("\"alg\" is not a string"), std::string::npos) << skipped[1];
+  EXPECT_NE(skipped[2].find("\"key_ops\" is not an array of strings"), std::string::npos);
+  EXPECT_NE(skipped[3].find("key_ops does not list verify"), std::string::npos) << skipped[3];
+  EXPECT_NE(skipped[4].find("\"key_ops\" is not an array of strings"), std::string::npos);
+}
+
 TEST(Jwks, RefusesDocumentsThatAreNotKeySets) {
   EXPECT_NE(parse_error("{"), "(parsed)");
   EXPECT_NE(parse_error("[]").find("\"keys\""), std::string::npos);
@@ -108,6 +135,25 @@ TEST(Jwks, RefusesMalformedRsaKeys) {
   json::object e_one = rsa_key().public_jwk("r");
   e_one["e"] = base64url_encode("\x01");
   EXPECT_NE(parse_error(one_key(e_one)).find("exponent"), std::string::npos);
+  // 2^32 + 1: odd, but longer than rsa_exponent_bits_max.
+  json::object e_huge = rsa_key().public_jwk("r");
+  e_huge["e"] = base64url_encode(std::string("\x01\x00\x00\x00\x01", 5));
+  EXPECT_NE(parse_error(one_key(e_huge)).find("longer than 32 bits"), std::string::npos);
+}
+
+TEST(Jwks, RefusesRsaModuliThatFailThePublicKeyCheck) {
+  json::object even = rsa_key().public_jwk("r");
+  std::string n = *base64url_decode(even["n"].as_string());
+  n.back() = static_cast<char>(static_cast<unsigned char>(n.back()) & 0xfeU);
+  even["n"] = base64url_encode(n);
+  EXPECT_NE(parse_error(one_key(even)).find("not a valid RSA public key"), std::string::npos)
+      << parse_error(one_key(even));
+  // 2^2048 - 1: odd and of the right size, but divisible by 3.
+  json::object small_factor = rsa_key().public_jwk("r");
+  small_factor["n"] = base64url_encode(std::string(256, '\xff'));
+  EXPECT_NE(parse_error(one_key(small_factor)).find("not a valid RSA public key"),
+            std::string::npos)
+      << parse_error(one_key(small_factor));
 }
 
 TEST(Jwks, RefusesMalformedEcKeys) {
@@ -173,11 +219,11 @@ class key_cache : public ::testing::Test {
         cache_(fetch_.fn(), "scripted", seconds{300}, seconds{30},
                logging::logger("auth", logging::level::debug, log_), probe_) {}
 
-  bool has(std::string_view kid, key_type type, std::chrono::system_clock::time_point at) {
+  bool has(std::string_view kid, key_type type, jwks_cache::time_point at) {
     return static_cast<bool>(cache_.find(kid, type, at));
   }
 
-  const std::chrono::system_clock::time_point t0_{seconds{1'900'000'000}};
+  const jwks_cache::time_point t0_{seconds{1'900'000'000}};
   std::shared_ptr<std::string> log_ = std::make_shared<std::string>();
   scripted_fetch fetch_;
   std::shared_ptr<counting_probe> probe_;

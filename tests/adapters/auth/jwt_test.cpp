@@ -282,6 +282,11 @@ TEST_F(token_check, NotBeforeHonoursTheLeeway) {
   EXPECT_EQ(refused(testing::sign_token(rsa_key(), "rsa-1", c)), auth_errc::not_yet_valid);
   c["nbf"] = now_s + 60;  // nbf - leeway == now: valid
   EXPECT_TRUE(verify(testing::sign_token(rsa_key(), "rsa-1", c)));
+  // A fractional NumericDate is rounded up (later), never down into validity.
+  c["nbf"] = static_cast<double>(now_s) + 60.5;
+  EXPECT_EQ(refused(testing::sign_token(rsa_key(), "rsa-1", c)), auth_errc::not_yet_valid);
+  c["nbf"] = static_cast<double>(now_s) + 59.5;
+  EXPECT_TRUE(verify(testing::sign_token(rsa_key(), "rsa-1", c)));
   c["nbf"] = "soon";
   EXPECT_EQ(refused(testing::sign_token(rsa_key(), "rsa-1", c)), auth_errc::malformed);
 }
@@ -289,6 +294,8 @@ TEST_F(token_check, NotBeforeHonoursTheLeeway) {
 TEST_F(token_check, AnIssuedAtInTheFutureIsNotYetValid) {
   json::object c = claims();
   c["iat"] = now_s + 120;
+  EXPECT_EQ(refused(testing::sign_token(rsa_key(), "rsa-1", c)), auth_errc::not_yet_valid);
+  c["iat"] = static_cast<double>(now_s) + 60.25;  // rounded up, like nbf
   EXPECT_EQ(refused(testing::sign_token(rsa_key(), "rsa-1", c)), auth_errc::not_yet_valid);
   c.erase("iat");  // optional
   EXPECT_TRUE(verify(testing::sign_token(rsa_key(), "rsa-1", c)));

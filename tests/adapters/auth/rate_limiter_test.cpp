@@ -1,13 +1,19 @@
 // The token-bucket limiter with an injected clock: bursts, refusals with Retry-After, refill,
-// independent keys, the key bound (least recently used forgotten) and concurrent takers.
+// independent keys, the key bound (least recently used forgotten) and concurrent takers; the
+// keyed hash that places its keys (SipHash-2-4's reference vectors, a key of each process's own).
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "wallet/auth/keyed_hash.hpp"
 #include "wallet/auth/rate_limiter.hpp"
 
 namespace wallet::auth {
@@ -131,6 +137,42 @@ TEST(RateLimiter, TheFactoryMakesAShardedLimiter) {
   const auto limiter = make_rate_limiter(bucket_settings{1, 1, 10});
   EXPECT_TRUE(limiter->take("x", t0).allowed);
   EXPECT_FALSE(limiter->take("x", t0).allowed);
+}
+
+// The reference implementation's test vectors: key 00 01 .. 0f, messages 00 01 .. (n-1).
+TEST(KeyedHash, IsSipHash24) {
+  constexpr detail::hash_key key{0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL};
+  std::string message;
+  for (char c = 0; c < 15; ++c) message.push_back(c);
+  EXPECT_EQ(detail::siphash24(key, ""), 0x726fdb47dd0e0e31ULL);
+  EXPECT_EQ(detail::siphash24(key, std::string_view(message).substr(0, 8)), 0x93f5f5799a932462ULL);
+  EXPECT_EQ(detail::siphash24(key, message), 0xa129ca6149be45e5ULL);
+  static_assert(detail::siphash24(key, "") == 0x726fdb47dd0e0e31ULL);
+}
+
+TEST(KeyedHash, EachProcessDrawsItsOwnKey) {
+  const detail::hash_key mine = detail::process_hash_key();
+  EXPECT_TRUE(mine.k0 != 0 || mine.k1 != 0);
+  EXPECT_EQ(detail::process_hash_key().k0, mine.k0) << "one key for the whole process";
+  // A fresh process (gtest re-executes this binary for a "threadsafe" death test) writes its key
+  // where this one reads it: the parent's pid names the file.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto file = [](long pid) {
+    return ::testing::TempDir() + "wallet-keyed-hash-" + std::to_string(pid);
+  };
+  EXPECT_EXIT(
+      {
+        const detail::hash_key child = detail::process_hash_key();
+        std::ofstream(file(static_cast<long>(::getppid()))) << child.k0 << " " << child.k1;
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+  std::uint64_t k0 = 0;
+  std::uint64_t k1 = 0;
+  std::ifstream in(file(static_cast<long>(::getpid())));
+  ASSERT_TRUE(in >> k0 >> k1) << "the child wrote no key";
+  std::remove(file(static_cast<long>(::getpid())).c_str());
+  EXPECT_TRUE(k0 != mine.k0 || k1 != mine.k1) << "two processes drew the same key";
 }
 
 }  // namespace

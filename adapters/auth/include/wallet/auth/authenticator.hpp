@@ -24,9 +24,11 @@ namespace wallet::auth {
 // by jwks_fetch_timeout).
 class jwt_authenticator final : public authenticator {
  public:
-  // Loads the key set once, here; a failure is logged and retried (see jwks_cache).
+  // Loads the key set once, here; a failure is logged and retried (see jwks_cache). `clock`
+  // schedules the key set's fetches (empty: steady_clock::now).
   jwt_authenticator(jwt_settings settings, jwks_fetch fetch, std::string source,
-                    logging::logger log, std::shared_ptr<auth_probe> probe);
+                    logging::logger log, std::shared_ptr<auth_probe> probe,
+                    monotonic_clock clock = {});
   ~jwt_authenticator() override;
   jwt_authenticator(const jwt_authenticator&) = delete;
   jwt_authenticator& operator=(const jwt_authenticator&) = delete;
@@ -36,7 +38,7 @@ class jwt_authenticator final : public authenticator {
   [[nodiscard]] engine::result<principal, auth_errc> authenticate(
       std::string_view authorization, std::chrono::system_clock::time_point now) override;
 
-  // Starts a thread that refreshes the key set when due (by the system clock); the destructor
+  // Starts a thread that refreshes the key set when due (by the monotonic clock); the destructor
   // stops it.
   void start_refresher();
 
@@ -52,6 +54,7 @@ class jwt_authenticator final : public authenticator {
   jwt_settings settings_;
   logging::logger log_;
   std::shared_ptr<auth_probe> probe_;
+  monotonic_clock clock_;
   jwks_cache keys_;
   std::unique_ptr<token_cache> tokens_;  // null when settings.token_cache_max is 0
   std::jthread refresher_;
@@ -65,9 +68,10 @@ inline constexpr const char* development_subject = "development";
 // naming the setting) when the settings are unusable: no issuer or audience, no key source or
 // both, a URL that is not https (or http to a loopback host), a trust-anchor file that cannot be
 // loaded, or a key file that cannot be loaded now.
+// `clock`: as jwt_authenticator's.
 [[nodiscard]] engine::result<std::unique_ptr<authenticator>, std::string> make_authenticator(
     const jwt_settings& settings, const logging::logger& log,
-    std::shared_ptr<auth_probe> probe = nullptr);
+    std::shared_ptr<auth_probe> probe = nullptr, monotonic_clock clock = {});
 
 // Accepts every request, with or without a token, as `development_subject` with every role, and
 // logs a warning saying so when it is made. Never for a deployment.

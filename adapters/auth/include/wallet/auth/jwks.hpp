@@ -24,6 +24,8 @@ inline constexpr std::size_t jwks_keys_max = 64;
 inline constexpr int rsa_bits_min = 2'048;
 // RSA keys longer than this are skipped: verifying with them costs more than any issuer needs.
 inline constexpr int rsa_bits_max = 8'192;
+// RSA public exponents longer than this are refused (65537 has 17 bits).
+inline constexpr int rsa_exponent_bits_max = 32;
 
 // The signature algorithms accepted; a token naming any other is refused.
 enum class jws_alg : std::uint8_t { rs256, es256 };

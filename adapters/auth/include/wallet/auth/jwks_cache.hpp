@@ -40,9 +40,15 @@ using jwks_fetch = std::function<engine::result<std::string, fetch_error>()>;
                                                                 const std::string& ca_file,
                                                                 std::chrono::milliseconds timeout);
 
+// The monotonic time of the cache's schedule (steady_clock::now in walletd; tests pass their own).
+using monotonic_clock = std::function<std::chrono::steady_clock::time_point()>;
+
 class jwks_cache {
  public:
-  using time_point = std::chrono::system_clock::time_point;
+  // Monotonic: a step of the wall clock (NTP, an operator) must neither postpone refreshes nor
+  // lift the throttle on fetches for unknown kids. Token times are checked on the wall clock
+  // elsewhere (check_times).
+  using time_point = std::chrono::steady_clock::time_point;
 
   // `source` names the fetch in log lines (a path or URL). Nothing is fetched yet.
   jwks_cache(jwks_fetch fetch, std::string source, std::chrono::seconds refresh,
