@@ -22,6 +22,8 @@ packages=(
   # System tests pick free ports and read JSON with Python 3's standard library; the HTTP API's
   # authentication test speaks to walletd with curl.
   python3 curl
+  # The HTTP API's benchmark (scripts/bench-http.sh) drives walletd with wrk.
+  wrk
   # Local services started by scripts/services.sh (no systemd: the script runs them).
   postgresql-15 postgresql-client-15 nats-server
   # Lint (scripts/lint.sh).

@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Issue 5's benchmark in one command: walletd's HTTP API driven by wrk (loadtest/http/wallet.lua)
+# over keep-alive connections with authentication ON (JWT bearer tokens verified against a JWK Set
+# file, both made by wallet-token), deposits then transfers, against the in-process actor runtime
+# (runtime_bench, uniform transfers) on the same PostgreSQL in DURABLE mode, in the same run: what
+# the HTTP layer costs. Prints requests/s, latency p50/p99 and the ratios; figures only, nothing
+# is asserted about speed (a run whose answers are not all 2xx is reported, and exits 1).
+#
+#   scripts/bench-http.sh
+#
+# Steps: build walletd, wallet-token and runtime_bench (Release, incremental), start the services
+# (scripts/services.sh, durable), make a signing key, its JWK Set and a token (sub "bench", roles
+# read and write), start walletd on a fresh database with auth.mode=jwt and rate limits far above
+# the load, open and fund the wallets over HTTP, run wrk for deposits, then for transfers, stop
+# walletd, run runtime_bench (uniform), print the summary, stop the services it started. Results
+# go to .run/bench/http-<UTC timestamp>/ (summary.txt, wrk output, walletd's log and metrics).
+#
+# Environment:
+#   WALLET_PG_PORT, WALLET_NATS_PORT, WALLET_NATS_MONITOR_PORT   as scripts/services.sh (ports)
+#   BUILD_DIR                   build folder (Release)                      (default build)
+#   WALLET_BENCH_OUT            results folder           (default .run/bench/http-<timestamp>)
+#   WALLET_BENCH_WALLETS        wallets, both sides                         (default 1000)
+#   WALLET_BENCH_DURATION_S     measured seconds per wrk run                (default 30)
+#   WALLET_BENCH_CONNECTIONS    wrk keep-alive connections (closed loop)    (default 512)
+#   WALLET_BENCH_THREADS        wrk threads                                 (default 2)
+#   WALLET_BENCH_TRANSFERS      runtime_bench transfers (0: skip it)        (default 100000)
+#   WALLET_BENCH_QUIET_WAIT_S   longest wait for other work on the machine to stop before each
+#                               measured part (0: do not wait)              (default 120)
+#   WALLET_BENCH_WALLETD_ARGS   extra walletd flags, e.g. "--http.threads=4"  (default none)
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "${repo_root}"
+
+export WALLET_SERVICES_MODE=durable
+build_dir=${BUILD_DIR:-build}
+wallets=${WALLET_BENCH_WALLETS:-1000}
+duration_s=${WALLET_BENCH_DURATION_S:-30}
+connections=${WALLET_BENCH_CONNECTIONS:-512}
+wrk_threads=${WALLET_BENCH_THREADS:-2}
+transfers=${WALLET_BENCH_TRANSFERS:-100000}
+quiet_wait_s=${WALLET_BENCH_QUIET_WAIT_S:-120}
+walletd_args=${WALLET_BENCH_WALLETD_ARGS:-}
+pg_port=${WALLET_PG_PORT:-55432}
+bench_name=bench-http
+# shellcheck source=scripts/bench-lib.sh
+source "${repo_root}/scripts/bench-lib.sh"
+
+for value in "${wallets}" "${duration_s}" "${connections}" "${wrk_threads}" "${transfers}" \
+  "${quiet_wait_s}" "${pg_port}"; do
+  [[ "${value}" =~ ^[0-9]+$ ]] || die "sizes, seconds and ports must be numbers, got '${value}'"
+done
+((wallets >= 2)) || die "WALLET_BENCH_WALLETS must be at least 2"
+command -v wrk >/dev/null || die "wrk is not installed (bash scripts/install-deps.sh)"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+issuer=https://issuer.bench
+audience=wallet-engine
+
+make_credentials() {
+  local tool="${build_dir}/tests/adapters/auth/wallet-token"
+  "${tool}" keygen ec "${out_dir}/key.pem" >/dev/null
+  "${tool}" jwks "${out_dir}/key.pem" bench >"${out_dir}/jwks.json"
+  # Valid for the whole run: a token that expired mid-run would turn the figures into 401s.
+  token=$("${tool}" sign "${out_dir}/key.pem" --kid=bench --iss="${issuer}" --aud="${audience}" \
+    --sub=bench --roles=read,write --ttl-s=7200)
+}
+
+start_walletd() {
+  admin_psql -d postgres -c "DROP DATABASE IF EXISTS wallet_bench_http" \
+    -c "CREATE DATABASE wallet_bench_http OWNER wallet"
+  walletd_url="${WALLET_PG_URL%/*}/wallet_bench_http"
+  run_id="bh$(date -u +%H%M%S)$$"
+  streams="${run_id^^}_CMD,${run_id^^}_EVT,${run_id^^}_DLQ"
+  metrics_port=$(free_port)
+  http_port=$(free_port)
+  local args=(--postgres.url="${walletd_url}" --nats.url="${WALLET_NATS_URL}" --runtime.shards=4
+    --nats.subject_prefix="${run_id}" --nats.command_stream="${run_id^^}_CMD"
+    --nats.event_stream="${run_id^^}_EVT" --nats.dead_letter_stream="${run_id^^}_DLQ"
+    --metrics.port="${metrics_port}" --http.port="${http_port}"
+    --auth.mode=jwt --auth.issuer="${issuer}" --auth.audience="${audience}"
+    --auth.jwks_file="${out_dir}/jwks.json"
+    --rate_limit.principal_burst=1000000 --rate_limit.principal_per_second=1000000)
+  # shellcheck disable=SC2206 # split on purpose: several flags in one variable
+  [[ -z "${walletd_args}" ]] || args+=(${walletd_args})
+  printf '%s\n' "${args[*]}" >"${out_dir}/walletd.args"
+  "${build_dir}/app/walletd" "${args[@]}" >"${out_dir}/walletd.log" 2>&1 &
+  walletd_pid=$!
+  local _
+  for _ in $(seq 1 600); do
+    grep -q '"msg":"HTTP API serving"' "${out_dir}/walletd.log" && break
+    kill -0 "${walletd_pid}" 2>/dev/null || die "walletd exited at start-up (${out_dir}/walletd.log)"
+    sleep 0.1
+  done
+  grep -q '"msg":"HTTP API serving"' "${out_dir}/walletd.log" ||
+    die "walletd is not serving HTTP after 60 s (${out_dir}/walletd.log)"
+  grep -q '"msg":"authentication: JWT bearer tokens"' "${out_dir}/walletd.log" ||
+    die "walletd does not authenticate with JWTs (${out_dir}/walletd.log)"
+  log "walletd ${walletd_pid} serving HTTP on port ${http_port}, auth on, 4 shards"
+}
+
+stop_walletd() {
+  [[ -n "${walletd_pid:-}" ]] || return 0
+  curl -sf "http://127.0.0.1:${metrics_port}/metrics" >"${out_dir}/walletd_metrics.txt" ||
+    log "warning: could not read walletd's metrics"
+  kill -TERM "${walletd_pid}" 2>/dev/null || true
+  local rc=0
+  wait "${walletd_pid}" || rc=$?
+  ((rc == 0)) || log "warning: walletd exited with ${rc}"
+  walletd_pid=
+}
+
+# Opens bench-1 .. bench-N and deposits 1,000,000.00 EUR into each, over one keep-alive connection.
+setup_wallets() {
+  log "opening and funding ${wallets} wallets over HTTP"
+  python3 - "${http_port}" "${wallets}" "${token}" "${run_id}" <<'PY'
+import http.client, json, sys
+port, n, token, run = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def post(path, body, key, want):
+    c.request("POST", path, json.dumps(body), {"Authorization": "Bearer " + token,
+              "Content-Type": "application/json", "Idempotency-Key": key})
+    r = c.getresponse()
+    text = r.read()
+    if r.status != want:
+        sys.exit(f"{path}: {r.status} {text[:300]!r}")
+for i in range(1, n + 1):
+    post("/v1/wallets", {"wallet_id": f"bench-{i}", "currency": "EUR"}, f"{run}-open-{i}", 201)
+    post(f"/v1/wallets/bench-{i}/deposits", {"amount": "1000000.00", "currency": "EUR"},
+         f"{run}-fund-{i}", 200)
+PY
+}
+
+run_wrk() { # mode
+  local mode=$1
+  wait_quiet "wrk ${mode}"
+  log "wrk ${mode}s: ${wrk_threads} threads, ${connections} keep-alive connections, ${duration_s}s," \
+    "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "load average before ${mode}s: $(cut -d' ' -f1-3 /proc/loadavg)" >>"${out_dir}/load.txt"
+  wrk -t "${wrk_threads}" -c "${connections}" -d "${duration_s}s" --latency --timeout 10s \
+    -s loadtest/http/wallet.lua "http://127.0.0.1:${http_port}" \
+    -- "${mode}" "${wallets}" bench "${token}" "${run_id}-${mode}" >"${out_dir}/wrk-${mode}.txt" 2>&1 ||
+    log "warning: wrk ${mode} exited with $?"
+  grep -v '^RESULT' "${out_dir}/wrk-${mode}.txt"
+}
+
+run_in_process() {
+  ((transfers > 0)) || return 0
+  wait_quiet runtime_bench
+  echo "load average before runtime_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >>"${out_dir}/load.txt"
+  log "runtime_bench (in process): ${wallets} wallets, ${transfers} uniform transfers"
+  admin_psql -d postgres -c "GRANT pg_checkpoint TO wallet"
+  "${build_dir}/loadtest/runtime_bench" --database wallet_bench_http_inproc --wallets "${wallets}" \
+    --transfers "${transfers}" --scenario uniform --json "${out_dir}/runtime_bench.json" \
+    >"${out_dir}/runtime_bench.txt" 2>&1 || log "warning: runtime_bench exited with $?"
+  admin_psql -d postgres -c "DROP DATABASE IF EXISTS wallet_bench_http_inproc"
+}
+
+wrk_result() { # mode key
+  awk -v k="$2" '$1 == "RESULT" && $2 == k {print $3}' "${out_dir}/wrk-$1.txt" 2>/dev/null
+}
+
+print_summary() {
+  local mode ok=yes expected requests good inproc
+  printf '\n== walletd HTTP API, auth on (ES256 JWT), wrk %s threads x %s keep-alive connections,' \
+    "${wrk_threads}" "${connections}"
+  printf ' %ss each, %s wallets, PostgreSQL durable, %s cores\n' "${duration_s}" "${wallets}" "$(nproc)"
+  printf 'walletd: --runtime.shards=4 %s\n' "${walletd_args:-(defaults otherwise)}"
+  printf '%-10s %12s %9s %9s %10s  %s\n' route "requests/s" "p50 ms" "p99 ms" requests "answers"
+  for mode in deposit transfer; do
+    expected=$([[ "${mode}" == deposit ]] && echo 200 || echo 202)
+    requests=$(wrk_result "${mode}" requests)
+    good=$(wrk_result "${mode}" "status_${expected}")
+    printf '%-10s %12.0f %9.2f %9.2f %10s  %s\n' "${mode}s" "$(wrk_result "${mode}" requests_per_s)" \
+      "$(wrk_result "${mode}" p50_ms)" "$(wrk_result "${mode}" p99_ms)" "${requests:-0}" \
+      "$(awk '$1 == "RESULT" && $2 ~ /^status_/ {sub("status_", "", $2); printf "%s:%s ", $2, $3}' \
+        "${out_dir}/wrk-${mode}.txt")"
+    [[ -n "${requests}" && "${requests}" == "${good:-0}" && "$(wrk_result "${mode}" errors)" == 0 ]] ||
+      ok=no
+  done
+  if [[ -s "${out_dir}/runtime_bench.txt" ]]; then
+    inproc=$(awk '$1 == "RESULT" && $2 == "uniform_answered_per_s" {print $3}' \
+      "${out_dir}/runtime_bench.txt")
+    printf '\nruntime_bench in process, uniform: %.0f transfers/s answered (debits), p50 %s ms,' \
+      "${inproc:-0}" "$(awk '$1 == "RESULT" && $2 == "uniform_p50_ms" {print $3}' "${out_dir}/runtime_bench.txt")"
+    printf ' p99 %s ms\n' "$(awk '$1 == "RESULT" && $2 == "uniform_p99_ms" {print $3}' "${out_dir}/runtime_bench.txt")"
+    for mode in deposit transfer; do
+      local r
+      r=$(ratio "$(wrk_result "${mode}" requests_per_s)" "${inproc:-0}")
+      printf 'HTTP %-9s / in-process transfers  %s   target >= 0.50: %s\n' "${mode}s" "${r}" \
+        "$(verdict "${r}" 0.5 ge)"
+    done
+  fi
+  printf 'every answer 2xx: %s\n' "${ok}"
+  printf '\n'
+  cat "${out_dir}/load.txt"
+  if [[ -s "${out_dir}/noise.txt" ]]; then
+    printf '\nwarning: other work was running on the machine:\n'
+    cat "${out_dir}/noise.txt"
+  fi
+  printf '\nresults: %s\n' "${out_dir}"
+}
+
+# Everything that needs the services; runs inside `scripts/services.sh run`, which exports
+# WALLET_PG_URL and WALLET_NATS_URL and stops the services it started when this returns.
+inner() {
+  check_durable
+  make_credentials
+  trap stop_walletd EXIT
+  start_walletd
+  setup_wallets
+  run_wrk deposit
+  run_wrk transfer
+  stop_walletd
+  # The run's streams go with it when wallet-loadtest is built (scripts/bench.sh builds it).
+  if [[ -x "${build_dir}/loadtest/wallet-loadtest" ]]; then
+    "${build_dir}/loadtest/wallet-loadtest" --nats-url "${WALLET_NATS_URL}" \
+      --delete-streams "${streams}" >/dev/null 2>&1 || log "warning: streams ${streams} not deleted"
+  fi
+  admin_psql -d postgres -c "DROP DATABASE IF EXISTS wallet_bench_http"
+  run_in_process
+  print_summary | tee "${out_dir}/summary.txt"
+  grep -q '^every answer 2xx: yes' "${out_dir}/summary.txt"
+}
+
+if [[ "${1:-}" == --inner ]]; then
+  shift
+  out_dir=$1
+  inner
+  exit $?
+fi
+
+[[ "${1:-}" != -h && "${1:-}" != --help ]] || {
+  sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
+  exit 0
+}
+out_dir=${WALLET_BENCH_OUT:-${repo_root}/.run/bench/http-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "${out_dir}"
+out_dir=$(cd "${out_dir}" && pwd)
+log "building walletd, wallet-token and runtime_bench (Release) in ${build_dir}"
+cmake -S . -B "${build_dir}" -DCMAKE_BUILD_TYPE=Release >"${out_dir}/build.log" 2>&1 ||
+  die "configure failed (${out_dir}/build.log)"
+cmake --build "${build_dir}" -j"$(nproc)" \
+  --target walletd wallet-token runtime_bench >>"${out_dir}/build.log" 2>&1 ||
+  die "build failed (${out_dir}/build.log)"
+grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "${build_dir}/CMakeCache.txt" ||
+  die "${build_dir} is not a Release build"
+exec bash scripts/services.sh run -- bash "${BASH_SOURCE[0]}" --inner "${out_dir}"
