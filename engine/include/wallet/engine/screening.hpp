@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <map>
 #include <optional>
 #include <string>
@@ -70,7 +70,9 @@ class outgoing_velocity {
     timestamp at;
     std::int64_t amount = 0;
   };
-  std::deque<move> moves_;
+  // A list, not a deque: an empty std::deque still holds about 600 bytes (its map and a first
+  // block), and most resident wallets have no recent outgoing move.
+  std::list<move> moves_;
   std::int64_t sum_ = 0;
   bool saturated_ = false;  // the sum passed INT64_MAX once: recomputed as moves leave
   void recompute();
