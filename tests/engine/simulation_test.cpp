@@ -1478,11 +1478,13 @@ void simulation::check_coverage() const {
   }
   // Not reachable here by design: balance_limit_exceeded (needs ~10^18 in one wallet, which the
   // int64 ledgers could not sum), holds_limit_reached and idempotency_window_full (need 10^3 and
-  // 6.5 * 10^4 entries in one wallet). decide_test and idempotency_test cover them. The KYC
-  // rejections and feature_disabled are reachable and must be seen like the others.
-  const std::array<rejection, 3> unreachable = {rejection::balance_limit_exceeded,
-                                                rejection::holds_limit_reached,
-                                                rejection::idempotency_window_full};
+  // 6.5 * 10^4 entries in one wallet). decide_test and idempotency_test cover them. aml_denied
+  // and aml_unavailable come from the wallet actor's screening step, never from decide:
+  // tests/actors/screening_test and walletd_aml cover them. The KYC rejections and
+  // feature_disabled are reachable and must be seen like the others.
+  const std::array<rejection, 5> unreachable = {
+      rejection::balance_limit_exceeded, rejection::holds_limit_reached,
+      rejection::idempotency_window_full, rejection::aml_denied, rejection::aml_unavailable};
   for (unsigned i = 1; i <= rejection_count; ++i) {
     const auto r = static_cast<rejection>(i);
     if (std::find(unreachable.begin(), unreachable.end(), r) != unreachable.end()) continue;
