@@ -7,8 +7,10 @@
 namespace wallet::actors {
 namespace {
 
-void screening_worker(caf::event_based_actor* self, std::shared_ptr<const screening_setup> setup,
-                      const screening_request& request, std::uint64_t id, wallet_actor reply_to) {
+void screening_worker(caf::event_based_actor* self,
+                      const std::shared_ptr<const screening_setup>& setup,
+                      const screening_request& request, std::uint64_t id,
+                      const wallet_actor& reply_to) {
   screening_answer answer;
   try {
     answer = setup->port->screen(request);

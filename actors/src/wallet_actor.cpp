@@ -115,13 +115,16 @@ std::optional<transfer_record> saga_of(const engine::event& e, const engine::wal
                          transfer_status::pending, e.at};
 }
 
-// The outgoing moves the velocity rules count: every withdrawal and transfer debit appended.
+// The outgoing moves the velocity rules count: every withdrawal, transfer debit and hold capture
+// appended (a hold is money out only once captured).
 void record_outgoing(self_ptr self, const engine::event& e) {
   auto& s = self->state;
   if (const auto* w = std::get_if<engine::withdrawn>(&e.body)) {
     s.velocity.record(e.at, w->amount);
   } else if (const auto* d = std::get_if<engine::transfer_debited>(&e.body)) {
     s.velocity.record(e.at, d->amount);
+  } else if (const auto* c = std::get_if<engine::hold_captured>(&e.body); c && c->captured > 0) {
+    s.velocity.record(e.at, c->captured);
   }
 }
 

@@ -172,6 +172,26 @@ TEST_F(screening_test, the_velocity_count_rule_screens_small_moves) {
   EXPECT_EQ(port_->asked().front().velocity_count, 3U);
 }
 
+TEST_F(screening_test, a_hold_is_screened_when_placed_and_its_capture_counts_as_velocity) {
+  open("w1", 10'000);
+  const auto expiry =
+      std::chrono::time_point_cast<engine::duration>(std::chrono::system_clock::now()) +
+      std::chrono::hours{1};
+  port_->answer({engine::screening_verdict::deny, {}});
+  EXPECT_EQ(code_of(run({"w1", "h-1", engine::hold_place{"h-1", eur_(2'000), expiry}})),
+            "aml_denied");
+  ASSERT_EQ(port_->asked().size(), 1U);
+  EXPECT_EQ(port_->asked().front().command, "hold_place");
+  EXPECT_EQ(code_of(run({"w1", "h-2", engine::hold_place{"h-2", eur_(500), expiry}})), "accepted");
+  EXPECT_EQ(code_of(run({"w1", "c-2", engine::hold_capture{"h-2", std::nullopt}})), "accepted")
+      << "a capture is never screened";
+  port_->answer({engine::screening_verdict::allow, {}});
+  EXPECT_EQ(code_of(run({"w1", "wd-1", engine::withdraw{eur_(1'000)}})), "accepted");
+  ASSERT_EQ(port_->asked().size(), 2U);
+  EXPECT_EQ(port_->asked().back().velocity_count, 1U) << "the capture";
+  EXPECT_EQ(port_->asked().back().velocity_sum, 500);
+}
+
 TEST_F(screening_test, a_denial_is_remembered_and_moves_nothing) {
   open("w1", 10'000);
   port_->answer({engine::screening_verdict::deny, {}});

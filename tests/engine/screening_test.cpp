@@ -117,12 +117,14 @@ TEST(outgoing_velocity, is_bounded) {
   EXPECT_EQ(recent.sum(), static_cast<std::int64_t>(outgoing_velocity::outgoing_moves_max));
 }
 
-TEST(screened_amount, only_withdrawals_and_transfer_debits) {
+TEST(screened_amount, only_withdrawals_transfer_debits_and_holds) {
   EXPECT_EQ(screened_amount(withdraw{money{5, eur}}), (money{5, eur}));
   EXPECT_EQ(screened_amount(transfer_debit{"t", "w-2", money{7, eur}}), (money{7, eur}));
   EXPECT_EQ(screened_amount(deposit{money{5, eur}}), std::nullopt);
   EXPECT_EQ(screened_amount(transfer_credit{"t", "w-2", money{7, eur}}), std::nullopt);
-  EXPECT_EQ(screened_amount(hold_place{"h", money{7, eur}, t0}), std::nullopt);
+  EXPECT_EQ(screened_amount(hold_place{"h", money{7, eur}, t0}), (money{7, eur}));
+  EXPECT_EQ(screened_amount(hold_capture{"h", std::nullopt}), std::nullopt);
+  EXPECT_EQ(screened_amount(hold_release{"h"}), std::nullopt);
 }
 
 TEST(rules_verdict, deny_then_review_then_allow) {

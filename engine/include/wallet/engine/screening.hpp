@@ -51,7 +51,8 @@ using screening_reasons = std::uint8_t;
 // "amount,velocity_sum": for the request to the provider and for logs.
 [[nodiscard]] std::string reasons_text(screening_reasons reasons);
 
-// The money that left one wallet recently: its outgoing moves (withdrawals, transfer debits) with
+// The money that left one wallet recently: its outgoing moves (withdrawals, transfer debits, the
+// captured part of holds) with
 // their times, oldest first. Kept by the wallet actor from the events it appends; bounded by
 // outgoing_moves_max (the oldest are dropped first, so the count saturates, never overflows).
 class outgoing_velocity {
@@ -78,8 +79,9 @@ class outgoing_velocity {
   void recompute();
 };
 
-// The money an outgoing command moves: a withdrawal or a transfer's debit; nothing otherwise
-// (deposits, holds, captures, legs and administrative commands are never screened).
+// The money an outgoing command moves: a withdrawal, a transfer's debit, or a hold (screened when
+// placed, like the KYC limits: its capture was authorized by it and is never refused); nothing
+// otherwise (deposits, captures, releases, legs and administrative commands).
 [[nodiscard]] std::optional<money> screened_amount(const command_body& body) noexcept;
 
 // Why `move` must be screened given the wallet's recent outgoing moves (already expired to now);
