@@ -1,6 +1,8 @@
 // Building the audit record of an administrative command (pure: tested without actors).
 #include "wallet/actors/audit.hpp"
 
+#include <algorithm>
+
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/limits.hpp"
 #include "wallet/engine/overloaded.hpp"
@@ -9,10 +11,13 @@ namespace wallet::actors {
 namespace {
 
 bool is_lower_hex(std::string_view text) noexcept {
-  for (const char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
+  return std::ranges::all_of(
+      text, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool is_ascii_control(char c) noexcept {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
 }
 
 // The reason a command carries in its own fields, if any.
@@ -100,12 +105,7 @@ std::string recorded_principal(std::string_view subject) {
 
 bool is_valid_reason(std::string_view reason) noexcept {
   if (reason.empty() || reason.size() > engine::reason_length_max) return false;
-  if (!is_valid_utf8(reason)) return false;
-  for (const char c : reason) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return false;
-  }
-  return true;
+  return is_valid_utf8(reason) && std::ranges::none_of(reason, is_ascii_control);
 }
 
 audit_entry audit_of(const engine::command& cmd, const audit_context* context,

@@ -28,11 +28,10 @@ constexpr std::size_t email_length_min = 3;
 constexpr std::size_t email_length_max = 254;
 
 bool has_control(std::string_view text) {
-  for (const char c : text) {
+  return std::ranges::any_of(text, [](char c) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return true;
-  }
-  return false;
+    return u < 0x20 || u == 0x7f;
+  });
 }
 
 // The body as a JSON object, or nothing when it is not one (the caller decides how to answer).
@@ -268,8 +267,8 @@ void api::impl::list_audit(const exchange_ptr& x) {
     return;
   }
   const std::size_t limit = f.limit;
-  ports.admin->audit(std::move(f), [self = shared_from_this(), x,
-                                    limit](read_result<std::vector<postgres::audit_row>> rows) {
+  ports.admin->audit(std::move(f), [self = shared_from_this(), x, limit](
+                                       const read_result<std::vector<postgres::audit_row>>& rows) {
     if (!rows) {
       self->reply_read_error(x, rows.error());
       return;
@@ -310,8 +309,8 @@ void api::impl::wallet_audit(const exchange_ptr& x) {
       return;
     }
     self->ports.reads->wallet(
-        id, [self, x, id, after_audit, after_seq, limit,
-             rows = std::move(rows).value()](read_result<std::optional<engine::wallet_state>> w) {
+        id, [self, x, id, after_audit, after_seq, limit, rows = std::move(rows).value()](
+                const read_result<std::optional<engine::wallet_state>>& w) {
           if (!w) {
             self->reply_read_error(x, w.error());
             return;
@@ -323,7 +322,7 @@ void api::impl::wallet_audit(const exchange_ptr& x) {
           }
           self->ports.reads->history(id, static_cast<std::uint64_t>(after_seq), limit,
                                      [self, x, id, after_audit, after_seq, limit, rows,
-                                      ccy](read_result<std::vector<engine::event>> events) {
+                                      ccy](const read_result<std::vector<engine::event>>& events) {
                                        if (!events) {
                                          self->reply_read_error(x, events.error());
                                          return;
@@ -339,37 +338,36 @@ void api::impl::merge_timeline(const exchange_ptr& x, const std::string& wallet_
                                std::int64_t after_audit, std::int64_t after_seq, std::size_t limit,
                                const std::vector<postgres::audit_row>& rows,
                                const std::vector<engine::event>& events, engine::currency ccy) {
-  // A record stamped by the database sorts by the time of the event it committed with (the
-  // engine's clock, which stamped that event), so that it lands right before its event whatever
-  // the two clocks say; a record without an event on this page (a refusal) sorts by its own time.
-  std::vector<engine::timestamp> at_of(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    at_of[i] = rows[i].at;
-    const std::uint64_t seq = committed_seq(rows[i]);
-    for (const engine::event& ev : events) {
-      if (seq != 0 && ev.seq == seq) at_of[i] = ev.at;
-    }
-  }
+  // A record that committed with an event names its seq: it goes right before that event, whatever
+  // the two clocks (the database's for records, the engine's for events) say. A record without
+  // one (a refusal) goes by its time. When this page's events may continue on the next page, a
+  // record that belongs after them waits for that page.
+  const bool events_cut = events.size() == limit;
+  const auto record_first = [&](std::size_t a, std::size_t e) {
+    const std::uint64_t seq = committed_seq(rows[a]);
+    if (e < events.size()) return seq != 0 ? seq <= events[e].seq : rows[a].at <= events[e].at;
+    return !events_cut;
+  };
   json::array items;
   std::size_t a = 0;
   std::size_t e = 0;
   std::int64_t next_audit = after_audit;
   auto next_seq = static_cast<std::uint64_t>(after_seq);
-  // Both streams come in order; at equal times the record goes first (it says why).
   while (items.size() < limit && (a < rows.size() || e < events.size())) {
-    const bool take_audit = e == events.size() || (a < rows.size() && at_of[a] <= events[e].at);
-    if (take_audit) {
+    if (a < rows.size() && record_first(a, e)) {
       json::object o = audit_object(rows[a]);
       o["kind"] = "audit";
       next_audit = rows[a++].id;
       items.push_back(std::move(o));
-    } else {
+    } else if (e < events.size()) {
       json::object o;
       o["kind"] = "event";
       o["at"] = nats::format_rfc3339(events[e].at);
       o["event"] = json::parse(nats::encode_event(wallet_id, events[e], ccy));
       next_seq = events[e++].seq;
       items.push_back(std::move(o));
+    } else {
+      break;  // records that belong after events of the next page
     }
   }
   json::object body;
@@ -396,22 +394,22 @@ void api::impl::put_profile(const exchange_ptr& x) {
     reply_problem(x, invalid_request(std::move(*problems)));
     return;
   }
-  ports.admin->put_profile(std::get<postgres::owner_profile>(std::move(parsed)),
-                           [self = shared_from_this(), x](read_result<postgres::owner_profile> p) {
-                             if (!p) {
-                               self->reply_read_error(x, p.error());
-                               return;
-                             }
-                             self->reply_json(x, status::ok,
-                                              json::serialize(profile_object(p.value())));
-                           });
+  ports.admin->put_profile(
+      std::get<postgres::owner_profile>(std::move(parsed)),
+      [self = shared_from_this(), x](const read_result<postgres::owner_profile>& p) {
+        if (!p) {
+          self->reply_read_error(x, p.error());
+          return;
+        }
+        self->reply_json(x, status::ok, json::serialize(profile_object(p.value())));
+      });
 }
 
 void api::impl::get_profile(const exchange_ptr& x) {
   auto owner = path_id(*this, x, "owner_id", engine::owner_id_length_max);
   if (!owner || !check_privileged(x) || !admin_ready(x)) return;
   ports.admin->profile(*owner, [self = shared_from_this(),
-                                x](read_result<std::optional<postgres::owner_profile>> p) {
+                                x](const read_result<std::optional<postgres::owner_profile>>& p) {
     if (!p) {
       self->reply_read_error(x, p.error());
       return;
@@ -459,7 +457,7 @@ void api::impl::erase_profile(const exchange_ptr& x) {
   entry.trace_id = x->trace.trace_id;
   ports.admin->erase_profile(
       *owner, std::move(entry),
-      [self = shared_from_this(), x, owner = *owner](read_result<postgres::erasure> done) {
+      [self = shared_from_this(), x, owner = *owner](const read_result<postgres::erasure>& done) {
         if (!done) {
           self->reply_read_error(x, done.error());
           return;

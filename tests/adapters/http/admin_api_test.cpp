@@ -1,0 +1,369 @@
+// Unit tests of the API's administrative routes over the engine's real wallet aggregates
+// (fake_engine) and an in-memory admin port: reasons required and handed to the audit record, who
+// may call what, the auditor's parameters, the wallet timeline's merge, profile checks and
+// erasure. Every answer is checked against docs/openapi.json like the other API tests.
+#include <gtest/gtest.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json.hpp>
+#include <future>
+
+#include "fake_engine.hpp"
+#include "schema_check.hpp"
+#include "wallet/http/admin_port.hpp"
+#include "wallet/http/api.hpp"
+#include "wallet/nats/wire.hpp"
+
+namespace wallet::http::testing {
+namespace {
+
+namespace json = boost::json;
+using field = boost::beast::http::field;
+using status = boost::beast::http::status;
+using fields = std::vector<std::pair<std::string, std::string>>;
+
+// The admin port in memory: records appended in order, profiles by owner, the last filter asked.
+class fake_admin final : public admin_port {
+ public:
+  std::vector<postgres::audit_row> rows;
+  std::map<std::string, postgres::owner_profile> profiles;
+  std::optional<postgres::audit_filter> last_filter;
+  std::vector<actors::audit_entry> erasures;  // the records erase_profile was given
+
+  void audit(postgres::audit_filter f,
+             read_callback<std::vector<postgres::audit_row>> done) override {
+    last_filter = f;
+    std::vector<postgres::audit_row> page;
+    for (const auto& r : rows) {
+      if (r.id > f.after_id && (f.target.empty() || r.target == f.target) &&
+          (f.principal.empty() || r.principal == f.principal) && page.size() < f.limit) {
+        page.push_back(r);
+      }
+    }
+    done(page);
+  }
+  void append_audit(actors::audit_entry e, read_callback<std::int64_t> done) override {
+    done(add(e, {}));
+  }
+  void put_profile(postgres::owner_profile p,
+                   read_callback<postgres::owner_profile> done) override {
+    p.created_at = p.updated_at = engine::timestamp{std::chrono::seconds{1'800'000'000}};
+    profiles[p.owner_id] = p;
+    done(p);
+  }
+  void profile(std::string owner,
+               read_callback<std::optional<postgres::owner_profile>> done) override {
+    const auto it = profiles.find(owner);
+    done(it == profiles.end() ? std::nullopt : std::optional{it->second});
+  }
+  void erase_profile(std::string owner, actors::audit_entry e,
+                     read_callback<postgres::erasure> done) override {
+    const bool existed = profiles.erase(owner) > 0;
+    erasures.push_back(e);
+    done(postgres::erasure{existed, add(e, {})});
+  }
+
+  std::int64_t add(const actors::audit_entry& e, std::string details,
+                   engine::timestamp at = engine::timestamp{}) {
+    postgres::audit_row r{static_cast<std::int64_t>(rows.size()) + 1,
+                          at,
+                          e.principal,
+                          e.action,
+                          e.target,
+                          e.reason,
+                          e.trace_id,
+                          details.empty() ? "{}" : std::move(details)};
+    rows.push_back(r);
+    return r.id;
+  }
+};
+
+constexpr std::uint8_t bits(std::initializer_list<auth::role> roles) {
+  std::uint8_t out = 0;
+  for (auto r : roles) out = static_cast<std::uint8_t>(out | static_cast<std::uint8_t>(r));
+  return out;
+}
+
+class admin_api_test : public ::testing::Test {
+ protected:
+  admin_api_test() : document_(json::parse(api::openapi_document())), schemas_(document_) {
+    using auth::role;
+    authn_.tokens["alice"] = {"alice", bits({role::read, role::write})};
+    authn_.tokens["admin"] = {"ops", bits({role::admin})};
+    authn_.tokens["svc"] = {"billing", bits({role::read, role::write, role::service})};
+    make_api(admin_);
+  }
+
+  void make_api(std::shared_ptr<admin_port> admin) {
+    api_ports ports;
+    ports.submit = engine_->submitter();
+    ports.reads = engine_;
+    ports.admin = std::move(admin);
+    ports.authenticator = &authn_;
+    ports.metrics_text = [] { return std::string{}; };
+    api_settings s;
+    s.page_limit_max = 50;
+    api_ = std::make_unique<api>(s, ports);
+  }
+
+  response call(verb method, const std::string& target, std::string body = {},
+                const std::string& token = "admin", const std::string& key = {}) {
+    request req;
+    req.message.method(method);
+    req.message.target(target);
+    req.message.version(11);
+    if (!token.empty()) req.message.set(field::authorization, "Bearer " + token);
+    if (!body.empty()) req.message.set(field::content_type, "application/json");
+    if (!key.empty()) req.message.set("Idempotency-Key", key);
+    req.message.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    req.message.body() = std::move(body);
+    req.remote_address = "192.0.2.1";
+    req.received = std::chrono::steady_clock::now();
+    std::promise<response> answer;
+    api_->handle(std::move(req), responder{[&](response r) { answer.set_value(std::move(r)); }});
+    auto future = answer.get_future();
+    EXPECT_EQ(future.wait_for(std::chrono::seconds{5}), std::future_status::ready);
+    response r = future.get();
+    conforms(method, target, r);
+    return r;
+  }
+
+  // The answer against the document entry of the route the target names.
+  void conforms(verb method, const std::string& target, const response& r) {
+    const std::string path = target.substr(0, target.find('?'));
+    std::vector<std::string> segments;
+    for (std::size_t at = 1; at <= path.size();) {
+      const std::size_t end = std::min(path.find('/', at), path.size());
+      segments.push_back(path.substr(at, end - at));
+      at = end + 1;
+    }
+    const auto m = api_->routes().find(method, segments);
+    ASSERT_EQ(m.what, route_match::kind::found) << target;
+    const std::string& pattern = api_->routes().routes()[m.route].pattern;
+    const auto type = std::string(r[field::content_type]);
+    std::string name(boost::beast::http::to_string(method));
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const json::value* schema =
+        schemas_.response_schema(pattern, name, r.result_int(), type.substr(0, type.find(';')));
+    ASSERT_NE(schema, nullptr) << name << " " << pattern << " answered " << r.result_int()
+                               << ", which docs/openapi.json does not list";
+    const auto problems = schemas_.check(json::parse(r.body()), *schema);
+    EXPECT_TRUE(problems.empty()) << pattern << ": " << r.body() << "\n  "
+                                  << (problems.empty() ? "" : problems.front());
+  }
+
+  static json::object body_of(const response& r) { return json::parse(r.body()).as_object(); }
+  static fields fields_of(const response& r) {
+    fields out;
+    const json::object body = body_of(r);  // kept: the loop reads into it
+    for (const auto& p : body.at("fields").as_array()) {
+      out.emplace_back(p.at("field").as_string(), p.at("problem").as_string());
+    }
+    return out;
+  }
+  void open(const std::string& id) {
+    const auto r = call(verb::post, "/v1/wallets",
+                        R"({"wallet_id":")" + id + R"(","owner":"o-1","currency":"EUR"})", "admin",
+                        "open-" + id);
+    ASSERT_EQ(r.result(), status::created) << r.body();
+  }
+
+  json::value document_;
+  schema_check schemas_;
+  std::shared_ptr<fake_engine> engine_ = std::make_shared<fake_engine>();
+  std::shared_ptr<fake_admin> admin_ = std::make_shared<fake_admin>();
+  fake_authenticator authn_;
+  std::unique_ptr<api> api_;
+};
+
+TEST_F(admin_api_test, administrative_commands_need_a_reason_before_anything_is_submitted) {
+  open("w1");
+  const std::size_t submitted = engine_->contexts.size();
+  const std::vector<std::pair<std::string, fields>> cases{
+      {"{}", {{"reason", "missing"}}},
+      {R"({"reason":""})", {{"reason", "invalid_length"}}},
+      {R"({"reason":7})", {{"reason", "not_a_string"}}},
+      {R"({"reason":"a\u0007b"})", {{"reason", "invalid_text"}}},
+      {R"({"reason":")" + std::string(257, 'r') + R"("})", {{"reason", "invalid_length"}}},
+  };
+  for (const std::string route : {"freeze", "unfreeze", "close"}) {
+    for (const auto& [body, expected] : cases) {
+      const auto r = call(verb::post, "/v1/wallets/w1/" + route, body, "admin", "k-" + route);
+      EXPECT_EQ(r.result(), status::bad_request) << route << " " << body;
+      EXPECT_EQ(fields_of(r), expected) << route << " " << body;
+    }
+  }
+  const auto kyc = call(verb::post, "/v1/wallets/w1/kyc", R"({"level":"basic"})", "admin", "k");
+  EXPECT_EQ(kyc.result(), status::bad_request);
+  EXPECT_EQ(fields_of(kyc), (fields{{"reason", "missing"}}));
+  EXPECT_EQ(engine_->contexts.size(), submitted) << "a refused request reaches no wallet";
+}
+
+TEST_F(admin_api_test, the_principal_and_the_reason_travel_to_the_audit_record) {
+  open("w1");
+  ASSERT_EQ(call(verb::post, "/v1/wallets/w1/freeze", R"({"reason":"fraud review"})", "admin", "f")
+                .result(),
+            status::ok);
+  ASSERT_TRUE(engine_->contexts.back().audit.has_value());
+  EXPECT_EQ(engine_->contexts.back().audit->principal, "ops");
+  EXPECT_EQ(engine_->contexts.back().audit->reason, "fraud review");
+  EXPECT_EQ(actors::trace_id_of(engine_->contexts.back().trace_parent),
+            "4bf92f3577b34da6a3ce929d0e0e4736");
+  ASSERT_EQ(
+      call(verb::post, "/v1/wallets/w1/unfreeze", R"({"reason":"cleared"})", "admin", "u").result(),
+      status::ok);
+  // close_wallet has no reason field: the reason goes to the audit record only.
+  const auto closed =
+      call(verb::post, "/v1/wallets/w1/close", R"({"reason":"owner left"})", "admin", "c");
+  ASSERT_EQ(closed.result(), status::ok) << closed.body();
+  EXPECT_EQ(engine_->contexts.back().audit->reason, "owner left");
+  EXPECT_FALSE(engine_->contexts[0].audit.has_value()) << "open_wallet is not administrative";
+}
+
+TEST_F(admin_api_test, the_kyc_level_is_for_admins_and_services_only) {
+  open("w1");
+  EXPECT_EQ(
+      call(verb::post, "/v1/wallets/w1/kyc", R"({"level":"full","reason":"x"})", "alice", "k1")
+          .result(),
+      status::forbidden);
+  const auto set = call(verb::post, "/v1/wallets/w1/kyc", R"({"level":"full","reason":"passport"})",
+                        "svc", "k2");
+  ASSERT_EQ(set.result(), status::ok) << set.body();
+  EXPECT_EQ(engine_->contexts.back().audit->principal, "billing");
+  EXPECT_EQ(body_of(set).at("event").at("level").as_string(), "full");
+}
+
+TEST_F(admin_api_test, the_audit_trail_is_for_admins_and_checks_its_parameters) {
+  EXPECT_EQ(call(verb::get, "/v1/admin/audit", {}, "alice").result(), status::forbidden);
+  EXPECT_EQ(call(verb::get, "/v1/admin/audit", {}, "svc").result(), status::forbidden);
+  EXPECT_EQ(call(verb::get, "/v1/admin/audit", {}, "").result(), status::unauthorized);
+  const auto bad = call(verb::get, "/v1/admin/audit?limit=51&from=today&after=-1&x=1");
+  EXPECT_EQ(bad.result(), status::bad_request);
+  EXPECT_EQ(fields_of(bad), (fields{{"x", "unknown_parameter"}}));
+  const auto bad_values = call(verb::get, "/v1/admin/audit?limit=51&from=today&after=-1");
+  EXPECT_EQ(
+      fields_of(bad_values),
+      (fields{{"from", "not_rfc3339"}, {"after", "not_an_integer"}, {"limit", "out_of_range"}}));
+  EXPECT_FALSE(admin_->last_filter.has_value()) << "nothing asked of the database";
+
+  for (int i = 0; i < 3; ++i) {
+    admin_->add({"ops", "freeze", "w" + std::to_string(i), "r", "", {}}, {});
+  }
+  const auto page = call(verb::get,
+                         "/v1/admin/audit?principal=ops&action=freeze&target=w1&limit=2&after=0&"
+                         "from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z");
+  ASSERT_EQ(page.result(), status::ok) << page.body();
+  ASSERT_TRUE(admin_->last_filter.has_value());
+  EXPECT_EQ(admin_->last_filter->principal, "ops");
+  EXPECT_EQ(admin_->last_filter->action, "freeze");
+  EXPECT_EQ(admin_->last_filter->target, "w1");
+  EXPECT_EQ(admin_->last_filter->limit, 2U);
+  EXPECT_EQ(nats::format_rfc3339(*admin_->last_filter->from), "2026-01-01T00:00:00.000000Z");
+  EXPECT_EQ(nats::format_rfc3339(*admin_->last_filter->to), "2027-01-01T00:00:00.000000Z");
+  const auto full = call(verb::get, "/v1/admin/audit?limit=2");
+  EXPECT_EQ(body_of(full).at("entries").as_array().size(), 2U);
+  EXPECT_EQ(body_of(full).at("next_after").as_int64(), 2);
+  const auto last = call(verb::get, "/v1/admin/audit?limit=2&after=2");
+  EXPECT_EQ(body_of(last).at("entries").as_array().size(), 1U);
+  EXPECT_FALSE(body_of(last).contains("next_after")) << "a page that is not full is the last";
+}
+
+TEST_F(admin_api_test, a_wallets_timeline_puts_each_record_before_the_event_it_committed_with) {
+  open("w1");
+  ASSERT_EQ(call(verb::post, "/v1/wallets/w1/freeze", R"({"reason":"r1"})", "admin", "f").result(),
+            status::ok);
+  // Stamped by the database after the engine stamped the event (another clock, a bit later),
+  // naming the event's seq; then a refusal without an event, later still.
+  const engine::timestamp later = engine_->now + std::chrono::seconds{5};
+  admin_->add({"ops", "freeze", "w1", "r1", "", {}}, R"({"outcome":"applied","seq":"2"})", later);
+  admin_->add({"ops", "freeze", "w1", "r2", "", {}}, R"({"outcome":"rejected"})", later);
+  const auto r = call(verb::get, "/v1/admin/audit/wallets/w1");
+  ASSERT_EQ(r.result(), status::ok) << r.body();
+  std::vector<std::string> order;
+  const json::object timeline = body_of(r);
+  for (const auto& e : timeline.at("entries").as_array()) {
+    const auto& o = e.as_object();
+    order.emplace_back(std::string(o.at("kind").as_string()) + ":" +
+                       std::string(o.contains("reason") ? o.at("reason").as_string()
+                                                        : o.at("event").at("type").as_string()));
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"event:wallet_opened", "audit:r1",
+                                             "event:wallet_frozen", "audit:r2"}));
+  const auto first = call(verb::get, "/v1/admin/audit/wallets/w1?limit=2");
+  EXPECT_TRUE(body_of(first).at("more").as_bool());
+  EXPECT_EQ(body_of(first).at("next_after_audit").as_int64(), 1);
+  EXPECT_EQ(body_of(first).at("next_after_seq").as_int64(), 1);
+  const auto unknown = call(verb::get, "/v1/admin/audit/wallets/never-opened");
+  ASSERT_EQ(unknown.result(), status::ok);
+  EXPECT_TRUE(body_of(unknown).at("entries").as_array().empty());
+}
+
+TEST_F(admin_api_test, profiles_are_checked_before_the_database_sees_them) {
+  const std::vector<std::pair<std::string, fields>> cases{
+      {R"({"display_name":"Ada"})", {{"email", "missing"}}},
+      {R"({"display_name":"","email":"a@b.c"})", {{"display_name", "invalid_length"}}},
+      {R"({"display_name":"A\nB","email":"a@b.c"})", {{"display_name", "control_character"}}},
+      {R"({"display_name":"Ada","email":"a.b.c"})", {{"email", "not_an_address"}}},
+      {R"({"display_name":"Ada","email":"a@b@c"})", {{"email", "not_an_address"}}},
+      {R"({"display_name":"Ada","email":"a@b.c","phone":"1"})", {{"phone", "unknown_field"}}},
+  };
+  for (const auto& [body, expected] : cases) {
+    const auto r = call(verb::put, "/v1/admin/owners/o-1/profile", body);
+    EXPECT_EQ(r.result(), status::bad_request) << body;
+    EXPECT_EQ(fields_of(r), expected) << body;
+  }
+  EXPECT_TRUE(admin_->profiles.empty());
+  EXPECT_EQ(call(verb::put, "/v1/admin/owners/o-1/profile",
+                 R"({"display_name":"Ada","email":"ada@example.test"})", "alice")
+                .result(),
+            status::forbidden);
+  EXPECT_EQ(call(verb::put, "/v1/admin/owners/bad%21id/profile",
+                 R"({"display_name":"Ada","email":"ada@example.test"})")
+                .result(),
+            status::bad_request);
+  const auto put = call(verb::put, "/v1/admin/owners/o-1/profile",
+                        R"({"display_name":"Ada","email":"ada@example.test"})", "svc");
+  ASSERT_EQ(put.result(), status::ok) << put.body();
+  EXPECT_EQ(body_of(call(verb::get, "/v1/admin/owners/o-1/profile")).at("email").as_string(),
+            "ada@example.test");
+}
+
+TEST_F(admin_api_test, erasure_needs_a_reason_and_its_record_holds_no_personal_data) {
+  admin_->profiles["o-1"] = {"o-1", "Ada Lovelace", "ada@example.test", {}, {}};
+  const auto missing = call(verb::delete_, "/v1/admin/owners/o-1/profile");
+  EXPECT_EQ(fields_of(missing), (fields{{"reason", "missing"}}));
+  EXPECT_EQ(
+      call(verb::delete_, "/v1/admin/owners/o-1/profile", R"({"reason":"x"})", "alice").result(),
+      status::forbidden);
+  ASSERT_EQ(admin_->profiles.size(), 1U);
+  const auto erased =
+      call(verb::delete_, "/v1/admin/owners/o-1/profile", R"({"reason":"art. 17 request"})");
+  ASSERT_EQ(erased.result(), status::ok) << erased.body();
+  EXPECT_TRUE(body_of(erased).at("erased").as_bool());
+  EXPECT_TRUE(admin_->profiles.empty());
+  ASSERT_EQ(admin_->erasures.size(), 1U);
+  const actors::audit_entry& e = admin_->erasures[0];
+  EXPECT_EQ(e.principal, "ops");
+  EXPECT_EQ(e.action, "profile_erased");
+  EXPECT_EQ(e.target, "o-1");
+  EXPECT_EQ(e.reason, "art. 17 request");
+  EXPECT_EQ(e.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  for (const auto& [k, v] : e.details) {
+    EXPECT_EQ(v.find("Ada"), std::string::npos) << k;
+    EXPECT_EQ(v.find("example.test"), std::string::npos) << k;
+  }
+  const auto again = call(verb::delete_, "/v1/admin/owners/o-1/profile?reason=again");
+  ASSERT_EQ(again.result(), status::ok);
+  EXPECT_FALSE(body_of(again).at("erased").as_bool());
+  EXPECT_EQ(call(verb::get, "/v1/admin/owners/o-1/profile").result(), status::not_found);
+}
+
+TEST_F(admin_api_test, without_an_admin_store_the_admin_reads_are_unavailable) {
+  make_api(nullptr);
+  const auto r = call(verb::get, "/v1/admin/audit");
+  EXPECT_EQ(r.result(), status::service_unavailable);
+  EXPECT_EQ(call(verb::get, "/v1/admin/owners/o-1/profile").result(), status::service_unavailable);
+}
+
+}  // namespace
+}  // namespace wallet::http::testing
