@@ -86,7 +86,7 @@ bool compliance_host::load() {
   // At start-up a configured file must load: serving with other controls than the configured ones
   // (say, no limits because of a typo) is worse than not starting.
   bool ok = true;
-  for (auto& [reloader, name] :
+  for (const auto& [reloader, name] :
        {std::pair{&policy_, policy_name}, std::pair{&flags_, flags_name}}) {
     if (!*reloader) continue;
     const auto r = (*reloader)->poll();
