@@ -22,7 +22,7 @@ using testing::memory_database;
 using testing::memory_store;
 
 const engine::currency eur = *engine::currency::from_code("EUR");
-engine::money eur_(std::int64_t minor) { return engine::money{minor, eur}; }
+engine::money in_eur(std::int64_t minor) { return engine::money{minor, eur}; }
 
 // A provider whose next answers the test scripts; it can be held (blocked) until released.
 class scripted_port final : public screening_port {
@@ -117,7 +117,7 @@ class screening_test : public ::testing::Test {
   void open(const std::string& id, std::int64_t deposit) {
     ASSERT_TRUE(run({id, "open", engine::open_wallet{"owner-" + id, eur, 0}}).accepted());
     if (deposit > 0) {
-      ASSERT_TRUE(run({id, "dep", engine::deposit{eur_(deposit)}}).accepted());
+      ASSERT_TRUE(run({id, "dep", engine::deposit{in_eur(deposit)}}).accepted());
     }
   }
   static std::string code_of(const submit_outcome& o) {
@@ -134,23 +134,23 @@ class screening_test : public ::testing::Test {
 
 TEST_F(screening_test, only_outgoing_moves_past_a_rule_are_screened) {
   open("w1", 10'000);
-  EXPECT_EQ(code_of(run({"w1", "wd-small", engine::withdraw{eur_(999)}})), "accepted");
-  EXPECT_EQ(code_of(run({"w1", "dep-big", engine::deposit{eur_(5'000)}})), "accepted");
+  EXPECT_EQ(code_of(run({"w1", "wd-small", engine::withdraw{in_eur(999)}})), "accepted");
+  EXPECT_EQ(code_of(run({"w1", "dep-big", engine::deposit{in_eur(5'000)}})), "accepted");
   EXPECT_TRUE(port_->asked().empty()) << "below the threshold; a deposit is never screened";
-  EXPECT_EQ(code_of(run({"w1", "wd-big", engine::withdraw{eur_(1'000)}})), "accepted");
+  EXPECT_EQ(code_of(run({"w1", "wd-big", engine::withdraw{in_eur(1'000)}})), "accepted");
   ASSERT_EQ(port_->asked().size(), 1U);
   const screening_request asked = port_->asked().front();
   EXPECT_EQ(asked.wallet_id, "w1");
   EXPECT_EQ(asked.owner, "owner-w1");
   EXPECT_EQ(asked.command, "withdraw");
   EXPECT_EQ(asked.idempotency_key, "wd-big");
-  EXPECT_EQ(asked.amount, eur_(1'000));
+  EXPECT_EQ(asked.amount, in_eur(1'000));
   EXPECT_EQ(asked.reasons,
             static_cast<engine::screening_reasons>(engine::screening_reason::amount));
   EXPECT_EQ(asked.velocity_count, 1U) << "the small withdrawal is in the window";
   EXPECT_EQ(asked.velocity_sum, 999);
   // A move the engine refuses anyway asks no provider.
-  EXPECT_EQ(code_of(run({"w1", "wd-huge", engine::withdraw{eur_(1'000'000)}})),
+  EXPECT_EQ(code_of(run({"w1", "wd-huge", engine::withdraw{in_eur(1'000'000)}})),
             "insufficient_funds");
   EXPECT_EQ(port_->asked().size(), 1U);
 }
@@ -160,12 +160,12 @@ TEST_F(screening_test, the_velocity_count_rule_screens_small_moves) {
   open("w2", 0);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(code_of(run({"w1", "t-" + std::to_string(i),
-                           engine::transfer_debit{"tr-" + std::to_string(i), "w2", eur_(10)}})),
+                           engine::transfer_debit{"tr-" + std::to_string(i), "w2", in_eur(10)}})),
               "accepted");
   }
   EXPECT_TRUE(port_->asked().empty());
   port_->answer({engine::screening_verdict::deny, {}});
-  EXPECT_EQ(code_of(run({"w1", "t-3", engine::transfer_debit{"tr-3", "w2", eur_(10)}})),
+  EXPECT_EQ(code_of(run({"w1", "t-3", engine::transfer_debit{"tr-3", "w2", in_eur(10)}})),
             "aml_denied");
   ASSERT_EQ(port_->asked().size(), 1U);
   EXPECT_EQ(port_->asked().front().destination, "w2");
@@ -178,15 +178,16 @@ TEST_F(screening_test, a_hold_is_screened_when_placed_and_its_capture_counts_as_
       std::chrono::time_point_cast<engine::duration>(std::chrono::system_clock::now()) +
       std::chrono::hours{1};
   port_->answer({engine::screening_verdict::deny, {}});
-  EXPECT_EQ(code_of(run({"w1", "h-1", engine::hold_place{"h-1", eur_(2'000), expiry}})),
+  EXPECT_EQ(code_of(run({"w1", "h-1", engine::hold_place{"h-1", in_eur(2'000), expiry}})),
             "aml_denied");
   ASSERT_EQ(port_->asked().size(), 1U);
   EXPECT_EQ(port_->asked().front().command, "hold_place");
-  EXPECT_EQ(code_of(run({"w1", "h-2", engine::hold_place{"h-2", eur_(500), expiry}})), "accepted");
+  EXPECT_EQ(code_of(run({"w1", "h-2", engine::hold_place{"h-2", in_eur(500), expiry}})),
+            "accepted");
   EXPECT_EQ(code_of(run({"w1", "c-2", engine::hold_capture{"h-2", std::nullopt}})), "accepted")
       << "a capture is never screened";
   port_->answer({engine::screening_verdict::allow, {}});
-  EXPECT_EQ(code_of(run({"w1", "wd-1", engine::withdraw{eur_(1'000)}})), "accepted");
+  EXPECT_EQ(code_of(run({"w1", "wd-1", engine::withdraw{in_eur(1'000)}})), "accepted");
   ASSERT_EQ(port_->asked().size(), 2U);
   EXPECT_EQ(port_->asked().back().velocity_count, 1U) << "the capture";
   EXPECT_EQ(port_->asked().back().velocity_sum, 500);
@@ -195,7 +196,7 @@ TEST_F(screening_test, a_hold_is_screened_when_placed_and_its_capture_counts_as_
 TEST_F(screening_test, a_denial_is_remembered_and_moves_nothing) {
   open("w1", 10'000);
   port_->answer({engine::screening_verdict::deny, {}});
-  const engine::command big{"w1", "wd-1", engine::withdraw{eur_(5'000)}};
+  const engine::command big{"w1", "wd-1", engine::withdraw{in_eur(5'000)}};
   const submit_outcome denied = run(big);
   EXPECT_EQ(code_of(denied), "aml_denied");
   EXPECT_EQ(denied.result.balance, 10'000);
@@ -210,7 +211,7 @@ TEST_F(screening_test, a_denial_is_remembered_and_moves_nothing) {
 TEST_F(screening_test, no_verdict_fails_closed_transiently_then_the_same_key_passes) {
   open("w1", 10'000);
   port_->answer({std::nullopt, "HTTP status 503"});
-  const engine::command big{"w1", "wd-1", engine::withdraw{eur_(5'000)}};
+  const engine::command big{"w1", "wd-1", engine::withdraw{in_eur(5'000)}};
   EXPECT_EQ(code_of(run(big)), "aml_unavailable");
   EXPECT_EQ(db_->wallet("w1")->balance, 10'000);
   ASSERT_EQ(port_->unanswered_calls().size(), 1U);
@@ -227,7 +228,7 @@ TEST_F(screening_test, no_verdict_under_fail_open_allows_and_reports_it) {
   install(true, 5s);
   open("w1", 10'000);
   port_->answer({std::nullopt, "timed out"});
-  EXPECT_EQ(code_of(run({"w1", "wd-1", engine::withdraw{eur_(5'000)}})), "accepted");
+  EXPECT_EQ(code_of(run({"w1", "wd-1", engine::withdraw{in_eur(5'000)}})), "accepted");
   ASSERT_EQ(port_->unanswered_calls().size(), 1U);
   EXPECT_TRUE(port_->unanswered_calls().front().second);
 }
@@ -236,10 +237,10 @@ TEST_F(screening_test, the_flag_switches_screening_at_run_time) {
   open("w1", 10'000);
   port_->answer({engine::screening_verdict::deny, {}});
   flag(false);
-  EXPECT_EQ(code_of(run({"w1", "wd-1", engine::withdraw{eur_(2'000)}})), "accepted");
+  EXPECT_EQ(code_of(run({"w1", "wd-1", engine::withdraw{in_eur(2'000)}})), "accepted");
   EXPECT_TRUE(port_->asked().empty());
   flag(true);
-  EXPECT_EQ(code_of(run({"w1", "wd-2", engine::withdraw{eur_(2'000)}})), "aml_denied");
+  EXPECT_EQ(code_of(run({"w1", "wd-2", engine::withdraw{in_eur(2'000)}})), "aml_denied");
 }
 
 TEST_F(screening_test,
@@ -248,11 +249,11 @@ TEST_F(screening_test,
   open("w1", 10'000);
   open("w2", 10'000);
   port_->hold(true);
-  auto big = rt_->submit({"w1", "wd-1", engine::withdraw{eur_(5'000)}});
+  auto big = rt_->submit({"w1", "wd-1", engine::withdraw{in_eur(5'000)}});
   ASSERT_TRUE(port_->wait_asked(1));
-  auto after = rt_->submit({"w1", "wd-2", engine::withdraw{eur_(10)}});
+  auto after = rt_->submit({"w1", "wd-2", engine::withdraw{in_eur(10)}});
   // Another wallet is not held up by w1's screening.
-  EXPECT_EQ(code_of(run({"w2", "wd-1", engine::withdraw{eur_(10)}})), "accepted");
+  EXPECT_EQ(code_of(run({"w2", "wd-1", engine::withdraw{in_eur(10)}})), "accepted");
   EXPECT_EQ(after.wait_for(50ms), std::future_status::timeout)
       << "w1's next command waits behind the screening";
   ASSERT_EQ(big.wait_for(5s), std::future_status::ready);
