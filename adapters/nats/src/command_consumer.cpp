@@ -7,13 +7,22 @@
 #include <unordered_map>
 
 #include "wallet/actors/system_keys.hpp"
+#include "wallet/nats/jetstream_pull.hpp"
 #include "wallet/nats/wire.hpp"
 
 namespace wallet::nats {
 namespace {
 
-// A fetch waits this long for messages before checking whether to stop.
-constexpr std::int64_t fetch_wait_ms = 500;
+// The server holds a pull request open this long, then ends it with a 408 and the loop asks again.
+constexpr std::chrono::milliseconds pull_expires{500};
+// A request whose end never came (a lost status, a restarted server) is given up this long after
+// it expired.
+constexpr std::chrono::milliseconds pull_grace{200};
+// The loop wakes at least this often: to publish dead letters, and to see a stop.
+constexpr std::chrono::milliseconds poll_interval{100};
+// NATS.c lifts a status line ("NATS/1.0 408 Request Timeout") into these headers.
+constexpr const char* status_header = "Status";
+constexpr const char* description_header = "Description";
 
 using shared_msg = std::shared_ptr<natsMsg>;
 
@@ -26,9 +35,18 @@ struct dead_letter {
   std::string detail;
 };
 
-struct meta_deleter {
-  void operator()(jsMsgMetaData* m) const noexcept { jsMsgMetaData_Destroy(m); }
-};
+std::string_view reply_of(natsMsg* msg) {
+  const char* reply = natsMsg_GetReply(msg);
+  return reply == nullptr ? std::string_view{} : std::string_view{reply};
+}
+
+// Whether a status message answers pull request `request` (its subject is "<inbox>.<request>").
+bool answers(natsMsg* status, const std::string& inbox, std::uint64_t request) {
+  const std::string_view subject{natsMsg_GetSubject(status)};
+  return subject.size() > inbox.size() + 1 && subject.starts_with(inbox) &&
+         subject[inbox.size()] == '.' &&
+         subject.substr(inbox.size() + 1) == std::to_string(request);
+}
 
 // NAKed with a delay, never dead-lettered. not_owner among them: this instance's consumers see
 // only its shards' subjects, so a refusal means ownership is moving (a resize rolling through) and
@@ -89,6 +107,18 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
     deferrals.erase(seq);
   }
 
+  // Answers JetStream on the message's reply subject (core NATS, no wait: a lost ack means a
+  // redelivery after ack_wait, answered from the idempotency record). Only the connection is used,
+  // never the subscription, so an answer after stop() is safe.
+  void respond(natsMsg* msg, std::string_view body, std::string_view doing) const {
+    const std::string to{reply_of(msg)};
+    if (const natsStatus s = natsConnection_Publish(nats->connection(), to.c_str(), body.data(),
+                                                    static_cast<int>(body.size()));
+        s != NATS_OK) {
+      probe->failed(failure(doing, s).message);
+    }
+  }
+
   void finished() {
     {
       const std::lock_guard lock{mutex};
@@ -144,14 +174,12 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
         const std::string detail = d.detail.substr(0, 1'024);
         natsMsgHeader_Set(out.get(), header::dead_detail, detail.c_str());
         natsMsgHeader_Set(out.get(), header::source_subject, natsMsg_GetSubject(original));
-        jsMsgMetaData* raw = nullptr;
-        if (natsMsg_GetMetaData(&raw, original) == NATS_OK) {
-          const std::unique_ptr<jsMsgMetaData, meta_deleter> meta{raw};
-          natsMsgHeader_Set(out.get(), header::source_stream, meta->Stream);
+        if (const auto meta = pull::parse_ack_subject(reply_of(original))) {
+          natsMsgHeader_Set(out.get(), header::source_stream, meta->stream.c_str());
           natsMsgHeader_Set(out.get(), header::source_sequence,
-                            std::to_string(meta->Sequence.Stream).c_str());
+                            std::to_string(meta->stream_sequence).c_str());
           natsMsgHeader_Set(out.get(), header::deliveries,
-                            std::to_string(meta->NumDelivered).c_str());
+                            std::to_string(meta->deliveries).c_str());
         }
         for (const char* key : {header::traceparent, header::msg_id, header::reply_to}) {
           const std::string v = header_of(original, key);
@@ -161,12 +189,10 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
       }
       if (error) {
         probe->failed(error->message);
-        natsMsg_NakWithDelay(original, settings.nak_delay.count(), nullptr);
+        respond(original, pull::nak_body(settings.nak_delay), "NAKing an unstored dead letter");
       } else {
         probe->dead_lettered(d.reason, d.detail);
-        if (const natsStatus s = natsMsg_Term(original, nullptr); s != NATS_OK) {
-          probe->failed(failure("terminating a dead-lettered command", s).message);
-        }
+        respond(original, pull::term_body, "terminating a dead-lettered command");
       }
       finished();
     }
@@ -180,10 +206,7 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
       const std::uint64_t earlier = note_deferral(seq);
       probe->deferred(actors::to_string(*o.error));
       const std::chrono::milliseconds delay = nak_delay_for(*o.error, earlier);
-      if (const natsStatus s = natsMsg_NakWithDelay(msg.get(), delay.count(), nullptr);
-          s != NATS_OK) {
-        probe->failed(failure("NAKing a deferred command", s).message);
-      }
+      respond(msg.get(), pull::nak_body(delay), "NAKing a deferred command");
       finished();
       return;
     }
@@ -197,10 +220,7 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
       queue_dead_letter(msg, std::string{actors::to_string(*o.error)}, body);
       return;
     }
-    if (const natsStatus s = natsMsg_Ack(msg.get(), nullptr); s != NATS_OK) {
-      // Redelivered after ack_wait and answered from the idempotency record: no harm.
-      probe->failed(failure("acking a command", s).message);
-    }
+    respond(msg.get(), pull::ack_body, "acking a command");
     finished();
   }
 
@@ -212,11 +232,9 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
         static_cast<std::size_t>(std::max(0, natsMsg_GetDataLength(msg.get())))};
     std::uint64_t deliveries = 1;
     std::uint64_t seq = 0;
-    jsMsgMetaData* raw = nullptr;
-    if (natsMsg_GetMetaData(&raw, msg.get()) == NATS_OK) {
-      const std::unique_ptr<jsMsgMetaData, meta_deleter> meta{raw};
-      deliveries = meta->NumDelivered;
-      seq = meta->Sequence.Stream;
+    if (const auto meta = pull::parse_ack_subject(reply_of(msg.get()))) {
+      deliveries = meta->deliveries;
+      seq = meta->stream_sequence;
     }
     if (deliveries > 1) probe->redelivered(deliveries);
     const std::uint64_t deferred = deferred_before(seq);
@@ -286,22 +304,25 @@ command_consumer::command_consumer(const client& c, submit_fn submit,
 command_consumer::~command_consumer() { stop(std::chrono::milliseconds{0}); }
 
 std::optional<nats_error> command_consumer::subscribe(std::uint32_t shard, bool system) {
-  const nats_settings& s = client_.settings();
   auto name = ensure_command_consumer(client_, shard, system);
   if (!name.ok()) return name.error();
-  jsSubOptions opts;
-  jsSubOptions_Init(&opts);
-  opts.Stream = s.command_stream.c_str();
-  opts.Consumer = name.value().c_str();
-  natsSubscription* sub = nullptr;
-  jsErrCode code{};
-  const std::string filter = system ? system_filter(s, shard) : command_filter(s, shard);
-  if (const natsStatus st = js_PullSubscribe(&sub, client_.jetstream(), filter.c_str(),
-                                             name.value().c_str(), nullptr, &opts, &code);
-      st != NATS_OK) {
-    return failure("subscribing to " + name.value(), st);
+  natsInbox* raw_inbox = nullptr;
+  if (const natsStatus st = natsInbox_Create(&raw_inbox); st != NATS_OK) {
+    return failure("creating an inbox for " + name.value(), st);
   }
-  subscriptions_.push_back(subscription{sub, system});
+  std::string inbox{raw_inbox};
+  natsInbox_Destroy(raw_inbox);
+  natsSubscription* sub = nullptr;
+  // A bounded queue (NATS.c's default pending limits, 65,536 messages): the server never sends
+  // more than the requests ask for, and ack_pending_max caps what is unacked.
+  if (const natsStatus st =
+          natsConnection_SubscribeSync(&sub, client_.connection(), (inbox + ".*").c_str());
+      st != NATS_OK) {
+    return failure("subscribing for the commands of " + name.value(), st);
+  }
+  subscriptions_.push_back(subscription{
+      sub, std::move(inbox), pull::next_subject(client_.settings().command_stream, name.value()),
+      system});
   return std::nullopt;
 }
 
@@ -326,26 +347,64 @@ std::optional<nats_error> command_consumer::start() {
   return std::nullopt;
 }
 
+// One pull request open at a time: "<inbox>.<n>" for request n, ended by its batch, by the
+// server's 408 at expiry (or another status), or by our own deadline when that never came. Each
+// stream message goes to the engine the moment it arrives. NATS.c's natsSubscription_Fetch is not
+// used: 3.4.1 overruns its message array when a fetch finds half a batch already queued (ADR 0008).
 void command_consumer::fetch_loop(subscription sub) {
+  using clock = std::chrono::steady_clock;
   shared& sh = *shared_;
+  const int batch = std::max(sh.settings.fetch_batch, 1);
+  const std::string request_body = pull::request_body(batch, pull_expires);
+  std::uint64_t request = 0;  // the open (or last) request's number
+  bool open = false;
+  int remaining = 0;  // messages the open request may still bring
+  clock::time_point deadline{};
   while (sh.fetching.load()) {
     sh.publish_dead_letters();
-    natsMsgList list{nullptr, 0};
-    jsErrCode code{};
-    const natsStatus s =
-        natsSubscription_Fetch(&list, sub.sub, sh.settings.fetch_batch, fetch_wait_ms, &code);
-    if (s == NATS_OK) {
-      for (int i = 0; i < list.Count; ++i) {
-        // Owned by the answer from here on: the list must not destroy it.
-        shared_msg msg{list.Msgs[i], [](natsMsg* m) { natsMsg_Destroy(m); }};
-        list.Msgs[i] = nullptr;
-        sh.take(std::move(msg), sub.system);
+    const clock::time_point now = clock::now();
+    if (open && now >= deadline) open = false;
+    if (!open) {
+      const std::string reply = sub.inbox + "." + std::to_string(++request);
+      if (const natsStatus s = natsConnection_PublishRequest(
+              client_.connection(), sub.next.c_str(), reply.c_str(), request_body.data(),
+              static_cast<int>(request_body.size()));
+          s != NATS_OK) {
+        sh.probe->failed(failure("asking for commands", s).message);
+        std::this_thread::sleep_for(poll_interval);
+        continue;
       }
-    } else if (s != NATS_TIMEOUT) {
-      sh.probe->failed(failure("fetching commands", s).message);
-      std::this_thread::sleep_for(std::chrono::milliseconds{fetch_wait_ms});
+      open = true;
+      remaining = batch;
+      deadline = now + pull_expires + pull_grace;
     }
-    natsMsgList_Destroy(&list);
+    const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
+                                 std::chrono::milliseconds{1}, poll_interval);
+    natsMsg* raw = nullptr;
+    const natsStatus s = natsSubscription_NextMsg(&raw, sub.sub, wait.count());
+    if (s == NATS_TIMEOUT) continue;
+    if (s != NATS_OK) {
+      sh.probe->failed(failure("receiving commands", s).message);
+      std::this_thread::sleep_for(poll_interval);
+      continue;
+    }
+    shared_msg msg{raw, [](natsMsg* m) { natsMsg_Destroy(m); }};
+    if (!reply_of(raw).starts_with("$JS.ACK.")) {
+      // Not a stream message: the server's word on a request (a client's own "Status" header
+      // cannot pass for one: stream messages always carry an acknowledgement subject).
+      const std::string code = header_of(raw, status_header);
+      const pull::status kind = pull::classify_status(code);
+      if (kind == pull::status::heartbeat) continue;
+      if (answers(raw, sub.inbox, request)) open = false;
+      if (kind == pull::status::conflict || kind == pull::status::other) {
+        sh.probe->failed("pull request refused: " + (code.empty() ? "no status" : code) + " " +
+                         header_of(raw, description_header));
+        std::this_thread::sleep_for(poll_interval);
+      }
+      continue;
+    }
+    if (--remaining <= 0) open = false;
+    sh.take(std::move(msg), sub.system);
   }
   nats_ReleaseThreadMemory();
 }

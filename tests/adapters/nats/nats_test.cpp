@@ -42,7 +42,9 @@ struct counting_probe final : consumer_probe {
   void dead_lettered(std::string_view /*reason*/, std::string_view /*detail*/) override {
     ++dead_letters;
   }
+  void failed(std::string_view /*what*/) override { ++failures; }
   std::atomic<int> redeliveries{0};
+  std::atomic<int> failures{0};
   std::atomic<int> deferrals{0};
   std::atomic<int> dead_letters{0};
 };
@@ -374,6 +376,58 @@ TEST_F(nats_test, an_overloaded_engine_defers_commands_and_loses_none) {
   EXPECT_EQ(probe->redeliveries.load(), 5);
   EXPECT_EQ(probe->dead_letters.load(), 0);
   EXPECT_EQ(sql("SELECT count(*) FROM wallets WHERE id = 'w5'")[0][0].as<long>(), 1);
+}
+
+// A backlog many pull requests deep (the consumer asks for 16 at a time) is taken once each: every
+// command answered once, nothing redelivered or dead-lettered, every ack reaching the server.
+TEST_F(nats_test, a_backlog_of_many_batches_is_taken_once_each) {
+  settings.fetch_batch = 16;
+  connect();
+  start_runtime();
+  constexpr int wallets = 8;
+  constexpr int deposits = 60;  // 480 commands: 30 requests' worth
+  const auto replies = subscribe("reply.backlog");
+  for (int w = 0; w < wallets; ++w) {
+    send("b" + std::to_string(w), open_json("b" + std::to_string(w)), "reply.backlog");
+    for (int i = 0; i < deposits; ++i) {
+      send("b" + std::to_string(w),
+           deposit_json("b" + std::to_string(w), "k" + std::to_string(i), "1.00"), "reply.backlog");
+    }
+  }
+  start_consumer();
+  std::map<std::string, int> answers;  // wallet/key -> times answered
+  for (int i = 0; i < wallets * (deposits + 1); ++i) {
+    auto r = next(replies.get());
+    ASSERT_TRUE(r) << "answer " << i << " missing";
+    const auto o = body(r.get());
+    EXPECT_EQ(o.at("status").as_string(), "accepted");
+    EXPECT_FALSE(o.at("replayed").as_bool());
+    ++answers[std::string{o.at("wallet_id").as_string()} + "/" +
+              header_of(r.get(), header::idempotency_key)];
+  }
+  EXPECT_EQ(answers.size(), static_cast<std::size_t>(wallets * (deposits + 1)));
+  EXPECT_FALSE(next(replies.get(), 1'000ms)) << "a command was answered twice";
+  EXPECT_EQ(sql("SELECT sum(balance) FROM wallets")[0][0].as<std::int64_t>(),
+            std::int64_t{wallets} * deposits * 100);
+  EXPECT_EQ(probe->redeliveries.load(), 0);
+  EXPECT_EQ(probe->dead_letters.load(), 0);
+  EXPECT_TRUE(eventually([&] { return consumer_pending_acks() == 0; }, 5s))
+      << "the acks did not reach the server";
+}
+
+// An idle consumer's pull requests expire (the server answers 408) and are renewed without a
+// failure being reported; a command sent after several expiries is still taken.
+TEST_F(nats_test, an_idle_consumer_renews_its_requests_quietly) {
+  connect();
+  start_runtime();
+  start_consumer();
+  const auto replies = subscribe("reply.idle");
+  std::this_thread::sleep_for(1'800ms);  // three pull requests expire meanwhile
+  send("i1", open_json("i1"), "reply.idle");
+  auto r = next(replies.get());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(body(r.get()).at("status").as_string(), "accepted");
+  EXPECT_EQ(probe->failures.load(), 0) << "an expired request was reported as a failure";
 }
 
 // `overloaded` is brief (a wallet's queue full for a moment): its redeliveries start at

@@ -1,7 +1,7 @@
-// Commands in: durable JetStream pull consumers feed the engine. A message is acked only after
-// its outcome is committed; NAKed with a delay while the engine is overloaded or unavailable (never
-// dropped); dead-lettered at once when it cannot be decoded or is invalid, and after
-// deliveries_max deliveries. The sender's Wallet-Reply-To subject gets the outcome. With an
+// Commands in: durable JetStream pull consumers feed the engine, each message as it arrives (no
+// wait for a whole batch). A message is acked only after its outcome is committed; NAKed with a
+// delay while the engine is overloaded or unavailable (never dropped); dead-lettered at once when
+// it cannot be decoded or is invalid, and after deliveries_max deliveries. The sender's Wallet-Reply-To subject gets the outcome. With an
 // internal intake it also consumes the engine's own commands sent by other instances (transfer
 // legs on the system subjects), decoded with origin::engine.
 #pragma once
@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -68,8 +69,12 @@ class command_consumer {
   struct shared;  // what outlives the consumer for answers still on their way
 
  private:
+  // One durable consumer, pulled through a plain subscription on an inbox of our own (ADR 0008):
+  // pull request n asks for replies on "<inbox>.n", and the subscription takes "<inbox>.*".
   struct subscription {
     natsSubscription* sub = nullptr;
+    std::string inbox;
+    std::string next;     // where pull requests go: $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer>
     bool system = false;  // the engine's own commands
   };
 
