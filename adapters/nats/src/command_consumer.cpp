@@ -320,9 +320,9 @@ std::optional<nats_error> command_consumer::subscribe(std::uint32_t shard, bool 
       st != NATS_OK) {
     return failure("subscribing for the commands of " + name.value(), st);
   }
-  subscriptions_.push_back(subscription{
-      sub, std::move(inbox), pull::next_subject(client_.settings().command_stream, name.value()),
-      system});
+  subscriptions_.push_back(
+      subscription{sub, std::move(inbox),
+                   pull::next_subject(client_.settings().command_stream, name.value()), system});
   return std::nullopt;
 }
 
@@ -351,7 +351,7 @@ std::optional<nats_error> command_consumer::start() {
 // server's 408 at expiry (or another status), or by our own deadline when that never came. Each
 // stream message goes to the engine the moment it arrives. NATS.c's natsSubscription_Fetch is not
 // used: 3.4.1 overruns its message array when a fetch finds half a batch already queued (ADR 0008).
-void command_consumer::fetch_loop(subscription sub) {
+void command_consumer::fetch_loop(const subscription& sub) {
   using clock = std::chrono::steady_clock;
   shared& sh = *shared_;
   const int batch = std::max(sh.settings.fetch_batch, 1);
@@ -366,9 +366,9 @@ void command_consumer::fetch_loop(subscription sub) {
     if (open && now >= deadline) open = false;
     if (!open) {
       const std::string reply = sub.inbox + "." + std::to_string(++request);
-      if (const natsStatus s = natsConnection_PublishRequest(
-              client_.connection(), sub.next.c_str(), reply.c_str(), request_body.data(),
-              static_cast<int>(request_body.size()));
+      if (const natsStatus s = natsConnection_PublishRequest(client_.connection(), sub.next.c_str(),
+                                                             reply.c_str(), request_body.data(),
+                                                             static_cast<int>(request_body.size()));
           s != NATS_OK) {
         sh.probe->failed(failure("asking for commands", s).message);
         std::this_thread::sleep_for(poll_interval);
@@ -378,8 +378,9 @@ void command_consumer::fetch_loop(subscription sub) {
       remaining = batch;
       deadline = now + pull_expires + pull_grace;
     }
-    const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
-                                 std::chrono::milliseconds{1}, poll_interval);
+    const auto wait =
+        std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
+                   std::chrono::milliseconds{1}, poll_interval);
     natsMsg* raw = nullptr;
     const natsStatus s = natsSubscription_NextMsg(&raw, sub.sub, wait.count());
     if (s == NATS_TIMEOUT) continue;

@@ -12,7 +12,8 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(jetstream_pull, reads_the_first_ack_subject_layout) {
-  const auto d = parse_ack_subject("$JS.ACK.COMMANDS.walletd-cmd.3.1042.977.1701234567890123456.12");
+  const auto d =
+      parse_ack_subject("$JS.ACK.COMMANDS.walletd-cmd.3.1042.977.1701234567890123456.12");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->stream, "COMMANDS");
   EXPECT_EQ(d->consumer, "walletd-cmd");
@@ -39,11 +40,11 @@ TEST(jetstream_pull, reads_the_layout_with_a_domain_and_an_account_hash) {
 
 TEST(jetstream_pull, refuses_what_is_not_an_ack_subject) {
   for (const char* reply : {"", "_INBOX.abc.1", "$JS.ACK", "$JS.ACK.S.C.1.2.3.4",  // too few
-                            "$JS.ACK.S.C.x.2.3.4.5", "$JS.ACK.S.C.1.2.3.4.-5",  // not numbers
-                            "$JS.ACK.S.C.1.2.3.4.5.", "$JS.ACK..C.1.2.3.4.5",  // empty tokens
-                            "$JS.ACK.S.C.1.2.3.4.5.6",                           // 8 tokens
-                            "$JS.ACK.S.C.1.2.3.4.5.6.7.8.9.10.11",               // too many
-                            "$JS.ACK.S.C.99999999999999999999.2.3.4.5"}) {      // overflow
+                            "$JS.ACK.S.C.x.2.3.4.5", "$JS.ACK.S.C.1.2.3.4.-5",     // not numbers
+                            "$JS.ACK.S.C.1.2.3.4.5.", "$JS.ACK..C.1.2.3.4.5",      // empty tokens
+                            "$JS.ACK.S.C.1.2.3.4.5.6",                             // 8 tokens
+                            "$JS.ACK.S.C.1.2.3.4.5.6.7.8.9.10.11",                 // too many
+                            "$JS.ACK.S.C.99999999999999999999.2.3.4.5"}) {         // overflow
     EXPECT_FALSE(parse_ack_subject(reply)) << reply;
   }
 }

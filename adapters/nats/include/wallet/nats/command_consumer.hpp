@@ -1,9 +1,10 @@
 // Commands in: durable JetStream pull consumers feed the engine, each message as it arrives (no
 // wait for a whole batch). A message is acked only after its outcome is committed; NAKed with a
 // delay while the engine is overloaded or unavailable (never dropped); dead-lettered at once when
-// it cannot be decoded or is invalid, and after deliveries_max deliveries. The sender's Wallet-Reply-To subject gets the outcome. With an
-// internal intake it also consumes the engine's own commands sent by other instances (transfer
-// legs on the system subjects), decoded with origin::engine.
+// it cannot be decoded or is invalid, and after deliveries_max deliveries. The sender's
+// Wallet-Reply-To subject gets the outcome. With an internal intake it also consumes the engine's
+// own commands sent by other instances (transfer legs on the system subjects), decoded with
+// origin::engine.
 #pragma once
 
 #include <atomic>
@@ -78,7 +79,7 @@ class command_consumer {
     bool system = false;  // the engine's own commands
   };
 
-  void fetch_loop(subscription sub);
+  void fetch_loop(const subscription& sub);
   [[nodiscard]] std::optional<nats_error> subscribe(std::uint32_t shard, bool system);
 
   const client& client_;
