@@ -29,7 +29,7 @@ Options (defaults in brackets):
   --shards N            runtime shards (store actors, connections) [4]
   --batch N             store batch_size_max [512]
   --flush-us N          store flush_interval in microseconds [1000]
-  --wallet-inflight N   runtime wallet_inflight_max [64]
+  --wallet-inflight N   runtime wallet_inflight_max [1024]
   --threads N           CAF scheduler.max-threads [2]
   --policy P            CAF scheduler.policy: stealing | sharing [sharing]
   --scenario LIST       comma-separated: uniform, hot, open, or all [all]

@@ -65,10 +65,13 @@ start_walletd() {
   prefix=${run_id}
   streams="${run_id^^}_CMD,${run_id^^}_EVT,${run_id^^}_DLQ"
   metrics_port=$(free_port)
+  # The HTTP API is not measured here: it listens on a free loopback port without authentication
+  # (scripts/bench-http.sh measures it with authentication on).
   local args=(--postgres.url="${walletd_url}" --nats.url="${WALLET_NATS_URL}" --runtime.shards=4
     --nats.subject_prefix="${prefix}" --nats.command_stream="${run_id^^}_CMD"
     --nats.event_stream="${run_id^^}_EVT" --nats.dead_letter_stream="${run_id^^}_DLQ"
-    --metrics.port="${metrics_port}")
+    --metrics.port="${metrics_port}" --http.listen_address=127.0.0.1 --http.port="$(free_port)"
+    --auth.mode=off)
   # shellcheck disable=SC2206 # split on purpose: several flags in one variable
   [[ -z "${walletd_args}" ]] || args+=(${walletd_args})
   printf '%s\n' "${args[*]}" >"${out_dir}/walletd.args"

@@ -81,7 +81,7 @@ inline constexpr std::array settings{
     "Number of shards wallets are hashed onto (NATS subject partitions, one store each). Fixed per deployment."),
   integer_setting("runtime.wallets_resident_max", 1'000'000, 1, 100'000'000,
     "Most wallets held in memory by this instance: the bound on its wallet state."),
-  integer_setting("runtime.wallet_inflight_max", 64, 1, 65'536,
+  integer_setting("runtime.wallet_inflight_max", 1'024, 1, 65'536,
     "Most commands queued or in flight for one wallet; past it the wallet answers overloaded."),
   integer_setting("runtime.idempotency_retention_s", 86'400, 60, 31'536'000,
     "How long an idempotency key is remembered; a repeat within it returns the original outcome."),
