@@ -57,6 +57,17 @@ constexpr const char* lag_sql =
 
 #undef WALLET_PG_OUTBOX_CURSOR
 
+// The publisher runs these once or twice per committed batch: prepared on first use (libpqxx
+// registers a name once per connection and re-prepares it after a reconnect), they are planned once
+// instead of at every call.
+constexpr const char* read_name = "outbox_read";
+constexpr const char* move_cursor_name = "outbox_move_cursor";
+constexpr const char* delete_published_name = "outbox_delete_published";
+
+void prepare(pqxx::connection_base& conn, const char* name, const char* sql) {
+  conn.prepare(name, sql);  // a no-op when already defined with this text
+}
+
 error failed(std::string_view doing) {
   auto f = detail::classify_current_exception(doing, {});
   return error{f.code, std::move(f.detail)};
@@ -110,9 +121,10 @@ engine::result<outbox_batch, error> read_outbox(pqxx::connection_base& conn, std
   const std::string doing = doing_on("read_outbox", shard);
   try {
     // One statement: one snapshot for the cursor, the rows and their events.
+    prepare(conn, read_name, read_sql);
     pqxx::read_transaction tx(conn);
     const pqxx::result rows =
-        tx.exec_params(read_sql, static_cast<std::int64_t>(shard),
+        tx.exec_prepared(read_name, static_cast<std::int64_t>(shard),
                        detail::to_bigint(std::min<std::uint64_t>(
                            rows_max, std::numeric_limits<std::int64_t>::max())));
     tx.commit();
@@ -147,9 +159,11 @@ engine::result<std::int64_t, error> advance_outbox(pqxx::connection_base& conn, 
                  doing + ": position must not be negative, got " + std::to_string(position)};
   }
   try {
+    prepare(conn, move_cursor_name, move_cursor_sql);
+    prepare(conn, delete_published_name, delete_published_sql);
     pqxx::work tx(conn);
     const auto shard_param = static_cast<std::int64_t>(shard);
-    const pqxx::result moved = tx.exec_params(move_cursor_sql, shard_param, position);
+    const pqxx::result moved = tx.exec_prepared(move_cursor_name, shard_param, position);
     if (moved.empty()) {
       // Not a pending row: at or below the cursor it was published already.
       const auto cursor = tx.exec_params(cursor_sql, shard_param)[0][0].as<std::int64_t>();
@@ -163,7 +177,7 @@ engine::result<std::int64_t, error> advance_outbox(pqxx::connection_base& conn, 
                        ") but not a row of the outbox; advance only to a read batch's position_to"};
     }
     const auto cursor = moved[0][0].as<std::int64_t>();
-    tx.exec_params(delete_published_sql, shard_param, cursor);
+    tx.exec_prepared(delete_published_name, shard_param, cursor);
     tx.commit();
     return cursor;
   } catch (...) {

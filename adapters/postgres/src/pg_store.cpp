@@ -65,6 +65,19 @@ std::string missing_keys(const pqxx::result& returned, const std::vector<std::st
   return list;
 }
 
+// The first keys of a result's first column, for a detail ("a, b and 3 more").
+std::string listed_keys(const pqxx::result& keys) {
+  std::string list;
+  constexpr pqxx::result::size_type shown = 5;
+  for (pqxx::result::size_type i = 0; i < keys.size() && i < shown; ++i) {
+    list.append(list.empty() ? "" : ", ").append(keys[i][0].c_str());
+  }
+  if (keys.size() > shown) {
+    list.append(" and ").append(std::to_string(keys.size() - shown)).append(" more");
+  }
+  return list;
+}
+
 // Runs a statement that must touch every row of `r`; otherwise the error names the others.
 template <std::size_t N, class... Leading>
 std::optional<store_error> exec_all(pqxx::work& tx, const detail::statement& s, detail::rows<N>& r,
@@ -119,9 +132,12 @@ std::optional<store_error> write_effects(pqxx::work& tx, detail::commit_plan& pl
   if (!plan.records.empty()) {
     exec_rows(tx, detail::stmt::records_insert, plan.records, shard);
   }
-  if (auto e = exec_all(tx, detail::stmt::transfers_debit, plan.debits, store_errc::rejected,
-                        "transfer ids already used", shard)) {
-    return e;
+  if (!plan.debits.empty()) {
+    // Lists the debits whose transfer id was used already; none were inserted then.
+    const pqxx::result used = exec_rows(tx, detail::stmt::transfers_debit, plan.debits, shard);
+    if (!used.empty()) {
+      return rejected("transfer ids already used: " + listed_keys(used));
+    }
   }
   if (!plan.audits.empty()) {
     exec_rows(tx, detail::stmt::audit_insert, plan.audits);

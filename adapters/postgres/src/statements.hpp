@@ -86,27 +86,17 @@ inline constexpr statement holds_open{
     " AS u(wallet_id, hold_id, amount, expires_at)"};
 
 // A key found again is one older than the wallet's window (not yet purged): the new answer wins.
+// wallet_insert_records (migration 0009) inserts plainly and upserts only after a conflict.
 inline constexpr statement records_insert{
     "record_insert",
-    "INSERT INTO idempotency_records (wallet_id, key, fingerprint, rejection, seq, balance, held,"
-    " recorded_at, shard)"
-    " SELECT u.wallet_id, u.key, u.fingerprint, u.rejection, u.seq, u.balance, u.held,"
-    " u.recorded_at, $1"
-    " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::smallint[], $6::bigint[],"
-    " $7::bigint[], $8::bigint[], $9::timestamptz[])"
-    " AS u(wallet_id, key, fingerprint, rejection, seq, balance, held, recorded_at)"
-    " ON CONFLICT (wallet_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
-    " rejection = EXCLUDED.rejection, seq = EXCLUDED.seq, balance = EXCLUDED.balance,"
-    " held = EXCLUDED.held, recorded_at = EXCLUDED.recorded_at, shard = EXCLUDED.shard"};
+    "SELECT wallet_insert_records($1, $2::text[], $3::text[], $4::bigint[], $5::smallint[],"
+    " $6::bigint[], $7::bigint[], $8::bigint[], $9::timestamptz[])"};
 
+// Pending transfers; returns 'source/id' of each id its source already used (migration 0009).
 inline constexpr statement transfers_debit{
     "transfer_debit",
-    "INSERT INTO transfers (id, source, destination, currency, amount, status, source_shard,"
-    " created_at, updated_at)"
-    " SELECT u.id, u.source, u.destination, u.currency, u.amount, 'pending', $1, u.at, u.at"
-    " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],"
-    " $7::timestamptz[]) AS u(id, source, destination, currency, amount, at)"
-    " ON CONFLICT (source, id) DO NOTHING RETURNING source || '/' || id"};
+    "SELECT used FROM wallet_insert_debits($1, $2::text[], $3::text[], $4::text[], $5::text[],"
+    " $6::bigint[], $7::timestamptz[]) AS used"};
 
 // Only a pending transfer with the same parties, currency and amount completes: anything else
 // would create money.

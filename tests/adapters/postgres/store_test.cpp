@@ -231,6 +231,48 @@ TEST_F(store_test, a_reused_transfer_id_is_rejected) {
   EXPECT_NE(e->detail.find("a/t1"), std::string::npos) << e->detail;
 }
 
+TEST_F(store_test, a_reused_transfer_id_fails_the_whole_batch_and_only_it_is_named) {
+  pg_store store(store_settings());
+  wallet_sim a("a");
+  commit_ok(store, {a.handle(open(), t0_), a.handle(engine::deposit{eur(1'000)}, t0_)});
+  commit_ok(store, {a.handle(engine::transfer_debit{"t1", "b", eur(1)}, t0_ + 1us)});
+  const auto transfers_before = count("SELECT count(*) FROM transfers");
+  const auto events_before = count("SELECT count(*) FROM wallet_events");
+  // A fresh debit, then the forged reuse of t1, in one batch.
+  wallet_sim forged = a;
+  std::vector<wallet_write> batch;
+  batch.push_back(forged.handle(engine::transfer_debit{"t2", "b", eur(1)}, t0_ + 2us));
+  batch.push_back(forged.handle(engine::transfer_debit{"t1", "c", eur(1)}, t0_ + 3us));
+  const auto e = store.commit(batch);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::rejected) << e->detail;
+  EXPECT_NE(e->detail.find("a/t1"), std::string::npos) << e->detail;
+  EXPECT_EQ(e->detail.find("a/t2"), std::string::npos) << "t2 is new: " << e->detail;
+  EXPECT_EQ(count("SELECT count(*) FROM transfers"), transfers_before);
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before);
+  EXPECT_EQ(count("SELECT count(*) FROM transfers WHERE id = 't2'"), 0);
+}
+
+TEST_F(store_test, a_stored_key_older_than_the_window_is_overwritten_with_the_new_answer) {
+  pg_store store(store_settings());
+  wallet_sim w("w-1");
+  commit_ok(store, {w.handle(open(), t0_)});
+  // A record the wallet no longer remembers (beyond its window) but the purge has not deleted yet.
+  sql("INSERT INTO idempotency_records VALUES ('w-1', 'again', 7, 3, 0, 0, 0,"
+      " now() - interval '30 days', 0)");
+  const auto events_before = count("SELECT count(*) FROM wallet_events");
+  commit_ok(store, {w.handle(engine::deposit{eur(10)}, t0_ + 1us, "again"),
+                    w.handle(engine::deposit{eur(20)}, t0_ + 2us, "new-key")});
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before + 2)
+      << "the conflict's retry kept every other row of the batch";
+  const auto loaded = store.load_wallet("w-1", t0_ - 24h);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+  EXPECT_EQ(loaded.value().keys, w.keys()) << "the stored answer is the new one";
+  EXPECT_EQ(count("SELECT count(*) FROM idempotency_records WHERE wallet_id = 'w-1'"
+                  " AND key = 'again' AND rejection IS NULL AND seq = 2"),
+            1);
+}
+
 TEST_F(store_test, pending_transfers_lists_this_shards_old_pending_transfers) {
   constexpr std::uint32_t shards = 2;
   const auto ids0 = ids_on_shard("s0", 0, shards, 2);
