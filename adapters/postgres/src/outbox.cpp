@@ -125,8 +125,8 @@ engine::result<outbox_batch, error> read_outbox(pqxx::connection_base& conn, std
     pqxx::read_transaction tx(conn);
     const pqxx::result rows =
         tx.exec_prepared(read_name, static_cast<std::int64_t>(shard),
-                       detail::to_bigint(std::min<std::uint64_t>(
-                           rows_max, std::numeric_limits<std::int64_t>::max())));
+                         detail::to_bigint(std::min<std::uint64_t>(
+                             rows_max, std::numeric_limits<std::int64_t>::max())));
     tx.commit();
     WALLET_ASSERT(!rows.empty());  // the cursor's row is always there
     outbox_batch batch;
