@@ -154,6 +154,10 @@ bool http_host::start() {
                                   std::function<void(actors::submit_outcome)> done) {
     rt.submit(std::move(cmd), std::move(context), std::move(done));
   };
+  ports.submit_review = [&rt = runtime_](engine::command cmd, actors::command_context context,
+                                         std::function<void(actors::submit_outcome)> done) {
+    rt.submit_review_decision(std::move(cmd), std::move(context), std::move(done));
+  };
   ports.reads = reads_;
   ports.admin = admin_;
   ports.authenticator = authenticator_.get();

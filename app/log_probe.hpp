@@ -36,6 +36,10 @@ class log_probe final : public actors::runtime_probe {
   void saga_leg_failed(std::string_view transfer_id, std::string_view why) override {
     log_.warn("transfer leg will be retried", {{"transfer_id", transfer_id}, {"why", why}});
   }
+  void aml_review(std::string_view event, std::string_view wallet_id,
+                  std::string_view review_id) override {
+    log_.info("AML review", {{"event", event}, {"wallet_id", wallet_id}, {"review_id", review_id}});
+  }
   void scan_failed(std::uint32_t shard, const actors::store_error& error) override {
     log_.error(
         "recovery scan failed",

@@ -101,6 +101,8 @@ bool screening_host::load() {
   setup->deadline =
       std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.duration("aml.deadline_ms"));
   setup->inflight_max = static_cast<std::size_t>(cfg_.integer("aml.inflight_max"));
+  setup->review_hold =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg_.duration("aml.review_hold_s"));
 
   auto probe = std::make_shared<screening_metrics>(*metrics_->prometheus_registry(), log_);
   const std::string& provider = cfg_.text("aml.provider");

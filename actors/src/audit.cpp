@@ -6,6 +6,7 @@
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/limits.hpp"
 #include "wallet/engine/overloaded.hpp"
+#include "wallet/engine/review.hpp"
 
 namespace wallet::actors {
 namespace {
@@ -48,6 +49,19 @@ bool is_administrative(const engine::command_body& body) noexcept {
          std::holds_alternative<engine::unfreeze>(body) ||
          std::holds_alternative<engine::close_wallet>(body) ||
          std::holds_alternative<engine::set_kyc_level>(body);
+}
+
+bool is_review_decision(const engine::command& cmd) noexcept {
+  const std::string_view key = cmd.idempotency_key;
+  if (!key.starts_with(engine::review_decision_key_prefix)) return false;
+  const std::string_view review = key.substr(engine::review_decision_key_prefix.size());
+  if (const auto* c = std::get_if<engine::hold_capture>(&cmd.body)) {
+    return engine::review_of_hold(c->hold_id) == review && !c->amount;
+  }
+  if (const auto* r = std::get_if<engine::hold_release>(&cmd.body)) {
+    return engine::review_of_hold(r->hold_id) == review;
+  }
+  return false;
 }
 
 std::string trace_id_of(std::string_view traceparent) {
@@ -110,7 +124,8 @@ bool is_valid_reason(std::string_view reason) noexcept {
 
 audit_entry audit_of(const engine::command& cmd, const audit_context* context,
                      std::string_view traceparent) {
-  WALLET_ASSERT(is_administrative(cmd.body));
+  const bool review = is_review_decision(cmd);
+  WALLET_ASSERT(review || is_administrative(cmd.body));
   audit_entry e;
   e.principal = recorded_principal(context != nullptr ? context->principal : std::string_view{});
   std::string_view reason = context != nullptr ? std::string_view{context->reason} : "";
@@ -118,7 +133,15 @@ audit_entry audit_of(const engine::command& cmd, const audit_context* context,
   // The engine refuses a command with a bad reason, but the refusal is audited too: record what
   // can be recorded rather than nothing.
   e.reason = is_valid_reason(reason) ? std::string(reason) : std::string(reason_not_given);
-  e.action = std::string(engine::command_name(cmd.body));
+  if (review) {
+    const bool approved = std::holds_alternative<engine::hold_capture>(cmd.body);
+    e.action = approved ? "aml_review_approved" : "aml_review_rejected";
+    e.details.emplace_back(
+        "review_id",
+        std::string(cmd.idempotency_key.substr(engine::review_decision_key_prefix.size())));
+  } else {
+    e.action = std::string(engine::command_name(cmd.body));
+  }
   e.target = printable(cmd.wallet_id, audit_target_length_max);
   e.trace_id = trace_id_of(traceparent);
   e.details.emplace_back("idempotency_key", cmd.idempotency_key);

@@ -200,6 +200,12 @@ void runtime::submit_internal(engine::command cmd, std::function<void(submit_out
   admit(std::move(cmd), std::move(done), true);
 }
 
+void runtime::submit_review_decision(engine::command cmd, command_context context,
+                                     std::function<void(submit_outcome)> done) {
+  WALLET_ASSERT(is_review_decision(cmd));
+  admit(std::move(cmd), std::move(done), true, std::move(context));
+}
+
 // Internal legs count towards the shard's in-flight bound too: stop() waits for them, and a NAK
 // for `overloaded` only delays a leg whose sender retries.
 void runtime::admit(engine::command cmd, std::function<void(submit_outcome)> done, bool internal,

@@ -8,6 +8,8 @@
 #include "shard_context.hpp"
 #include "wallet/actors/system_keys.hpp"
 #include "wallet/engine/limits.hpp"
+#include "wallet/engine/overloaded.hpp"
+#include "wallet/engine/review.hpp"
 #include "wallet/engine/screening.hpp"
 #include "wallet/engine/shard.hpp"
 
@@ -22,6 +24,10 @@ struct pending {
   bool write = false;  // waits for its own write; otherwise only for the writes before it
   std::optional<transfer_record> saga;  // a debit whose saga starts once committed
   std::string_view command;             // engine::command_name: a static string
+  // An AML review this write opens or ends (ADR 0008), reported once committed: "opened",
+  // "approved", "rejected", "expired" (static strings); empty for any other write.
+  std::string_view review_event;
+  std::string review_id;
 };
 
 }  // namespace
@@ -128,20 +134,51 @@ void record_outgoing(self_ptr self, const engine::event& e) {
   }
 }
 
-// `screened`: the screening refused the move (aml_denied or aml_unavailable); empty: decide.
-void decide_now(self_ptr self, submission sub, std::optional<engine::rejection> screened) {
+// The AML review an appended event opens or ends (ADR 0008), as the probe names it; empty when
+// the event touches no review hold.
+using review_ref = std::pair<std::string_view, std::string>;  // (event, review id)
+review_ref review_event_of(const engine::event& e) {
+  const auto of = [](std::string_view what, const std::string& hold_id) {
+    return engine::is_review_hold(hold_id)
+               ? review_ref{what, std::string(engine::review_of_hold(hold_id))}
+               : review_ref{};
+  };
+  return std::visit(engine::overloaded{
+                        [&](const engine::hold_placed& x) { return of("opened", x.hold_id); },
+                        [&](const engine::hold_captured& x) { return of("approved", x.hold_id); },
+                        [&](const engine::hold_released& x) { return of("rejected", x.hold_id); },
+                        [&](const engine::hold_expired& x) { return of("expired", x.hold_id); },
+                        [](const auto&) { return review_ref{}; },
+                    },
+                    e.body);
+}
+
+// How a screened command is decided: `refused` (aml_denied or aml_unavailable) answers it in
+// place of decide; `review_until` holds a withdrawal for review until then (ADR 0008), opened
+// for `reasons`. Neither: decided as it is.
+struct screening_result {
+  std::optional<engine::rejection> refused;
+  std::optional<engine::timestamp> review_until;
+  engine::screening_reasons reasons = 0;
+};
+
+void decide_now(self_ptr self, submission sub, const screening_result& screened) {
   auto& s = self->state;
   const std::string_view command = engine::command_name(sub.cmd.body);
   // The current values, whole: a reload swaps them between two decisions, never during one.
   const auto policy = s.ctx->compliance->policy();
   const auto flags = s.ctx->compliance->flags();
-  engine::handled h = s.wallet->handle(sub.cmd, s.ctx->clock(), *policy, *flags, screened);
+  const engine::timestamp now = s.ctx->clock();
+  engine::handled h =
+      screened.review_until
+          ? s.wallet->hold_for_review(sub.cmd, now, *policy, *flags, *screened.review_until)
+          : s.wallet->handle(sub.cmd, now, *policy, *flags, screened.refused);
 
   submit_outcome out;
   out.result = h.result;
   out.replayed = h.replayed;
   out.ccy = s.wallet->state().ccy;
-  if (h.replayed || (h.result.rejected && engine::is_transient(*h.result.rejected))) {
+  if (h.replayed || !h.remembered) {
     // Nothing new to write. A replay may repeat a command still in flight: answer it after
     // everything before it has committed.
     if (s.inflight.empty() || !h.replayed) {
@@ -149,7 +186,7 @@ void decide_now(self_ptr self, submission sub, std::optional<engine::rejection> 
       return;
     }
     s.inflight.push_back(
-        pending{std::move(sub.done), std::move(out), false, std::nullopt, command});
+        pending{std::move(sub.done), std::move(out), false, std::nullopt, command, {}, {}});
     return;
   }
 
@@ -160,14 +197,17 @@ void decide_now(self_ptr self, submission sub, std::optional<engine::rejection> 
   write.after = snapshot(state);
   write.idempotency_key = sub.cmd.idempotency_key;
   write.record = *s.wallet->window().find(sub.cmd.idempotency_key);
-  if (is_administrative(sub.cmd.body)) {
+  if (is_administrative(sub.cmd.body) || is_review_decision(sub.cmd)) {
     const audit_context* asked = sub.context.audit ? &*sub.context.audit : nullptr;
     write.audit = audit_of(sub.cmd, asked, sub.context.trace_parent);
   }
   write.command_id = std::move(sub.context.command_id);
   write.trace_parent = std::move(sub.context.trace_parent);
   std::optional<transfer_record> saga;
+  review_ref review;
   if (h.appended) {
+    review = review_event_of(*h.appended);
+    if (review.first == "opened") write.review_reasons = screened.reasons;
     if (const auto* placed = std::get_if<engine::hold_placed>(&h.appended->body)) {
       schedule_expiry(self, placed->hold_id, placed->expires_at);
     }
@@ -177,8 +217,8 @@ void decide_now(self_ptr self, submission sub, std::optional<engine::rejection> 
     out.event = std::move(h.appended);
   }
   self->send(s.ctx->store(), append_request{std::move(write), s.epoch, self});
-  s.inflight.push_back(
-      pending{std::move(sub.done), std::move(out), true, std::move(saga), command});
+  s.inflight.push_back(pending{std::move(sub.done), std::move(out), true, std::move(saga), command,
+                               review.first, std::move(review.second)});
 }
 
 // Starts the screening of `sub` when it needs one (ADR 0007): the aml_screening flag is on, a
@@ -228,7 +268,7 @@ bool start_screening(self_ptr self, submission& sub) {
 
 void decide_one(self_ptr self, submission sub) {
   if (!start_screening(self, sub)) {
-    decide_now(self, std::move(sub), std::nullopt);
+    decide_now(self, std::move(sub), screening_result{});
   }
 }
 
@@ -257,14 +297,20 @@ void on_screened(self_ptr self, std::uint64_t id, screening_answer answer_in) {
     s.waiting.push_front(std::move(sub));
     return;
   }
-  std::optional<engine::rejection> screened;
+  screening_result screened;
   if (!answer_in.verdict) {
     const bool allowed = setup->fail_open;
     setup->port->unanswered(s.screening_asked, answer_in.error, allowed);
-    if (!allowed) screened = engine::rejection::aml_unavailable;
+    if (!allowed) screened.refused = engine::rejection::aml_unavailable;
+  } else if (*answer_in.verdict == engine::screening_verdict::review &&
+             std::holds_alternative<engine::withdraw>(sub.cmd.body)) {
+    // Held for an admin's decision (ADR 0008). Transfers and holds under review are refused like
+    // a denial: their money would have to wait inside a saga or a merchant's authorization.
+    screened.review_until = s.ctx->clock() + std::chrono::duration_cast<engine::duration>(
+                                                  setup->review_hold);
+    screened.reasons = s.screening_asked.reasons;
   } else if (*answer_in.verdict != engine::screening_verdict::allow) {
-    // A review is refused like a denial until review holds exist (ADR 0007): the safe side.
-    screened = engine::rejection::aml_denied;
+    screened.refused = engine::rejection::aml_denied;
   }
   decide_now(self, std::move(sub), screened);
   drain(self);
@@ -335,6 +381,9 @@ void on_ack(self_ptr self, const commit_ack& ack) {
     }
     if (p.saga) {
       self->send(s.ctx->saga(), saga_start{std::move(*p.saga)});
+    }
+    if (!p.review_event.empty()) {
+      s.ctx->probe->aml_review(p.review_event, s.id, p.review_id);
     }
     answer(self, p.done, std::move(p.outcome), p.command);
     s.inflight.pop_front();

@@ -5,6 +5,7 @@
 
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/limits.hpp"
+#include "wallet/engine/review.hpp"
 
 namespace wallet::engine {
 
@@ -59,53 +60,95 @@ bool wallet_aggregate::would_accept(const command& c, timestamp now, const polic
   }
   window_.expire(now, retention_);
   if (window_.find(c.idempotency_key) != nullptr || window_.full() ||
-      refusing_flag(flags, c.body)) {
+      refusing_flag(flags, c.body) || touches_review_hold_unduly(c)) {
     return false;
   }
   return decide(state_, c, now, limits).ok();
+}
+
+std::optional<handled> wallet_aggregate::answered_early(const command& c, timestamp now,
+                                                        const feature_flags& flags,
+                                                        std::uint64_t print) {
+  WALLET_ASSERT(c.wallet_id == state_.id);
+  if (!is_valid_id(c.idempotency_key, idempotency_key_length_max)) {
+    return handled{current(rejection::idempotency_key_invalid), std::nullopt, false};
+  }
+  window_.expire(now, retention_);
+  if (const idempotency_record* seen = window_.find(c.idempotency_key)) {
+    if (seen->fingerprint != print) {
+      return handled{current(rejection::idempotency_conflict), std::nullopt, false};
+    }
+    return handled{seen->result, std::nullopt, true};
+  }
+  if (window_.full()) {
+    return handled{current(rejection::idempotency_window_full), std::nullopt, false};
+  }
+  if (refusing_flag(flags, c.body)) {
+    return handled{current(rejection::feature_disabled), std::nullopt, false};
+  }
+  return std::nullopt;
+}
+
+outcome wallet_aggregate::current(std::optional<rejection> rejected) const {
+  return outcome{rejected, state_.version, state_.balance, state_.held};
+}
+
+handled wallet_aggregate::settle(const std::string& key, std::uint64_t print,
+                                 result<event, rejection> decided, timestamp now) {
+  handled h;
+  if (decided.ok()) {
+    h.appended = std::move(decided).value();
+    apply(state_, *h.appended);
+    h.result = current(std::nullopt);
+  } else {
+    h.result = current(decided.error());
+  }
+  WALLET_ASSERT(!h.result.rejected || !is_transient(*h.result.rejected));
+  window_.remember(key, idempotency_record{print, h.result, now});
+  h.remembered = true;
+  return h;
 }
 
 handled wallet_aggregate::handle(const command& c, timestamp now, const policy& limits,
                                  const feature_flags& flags, std::optional<rejection> screened) {
   WALLET_ASSERT(!screened || *screened == rejection::aml_denied ||
                 *screened == rejection::aml_unavailable);
-  WALLET_ASSERT(c.wallet_id == state_.id);
-  const auto answer = [&](std::optional<rejection> rejected) {
-    return outcome{rejected, state_.version, state_.balance, state_.held};
-  };
-  if (!is_valid_id(c.idempotency_key, idempotency_key_length_max)) {
-    return {answer(rejection::idempotency_key_invalid), std::nullopt, false};
-  }
-  window_.expire(now, retention_);
   const std::uint64_t print = fingerprint(c);
-  if (const idempotency_record* seen = window_.find(c.idempotency_key)) {
-    if (seen->fingerprint != print) {
-      return {answer(rejection::idempotency_conflict), std::nullopt, false};
-    }
-    return {seen->result, std::nullopt, true};
-  }
-  if (window_.full()) {
-    return {answer(rejection::idempotency_window_full), std::nullopt, false};
-  }
-  if (refusing_flag(flags, c.body)) {
-    return {answer(rejection::feature_disabled), std::nullopt, false};
+  if (auto early = answered_early(c, now, flags, print)) {
+    return std::move(*early);
   }
   if (screened && is_transient(*screened)) {
-    return {answer(*screened), std::nullopt, false};
+    return {current(*screened), std::nullopt, false};
   }
-
+  // A review hold is the engine's own (ADR 0008): a client's command on one is refused like a
+  // malformed id, and remembered (it depends on the command alone).
+  if (touches_review_hold_unduly(c)) {
+    return settle(c.idempotency_key, print, rejection::id_invalid, now);
+  }
   auto decided = screened ? result<event, rejection>{*screened} : decide(state_, c, now, limits);
-  handled h;
-  if (decided.ok()) {
-    h.appended = std::move(decided).value();
-    apply(state_, *h.appended);
-    h.result = answer(std::nullopt);
-  } else {
-    h.result = answer(decided.error());
+  // A review's decision that cannot apply now (the wallet is frozen, the hold is gone) is answered
+  // and not remembered: nothing happened, and the reviewer may decide once it can apply.
+  if (!decided.ok() && is_review_decision_key(c.idempotency_key)) {
+    return {current(decided.error()), std::nullopt, false};
   }
-  WALLET_ASSERT(!h.result.rejected || !is_transient(*h.result.rejected));
-  window_.remember(c.idempotency_key, idempotency_record{print, h.result, now});
-  return h;
+  return settle(c.idempotency_key, print, std::move(decided), now);
+}
+
+handled wallet_aggregate::hold_for_review(const command& c, timestamp now, const policy& limits,
+                                          const feature_flags& flags, timestamp expires_at) {
+  const auto* w = std::get_if<withdraw>(&c.body);
+  WALLET_ASSERT(w != nullptr);
+  const std::uint64_t print = fingerprint(c);
+  if (auto early = answered_early(c, now, flags, print)) {
+    return std::move(*early);
+  }
+  // The withdrawal's money is reserved, not taken: the same checks as a hold of its amount (funds,
+  // KYC limits), under the review's reserved hold id. The withdrawal's key remembers the hold's
+  // outcome, so a repeat answers pending_review with the same review.
+  const command held{c.wallet_id, c.idempotency_key,
+                     hold_place{review_hold_id(review_id_of(c.wallet_id, c.idempotency_key)),
+                                w->amount, expires_at}};
+  return settle(c.idempotency_key, print, decide(state_, held, now, limits), now);
 }
 
 }  // namespace wallet::engine

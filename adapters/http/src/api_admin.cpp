@@ -11,6 +11,7 @@
 #include "api_internal.hpp"
 #include "wallet/actors/audit.hpp"
 #include "wallet/engine/limits.hpp"
+#include "wallet/engine/review.hpp"
 #include "wallet/http/admin_port.hpp"
 #include "wallet/nats/wire.hpp"
 
@@ -203,6 +204,39 @@ std::uint64_t committed_seq(const postgres::audit_row& row) {
   const std::string_view text = seq->get_string();
   const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), value);
   return err == std::errc{} && end == text.data() + text.size() ? value : 0;
+}
+
+json::object review_object(const postgres::review_row& r) {
+  json::object o;
+  o["review_id"] = r.review_id;
+  o["wallet_id"] = r.wallet_id;
+  o["hold_id"] = r.hold_id;
+  o["command"] = r.command;
+  o["idempotency_key"] = r.idempotency_key;
+  const auto ccy = engine::currency::from_code(r.currency);
+  o["amount"] = ccy ? json::value(engine::format_amount(r.amount, ccy->exponent()))
+                    : json::value(nullptr);
+  o["amount_minor"] = std::to_string(r.amount);
+  o["currency"] = r.currency;
+  json::array reasons;
+  for (std::size_t start = 0; start < r.reasons.size();) {
+    const std::size_t comma = std::min(r.reasons.find(',', start), r.reasons.size());
+    reasons.emplace_back(r.reasons.substr(start, comma - start));
+    start = comma + 1;
+  }
+  o["reasons"] = std::move(reasons);
+  o["status"] = r.status;
+  o["opened_at"] = nats::format_rfc3339(r.opened_at);
+  o["expires_at"] = nats::format_rfc3339(r.expires_at);
+  if (r.decided_at) o["decided_at"] = nats::format_rfc3339(*r.decided_at);
+  if (!r.decided_by.empty()) o["decided_by"] = r.decided_by;
+  if (!r.decision_reason.empty()) o["decision_reason"] = r.decision_reason;
+  return o;
+}
+
+// The statuses a review row may have (migration 0008).
+bool is_review_status(std::string_view s) {
+  return s == "pending" || s == "approved" || s == "rejected" || s == "expired";
 }
 
 }  // namespace
@@ -468,6 +502,187 @@ void api::impl::erase_profile(const exchange_ptr& x) {
         body["audit_id"] = done.value().audit_id;
         self->reply_json(x, status::ok, json::serialize(body));
       });
+}
+
+// AML reviews (ADR 0008): the reviewer's queue, one review, and the decision.
+void api::impl::list_reviews(const exchange_ptr& x) {
+  if (!check_query(*this, x, {"status", "wallet_id", "after", "limit"}) || !admin_ready(x)) return;
+  std::vector<field_problem> problems;
+  postgres::review_filter f;
+  if (const std::string* s = find_query(x->query, "status")) {
+    if (is_review_status(*s)) {
+      f.status = *s;
+    } else {
+      problems.push_back({"status", "unknown_status"});
+    }
+  }
+  if (const std::string* w = find_query(x->query, "wallet_id")) {
+    if (engine::is_valid_id(*w, engine::wallet_id_length_max)) {
+      f.wallet_id = *w;
+    } else {
+      problems.push_back({"wallet_id", "invalid_id"});
+    }
+  }
+  if (const std::string* a = find_query(x->query, "after")) {
+    if (engine::is_review_id(*a)) {
+      f.after = *a;
+    } else {
+      problems.push_back({"after", "invalid_id"});
+    }
+  }
+  f.limit = limit_of(problems, x->query, settings.page_limit_max);
+  if (!problems.empty()) {
+    reply_problem(x, invalid_request(std::move(problems)));
+    return;
+  }
+  const std::size_t limit = f.limit;
+  ports.admin->reviews(std::move(f), [self = shared_from_this(), x, limit](
+                                         const read_result<std::vector<postgres::review_row>>& rows) {
+    if (!rows) {
+      self->reply_read_error(x, rows.error());
+      return;
+    }
+    json::object body;
+    json::array items;
+    for (const auto& row : rows.value()) items.push_back(review_object(row));
+    body["reviews"] = std::move(items);
+    if (rows.value().size() == limit) body["next_after"] = rows.value().back().review_id;
+    self->reply_json(x, status::ok, json::serialize(body));
+  });
+}
+
+namespace {
+
+// The path's review id, or nothing when the request was answered 400.
+std::optional<std::string> review_id_param(api::impl& self, const exchange_ptr& x) {
+  const std::string& id = x->params.at("review_id");
+  if (!engine::is_review_id(id)) {
+    self.reply_problem(x, invalid_request({{"review_id", "invalid_id"}}));
+    return std::nullopt;
+  }
+  return id;
+}
+
+}  // namespace
+
+void api::impl::get_review(const exchange_ptr& x) {
+  auto id = review_id_param(*this, x);
+  if (!id || !check_query(*this, x, {}) || !admin_ready(x)) return;
+  ports.admin->review(*id, [self = shared_from_this(),
+                            x](const read_result<std::optional<postgres::review_row>>& r) {
+    if (!r) {
+      self->reply_read_error(x, r.error());
+      return;
+    }
+    if (!r.value()) {
+      self->reply_problem(x, make_problem("review_not_found"));
+      return;
+    }
+    self->reply_json(x, status::ok, json::serialize(review_object(*r.value())));
+  });
+}
+
+// Body: {"decision": "approve" | "reject", "reason": ...}. Approve captures the review's hold
+// (the withdrawal happens), reject releases it; either is a wallet command under the review's
+// decision key, audited in its commit like freeze.
+void api::impl::decide_review(const exchange_ptr& x) {
+  auto id = review_id_param(*this, x);
+  if (!id || !check_query(*this, x, {}) || !admin_ready(x)) return;
+  if (!ports.submit_review) {
+    problem p = make_problem("unavailable", "review decisions are not configured");
+    p.retry_after = settings.retry_after;
+    reply_problem(x, p);
+    return;
+  }
+  auto object = parse_object(x->req.message.body());
+  if (!object) {
+    reply_problem(x, invalid_request({{"", "not_an_object"}}));
+    return;
+  }
+  std::vector<field_problem> problems;
+  for (const auto& [key, value] : *object) {
+    if (key != "decision" && key != "reason") problems.push_back({key, "unknown_field"});
+  }
+  bool approve = false;
+  const json::value* decision = object->if_contains("decision");
+  if (decision == nullptr) {
+    problems.push_back({"decision", "missing"});
+  } else if (!decision->is_string()) {
+    problems.push_back({"decision", "not_a_string"});
+  } else if (decision->get_string() == "approve" || decision->get_string() == "reject") {
+    approve = decision->get_string() == "approve";
+  } else {
+    problems.push_back({"decision", "unknown_decision"});
+  }
+  auto reason = reason_of(object->if_contains("reason"));
+  if (auto* problem = std::get_if<field_problem>(&reason)) problems.push_back(*problem);
+  if (!problems.empty()) {
+    reply_problem(x, invalid_request(std::move(problems)));
+    return;
+  }
+  x->audit_reason = std::get<std::string>(std::move(reason));
+  ports.admin->review(*id, [self = shared_from_this(), x, approve](
+                               const read_result<std::optional<postgres::review_row>>& r) {
+    if (!r) {
+      self->reply_read_error(x, r.error());
+      return;
+    }
+    if (!r.value()) {
+      self->reply_problem(x, make_problem("review_not_found"));
+      return;
+    }
+    const postgres::review_row& review = *r.value();
+    if (review.status != "pending") {
+      problem p = make_problem("review_decided", "the review is " + review.status);
+      p.extensions["review_status"] = review.status;
+      self->reply_problem(x, p);
+      return;
+    }
+    engine::command cmd{review.wallet_id, engine::review_decision_key(review.review_id),
+                        approve ? engine::command_body{engine::hold_capture{review.hold_id, {}}}
+                                : engine::command_body{engine::hold_release{review.hold_id}}};
+    actors::command_context context{{}, x->trace.traceparent()};
+    context.audit = actors::audit_context{x->who.subject, x->audit_reason};
+    self->ports.submit_review(std::move(cmd), std::move(context),
+                              [self, x, review, approve](actors::submit_outcome out) {
+                                self->answer_decision(x, review, approve, std::move(out));
+                              });
+  });
+}
+
+void api::impl::answer_decision(const exchange_ptr& x, const postgres::review_row& review,
+                                bool approve, actors::submit_outcome out) {
+  if (out.error) {
+    reply_problem(x, from_refusal(*out.error, settings.retry_after));
+    return;
+  }
+  if (const auto rejected = out.result.rejected) {
+    // The other decision was taken (the key remembers it), or the hold is gone (decided, or
+    // expired meanwhile): the review is closed. Anything else (a frozen wallet) may pass later.
+    if (*rejected == engine::rejection::idempotency_conflict ||
+        *rejected == engine::rejection::hold_not_found ||
+        *rejected == engine::rejection::hold_expired) {
+      problem p = make_problem("review_decided", std::string(nats::rejection_message(*rejected)));
+      p.extensions["rejection"] = engine::code(*rejected);
+      reply_problem(x, p);
+      return;
+    }
+    problem p = from_rejection(*rejected, settings.retry_after);
+    p.extensions["review_id"] = review.review_id;
+    p.extensions["wallet_id"] = review.wallet_id;
+    reply_problem(x, p);
+    return;
+  }
+  json::object body;
+  body["review_id"] = review.review_id;
+  body["wallet_id"] = review.wallet_id;
+  body["status"] = approve ? "approved" : "rejected";
+  body["replayed"] = out.replayed;
+  body["version"] = out.result.seq;
+  if (out.event) {
+    body["event"] = json::parse(nats::encode_event(review.wallet_id, *out.event, out.ccy));
+  }
+  reply_json(x, status::ok, json::serialize(body));
 }
 
 }  // namespace wallet::http

@@ -163,7 +163,12 @@ std::pair<status, std::string> created(const engine::command& cmd) {
 
 void reply_accepted(api::impl& self, const exchange_ptr& x, const engine::command& cmd,
                     const actors::submit_outcome& out) {
-  const auto [code, location] = created(cmd);
+  auto [code, location] = created(cmd);
+  // Held for an AML review (ADR 0008): accepted for processing, decided later by an admin.
+  if (const std::string_view review = nats::review_of(out); !review.empty()) {
+    code = status::accepted;
+    location = "/v1/admin/aml/reviews/" + std::string(review);
+  }
   response r;
   r.result(code);
   r.set(field::content_type, "application/json");

@@ -19,6 +19,7 @@
 #include "wallet/http/router.hpp"
 #include "wallet/http/trace.hpp"
 #include "wallet/postgres/audit.hpp"
+#include "wallet/postgres/reviews.hpp"
 
 namespace wallet::http {
 
@@ -105,6 +106,12 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   void put_profile(const exchange_ptr& x);
   void get_profile(const exchange_ptr& x);
   void erase_profile(const exchange_ptr& x);
+  // AML reviews (api_reviews.cpp, ADR 0008).
+  void list_reviews(const exchange_ptr& x);
+  void get_review(const exchange_ptr& x);
+  void decide_review(const exchange_ptr& x);
+  void answer_decision(const exchange_ptr& x, const postgres::review_row& review, bool approve,
+                       actors::submit_outcome out);
   // Checks the body's `reason` (answering 400 when it is missing or bad), keeps it for the audit
   // record, then runs the command `type` like run_command.
   void admin_command(const exchange_ptr& x, std::string_view type);

@@ -136,4 +136,18 @@ void pg_admin::erase_profile(std::string owner_id, actors::audit_entry entry,
                              std::move(done));
 }
 
+void pg_admin::reviews(postgres::review_filter filter,
+                       read_callback<std::vector<postgres::review_row>> done) {
+  enqueue<std::vector<postgres::review_row>>(
+      [f = std::move(filter)](pqxx::connection& c) { return postgres::find_reviews(c, f); },
+      std::move(done));
+}
+
+void pg_admin::review(std::string review_id,
+                      read_callback<std::optional<postgres::review_row>> done) {
+  enqueue<std::optional<postgres::review_row>>(
+      [id = std::move(review_id)](pqxx::connection& c) { return postgres::find_review(c, id); },
+      std::move(done));
+}
+
 }  // namespace wallet::http

@@ -43,6 +43,8 @@ std::vector<problem_kind> build_kinds() {
       {"not_found", status::not_found, "No such resource"},
       {"transfer_not_found", status::not_found, "No transfer has this id on this wallet"},
       {"outcome_not_found", status::not_found, "No outcome is recorded under this key"},
+      {"review_not_found", status::not_found, "No AML review has this id"},
+      {"review_decided", status::conflict, "The AML review is decided or expired already"},
       {"method_not_allowed", status::method_not_allowed, "The resource has no such method"},
       {"write_refused", status::conflict, "The database refused the command"},
       {"body_too_large", status::payload_too_large, "The body is larger than allowed"},

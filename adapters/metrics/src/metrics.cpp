@@ -183,6 +183,7 @@ struct registry::families {
   labelled_counters actor_failures;
   labelled_counters saga_leg_failures;
   counter_family& scan_failures;
+  labelled_counters aml_reviews;
 
   // NATS.
   labelled_counters dead_letters;
@@ -236,6 +237,11 @@ registry::families::families(prometheus::Registry& r)
       scan_failures{
           counter(r, "wallet_recovery_scan_failures_total",
                   "Recovery scans (pending transfers, due holds) that failed, by shard.")},
+      aml_reviews{counter(r, "wallet_aml_reviews_total",
+                          "AML reviews committed: opened, and ended approved, rejected or expired."),
+                  {},
+                  "event",
+                  {"opened", "approved", "rejected", "expired"}},
       dead_letters{
           counter(r, "wallet_nats_dead_letters_total",
                   "Commands moved to the dead-letter subject, by reason."),
@@ -389,6 +395,11 @@ void runtime_metrics::saga_leg_failed(std::string_view /*transfer_id*/, std::str
 
 void runtime_metrics::scan_failed(std::uint32_t shard, const actors::store_error& /*error*/) {
   registry_->families_->scan_failures.Add({{"shard", shard_label(shard)}}).Increment();
+}
+
+void runtime_metrics::aml_review(std::string_view event, std::string_view /*wallet_id*/,
+                                 std::string_view /*review_id*/) {
+  registry_->families_->aml_reviews.at(event).Increment();
 }
 
 std::string_view command_name_of(std::string_view answered) noexcept {

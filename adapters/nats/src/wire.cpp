@@ -18,6 +18,7 @@
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/money.hpp"
 #include "wallet/engine/overloaded.hpp"
+#include "wallet/engine/review.hpp"
 
 namespace wallet::nats {
 namespace json = boost::json;
@@ -608,6 +609,12 @@ engine::result<engine::command_body, decode_error> decode_command_fields(
   return body;
 }
 
+std::string_view review_of(const actors::submit_outcome& out) noexcept {
+  if (out.error || out.result.rejected || !out.event) return {};
+  const auto* placed = std::get_if<engine::hold_placed>(&out.event->body);
+  return placed != nullptr ? engine::review_of_hold(placed->hold_id) : std::string_view{};
+}
+
 std::string encode_outcome(const outcome_view& view) {
   const actors::submit_outcome& out = view.outcome;
   json::object o;
@@ -621,8 +628,12 @@ std::string encode_outcome(const outcome_view& view) {
                               retryable(*out.error));
     return json::serialize(o);
   }
-  o["status"] = out.result.rejected ? "rejected" : "accepted";
+  // A withdrawal held for an AML review (ADR 0008) is not done yet: its event placed the review's
+  // hold, and the review's decision captures or releases it.
+  const std::string_view review = review_of(out);
+  o["status"] = out.result.rejected ? "rejected" : (review.empty() ? "accepted" : "pending_review");
   o["replayed"] = out.replayed;
+  if (!review.empty()) o["review_id"] = review;
   o["version"] = out.result.seq;
   const engine::currency ccy = out.event ? event_currency(*out.event, view.ccy) : view.ccy;
   if (!ccy.is_none()) put_balances(o, out.result, ccy);

@@ -13,6 +13,7 @@
 
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/rejection.hpp"
+#include "wallet/engine/review.hpp"
 #include "wallet/engine/shard.hpp"
 #include "wallet/postgres/event_codec.hpp"
 
@@ -118,10 +119,20 @@ class planner {
                    [&](const engine::hold_placed& x) {
                      const bool inserted = g.holds_placed.emplace(x.hold_id, &x).second;
                      WALLET_ASSERT(inserted);
+                     if (engine::is_review_hold(x.hold_id)) open_review(w, e, x);
                    },
-                   [&](const engine::hold_captured& x) { close_hold(x.hold_id); },
-                   [&](const engine::hold_released& x) { close_hold(x.hold_id); },
-                   [&](const engine::hold_expired& x) { close_hold(x.hold_id); },
+                   [&](const engine::hold_captured& x) {
+                     close_hold(x.hold_id);
+                     close_review(w, e, x.hold_id, "approved");
+                   },
+                   [&](const engine::hold_released& x) {
+                     close_hold(x.hold_id);
+                     close_review(w, e, x.hold_id, "rejected");
+                   },
+                   [&](const engine::hold_expired& x) {
+                     close_hold(x.hold_id);
+                     close_review(w, e, x.hold_id, "expired");
+                   },
                    [&](const engine::transfer_debited& x) {
                      auto& c = plan_.debits.columns;
                      c[0].add_text(x.transfer_id);
@@ -153,6 +164,39 @@ class planner {
                    [](const auto&) {},
                },
                e.body);
+  }
+
+  void open_review(const actors::wallet_write& w, const engine::event& e,
+                   const engine::hold_placed& x) {
+    auto& c = plan_.reviews_opened.columns;
+    c[0].add_text(std::string(engine::review_of_hold(x.hold_id)));
+    c[1].add_text(w.wallet_id);
+    c[2].add_text(x.hold_id);
+    c[3].add_text(w.idempotency_key);
+    c[4].add_int(x.amount);
+    c[5].add_text(w.after.ccy.code());
+    c[6].add_text(engine::reasons_text(w.review_reasons));
+    c[7].add_timestamp(e.at);
+    c[8].add_timestamp(x.expires_at);
+    plan_.reviews_opened.keys.push_back(std::string(engine::review_of_hold(x.hold_id)));
+  }
+
+  void close_review(const actors::wallet_write& w, const engine::event& e,
+                    const std::string& hold_id, std::string_view status) {
+    if (!engine::is_review_hold(hold_id)) return;
+    auto& c = plan_.reviews_closed.columns;
+    c[0].add_text(w.wallet_id);
+    c[1].add_text(hold_id);
+    c[2].add_text(std::string(status));
+    c[3].add_timestamp(e.at);
+    if (w.audit) {
+      c[4].add_text(w.audit->principal);
+      c[5].add_text(w.audit->reason);
+    } else {
+      c[4].add_null();
+      c[5].add_null();
+    }
+    plan_.reviews_closed.keys.push_back(w.wallet_id + "/" + hold_id);
   }
 
   void add_record(const actors::wallet_write& w) {
@@ -269,6 +313,7 @@ template struct rows<4>;
 template struct rows<6>;
 template struct rows<7>;
 template struct rows<8>;
+template struct rows<9>;
 template struct rows<10>;
 template struct rows<13>;
 

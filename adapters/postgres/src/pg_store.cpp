@@ -142,6 +142,15 @@ std::optional<store_error> write_effects(pqxx::work& tx, detail::commit_plan& pl
   if (!plan.audits.empty()) {
     exec_rows(tx, detail::stmt::audit_insert, plan.audits);
   }
+  if (auto e = exec_all(tx, detail::stmt::reviews_open, plan.reviews_opened, store_errc::rejected,
+                        "AML review ids already used")) {
+    return e;
+  }
+  // A review hold closed without a pending review row (none would be written only by a bug) must
+  // not block the wallet's money: the hold's events are the truth, the row a view of them.
+  if (!plan.reviews_closed.empty()) {
+    exec_rows(tx, detail::stmt::reviews_close, plan.reviews_closed);
+  }
   if (auto e = exec_all(tx, detail::stmt::transfers_credit, plan.credits, store_errc::rejected,
                         "credits matching no pending transfer (parties, currency, amount)")) {
     return e;

@@ -127,6 +127,29 @@ inline constexpr statement audit_insert{
     " WITH ORDINALITY AS u(principal, action, target, reason, trace_id, details, n)"
     " ORDER BY u.n"};
 
+// AML reviews (migration 0008), kept in step with their review holds' events. A review id
+// already used (two commands whose 64-bit digests collide) refuses the write rather than mixing
+// two reviews.
+inline constexpr statement reviews_open{
+    "review_open",
+    "INSERT INTO aml_reviews (review_id, wallet_id, hold_id, command, idempotency_key, amount,"
+    " currency, reasons, opened_at, expires_at)"
+    " SELECT u.review_id, u.wallet_id, u.hold_id, 'withdraw', u.key, u.amount, u.currency,"
+    " u.reasons, u.opened_at, u.expires_at"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],"
+    " $7::text[], $8::timestamptz[], $9::timestamptz[])"
+    " AS u(review_id, wallet_id, hold_id, key, amount, currency, reasons, opened_at, expires_at)"
+    " ON CONFLICT (review_id) DO NOTHING RETURNING review_id"};
+
+inline constexpr statement reviews_close{
+    "review_close",
+    "UPDATE aml_reviews AS r SET status = u.status, decided_at = u.at, decided_by = u.principal,"
+    " decision_reason = u.reason"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])"
+    " AS u(wallet_id, hold_id, status, at, principal, reason)"
+    " WHERE r.wallet_id = u.wallet_id AND r.hold_id = u.hold_id AND r.status = 'pending'"
+    " RETURNING r.review_id"};
+
 // ---- reads ----------------------------------------------------------------------------------
 inline constexpr statement wallet_load{
     "wallet_load",
@@ -173,7 +196,7 @@ inline constexpr std::array all = {
     wallets_absent, wallets_create, wallets_update,  events_insert,     holds_close,
     holds_open,     records_insert, transfers_debit, transfers_credit,  transfers_reverse,
     wallet_load,    holds_load,     keys_load,       transfers_pending, transfer_find,
-    holds_due,      outbox_notify,  audit_insert};
+    holds_due,      outbox_notify,  audit_insert,    reviews_open,      reviews_close};
 
 }  // namespace stmt
 }  // namespace wallet::postgres::detail

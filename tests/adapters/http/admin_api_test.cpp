@@ -10,6 +10,7 @@
 
 #include "fake_engine.hpp"
 #include "schema_check.hpp"
+#include "wallet/engine/review.hpp"
 #include "wallet/http/admin_port.hpp"
 #include "wallet/http/api.hpp"
 #include "wallet/nats/wire.hpp"
@@ -29,6 +30,24 @@ class fake_admin final : public admin_port {
   std::map<std::string, postgres::owner_profile> profiles;
   std::optional<postgres::audit_filter> last_filter;
   std::vector<actors::audit_entry> erasures;  // the records erase_profile was given
+  std::map<std::string, postgres::review_row> reviews_by_id;
+  std::optional<postgres::review_filter> last_review_filter;
+
+  void reviews(postgres::review_filter f,
+               read_callback<std::vector<postgres::review_row>> done) override {
+    last_review_filter = f;
+    std::vector<postgres::review_row> page;
+    for (const auto& [id, r] : reviews_by_id) {
+      if ((f.status.empty() || r.status == f.status) && id > f.after && page.size() < f.limit) {
+        page.push_back(r);
+      }
+    }
+    done(page);
+  }
+  void review(std::string id, read_callback<std::optional<postgres::review_row>> done) override {
+    const auto it = reviews_by_id.find(id);
+    done(it == reviews_by_id.end() ? std::nullopt : std::optional{it->second});
+  }
 
   void audit(postgres::audit_filter f,
              read_callback<std::vector<postgres::audit_row>> done) override {
@@ -97,6 +116,7 @@ class admin_api_test : public ::testing::Test {
   void make_api(std::shared_ptr<admin_port> admin) {
     api_ports ports;
     ports.submit = engine_->submitter();
+    ports.submit_review = engine_->submitter();
     ports.reads = engine_;
     ports.admin = std::move(admin);
     ports.authenticator = &authn_;
@@ -363,6 +383,95 @@ TEST_F(admin_api_test, without_an_admin_store_the_admin_reads_are_unavailable) {
   const auto r = call(verb::get, "/v1/admin/audit");
   EXPECT_EQ(r.result(), status::service_unavailable);
   EXPECT_EQ(call(verb::get, "/v1/admin/owners/o-1/profile").result(), status::service_unavailable);
+}
+
+// AML reviews (ADR 0008): the withdrawal's outcome says pending_review with its review id; the
+// reviewer's list checks its parameters; a decision needs a reason, runs under the review's
+// decision key with the admin as principal, and a review is decided once.
+TEST_F(admin_api_test, an_aml_review_is_listed_and_decided_once_with_a_reason) {
+  open("w1");
+  ASSERT_EQ(call(verb::post, "/v1/wallets/w1/deposits", R"({"amount":"10.00","currency":"EUR"})",
+                 "admin", "dep-1")
+                .result(),
+            status::ok);
+  const engine::command wd{
+      "w1", "wd-1", engine::withdraw{engine::money{600, *engine::currency::from_code("EUR")}}};
+  const auto held = engine_->hold_for_review(wd, engine_->now + std::chrono::hours{1});
+  ASSERT_TRUE(held.accepted());
+  const std::string id = engine::review_id_of("w1", "wd-1");
+
+  // The outcome lookup by the withdrawal's key shows the review.
+  const auto outcome = call(verb::get, "/v1/wallets/w1/outcomes/wd-1");
+  ASSERT_EQ(outcome.result(), status::ok) << outcome.body();
+  EXPECT_EQ(body_of(outcome).at("status").as_string(), "pending_review");
+  EXPECT_EQ(body_of(outcome).at("review_id").as_string(), id);
+
+  postgres::review_row row;
+  row.review_id = id;
+  row.wallet_id = "w1";
+  row.hold_id = engine::review_hold_id(id);
+  row.command = "withdraw";
+  row.idempotency_key = "wd-1";
+  row.amount = 600;
+  row.currency = "EUR";
+  row.reasons = "amount,velocity_count";
+  row.status = "pending";
+  admin_->reviews_by_id[id] = row;
+
+  const auto list = call(verb::get, "/v1/admin/aml/reviews?status=pending&limit=1");
+  ASSERT_EQ(list.result(), status::ok) << list.body();
+  const auto& items = body_of(list).at("reviews").as_array();
+  ASSERT_EQ(items.size(), 1U);
+  EXPECT_EQ(items[0].at("amount").as_string(), "6.00");
+  EXPECT_EQ(items[0].at("reasons").as_array().size(), 2U);
+  EXPECT_EQ(body_of(list).at("next_after").as_string(), id);
+  const auto unknown_parameter = call(verb::get, "/v1/admin/aml/reviews?page=2");
+  ASSERT_EQ(unknown_parameter.result(), status::bad_request);
+  EXPECT_EQ(fields_of(unknown_parameter), (fields{{"page", "unknown_parameter"}}));
+  const auto bad_values = call(verb::get, "/v1/admin/aml/reviews?status=open&after=x&limit=0");
+  ASSERT_EQ(bad_values.result(), status::bad_request);
+  EXPECT_EQ(fields_of(bad_values), (fields{{"status", "unknown_status"},
+                                           {"after", "invalid_id"},
+                                           {"limit", "out_of_range"}}));
+  EXPECT_EQ(call(verb::get, "/v1/admin/aml/reviews", {}, "alice").result(), status::forbidden);
+  EXPECT_EQ(call(verb::get, "/v1/admin/aml/reviews/" + id).result(), status::ok);
+  EXPECT_EQ(call(verb::get, "/v1/admin/aml/reviews/0000000000000000").result(),
+            status::not_found);
+  EXPECT_EQ(call(verb::get, "/v1/admin/aml/reviews/ZZ").result(), status::bad_request);
+
+  const std::string decide = "/v1/admin/aml/reviews/" + id + "/decision";
+  const std::size_t submitted = engine_->contexts.size();
+  const auto no_reason = call(verb::post, decide, R"({"decision":"approve"})");
+  ASSERT_EQ(no_reason.result(), status::bad_request);
+  EXPECT_EQ(fields_of(no_reason), (fields{{"reason", "missing"}}));
+  const auto unknown = call(verb::post, decide, R"({"decision":"maybe","reason":"r","x":1})");
+  EXPECT_EQ(fields_of(unknown),
+            (fields{{"x", "unknown_field"}, {"decision", "unknown_decision"}}));
+  EXPECT_EQ(call(verb::post, decide, R"({"decision":"approve","reason":"r"})", "alice").result(),
+            status::forbidden);
+  EXPECT_EQ(engine_->contexts.size(), submitted) << "a refused request reached the engine";
+
+  const auto approved = call(verb::post, decide, R"({"decision":"approve","reason":"checked"})");
+  ASSERT_EQ(approved.result(), status::ok) << approved.body();
+  EXPECT_EQ(body_of(approved).at("status").as_string(), "approved");
+  EXPECT_EQ(body_of(approved).at("event").at("type").as_string(), "hold_captured");
+  ASSERT_TRUE(engine_->contexts.back().audit);
+  EXPECT_EQ(engine_->contexts.back().audit->principal, "ops");
+  EXPECT_EQ(engine_->contexts.back().audit->reason, "checked");
+  // The same decision again is a replay; the other one is refused: a review is decided once.
+  const auto again = call(verb::post, decide, R"({"decision":"approve","reason":"checked"})");
+  ASSERT_EQ(again.result(), status::ok) << again.body();
+  EXPECT_TRUE(body_of(again).at("replayed").as_bool());
+  const auto other = call(verb::post, decide, R"({"decision":"reject","reason":"no"})");
+  EXPECT_EQ(other.result(), status::conflict) << other.body();
+  EXPECT_EQ(body_of(other).at("code").as_string(), "review_decided");
+  // Once the row says so, the answer comes without asking the engine.
+  admin_->reviews_by_id[id].status = "approved";
+  const std::size_t before = engine_->contexts.size();
+  const auto closed = call(verb::post, decide, R"({"decision":"reject","reason":"no"})");
+  EXPECT_EQ(closed.result(), status::conflict);
+  EXPECT_EQ(body_of(closed).at("review_status").as_string(), "approved");
+  EXPECT_EQ(engine_->contexts.size(), before);
 }
 
 }  // namespace

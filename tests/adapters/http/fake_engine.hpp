@@ -34,11 +34,23 @@ class fake_engine final : public read_port {
   }
 
   actors::submit_outcome submit(const engine::command& cmd, actors::command_context context) {
+    return decide(cmd, std::move(context), std::nullopt);
+  }
+
+  // The wallet actor's answer to a withdrawal the AML provider sent to review (ADR 0008).
+  actors::submit_outcome hold_for_review(const engine::command& cmd, engine::timestamp until) {
+    return decide(cmd, {}, until);
+  }
+
+  actors::submit_outcome decide(const engine::command& cmd, actors::command_context context,
+                                std::optional<engine::timestamp> review_until) {
     const std::lock_guard lock{mutex_};
     contexts.push_back(std::move(context));
     if (refuse) return actors::refused(*refuse);
     auto [it, fresh] = wallets_.try_emplace(cmd.wallet_id, cmd.wallet_id, std::chrono::hours{24});
-    engine::handled h = it->second.handle(cmd, now, limits_, flags);
+    engine::handled h = review_until
+                            ? it->second.hold_for_review(cmd, now, limits_, flags, *review_until)
+                            : it->second.handle(cmd, now, limits_, flags);
     actors::submit_outcome out;
     out.result = h.result;
     out.event = h.appended;
@@ -57,7 +69,7 @@ class fake_engine final : public read_port {
                                       now};
       }
     }
-    if (!h.replayed && !(h.result.rejected && engine::is_transient(*h.result.rejected))) {
+    if (h.remembered) {
       outcomes_[{cmd.wallet_id, cmd.idempotency_key}] = postgres::stored_outcome{
           engine::idempotency_record{engine::fingerprint(cmd), h.result, now},
           std::string(out.ccy.is_none() ? "" : out.ccy.code()), h.appended};

@@ -43,6 +43,11 @@ struct audit_context {
 // that is decided gets an audit record, whichever path it came by.
 [[nodiscard]] bool is_administrative(const engine::command_body& body) noexcept;
 
+// Whether a command is an AML review's decision (ADR 0008): a capture (approve) or release
+// (reject) of a review hold under the review's decision key. Audited like the commands above, as
+// `aml_review_approved` or `aml_review_rejected`.
+[[nodiscard]] bool is_review_decision(const engine::command& cmd) noexcept;
+
 // The trace id of a W3C traceparent ("00-<32 hex>-<16 hex>-<2 hex>"), or "" when it is not one.
 [[nodiscard]] std::string trace_id_of(std::string_view traceparent);
 
@@ -59,7 +64,7 @@ struct audit_context {
 // whole commit it is part of.
 [[nodiscard]] std::string recorded_principal(std::string_view subject);
 
-// The audit record of an administrative command (asserted): the context's principal (or
+// The audit record of an administrative command or a review decision (asserted): the context's principal (or
 // unattributed_principal), the context's reason, else the command's own, else reason_not_given;
 // the command's name as the action, its wallet as the target, the trace id of `traceparent`, and
 // the idempotency key (and the level, for set_kyc_level) in the details. The store adds the

@@ -58,6 +58,12 @@ class runtime {
   // must be a system key (asserted: inbound adapters check it, since the key came over the wire).
   // Refuses `not_owner` like submit, and is not held back by the wallet's in-flight limit.
   void submit_internal(engine::command cmd, std::function<void(submit_outcome)> done);
+  // An admin's decision on an AML review (ADR 0008): a capture or a release of the review's hold
+  // under its decision key (engine::review_decision_key; asserted with is_review_decision), with
+  // who decides and why in `context.audit`. Refused `not_owner` like submit; not held back by the
+  // wallet's in-flight limit (the reviews bound it).
+  void submit_review_decision(engine::command cmd, command_context context,
+                              std::function<void(submit_outcome)> done);
   // The same, as a future (for tools and tests; the hot path uses the callback).
   std::future<submit_outcome> submit(engine::command cmd);
 

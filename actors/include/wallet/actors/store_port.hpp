@@ -11,6 +11,7 @@
 #include "wallet/actors/audit.hpp"
 #include "wallet/engine/idempotency.hpp"
 #include "wallet/engine/result.hpp"
+#include "wallet/engine/screening.hpp"
 #include "wallet/engine/wallet.hpp"
 
 namespace wallet::actors {
@@ -56,6 +57,9 @@ struct wallet_write {
   // An administrative command's audit record: committed in the same transaction as the write
   // (the store adds the outcome: applied with the event's seq, or rejected with the code).
   std::optional<audit_entry> audit;
+  // Why the screening sent this write's withdrawal to review (ADR 0008), when its event places a
+  // review hold: the store records the review with them. 0 otherwise.
+  engine::screening_reasons review_reasons = 0;
 };
 
 // Everything a wallet actor needs to resume: the state and the keys still inside the window.

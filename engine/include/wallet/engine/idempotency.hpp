@@ -63,6 +63,7 @@ struct handled {
   outcome result;
   std::optional<event> appended;  // the new event, when the command was accepted now
   bool replayed = false;          // a repeat of an earlier command: nothing changed
+  bool remembered = false;        // the outcome was recorded under the key (and must be stored)
 };
 
 // A wallet with its idempotency window: the unit a wallet actor owns. handle() is the only way
@@ -76,7 +77,8 @@ class wallet_aggregate {
   // now; a command the flags refuse is answered feature_disabled and not remembered (a transient
   // rejection); only then does decide() run, under `limits`.
   // `screened`: the AML screening refused the move (aml_denied, remembered; aml_unavailable,
-  // transient); it answers in place of decide(), after the key and flag checks.
+  // transient); it answers in place of decide(), after the key and flag checks. A review's
+  // decision (ADR 0008) that decide() refuses is answered without being remembered.
   handled handle(const command& c, timestamp now, const policy& limits, const feature_flags& flags,
                  std::optional<rejection> screened = std::nullopt);
 
@@ -86,10 +88,26 @@ class wallet_aggregate {
   [[nodiscard]] bool would_accept(const command& c, timestamp now, const policy& limits,
                                   const feature_flags& flags);
 
+  // The AML screening sent the withdrawal `c` to review (ADR 0008): after the same key and flag
+  // checks as handle(), its amount is held until `expires_at` under the review's hold id
+  // (review_hold_id(review_id_of(wallet, key))) instead of leaving the wallet. The outcome (the
+  // hold_placed event, or the rejection a hold of that amount gets) is remembered under c's key
+  // with c's fingerprint. `c` must be a withdraw (asserted).
+  handled hold_for_review(const command& c, timestamp now, const policy& limits,
+                          const feature_flags& flags, timestamp expires_at);
+
   [[nodiscard]] const wallet_state& state() const noexcept { return state_; }
   [[nodiscard]] const idempotency_window& window() const noexcept { return window_; }
 
  private:
+  // The answer of a repeat, a refused key or a refusing flag; nothing when the command is new.
+  std::optional<handled> answered_early(const command& c, timestamp now,
+                                        const feature_flags& flags, std::uint64_t print);
+  [[nodiscard]] outcome current(std::optional<rejection> rejected) const;
+  // Applies the decision (an event or a lasting rejection) and remembers it under `key`.
+  handled settle(const std::string& key, std::uint64_t print, result<event, rejection> decided,
+                 timestamp now);
+
   wallet_state state_;
   idempotency_window window_;
   duration retention_;

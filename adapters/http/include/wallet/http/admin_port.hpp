@@ -1,5 +1,5 @@
-// What the admin routes need of the database, as a port: the audit trail (pages, direct records)
-// and owner profiles with their erasure. PostgreSQL answers in walletd (pg_admin), a fake in unit
+// What the admin routes need of the database, as a port: the audit trail (pages, direct records),
+// owner profiles with their erasure, and AML reviews. PostgreSQL answers in walletd (pg_admin), a fake in unit
 // tests. Asynchronous like read_port: no server thread waits on a database.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include "wallet/actors/audit.hpp"
 #include "wallet/http/read_port.hpp"
 #include "wallet/postgres/audit.hpp"
+#include "wallet/postgres/reviews.hpp"
 
 namespace wallet::http {
 
@@ -34,6 +35,11 @@ class admin_port {
   // Deletes the profile and records `entry` in one transaction (postgres::erase_profile).
   virtual void erase_profile(std::string owner_id, actors::audit_entry entry,
                              read_callback<postgres::erasure> done) = 0;
+  // AML reviews (postgres::find_reviews, find_review).
+  virtual void reviews(postgres::review_filter filter,
+                       read_callback<std::vector<postgres::review_row>> done) = 0;
+  virtual void review(std::string review_id,
+                      read_callback<std::optional<postgres::review_row>> done) = 0;
 };
 
 }  // namespace wallet::http

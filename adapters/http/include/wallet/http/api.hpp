@@ -44,6 +44,9 @@ struct readiness_check {
 
 struct api_ports {
   submit_fn submit;
+  // An admin's decision on an AML review (actors::runtime::submit_review_decision); none: the
+  // decision route answers 503.
+  submit_fn submit_review;
   std::shared_ptr<read_port> reads;
   // The audit trail and owner profiles; none: the admin routes answer 503.
   std::shared_ptr<admin_port> admin;

@@ -43,6 +43,10 @@ class pg_admin final : public admin_port {
                read_callback<std::optional<postgres::owner_profile>> done) override;
   void erase_profile(std::string owner_id, actors::audit_entry entry,
                      read_callback<postgres::erasure> done) override;
+  void reviews(postgres::review_filter filter,
+               read_callback<std::vector<postgres::review_row>> done) override;
+  void review(std::string review_id,
+              read_callback<std::optional<postgres::review_row>> done) override;
 
   class connection;
 

@@ -72,6 +72,8 @@ class runtime_metrics final : public actors::runtime_probe {
   void wallets_resident(std::uint32_t shard, std::size_t count) override;
   void saga_leg_failed(std::string_view transfer_id, std::string_view why) override;
   void scan_failed(std::uint32_t shard, const actors::store_error& error) override;
+  void aml_review(std::string_view event, std::string_view wallet_id,
+                  std::string_view review_id) override;
 
  private:
   std::shared_ptr<registry> registry_;

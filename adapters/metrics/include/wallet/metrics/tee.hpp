@@ -63,6 +63,11 @@ class runtime_tee final : public actors::runtime_probe {
     first_->scan_failed(shard, error);
     second_->scan_failed(shard, error);
   }
+  void aml_review(std::string_view event, std::string_view wallet_id,
+                  std::string_view review_id) override {
+    first_->aml_review(event, wallet_id, review_id);
+    second_->aml_review(event, wallet_id, review_id);
+  }
 
  private:
   std::shared_ptr<actors::runtime_probe> first_;

@@ -87,7 +87,12 @@ struct outcome_view {
   const actors::submit_outcome& outcome;
 };
 
+// Status "accepted", "rejected", "refused", or "pending_review" with "review_id" for a withdrawal
+// held for an AML review (its event places the review's hold: ADR 0008).
 [[nodiscard]] std::string encode_outcome(const outcome_view& view);
+
+// The AML review an accepted outcome opened (its event places a review hold), or "".
+[[nodiscard]] std::string_view review_of(const actors::submit_outcome& out) noexcept;
 
 // One sentence on a business rejection, and on why the runtime refused a command, as the
 // outcome's "message" says it (the HTTP API's problem details reuse them).
