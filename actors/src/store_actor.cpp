@@ -238,6 +238,19 @@ void on_load(self_ptr self, load_request& r) {
     return;
   }
   auto loaded = s.port->load_wallet(r.wallet_id, r.keys_since);
+  if (loaded.ok() && r.outgoing_since) {
+    // Without its recent moves the velocity rules would start from nothing: the load fails
+    // instead (the wallet actor retries), like any other part of the wallet that cannot be read.
+    auto outgoing = s.port->recent_outgoing(r.wallet_id, *r.outgoing_since,
+                                            engine::outgoing_velocity::outgoing_moves_max);
+    if (outgoing.ok()) {
+      auto value = std::move(loaded).value();
+      value.outgoing = std::move(outgoing).value();
+      loaded = std::move(value);
+    } else {
+      loaded = outgoing.error();
+    }
+  }
   if (loaded.ok()) {
     s.breaker.on_success();
   } else if (loaded.error().code == store_errc::unavailable) {

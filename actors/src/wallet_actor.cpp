@@ -81,8 +81,15 @@ void report_idle(self_ptr self) {
 
 void request_load(self_ptr self) {
   auto& s = self->state;
-  const engine::timestamp since = s.ctx->clock() - s.ctx->settings.idempotency_retention;
-  self->send(s.ctx->store(), load_request{s.id, since, self});
+  const engine::timestamp now = s.ctx->clock();
+  const engine::timestamp since = now - s.ctx->settings.idempotency_retention;
+  load_request request{s.id, since, self};
+  // With a screening provider installed, the velocity window is rebuilt from the stored events
+  // (the flag may be switched on at any time, so whether it is on now does not matter).
+  if (const auto setup = s.ctx->compliance->screening(); setup && setup->port) {
+    request.outgoing_since = now - setup->rules.velocity_window;
+  }
+  self->send(s.ctx->store(), std::move(request));
 }
 
 void schedule_expiry(self_ptr self, const std::string& hold_id, engine::timestamp expires_at) {
@@ -354,6 +361,10 @@ void on_loaded(self_ptr self, load_result& r) {
     if (!window.full() && window.find(key) == nullptr) {
       window.remember(std::move(key), record);
     }
+  }
+  s.velocity = engine::outgoing_velocity{};
+  for (const outgoing_move& m : loaded.outgoing) {
+    s.velocity.record(m.at, m.amount);
   }
   s.wallet.emplace(
       std::move(loaded.state), std::move(window),

@@ -120,6 +120,17 @@ class memory_database {
     return it == wallets_.end() ? std::nullopt : std::optional{it->second};
   }
 
+  // The audit records committed with writes, in commit order.
+  std::vector<audit_entry> audits() {
+    std::lock_guard lock{mutex_};
+    return audits_;
+  }
+  // The screening reasons of the writes that opened an AML review, by the withdrawal's key.
+  std::map<std::string, engine::screening_reasons> review_reasons() {
+    std::lock_guard lock{mutex_};
+    return review_reasons_;
+  }
+
   // The command id and trace context stored with a command's write.
   std::optional<command_context> context_of(const std::string& wallet, const std::string& key) {
     std::lock_guard lock{mutex_};
@@ -141,6 +152,8 @@ class memory_database {
 
   void apply_write(const wallet_write& w) {
     contexts_[{w.wallet_id, w.idempotency_key}] = command_context{w.command_id, w.trace_parent};
+    if (w.audit) audits_.push_back(*w.audit);
+    if (w.review_reasons != 0) review_reasons_[w.idempotency_key] = w.review_reasons;
     const engine::idempotency_record record = w.record;
     keys_.insert({w.wallet_id, w.idempotency_key});
     key_order_.emplace_back(std::make_pair(w.wallet_id, w.idempotency_key), record);
@@ -178,6 +191,8 @@ class memory_database {
   std::map<std::pair<std::string, std::string>, transfer_record> transfers_;
   std::set<std::string> refused_keys_;
   std::map<std::pair<std::string, std::string>, command_context> contexts_;
+  std::vector<audit_entry> audits_;
+  std::map<std::string, engine::screening_reasons> review_reasons_;
 };
 
 // One shard's port onto the shared memory database.
@@ -192,6 +207,17 @@ class memory_store final : public store_port {
   }
   std::optional<store_error> commit(std::span<const wallet_write> writes) override {
     return db_->commit(writes);
+  }
+  engine::result<std::vector<outgoing_move>, store_error> recent_outgoing(
+      const std::string& wallet_id, engine::timestamp since, std::size_t limit) override {
+    if (db_->down) return store_error{store_errc::unavailable, "injected failure"};
+    std::vector<outgoing_move> moves;
+    for (const engine::event& e : db_->events()[wallet_id]) {
+      const std::int64_t amount = engine::outgoing_amount(e.body);
+      if (e.at >= since && amount > 0) moves.push_back(outgoing_move{e.at, amount});
+    }
+    if (moves.size() > limit) moves.erase(moves.begin(), moves.end() - static_cast<std::ptrdiff_t>(limit));
+    return moves;
   }
   engine::result<std::vector<transfer_record>, store_error> pending_transfers(
       engine::timestamp older_than, std::size_t /*limit*/) override {

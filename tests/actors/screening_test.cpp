@@ -13,6 +13,7 @@
 
 #include "memory_store.hpp"
 #include "wallet/actors/runtime.hpp"
+#include "wallet/engine/review.hpp"
 
 namespace wallet::actors {
 namespace {
@@ -73,14 +74,13 @@ class scripted_port final : public screening_port {
 class screening_test : public ::testing::Test {
  protected:
   void SetUp() override {
-    runtime_settings settings;
-    settings.shards = 2;
-    settings.flush_interval = 200us;
-    db_ = std::make_shared<memory_database>(settings.shards);
+    settings_.shards = 2;
+    settings_.flush_interval = 200us;
+    db_ = std::make_shared<memory_database>(settings_.shards);
     cfg_.set("scheduler.max-threads", std::size_t{2});
     system_ = std::make_unique<caf::actor_system>(cfg_);
     rt_ = std::make_unique<runtime>(
-        *system_, settings,
+        *system_, settings_,
         [db = db_](std::uint32_t shard) { return std::make_unique<memory_store>(db, shard); },
         std::make_shared<runtime_probe>());
     install(false, 5s);
@@ -102,6 +102,16 @@ class screening_test : public ::testing::Test {
     setup->fail_open = fail_open;
     setup->deadline = deadline;
     rt_->compliance().set_screening(std::move(setup));
+  }
+  // A new runtime over the same database: every wallet is loaded again.
+  void restart() {
+    ASSERT_TRUE(rt_->stop(2s));
+    rt_ = std::make_unique<runtime>(
+        *system_, settings_,
+        [db = db_](std::uint32_t shard) { return std::make_unique<memory_store>(db, shard); },
+        std::make_shared<runtime_probe>());
+    install(false, 5s);
+    flag(true);
   }
   void flag(bool on) {
     engine::feature_flags f;
@@ -125,6 +135,7 @@ class screening_test : public ::testing::Test {
     return o.result.rejected ? std::string(engine::code(*o.result.rejected)) : "accepted";
   }
 
+  runtime_settings settings_;
   std::shared_ptr<scripted_port> port_ = std::make_shared<scripted_port>();
   std::shared_ptr<memory_database> db_;
   caf::actor_system_config cfg_;
@@ -263,6 +274,64 @@ TEST_F(screening_test,
   EXPECT_EQ(code_of(next), "accepted");
   EXPECT_EQ(next.result.balance, 9'990) << "decided after the refusal, in order";
   port_->hold(false);
+}
+
+// The velocity window survives the wallet being loaded again (a restart, a passivation): it is
+// rebuilt from the stored outgoing events (ADR 0007).
+TEST_F(screening_test, the_velocity_window_is_rebuilt_when_the_wallet_is_loaded_again) {
+  open("w1", 10'000);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(code_of(run({"w1", "wd-" + std::to_string(i), engine::withdraw{in_eur(10 + i)}})),
+              "accepted");
+  }
+  EXPECT_TRUE(port_->asked().empty());
+  restart();
+  port_->answer({engine::screening_verdict::deny, {}});
+  EXPECT_EQ(code_of(run({"w1", "wd-3", engine::withdraw{in_eur(10)}})), "aml_denied")
+      << "three moves in the window before the reload: the count rule fires";
+  ASSERT_EQ(port_->asked().size(), 1U);
+  EXPECT_EQ(port_->asked().front().velocity_count, 3U);
+  EXPECT_EQ(port_->asked().front().velocity_sum, 33);
+}
+
+// A review verdict on a withdrawal holds its amount under the review's hold (ADR 0008); on a
+// transfer it is refused like a denial. Only the decision path settles the hold, audited.
+TEST_F(screening_test, a_withdrawal_under_review_is_held_until_the_decision_settles_it) {
+  open("w1", 10'000);
+  open("w2", 0);
+  port_->answer({engine::screening_verdict::review, {}});
+  const submit_outcome held = run({"w1", "wd-1", engine::withdraw{in_eur(5'000)}});
+  ASSERT_EQ(code_of(held), "accepted");
+  ASSERT_TRUE(held.event);
+  const std::string id = engine::review_id_of("w1", "wd-1");
+  const auto* placed = std::get_if<engine::hold_placed>(&held.event->body);
+  ASSERT_NE(placed, nullptr);
+  EXPECT_EQ(placed->hold_id, engine::review_hold_id(id));
+  EXPECT_EQ(held.result.balance, 10'000);
+  EXPECT_EQ(held.result.held, 5'000);
+  EXPECT_EQ(db_->review_reasons().at("wd-1"), engine::screening_reasons{1}) << "amount";
+  EXPECT_EQ(code_of(run({"w1", "t-1", engine::transfer_debit{"tr-1", "w2", in_eur(1'000)}})),
+            "aml_denied");
+  // A client's capture of the review's hold is refused; the decision is not.
+  EXPECT_EQ(code_of(run({"w1", "cap", engine::hold_capture{placed->hold_id, {}}})), "id_invalid");
+  restart();  // a pending review survives the wallet being loaded again
+  command_context context;
+  context.audit = audit_context{"ops", "checked"};
+  std::promise<submit_outcome> decided;
+  rt_->submit_review_decision(
+      {"w1", engine::review_decision_key(id), engine::hold_capture{placed->hold_id, {}}},
+      std::move(context), [&](submit_outcome o) { decided.set_value(std::move(o)); });
+  auto f = decided.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  const submit_outcome approved = f.get();
+  ASSERT_EQ(code_of(approved), "accepted");
+  EXPECT_EQ(approved.result.balance, 5'000);
+  EXPECT_EQ(approved.result.held, 0);
+  const auto audits = db_->audits();
+  ASSERT_EQ(audits.size(), 1U);
+  EXPECT_EQ(audits[0].action, "aml_review_approved");
+  EXPECT_EQ(audits[0].principal, "ops");
+  EXPECT_EQ(audits[0].reason, "checked");
 }
 
 }  // namespace

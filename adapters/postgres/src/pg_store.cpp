@@ -395,6 +395,25 @@ engine::result<actors::loaded_wallet, store_error> pg_store::load_wallet(
       });
 }
 
+engine::result<std::vector<actors::outgoing_move>, store_error> pg_store::recent_outgoing(
+    const std::string& wallet_id, engine::timestamp since, std::size_t limit) {
+  using out = engine::result<std::vector<actors::outgoing_move>, store_error>;
+  return impl_->run("recent_outgoing " + wallet_id, [&](pqxx::connection& c) -> out {
+    pqxx::read_transaction tx(c);
+    // Newest first (the bound keeps the newest), returned oldest first.
+    const pqxx::result rows = tx.exec_prepared(detail::stmt::outgoing_load.name, wallet_id,
+                                               detail::timestamp_literal(since),
+                                               limit_param(limit));
+    std::vector<actors::outgoing_move> moves;
+    moves.reserve(rows.size());
+    for (auto row = rows.rbegin(); row != rows.rend(); ++row) {
+      moves.push_back(actors::outgoing_move{detail::from_epoch_us((*row)[0].as<std::int64_t>()),
+                                            (*row)[1].as<std::int64_t>()});
+    }
+    return moves;
+  });
+}
+
 std::optional<store_error> pg_store::commit(std::span<const actors::wallet_write> writes) {
   if (writes.empty()) {
     return std::nullopt;

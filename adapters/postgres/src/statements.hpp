@@ -186,6 +186,16 @@ inline constexpr statement transfer_find{"transfer_find",
 
 #undef WALLET_PG_TRANSFER_COLUMNS
 
+// The outgoing moves the AML velocity window counts (ADR 0007): exactly the events that take money
+// out of the balance (withdrawn, transfer_debited, the captured part of hold_captured), newest
+// first; `-delta` is the amount that left.
+inline constexpr statement outgoing_load{
+    "outgoing_load",
+    "SELECT " WALLET_PG_EPOCH_US("at") ", -delta FROM wallet_events"
+    " WHERE wallet_id = $1 AND at >= $2::timestamptz AND delta < 0"
+    " AND type IN ('withdrawn', 'transfer_debited', 'hold_captured')"
+    " ORDER BY seq DESC LIMIT $3"};
+
 inline constexpr statement holds_due{
     "holds_due",
     "SELECT wallet_id, hold_id, " WALLET_PG_EPOCH_US("expires_at")
@@ -196,7 +206,8 @@ inline constexpr std::array all = {
     wallets_absent, wallets_create, wallets_update,  events_insert,     holds_close,
     holds_open,     records_insert, transfers_debit, transfers_credit,  transfers_reverse,
     wallet_load,    holds_load,     keys_load,       transfers_pending, transfer_find,
-    holds_due,      outbox_notify,  audit_insert,    reviews_open,      reviews_close};
+    holds_due,      outbox_notify,  audit_insert,    reviews_open,      reviews_close,
+    outgoing_load};
 
 }  // namespace stmt
 }  // namespace wallet::postgres::detail

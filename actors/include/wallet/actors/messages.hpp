@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,8 @@ struct load_request {
   std::string wallet_id;
   engine::timestamp keys_since;
   wallet_actor reply_to;
+  // Set when the AML velocity window must be rebuilt: the outgoing moves since then are loaded too.
+  std::optional<engine::timestamp> outgoing_since{};
 };
 
 struct append_request {

@@ -62,10 +62,19 @@ struct wallet_write {
   engine::screening_reasons review_reasons = 0;
 };
 
+// Money that left a wallet: a withdrawal, a transfer debit or the captured part of a hold capture.
+struct outgoing_move {
+  engine::timestamp at;
+  std::int64_t amount = 0;  // minor units, > 0
+};
+
 // Everything a wallet actor needs to resume: the state and the keys still inside the window.
 struct loaded_wallet {
   engine::wallet_state state;  // empty_wallet(id) when the wallet was never opened
   std::vector<std::pair<std::string, engine::idempotency_record>> keys;  // oldest first
+  // The wallet's recent outgoing moves (store_port::recent_outgoing), when the load asked for
+  // them: the AML velocity window is rebuilt from them (ADR 0007).
+  std::vector<outgoing_move> outgoing;
 };
 
 enum class transfer_status : std::uint8_t { pending, completed, reversed };
@@ -111,6 +120,14 @@ class store_port {
   // The wallet's stored state and its idempotency keys recorded after `keys_since`.
   virtual engine::result<loaded_wallet, store_error> load_wallet(const std::string& wallet_id,
                                                                  engine::timestamp keys_since) = 0;
+
+  // The wallet's outgoing moves (withdrawn, transfer_debited, hold_captured with a captured part)
+  // stamped at or after `since`, oldest first, at most the newest `limit` of them. A store that
+  // keeps no event history may return none (the velocity window then starts empty).
+  virtual engine::result<std::vector<outgoing_move>, store_error> recent_outgoing(
+      const std::string& /*wallet_id*/, engine::timestamp /*since*/, std::size_t /*limit*/) {
+    return std::vector<outgoing_move>{};
+  }
 
   // Commits every write in one transaction, or none. Fails with fence_conflict when any wallet's
   // stored version differs from the write's expected_version. Transfer records and open holds

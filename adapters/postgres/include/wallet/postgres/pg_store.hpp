@@ -41,6 +41,8 @@ class pg_store final : public actors::store_port {
   // (asserted); a stored row that breaks the wallet invariants is store_errc::rejected.
   engine::result<actors::loaded_wallet, actors::store_error> load_wallet(
       const std::string& wallet_id, engine::timestamp keys_since) override;
+  engine::result<std::vector<actors::outgoing_move>, actors::store_error> recent_outgoing(
+      const std::string& wallet_id, engine::timestamp since, std::size_t limit) override;
 
   // One transaction: the wallets (fenced), the events, open holds, idempotency records and
   // transfer records. Writes of one wallet must chain (each expected_version is the previous

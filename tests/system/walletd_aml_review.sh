@@ -1,0 +1,168 @@
+#!/bin/bash
+# AML review holds end to end (ADR 0008, docs/compliance.md): walletd over the real PostgreSQL and
+# NATS of scripts/services.sh, screening through its HTTP provider against a fake provider that
+# answers "review". A withdrawal under review is answered 202 pending_review with its review id
+# (a repeat and the outcome lookup too) and holds its amount; clients cannot settle the review's
+# hold; the reviewer's list and its errors; a rejection releases the hold, an approval captures it,
+# each audited with its reason in the same transaction; a review is decided once; a review still
+# pending when walletd restarts is decided after the restart; the metrics and log lines.
+# Usage: walletd_aml_review.sh WALLETD SOURCE_DIR   (needs WALLET_PG_URL, WALLET_NATS_URL)
+set -u
+walletd=$1
+source_dir=$2
+[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
+[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
+db="wallet_review_$$"
+url="${WALLET_PG_URL%/*}/${db}"
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
+  [ -n "${ppid_fake:-}" ] && kill "$ppid_fake" 2>/dev/null
+  wait 2>/dev/null
+  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- walletd log (last 40 lines):"
+  tail -n 40 "$work/walletd.log"
+  exit 1
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+put() { printf '%s\n' "$2" >"$1.tmp" && mv "$1.tmp" "$1"; }
+asked() { [ -f "$work/asked.log" ] && wc -l <"$work/asked.log" || echo 0; }
+q() { psql -qtA "$url" -c "$1"; }
+# json EXPRESSION: a value of the last answer's JSON, by a Python expression over `d`.
+json() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$work/body" "$1"; }
+
+put "$work/mode" review
+python3 "$source_dir/tests/system/fake_aml_provider.py" "$work/mode" "$work/asked.log" >"$work/fake.port" &
+ppid_fake=$!
+for _ in $(seq 1 100); do [ -s "$work/fake.port" ] && break; sleep 0.05; done
+pport=$(cat "$work/fake.port")
+[ -n "$pport" ] || fail "the fake provider did not start"
+
+psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+hport=$(free_port)
+mport=$(free_port)
+put "$work/flags.json" '{"aml_screening": true}'
+settings=(--postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4
+  --nats.subject_prefix="rev$$" --nats.command_stream="REV$$_CMD"
+  --nats.event_stream="REV$$_EVT" --nats.dead_letter_stream="REV$$_DLQ"
+  --metrics.port="$mport" --http.port="$hport" --auth.mode=off
+  --rate_limit.address_burst=100000 --rate_limit.address_per_second=100000
+  --compliance.flags_file="$work/flags.json" --compliance.reload_poll_ms=100
+  --aml.provider=http --aml.http_url="http://127.0.0.1:$pport/screen"
+  --aml.thresholds="EUR:10000" --aml.http_timeout_ms=1000 --aml.review_hold_s=3600)
+
+start() {
+  "$walletd" "${settings[@]}" "$@" >>"$work/walletd.log" 2>&1 &
+  wpid=$!
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$hport/health/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$wpid" 2>/dev/null || fail "walletd died"
+    sleep 0.05
+  done
+  fail "walletd is not ready"
+}
+stop() {
+  kill -TERM "$wpid"
+  wait "$wpid"
+  local code=$?
+  wpid=
+  [ "$code" -eq 0 ] || fail "walletd exit status $code, expected 0"
+}
+# call METHOD PATH KEY JSON STATUS [TEXT...]: expects the HTTP status and each TEXT in the answer
+# (kept in $work/body, its headers in $work/headers).
+call() {
+  local method=$1 path=$2 key=$3 json=$4 want=$5 status
+  shift 5
+  local args=(-s -o "$work/body" -D "$work/headers" -w '%{http_code}' -X "$method")
+  [ -n "$key" ] && args+=(-H "Idempotency-Key: $key")
+  [ -n "$json" ] && args+=(-H 'Content-Type: application/json' --data "$json")
+  status=$(curl "${args[@]}" "http://127.0.0.1:$hport$path")
+  echo "$method $path [$key] $json -> $status $(cat "$work/body")"
+  [ "$status" = "$want" ] || fail "HTTP status $status, expected $want"
+  for text in "$@"; do
+    grep -qF -- "$text" "$work/body" || fail "no '$text' in the answer"
+  done
+}
+metric() {
+  curl -sf "http://127.0.0.1:$mport/metrics" | grep -xF "$1" >/dev/null || fail "no '$1' at /metrics"
+}
+balances() { q "SELECT balance || '/' || held FROM wallets WHERE id = '$a'"; }
+
+start
+a="rev-a-$$"
+call POST /v1/wallets open-a "{\"wallet_id\":\"$a\",\"owner\":\"o\",\"currency\":\"EUR\"}" 201
+call POST "/v1/wallets/$a/deposits" dep-1 '{"amount":"1000.00","currency":"EUR"}' 200
+
+# 1. Review: the withdrawal is held, answered 202 pending_review with its review id.
+call POST "/v1/wallets/$a/withdrawals" r-1 '{"amount":"300.00","currency":"EUR"}' 202 \
+  '"status":"pending_review"' '"type":"hold_placed"' '"held":"300.00"'
+r1=$(json 'd["review_id"]')
+grep -qi "^location: /v1/admin/aml/reviews/$r1" "$work/headers" || fail "no Location for the review"
+[ "$(balances)" = "100000/30000" ] || fail "balance/held $(balances), expected 100000/30000"
+[ "$(asked)" -eq 1 ] || fail "the provider was asked $(asked) times, expected 1"
+# A repeat and the outcome lookup answer the same review, without asking the provider again.
+call POST "/v1/wallets/$a/withdrawals" r-1 '{"amount":"300.00","currency":"EUR"}' 202 \
+  '"status":"pending_review"' "\"review_id\":\"$r1\"" '"replayed":true'
+[ "$(asked)" -eq 1 ] || fail "a repeat asked the provider"
+call GET "/v1/wallets/$a/outcomes/r-1" "" "" 200 '"status":"pending_review"' "\"review_id\":\"$r1\""
+# The review is stored with the hold, in the same transaction.
+[ "$(q "SELECT status || ' ' || amount || ' ' || reasons || ' ' || idempotency_key FROM aml_reviews WHERE review_id = '$r1'")" = "pending 30000 amount r-1" ] ||
+  fail "review row: $(q "SELECT * FROM aml_reviews")"
+[ "$(q "SELECT count(*) FROM wallet_holds WHERE wallet_id = '$a' AND hold_id = 'aml:$r1'")" = 1 ] ||
+  fail "no review hold row"
+
+# 2. Clients cannot settle a review's hold themselves.
+call POST "/v1/wallets/$a/holds/aml:$r1/capture" cap-1 '{}' 422 '"code":"id_invalid"'
+call POST "/v1/wallets/$a/holds/aml:$r1/release" rel-1 '{}' 422 '"code":"id_invalid"'
+[ "$(balances)" = "100000/30000" ] || fail "a client settled the review hold: $(balances)"
+
+# 3. The reviewer's list, one review, and precise errors.
+call GET "/v1/admin/aml/reviews?status=pending" "" "" 200 "\"review_id\":\"$r1\"" '"reasons":["amount"]' '"amount":"300.00"'
+call GET "/v1/admin/aml/reviews?status=open" "" "" 400 '"field":"status","problem":"unknown_status"'
+call GET "/v1/admin/aml/reviews/$r1" "" "" 200 '"status":"pending"'
+call GET /v1/admin/aml/reviews/0000000000000000 "" "" 404 '"code":"review_not_found"'
+call POST "/v1/admin/aml/reviews/$r1/decision" "" '{"decision":"reject"}' 400 '"field":"reason","problem":"missing"'
+call POST "/v1/admin/aml/reviews/$r1/decision" "" '{"decision":"hold","reason":"x"}' 400 '"problem":"unknown_decision"'
+[ "$(balances)" = "100000/30000" ] || fail "a refused decision moved money"
+
+# 4. Reject: the hold is released, the review closed and audited in the same transaction.
+call POST "/v1/admin/aml/reviews/$r1/decision" "" '{"decision":"reject","reason":"false positive, case 7"}' 200 \
+  '"status":"rejected"' '"type":"hold_released"'
+[ "$(balances)" = "100000/0" ] || fail "after the rejection: $(balances)"
+[ "$(q "SELECT status || '|' || decision_reason FROM aml_reviews WHERE review_id = '$r1'")" = "rejected|false positive, case 7" ] ||
+  fail "review row after the rejection: $(q "SELECT * FROM aml_reviews WHERE review_id = '$r1'")"
+[ "$(q "SELECT count(*) FROM audit_log WHERE action = 'aml_review_rejected' AND target = '$a' AND reason = 'false positive, case 7' AND details->>'review_id' = '$r1' AND details->>'outcome' = 'applied'")" = 1 ] ||
+  fail "no audit record of the rejection: $(q "SELECT action, details FROM audit_log")"
+# Decided once: the other decision is refused, nothing moves.
+call POST "/v1/admin/aml/reviews/$r1/decision" "" '{"decision":"approve","reason":"second thoughts"}' 409 '"code":"review_decided"'
+[ "$(balances)" = "100000/0" ] || fail "a second decision moved money"
+
+# 5. A second review, pending across a restart of walletd, then approved: the money leaves.
+call POST "/v1/wallets/$a/withdrawals" r-2 '{"amount":"200.00","currency":"EUR"}' 202 '"status":"pending_review"'
+r2=$(json 'd["review_id"]')
+[ "$r2" != "$r1" ] || fail "two withdrawals share a review id"
+metric 'wallet_aml_reviews_total{event="opened"} 2'
+metric 'wallet_aml_reviews_total{event="rejected"} 1'
+metric 'wallet_aml_screenings_total{outcome="review",provider="http"} 2'
+grep -q '"msg":"AML review".*"event":"opened"' "$work/walletd.log" || fail "no log line for an opened review"
+stop
+start
+call GET "/v1/admin/aml/reviews/$r2" "" "" 200 '"status":"pending"'
+call POST "/v1/admin/aml/reviews/$r2/decision" "" '{"decision":"approve","reason":"source of funds checked"}' 200 \
+  '"status":"approved"' '"type":"hold_captured"'
+[ "$(balances)" = "80000/0" ] || fail "after the approval: $(balances)"
+call GET "/v1/admin/aml/reviews/$r2" "" "" 200 '"status":"approved"' '"decided_by":' '"decision_reason":"source of funds checked"'
+[ "$(q "SELECT count(*) FROM audit_log WHERE action = 'aml_review_approved' AND details->>'review_id' = '$r2'")" = 1 ] ||
+  fail "no audit record of the approval"
+call POST "/v1/admin/aml/reviews/$r2/decision" "" '{"decision":"approve","reason":"source of funds checked"}' 409 '"review_status":"approved"'
+metric 'wallet_aml_reviews_total{event="approved"} 1'
+# The original withdrawal's outcome still names its review; the wallet's events tell the rest.
+call GET "/v1/wallets/$a/outcomes/r-2" "" "" 200 '"status":"pending_review"' "\"review_id\":\"$r2\""
+call GET "/v1/admin/aml/reviews?wallet_id=$a&limit=1" "" "" 200 '"next_after":'
+stop
+echo PASS
