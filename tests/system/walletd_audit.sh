@@ -189,8 +189,16 @@ echo "ok  flags reload recorded (system:file-reload, old and new SHA-256)"
 name="Zelda Quintessa $$"
 email="zelda.q.$$@erasure.test"
 call 403 '"code":"forbidden"' PUT /v1/admin/owners/owner-z/profile "$alice" "{\"display_name\":\"$name\",\"email\":\"$email\"}"
-call 400 '"field":"email","problem":"not_an_address"' PUT /v1/admin/owners/owner-z/profile "$ops" '{"display_name":"x","email":"nope"}'
-call 200 "\"display_name\":\"$name\"" PUT /v1/admin/owners/owner-z/profile "$billing" "{\"display_name\":\"$name\",\"email\":\"$email\"}"
+call 400 '"field":"email","problem":"not_an_address"' PUT /v1/admin/owners/owner-z/profile "$ops" '{"display_name":"x","email":"nope","reason":"kyc"}'
+call 400 '"field":"reason","problem":"missing"' PUT /v1/admin/owners/owner-z/profile "$ops" "{\"display_name\":\"$name\",\"email\":\"$email\"}"
+call 200 "\"display_name\":\"$name x\"" PUT /v1/admin/owners/owner-z/profile "$billing" "{\"display_name\":\"$name x\",\"email\":\"$email\",\"reason\":\"onboarding 41\"}"
+call 200 "\"display_name\":\"$name\"" PUT "/v1/admin/owners/owner-z/profile?reason=name%20corrected" "$ops" "{\"display_name\":\"$name\",\"email\":\"$email\"}"
+# Profile writes are audited (created, then updated) by owner id and reason, in their own
+# transaction; the records hold no personal field (the search after the erasure covers them).
+row=$(q "SELECT string_agg(action || '|' || principal || '|' || reason, ',' ORDER BY id) FROM audit_log
+         WHERE target = 'owner-z' AND action LIKE 'profile_%'")
+[ "$row" = "profile_created|billing|onboarding 41,profile_updated|ops-admin|name corrected" ] ||
+  fail "profile records: '$row'"
 call 200 "\"email\":\"$email\"" GET /v1/admin/owners/owner-z/profile "$ops"
 pg_dump --data-only "$url" >"$work/before.sql" || fail "pg_dump"
 grep -q "$email" "$work/before.sql" || fail "the search cannot find the stored e-mail: it would prove nothing"

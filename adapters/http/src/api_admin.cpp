@@ -157,14 +157,17 @@ json::object profile_object(const postgres::owner_profile& p) {
   return o;
 }
 
-// A profile's fields from a PUT body: exactly display_name and email, within their bounds.
+// A profile's fields from a PUT body: display_name and email within their bounds, and the reason
+// (checked by the caller) and nothing else.
 std::variant<postgres::owner_profile, std::vector<field_problem>> profile_of(
     const json::object& body, std::string owner_id) {
   std::vector<field_problem> problems;
   postgres::owner_profile p;
   p.owner_id = std::move(owner_id);
   for (const auto& [key, value] : body) {
-    if (key != "display_name" && key != "email") problems.push_back({key, "unknown_field"});
+    if (key != "display_name" && key != "email" && key != "reason") {
+      problems.push_back({key, "unknown_field"});
+    }
   }
   const auto text = [&](std::string_view name, std::size_t min, std::size_t max, std::string& out) {
     const json::value* v = body.if_contains(name);
@@ -415,21 +418,42 @@ void api::impl::merge_timeline(const exchange_ptr& x, const std::string& wallet_
   reply_json(x, status::ok, json::serialize(body));
 }
 
+// A profile's creation or change is audited (profile_created, profile_updated) in its own
+// transaction, with a required reason (in the body, or ?reason=); the record names the owner id,
+// never the personal fields.
 void api::impl::put_profile(const exchange_ptr& x) {
   auto owner = path_id(*this, x, "owner_id", engine::owner_id_length_max);
-  if (!owner || !check_privileged(x) || !admin_ready(x)) return;
+  if (!owner || !check_query(*this, x, {"reason"}) || !check_privileged(x) || !admin_ready(x)) {
+    return;
+  }
   auto object = parse_object(x->req.message.body());
   if (!object) {
     reply_problem(x, invalid_request({{"", "not_an_object"}}));
     return;
   }
-  auto parsed = profile_of(*object, std::move(*owner));
-  if (auto* problems = std::get_if<std::vector<field_problem>>(&parsed)) {
-    reply_problem(x, invalid_request(std::move(*problems)));
+  json::value from_query;
+  const json::value* given = object->if_contains("reason");
+  if (const std::string* q = find_query(x->query, "reason"); q != nullptr && given == nullptr) {
+    from_query = json::string(*q);
+    given = &from_query;
+  }
+  auto reason = reason_of(given);
+  auto parsed = profile_of(*object, *owner);
+  std::vector<field_problem> problems;
+  if (auto* listed = std::get_if<std::vector<field_problem>>(&parsed)) problems = std::move(*listed);
+  if (auto* problem = std::get_if<field_problem>(&reason)) problems.push_back(*problem);
+  if (!problems.empty()) {
+    reply_problem(x, invalid_request(std::move(problems)));
     return;
   }
+  actors::audit_entry entry;
+  entry.principal = actors::recorded_principal(x->who.subject);
+  entry.action = "profile_updated";  // the store says which: created or updated
+  entry.target = *owner;
+  entry.reason = std::get<std::string>(std::move(reason));
+  entry.trace_id = x->trace.trace_id;
   ports.admin->put_profile(
-      std::get<postgres::owner_profile>(std::move(parsed)),
+      std::get<postgres::owner_profile>(std::move(parsed)), std::move(entry),
       [self = shared_from_this(), x](const read_result<postgres::owner_profile>& p) {
         if (!p) {
           self->reply_read_error(x, p.error());

@@ -115,10 +115,12 @@ void pg_admin::append_audit(actors::audit_entry entry, read_callback<std::int64_
       std::move(done));
 }
 
-void pg_admin::put_profile(postgres::owner_profile profile,
+void pg_admin::put_profile(postgres::owner_profile profile, actors::audit_entry entry,
                            read_callback<postgres::owner_profile> done) {
   enqueue<postgres::owner_profile>(
-      [p = std::move(profile)](pqxx::connection& c) { return postgres::put_profile(c, p); },
+      [p = std::move(profile), e = std::move(entry)](pqxx::connection& c) {
+        return postgres::put_profile(c, p, e);
+      },
       std::move(done));
 }
 

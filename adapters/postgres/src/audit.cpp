@@ -103,16 +103,20 @@ engine::result<std::vector<audit_row>, error> find_audit(pqxx::connection_base& 
 }
 
 engine::result<owner_profile, error> put_profile(pqxx::connection_base& conn,
-                                                 const owner_profile& p) {
+                                                 const owner_profile& p,
+                                                 actors::audit_entry entry) {
   try {
     pqxx::work tx(conn);
+    // xmax is 0 on a row this statement inserted, and set on one it updated: created or updated.
     const pqxx::result r = tx.exec_params(
         std::string("INSERT INTO owner_profiles (owner_id, display_name, email) VALUES ($1, $2, $3)"
                     " ON CONFLICT (owner_id) DO UPDATE SET display_name = EXCLUDED.display_name,"
                     " email = EXCLUDED.email, updated_at = now() RETURNING ") +
-            profile_columns,
+            profile_columns + ", (xmax = 0)",
         p.owner_id, p.display_name, p.email);
     owner_profile stored = to_profile(r[0]);
+    entry.action = r[0][5].as<bool>() ? "profile_created" : "profile_updated";
+    insert_audit(tx, entry);
     tx.commit();
     return stored;
   } catch (...) {

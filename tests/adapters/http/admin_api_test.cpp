@@ -64,9 +64,11 @@ class fake_admin final : public admin_port {
   void append_audit(actors::audit_entry e, read_callback<std::int64_t> done) override {
     done(add(e, {}));
   }
-  void put_profile(postgres::owner_profile p,
+  void put_profile(postgres::owner_profile p, actors::audit_entry e,
                    read_callback<postgres::owner_profile> done) override {
     p.created_at = p.updated_at = engine::timestamp{std::chrono::seconds{1'800'000'000}};
+    e.action = profiles.contains(p.owner_id) ? "profile_updated" : "profile_created";
+    add(e, {});
     profiles[p.owner_id] = p;
     done(p);
   }
@@ -320,12 +322,16 @@ TEST_F(admin_api_test, a_wallets_timeline_puts_each_record_before_the_event_it_c
 
 TEST_F(admin_api_test, profiles_are_checked_before_the_database_sees_them) {
   const std::vector<std::pair<std::string, fields>> cases{
-      {R"({"display_name":"Ada"})", {{"email", "missing"}}},
-      {R"({"display_name":"","email":"a@b.c"})", {{"display_name", "invalid_length"}}},
-      {R"({"display_name":"A\nB","email":"a@b.c"})", {{"display_name", "control_character"}}},
-      {R"({"display_name":"Ada","email":"a.b.c"})", {{"email", "not_an_address"}}},
-      {R"({"display_name":"Ada","email":"a@b@c"})", {{"email", "not_an_address"}}},
-      {R"({"display_name":"Ada","email":"a@b.c","phone":"1"})", {{"phone", "unknown_field"}}},
+      {R"({"display_name":"Ada","reason":"r"})", {{"email", "missing"}}},
+      {R"({"display_name":"","email":"a@b.c","reason":"r"})", {{"display_name", "invalid_length"}}},
+      {R"({"display_name":"A\nB","email":"a@b.c","reason":"r"})",
+       {{"display_name", "control_character"}}},
+      {R"({"display_name":"Ada","email":"a.b.c","reason":"r"})", {{"email", "not_an_address"}}},
+      {R"({"display_name":"Ada","email":"a@b@c","reason":"r"})", {{"email", "not_an_address"}}},
+      {R"({"display_name":"Ada","email":"a@b.c","phone":"1","reason":"r"})",
+       {{"phone", "unknown_field"}}},
+      {R"({"display_name":"Ada","email":"a@b.c"})", {{"reason", "missing"}}},
+      {R"({"display_name":"Ada","email":"a@b.c","reason":""})", {{"reason", "invalid_length"}}},
   };
   for (const auto& [body, expected] : cases) {
     const auto r = call(verb::put, "/v1/admin/owners/o-1/profile", body);
@@ -341,11 +347,28 @@ TEST_F(admin_api_test, profiles_are_checked_before_the_database_sees_them) {
                  R"({"display_name":"Ada","email":"ada@example.test"})")
                 .result(),
             status::bad_request);
+  EXPECT_TRUE(admin_->rows.empty()) << "a refused profile write was audited";
   const auto put = call(verb::put, "/v1/admin/owners/o-1/profile",
-                        R"({"display_name":"Ada","email":"ada@example.test"})", "svc");
+                        R"({"display_name":"Ada","email":"ada@example.test","reason":"onboarding"})",
+                        "svc");
   ASSERT_EQ(put.result(), status::ok) << put.body();
   EXPECT_EQ(body_of(call(verb::get, "/v1/admin/owners/o-1/profile")).at("email").as_string(),
             "ada@example.test");
+  const auto update = call(verb::put, "/v1/admin/owners/o-1/profile?reason=address%20change",
+                           R"({"display_name":"Ada L.","email":"ada@example.test"})");
+  ASSERT_EQ(update.result(), status::ok) << update.body();
+  // Each write is audited by owner id, principal and reason; never the personal fields.
+  ASSERT_EQ(admin_->rows.size(), 2U);
+  EXPECT_EQ(admin_->rows[0].action, "profile_created");
+  EXPECT_EQ(admin_->rows[0].principal, "billing");
+  EXPECT_EQ(admin_->rows[0].target, "o-1");
+  EXPECT_EQ(admin_->rows[0].reason, "onboarding");
+  EXPECT_EQ(admin_->rows[1].action, "profile_updated");
+  EXPECT_EQ(admin_->rows[1].reason, "address change");
+  for (const auto& row : admin_->rows) {
+    EXPECT_EQ(row.details.find("Ada"), std::string::npos);
+    EXPECT_EQ(row.reason.find("example.test"), std::string::npos);
+  }
 }
 
 TEST_F(admin_api_test, erasure_needs_a_reason_and_its_record_holds_no_personal_data) {

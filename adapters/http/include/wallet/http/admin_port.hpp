@@ -28,7 +28,8 @@ class admin_port {
   virtual void audit(postgres::audit_filter filter,
                      read_callback<std::vector<postgres::audit_row>> done) = 0;
   virtual void append_audit(actors::audit_entry entry, read_callback<std::int64_t> done) = 0;
-  virtual void put_profile(postgres::owner_profile profile,
+  // Stores the profile and records `entry` in one transaction (postgres::put_profile).
+  virtual void put_profile(postgres::owner_profile profile, actors::audit_entry entry,
                            read_callback<postgres::owner_profile> done) = 0;
   virtual void profile(std::string owner_id,
                        read_callback<std::optional<postgres::owner_profile>> done) = 0;

@@ -37,7 +37,7 @@ class pg_admin final : public admin_port {
   void audit(postgres::audit_filter filter,
              read_callback<std::vector<postgres::audit_row>> done) override;
   void append_audit(actors::audit_entry entry, read_callback<std::int64_t> done) override;
-  void put_profile(postgres::owner_profile profile,
+  void put_profile(postgres::owner_profile profile, actors::audit_entry entry,
                    read_callback<postgres::owner_profile> done) override;
   void profile(std::string owner_id,
                read_callback<std::optional<postgres::owner_profile>> done) override;

@@ -61,10 +61,13 @@ struct owner_profile {
 };
 
 // Creates or replaces the profile of `profile.owner_id` (its created_at is kept on a
-// replacement); returns the stored row. Errors never carry the personal fields: their detail is
-// the operation and the SQLSTATE.
+// replacement) and appends `entry` as its audit record in the same transaction, with the action
+// `profile_created` or `profile_updated` (the record names the owner id, never the personal
+// fields); returns the stored row. Errors never carry the personal fields: their detail is the
+// operation and the SQLSTATE.
 [[nodiscard]] engine::result<owner_profile, error> put_profile(pqxx::connection_base& conn,
-                                                               const owner_profile& profile);
+                                                               const owner_profile& profile,
+                                                               actors::audit_entry entry);
 
 [[nodiscard]] engine::result<std::optional<owner_profile>, error> find_profile(
     pqxx::connection_base& conn, const std::string& owner_id);
