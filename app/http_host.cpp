@@ -158,6 +158,10 @@ bool http_host::start() {
                                          std::function<void(actors::submit_outcome)> done) {
     rt.submit_review_decision(std::move(cmd), std::move(context), std::move(done));
   };
+  ports.flags = [&rt = runtime_] { return rt.compliance().flags(); };
+  ports.set_flags = [&rt = runtime_](std::shared_ptr<const engine::feature_flags> f) {
+    rt.compliance().set_flags(std::move(f));
+  };
   ports.reads = reads_;
   ports.admin = admin_;
   ports.authenticator = authenticator_.get();

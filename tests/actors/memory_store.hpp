@@ -212,11 +212,16 @@ class memory_store final : public store_port {
       const std::string& wallet_id, engine::timestamp since, std::size_t limit) override {
     if (db_->down) return store_error{store_errc::unavailable, "injected failure"};
     std::vector<outgoing_move> moves;
-    for (const engine::event& e : db_->events()[wallet_id]) {
-      const std::int64_t amount = engine::outgoing_amount(e.body);
-      if (e.at >= since && amount > 0) moves.push_back(outgoing_move{e.at, amount});
+    const auto events = db_->events();
+    if (const auto it = events.find(wallet_id); it != events.end()) {
+      for (const engine::event& e : it->second) {
+        const std::int64_t amount = engine::outgoing_amount(e.body);
+        if (e.at >= since && amount > 0) moves.push_back(outgoing_move{e.at, amount});
+      }
     }
-    if (moves.size() > limit) moves.erase(moves.begin(), moves.end() - static_cast<std::ptrdiff_t>(limit));
+    if (moves.size() > limit) {
+      moves.erase(moves.begin(), moves.end() - static_cast<std::ptrdiff_t>(limit));
+    }
     return moves;
   }
   engine::result<std::vector<transfer_record>, store_error> pending_transfers(

@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
 #include <utility>
@@ -189,6 +190,20 @@ std::string describe(const engine::policy& p) {
         .append(limit_text(l.daily_outgoing_max));
   }
   return out;
+}
+
+std::string encode_flags(const engine::feature_flags& f) {
+  json::object o;
+  o["accept_new_wallets"] = f.accept_new_wallets;
+  o["accept_transfers"] = f.accept_transfers;
+  o["aml_screening"] = f.aml_screening;
+  o["currency.*"] = f.currencies_by_default;
+  for (const auto& info : engine::active_currencies()) {
+    const auto ccy = engine::currency::from_code(info.code);
+    const auto it = ccy ? f.currencies.find(ccy->numeric()) : f.currencies.end();
+    if (it != f.currencies.end()) o[std::string("currency.") + std::string(info.code)] = it->second;
+  }
+  return json::serialize(o);
 }
 
 std::string describe(const engine::feature_flags& f) {

@@ -47,6 +47,8 @@ const std::array<route_spec, 26>& route_table() {
       // Admin or service: checked by the handler.
       {verb::post, "/v1/wallets/{wallet_id}/kyc", access::read, &i::set_kyc_level},
       {verb::get, "/v1/admin/audit", access::admin, &i::list_audit},
+      {verb::get, "/v1/admin/flags", access::admin, &i::get_flags},
+      {verb::put, "/v1/admin/flags", access::admin, &i::put_flags},
       {verb::get, "/v1/admin/aml/reviews", access::admin, &i::list_reviews},
       {verb::get, "/v1/admin/aml/reviews/{review_id}", access::admin, &i::get_review},
       {verb::post, "/v1/admin/aml/reviews/{review_id}/decision", access::admin,

@@ -10,7 +10,9 @@
 
 #include "api_internal.hpp"
 #include "wallet/actors/audit.hpp"
+#include "wallet/compliance/files.hpp"
 #include "wallet/engine/limits.hpp"
+#include "wallet/engine/money.hpp"
 #include "wallet/engine/review.hpp"
 #include "wallet/http/admin_port.hpp"
 #include "wallet/nats/wire.hpp"
@@ -707,6 +709,85 @@ void api::impl::answer_decision(const exchange_ptr& x, const postgres::review_ro
     body["event"] = json::parse(nats::encode_event(review.wallet_id, *out.event, out.ccy));
   }
   reply_json(x, status::ok, json::serialize(body));
+}
+
+// Feature flags at run time (docs/compliance.md): the flags in force as the flags file's JSON
+// object. A PUT replaces them whole, like a new file, parsed by the same strict rules; its audit
+// record (flags_changed: who, why, the old and the new flags) is written first, and only a
+// recorded change is put in force.
+void api::impl::get_flags(const exchange_ptr& x) {
+  if (!check_query(*this, x, {})) return;
+  if (!ports.flags) {
+    problem p = make_problem("unavailable", "run-time flags are not configured");
+    p.retry_after = settings.retry_after;
+    reply_problem(x, p);
+    return;
+  }
+  json::object body;
+  body["flags"] = json::parse(compliance::encode_flags(*ports.flags()));
+  reply_json(x, status::ok, json::serialize(body));
+}
+
+void api::impl::put_flags(const exchange_ptr& x) {
+  if (!check_query(*this, x, {}) || !admin_ready(x)) return;
+  if (!ports.flags || !ports.set_flags) {
+    problem p = make_problem("unavailable", "run-time flags are not configured");
+    p.retry_after = settings.retry_after;
+    reply_problem(x, p);
+    return;
+  }
+  auto object = parse_object(x->req.message.body());
+  if (!object) {
+    reply_problem(x, invalid_request({{"", "not_an_object"}}));
+    return;
+  }
+  std::vector<field_problem> problems;
+  for (const auto& [key, value] : *object) {
+    if (key != "flags" && key != "reason") problems.push_back({key, "unknown_field"});
+  }
+  std::optional<engine::feature_flags> parsed;
+  std::string flags_problem;
+  if (const json::value* flags = object->if_contains("flags"); flags == nullptr) {
+    problems.push_back({"flags", "missing"});
+  } else if (!flags->is_object()) {
+    problems.push_back({"flags", "not_an_object"});
+  } else if (auto f = compliance::parse_flags(json::serialize(*flags)); !f) {
+    problems.push_back({"flags", "invalid"});
+    flags_problem = f.error();
+  } else {
+    parsed = std::move(f).value();
+  }
+  auto reason = reason_of(object->if_contains("reason"));
+  if (auto* problem = std::get_if<field_problem>(&reason)) problems.push_back(*problem);
+  if (!problems.empty()) {
+    problem p = invalid_request(std::move(problems));
+    // The parser names the flag and its problem ("currency.EUR: must be true or false").
+    if (!flags_problem.empty()) p.detail += " (" + flags_problem + ")";
+    reply_problem(x, p);
+    return;
+  }
+  const auto old = ports.flags();
+  actors::audit_entry entry;
+  entry.principal = actors::recorded_principal(x->who.subject);
+  entry.action = "flags_changed";
+  entry.target = "flags";
+  entry.reason = std::get<std::string>(std::move(reason));
+  entry.trace_id = x->trace.trace_id;
+  entry.details.emplace_back("old", compliance::describe(*old));
+  entry.details.emplace_back("new", compliance::describe(*parsed));
+  auto next = std::make_shared<const engine::feature_flags>(std::move(*parsed));
+  ports.admin->append_audit(std::move(entry), [self = shared_from_this(), x, next](
+                                                  const read_result<std::int64_t>& id) {
+    if (!id) {
+      self->reply_read_error(x, id.error());  // not recorded: not in force
+      return;
+    }
+    self->ports.set_flags(next);
+    json::object body;
+    body["flags"] = json::parse(compliance::encode_flags(*next));
+    body["audit_id"] = id.value();
+    self->reply_json(x, status::ok, json::serialize(body));
+  });
 }
 
 }  // namespace wallet::http

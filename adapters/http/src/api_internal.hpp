@@ -106,7 +106,10 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   void put_profile(const exchange_ptr& x);
   void get_profile(const exchange_ptr& x);
   void erase_profile(const exchange_ptr& x);
-  // AML reviews (api_reviews.cpp, ADR 0008).
+  // Feature flags at run time: read, and replaced whole with a reason (audited first).
+  void get_flags(const exchange_ptr& x);
+  void put_flags(const exchange_ptr& x);
+  // AML reviews (ADR 0008).
   void list_reviews(const exchange_ptr& x);
   void get_review(const exchange_ptr& x);
   void decide_review(const exchange_ptr& x);

@@ -406,9 +406,10 @@ engine::result<std::vector<actors::outgoing_move>, store_error> pg_store::recent
                                                limit_param(limit));
     std::vector<actors::outgoing_move> moves;
     moves.reserve(rows.size());
-    for (auto row = rows.rbegin(); row != rows.rend(); ++row) {
-      moves.push_back(actors::outgoing_move{detail::from_epoch_us((*row)[0].as<std::int64_t>()),
-                                            (*row)[1].as<std::int64_t>()});
+    for (auto i = rows.size(); i-- > 0;) {
+      const pqxx::row row = rows[i];
+      moves.push_back(actors::outgoing_move{detail::from_epoch_us(row[0].as<std::int64_t>()),
+                                            row[1].as<std::int64_t>()});
     }
     return moves;
   });

@@ -126,6 +126,21 @@ TEST(flags_file, keys_are_optional_and_take_their_defaults) {
             "currency.EUR=true currency.USD=false");
 }
 
+TEST(flags_file, encoded_flags_parse_back_to_the_same_values) {
+  engine::feature_flags f;
+  f.accept_new_wallets = false;
+  f.aml_screening = true;
+  f.currencies_by_default = false;
+  f.currencies[eur.numeric()] = true;
+  f.currencies[jpy.numeric()] = false;
+  const std::string text = encode_flags(f);
+  const auto back = parse_flags(text);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back.value(), f);
+  EXPECT_NE(text.find(R"("currency.JPY":false)"), std::string::npos) << text;
+  EXPECT_EQ(parse_flags(encode_flags(engine::feature_flags{})).value(), engine::feature_flags{});
+}
+
 TEST(flags_file, refusals_name_the_flag) {
   const auto expect = [](const std::string& text, const std::string& message) {
     const auto f = parse_flags(text);

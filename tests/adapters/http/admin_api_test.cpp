@@ -99,6 +99,41 @@ class fake_admin final : public admin_port {
   }
 };
 
+// An admin port whose database is down: every call fails as unavailable.
+class failing_admin final : public admin_port {
+ public:
+  void audit(postgres::audit_filter /*f*/,
+             read_callback<std::vector<postgres::audit_row>> done) override {
+    done(down());
+  }
+  void append_audit(actors::audit_entry /*e*/, read_callback<std::int64_t> done) override {
+    done(down());
+  }
+  void put_profile(postgres::owner_profile /*p*/, actors::audit_entry /*e*/,
+                   read_callback<postgres::owner_profile> done) override {
+    done(down());
+  }
+  void profile(std::string /*owner*/,
+               read_callback<std::optional<postgres::owner_profile>> done) override {
+    done(down());
+  }
+  void erase_profile(std::string /*owner*/, actors::audit_entry /*e*/,
+                     read_callback<postgres::erasure> done) override {
+    done(down());
+  }
+  void reviews(postgres::review_filter /*f*/,
+               read_callback<std::vector<postgres::review_row>> done) override {
+    done(down());
+  }
+  void review(std::string /*id*/,
+              read_callback<std::optional<postgres::review_row>> done) override {
+    done(down());
+  }
+
+ private:
+  static read_error down() { return read_error{read_errc::unavailable, "down"}; }
+};
+
 constexpr std::uint8_t bits(std::initializer_list<auth::role> roles) {
   std::uint8_t out = 0;
   for (auto r : roles) out = static_cast<std::uint8_t>(out | static_cast<std::uint8_t>(r));
@@ -119,6 +154,10 @@ class admin_api_test : public ::testing::Test {
     api_ports ports;
     ports.submit = engine_->submitter();
     ports.submit_review = engine_->submitter();
+    ports.flags = [this] { return flags_; };
+    ports.set_flags = [this](std::shared_ptr<const engine::feature_flags> f) {
+      flags_ = std::move(f);
+    };
     ports.reads = engine_;
     ports.admin = std::move(admin);
     ports.authenticator = &authn_;
@@ -196,6 +235,7 @@ class admin_api_test : public ::testing::Test {
   std::shared_ptr<fake_admin> admin_ = std::make_shared<fake_admin>();
   fake_authenticator authn_;
   std::unique_ptr<api> api_;
+  std::shared_ptr<const engine::feature_flags> flags_ = std::make_shared<engine::feature_flags>();
 };
 
 TEST_F(admin_api_test, administrative_commands_need_a_reason_before_anything_is_submitted) {
@@ -495,6 +535,46 @@ TEST_F(admin_api_test, an_aml_review_is_listed_and_decided_once_with_a_reason) {
   EXPECT_EQ(closed.result(), status::conflict);
   EXPECT_EQ(body_of(closed).at("review_status").as_string(), "approved");
   EXPECT_EQ(engine_->contexts.size(), before);
+}
+
+// Flags at run time: read as the flags file's object; replaced whole with a reason, parsed by the
+// file's rules; audited before they are in force, and not in force when the record fails.
+TEST_F(admin_api_test, flags_are_read_and_replaced_with_a_reason_and_audited_first) {
+  const auto read = call(verb::get, "/v1/admin/flags");
+  ASSERT_EQ(read.result(), status::ok) << read.body();
+  EXPECT_TRUE(body_of(read).at("flags").at("accept_new_wallets").as_bool());
+  EXPECT_EQ(call(verb::get, "/v1/admin/flags", {}, "alice").result(), status::forbidden);
+
+  const auto no_reason = call(verb::put, "/v1/admin/flags", R"({"flags":{}})");
+  EXPECT_EQ(fields_of(no_reason), (fields{{"reason", "missing"}}));
+  const auto bad = call(verb::put, "/v1/admin/flags",
+                        R"({"flags":{"currency.EUR":"no"},"reason":"r","x":1})");
+  ASSERT_EQ(bad.result(), status::bad_request);
+  EXPECT_EQ(fields_of(bad), (fields{{"x", "unknown_field"}, {"flags", "invalid"}}));
+  EXPECT_NE(body_of(bad).at("detail").as_string().find("currency.EUR"), std::string::npos)
+      << bad.body();
+  EXPECT_EQ(fields_of(call(verb::put, "/v1/admin/flags", R"({"flags":[],"reason":"r"})")),
+            (fields{{"flags", "not_an_object"}}));
+  EXPECT_TRUE(admin_->rows.empty());
+  EXPECT_TRUE(flags_->accept_new_wallets);
+
+  const auto put = call(verb::put, "/v1/admin/flags",
+                        R"({"flags":{"accept_new_wallets":false},"reason":"incident 12"})");
+  ASSERT_EQ(put.result(), status::ok) << put.body();
+  EXPECT_FALSE(body_of(put).at("flags").at("accept_new_wallets").as_bool());
+  EXPECT_FALSE(flags_->accept_new_wallets);
+  ASSERT_EQ(admin_->rows.size(), 1U);
+  EXPECT_EQ(admin_->rows[0].action, "flags_changed");
+  EXPECT_EQ(admin_->rows[0].principal, "ops");
+  EXPECT_EQ(admin_->rows[0].reason, "incident 12");
+  EXPECT_EQ(body_of(put).at("audit_id").as_int64(), admin_->rows[0].id);
+
+  // Without the record (the database is down), nothing changes.
+  make_api(std::make_shared<failing_admin>());
+  const auto down = call(verb::put, "/v1/admin/flags",
+                         R"({"flags":{"accept_new_wallets":true},"reason":"back"})");
+  EXPECT_EQ(down.result(), status::service_unavailable);
+  EXPECT_FALSE(flags_->accept_new_wallets);
 }
 
 }  // namespace

@@ -26,6 +26,10 @@ inline constexpr std::size_t file_bytes_max = 1'048'576;
 // false, true), values booleans, currencies active ISO 4217 codes.
 [[nodiscard]] engine::result<engine::feature_flags, std::string> parse_flags(std::string_view text);
 
+// The flags as the JSON object parse_flags reads: every flag, each currency entry by its code.
+// parse_flags(encode_flags(f)) == f.
+[[nodiscard]] std::string encode_flags(const engine::feature_flags& f);
+
 // One line for a log: "levels none: EUR, * limited; basic: ...; full: * unlimited".
 [[nodiscard]] std::string describe(const engine::policy& p);
 // "accept_new_wallets=true accept_transfers=false ... currency.*=true currency.USD=false".

@@ -15,6 +15,7 @@
 #include "wallet/actors/outcome.hpp"
 #include "wallet/auth/auth.hpp"
 #include "wallet/engine/command.hpp"
+#include "wallet/engine/flags.hpp"
 #include "wallet/http/admin_port.hpp"
 #include "wallet/http/message.hpp"
 #include "wallet/http/probe.hpp"
@@ -50,6 +51,10 @@ struct api_ports {
   std::shared_ptr<read_port> reads;
   // The audit trail and owner profiles; none: the admin routes answer 503.
   std::shared_ptr<admin_port> admin;
+  // The feature flags in force (actors::compliance_controls): read and replaced whole by
+  // GET/PUT /v1/admin/flags; none: those routes answer 503.
+  std::function<std::shared_ptr<const engine::feature_flags>()> flags;
+  std::function<void(std::shared_ptr<const engine::feature_flags>)> set_flags;
   // Required; with auth.mode=off walletd passes the development authenticator (every role).
   auth::authenticator* authenticator = nullptr;
   auth::rate_limiter* principal_limits = nullptr;  // by token subject; none: no limit
