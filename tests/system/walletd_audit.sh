@@ -185,6 +185,20 @@ start=$(q "SELECT principal || '|' || (details->>'digest') FROM audit_log WHERE 
 [ "$start" = "system:start-up|$old_digest" ] || fail "start-up record: '$start'"
 echo "ok  flags reload recorded (system:file-reload, old and new SHA-256)"
 
+# ---- flags at run time over HTTP: read, replaced with a reason, recorded, in force at once ----
+call 200 '"accept_transfers":false' GET /v1/admin/flags "$ops"
+call 403 '"code":"forbidden"' PUT /v1/admin/flags "$billing" '{"flags":{},"reason":"x"}'
+call 400 '"field":"reason","problem":"missing"' PUT /v1/admin/flags "$ops" '{"flags":{"accept_new_wallets":false}}'
+call 400 '"field":"flags","problem":"invalid"' PUT /v1/admin/flags "$ops" '{"flags":{"currency.XYZ":false},"reason":"x"}'
+call 200 '"accept_new_wallets":false' PUT /v1/admin/flags "$ops" '{"flags":{"accept_new_wallets":false,"accept_transfers":false},"reason":"incident 31: stop sign-ups"}'
+call 503 '"code":"feature_disabled"' POST /v1/wallets "$ops" '{"wallet_id":"w-flag","owner":"owner-f","currency":"EUR"}' of1
+row=$(q "SELECT principal || '|' || reason || '|' || trace_id || '|' || (details->>'new' LIKE 'accept_new_wallets=false %')
+         FROM audit_log WHERE action = 'flags_changed'")
+[ "$row" = "ops-admin|incident 31: stop sign-ups|$trace|true" ] || fail "flags_changed record: '$row'"
+call 200 '"accept_new_wallets":true' PUT /v1/admin/flags "$ops" '{"flags":{"accept_transfers":false},"reason":"incident 31 over"}'
+call 201 '"status":"accepted"' POST /v1/wallets "$ops" '{"wallet_id":"w-flag","owner":"owner-f","currency":"EUR"}' of1
+echo "ok  flags changed over HTTP, recorded (flags_changed) and in force at once"
+
 # ---- personal data: stored, read, erased, and then found nowhere ----
 name="Zelda Quintessa $$"
 email="zelda.q.$$@erasure.test"

@@ -391,7 +391,7 @@ engine::result<actors::loaded_wallet, store_error> pg_store::load_wallet(
           return keys.error();
         }
         tx.commit();
-        return actors::loaded_wallet{std::move(state).value(), std::move(keys).value()};
+        return actors::loaded_wallet{std::move(state).value(), std::move(keys).value(), {}};
       });
 }
 
