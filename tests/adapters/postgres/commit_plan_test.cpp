@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "commit_plan.hpp"
+#include "wallet/engine/review.hpp"
 #include "wallet_sim.hpp"
 
 namespace wallet::postgres::testing {
@@ -101,6 +102,36 @@ TEST(commit_plan, audit_records_carry_the_outcome_of_their_command) {
   EXPECT_NE(audits[5].find(R"(\"outcome\":\"rejected\",\"rejection\":\"wallet_frozen\")"),
             std::string::npos)
       << audits[5];
+}
+
+// AML reviews (ADR 0008): placing a review hold opens its row, settling it closes the row with the
+// decision's principal and reason; an ordinary hold touches no review.
+TEST(commit_plan, review_holds_open_and_close_their_review_rows) {
+  const engine::timestamp t = now_us();
+  wallet_sim a("a");
+  a.handle(open(), t);
+  a.handle(engine::deposit{eur(100)}, t);
+  wallet_write opened = a.hold_for_review(eur(60), t, "wd-1", t + 1h);
+  opened.review_reasons = 1;  // amount
+  const std::string id = engine::review_id_of("a", "wd-1");
+  wallet_write decided =
+      a.handle(engine::hold_release{engine::review_hold_id(id)}, t, engine::review_decision_key(id));
+  ASSERT_FALSE(decided.record.result.rejected);
+  decided.audit = actors::audit_entry{"ops", "aml_review_rejected", "a", "false positive", "", {}};
+  const std::vector<wallet_write> writes{opened, decided,
+                                         a.handle(engine::hold_place{"h", eur(5), t + 1h}, t)};
+  auto plan = detail::plan_commit(writes, 0, 1);
+  EXPECT_EQ(plan.reviews_opened.keys, std::vector<std::string>{id});
+  const auto rows_opened = std::move(plan.reviews_opened).literals();
+  EXPECT_EQ(rows_opened[2], "{\"aml:" + id + "\"}");
+  EXPECT_EQ(rows_opened[3], R"({"wd-1"})");
+  EXPECT_EQ(rows_opened[4], "{60}");
+  EXPECT_EQ(rows_opened[6], R"({"amount"})");
+  EXPECT_EQ(plan.reviews_closed.keys, std::vector<std::string>{"a/aml:" + id});
+  const auto rows_closed = std::move(plan.reviews_closed).literals();
+  EXPECT_EQ(rows_closed[2], R"({"rejected"})");
+  EXPECT_EQ(rows_closed[4], R"({"ops"})");
+  EXPECT_EQ(rows_closed[5], R"({"false positive"})");
 }
 
 TEST(commit_plan, writes_without_an_audit_record_add_no_row) {

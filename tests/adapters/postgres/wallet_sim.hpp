@@ -34,6 +34,10 @@ class wallet_sim {
   actors::wallet_write handle(engine::command_body body, engine::timestamp at,
                               std::string key = {});
 
+  // A withdrawal of `amount` the AML screening sent to review (ADR 0008): its review hold.
+  actors::wallet_write hold_for_review(engine::money amount, engine::timestamp at,
+                                       std::string key, engine::timestamp until);
+
   [[nodiscard]] const engine::wallet_state& state() const { return aggregate_.state(); }
   [[nodiscard]] const std::string& id() const { return id_; }
   // The keys the aggregate remembers, oldest first, as load_wallet returns them.
@@ -43,6 +47,8 @@ class wallet_sim {
   }
 
  private:
+  actors::wallet_write write_of(std::uint64_t before, const engine::handled& h, std::string key);
+
   std::string id_;
   engine::wallet_aggregate aggregate_;
   std::vector<std::pair<std::string, engine::idempotency_record>> keys_;
