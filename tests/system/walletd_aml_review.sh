@@ -165,4 +165,24 @@ metric 'wallet_aml_reviews_total{event="approved"} 1'
 call GET "/v1/wallets/$a/outcomes/r-2" "" "" 200 '"status":"pending_review"' "\"review_id\":\"$r2\""
 call GET "/v1/admin/aml/reviews?wallet_id=$a&limit=1" "" "" 200 '"next_after":'
 stop
+
+# 6. The velocity window survives a restart (ADR 0007): three small withdrawals, a restart, and
+# the fourth is screened by the count rule (three moves already in the window).
+settings+=(--aml.velocity_count_max=3)
+put "$work/mode" deny
+start
+v="rev-v-$$"
+call POST /v1/wallets open-v "{\"wallet_id\":\"$v\",\"owner\":\"o\",\"currency\":\"EUR\"}" 201
+call POST "/v1/wallets/$v/deposits" dep-v '{"amount":"10.00","currency":"EUR"}' 200
+n=$(asked)
+for i in 1 2 3; do
+  call POST "/v1/wallets/$v/withdrawals" "v-$i" '{"amount":"1.00","currency":"EUR"}' 200 '"type":"withdrawn"'
+done
+[ "$(asked)" -eq "$n" ] || fail "a move below every rule was screened"
+stop
+start
+call POST "/v1/wallets/$v/withdrawals" v-4 '{"amount":"1.00","currency":"EUR"}' 422 '"code":"aml_denied"'
+tail -n 1 "$work/asked.log" | grep -q '"reasons":\["velocity_count"\],"velocity_count":3' ||
+  fail "the provider's request after the restart: $(tail -n 1 "$work/asked.log")"
+stop
 echo PASS
