@@ -313,8 +313,8 @@ void on_screened(self_ptr self, std::uint64_t id, screening_answer answer_in) {
              std::holds_alternative<engine::withdraw>(sub.cmd.body)) {
     // Held for an admin's decision (ADR 0008). Transfers and holds under review are refused like
     // a denial: their money would have to wait inside a saga or a merchant's authorization.
-    screened.review_until = s.ctx->clock() + std::chrono::duration_cast<engine::duration>(
-                                                  setup->review_hold);
+    screened.review_until =
+        s.ctx->clock() + std::chrono::duration_cast<engine::duration>(setup->review_hold);
     screened.reasons = s.screening_asked.reasons;
   } else if (*answer_in.verdict != engine::screening_verdict::allow) {
     screened.refused = engine::rejection::aml_denied;

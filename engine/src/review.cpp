@@ -67,9 +67,9 @@ bool touches_review_hold_unduly(const command& c) noexcept {
   // The decision key names its review: it settles that review's hold and no other.
   const auto settles = [&c](std::string_view hold_id) {
     const std::string_view key = c.idempotency_key;
-    return is_review_hold(hold_id) && !(key.starts_with(review_decision_key_prefix) &&
-                                        key.substr(review_decision_key_prefix.size()) ==
-                                            review_of_hold(hold_id));
+    return is_review_hold(hold_id) &&
+           !(key.starts_with(review_decision_key_prefix) &&
+             key.substr(review_decision_key_prefix.size()) == review_of_hold(hold_id));
   };
   return std::visit(overloaded{
                         [](const hold_place& h) { return is_review_hold(h.hold_id); },

@@ -91,14 +91,14 @@ TEST(review_holds, a_review_of_more_than_is_available_is_refused_like_the_withdr
 
 TEST(review_holds, clients_cannot_place_capture_or_release_a_review_hold) {
   wallet_aggregate w = funded_wallet(1'000);
-  ASSERT_TRUE(w.hold_for_review(cmd("wd-1", withdraw{money{600, eur}}), t0, no_limits, all_on,
-                                t0 + 1h)
-                  .appended);
+  ASSERT_TRUE(
+      w.hold_for_review(cmd("wd-1", withdraw{money{600, eur}}), t0, no_limits, all_on, t0 + 1h)
+          .appended);
   const std::string id = review_id_of("w-1", "wd-1");
   const std::string hold = review_hold_id(id);
-  EXPECT_EQ(w.handle(cmd("c-1", hold_capture{hold, std::nullopt}), t0, no_limits, all_on)
-                .result.rejected,
-            rejection::id_invalid);
+  EXPECT_EQ(
+      w.handle(cmd("c-1", hold_capture{hold, std::nullopt}), t0, no_limits, all_on).result.rejected,
+      rejection::id_invalid);
   EXPECT_EQ(w.handle(cmd("r-1", hold_release{hold}), t0, no_limits, all_on).result.rejected,
             rejection::id_invalid);
   EXPECT_EQ(w.handle(cmd("p-1", hold_place{"aml:0000000000000000", money{1, eur}, t0 + 1h}), t0,
@@ -107,9 +107,8 @@ TEST(review_holds, clients_cannot_place_capture_or_release_a_review_hold) {
             rejection::id_invalid);
   EXPECT_FALSE(w.would_accept(cmd("c-2", hold_capture{hold, std::nullopt}), t0, no_limits, all_on));
   // Another review's decision key does not settle this hold.
-  EXPECT_EQ(w.handle(cmd(review_decision_key(review_id_of("w-1", "other")),
-                         hold_release{hold}),
-                     t0, no_limits, all_on)
+  EXPECT_EQ(w.handle(cmd(review_decision_key(review_id_of("w-1", "other")), hold_release{hold}), t0,
+                     no_limits, all_on)
                 .result.rejected,
             rejection::id_invalid);
   EXPECT_EQ(w.state().held, 600);
@@ -117,9 +116,9 @@ TEST(review_holds, clients_cannot_place_capture_or_release_a_review_hold) {
 
 TEST(review_holds, the_decision_key_captures_on_approval) {
   wallet_aggregate w = funded_wallet(1'000);
-  ASSERT_TRUE(w.hold_for_review(cmd("wd-1", withdraw{money{600, eur}}), t0, no_limits, all_on,
-                                t0 + 1h)
-                  .appended);
+  ASSERT_TRUE(
+      w.hold_for_review(cmd("wd-1", withdraw{money{600, eur}}), t0, no_limits, all_on, t0 + 1h)
+          .appended);
   const std::string id = review_id_of("w-1", "wd-1");
   const command approve = cmd(review_decision_key(id), hold_capture{review_hold_id(id), {}});
   const auto h = w.handle(approve, t0 + 1min, no_limits, all_on);
@@ -137,15 +136,16 @@ TEST(review_holds, the_decision_key_captures_on_approval) {
 
 TEST(review_holds, the_decision_key_releases_on_rejection_and_an_expired_hold_is_not_captured) {
   wallet_aggregate w = funded_wallet(1'000);
-  ASSERT_TRUE(w.hold_for_review(cmd("wd-1", withdraw{money{600, eur}}), t0, no_limits, all_on,
-                                t0 + 1h)
-                  .appended);
-  ASSERT_TRUE(w.hold_for_review(cmd("wd-2", withdraw{money{300, eur}}), t0, no_limits, all_on,
-                                t0 + 1h)
-                  .appended);
+  ASSERT_TRUE(
+      w.hold_for_review(cmd("wd-1", withdraw{money{600, eur}}), t0, no_limits, all_on, t0 + 1h)
+          .appended);
+  ASSERT_TRUE(
+      w.hold_for_review(cmd("wd-2", withdraw{money{300, eur}}), t0, no_limits, all_on, t0 + 1h)
+          .appended);
   const std::string first = review_id_of("w-1", "wd-1");
-  const auto released = w.handle(cmd(review_decision_key(first), hold_release{review_hold_id(first)}),
-                                 t0 + 1min, no_limits, all_on);
+  const auto released =
+      w.handle(cmd(review_decision_key(first), hold_release{review_hold_id(first)}), t0 + 1min,
+               no_limits, all_on);
   ASSERT_FALSE(released.result.rejected);
   EXPECT_EQ(w.state().balance, 1'000);
   EXPECT_EQ(w.state().held, 300);
@@ -159,9 +159,9 @@ TEST(review_holds, the_decision_key_releases_on_rejection_and_an_expired_hold_is
 
 TEST(review_holds, a_decision_that_cannot_apply_now_is_not_remembered) {
   wallet_aggregate w = funded_wallet(1'000);
-  ASSERT_TRUE(w.hold_for_review(cmd("wd-1", withdraw{money{600, eur}}), t0, no_limits, all_on,
-                                t0 + 1h)
-                  .appended);
+  ASSERT_TRUE(
+      w.hold_for_review(cmd("wd-1", withdraw{money{600, eur}}), t0, no_limits, all_on, t0 + 1h)
+          .appended);
   ASSERT_TRUE(w.handle(cmd("f-1", freeze{"fraud check"}), t0, no_limits, all_on).appended);
   const std::string id = review_id_of("w-1", "wd-1");
   const command approve = cmd(review_decision_key(id), hold_capture{review_hold_id(id), {}});

@@ -219,8 +219,8 @@ json::object review_object(const postgres::review_row& r) {
   o["command"] = r.command;
   o["idempotency_key"] = r.idempotency_key;
   const auto ccy = engine::currency::from_code(r.currency);
-  o["amount"] = ccy ? json::value(engine::format_amount(r.amount, ccy->exponent()))
-                    : json::value(nullptr);
+  o["amount"] =
+      ccy ? json::value(engine::format_amount(r.amount, ccy->exponent())) : json::value(nullptr);
   o["amount_minor"] = std::to_string(r.amount);
   o["currency"] = r.currency;
   json::array reasons;
@@ -442,7 +442,8 @@ void api::impl::put_profile(const exchange_ptr& x) {
   auto reason = reason_of(given);
   auto parsed = profile_of(*object, *owner);
   std::vector<field_problem> problems;
-  if (auto* listed = std::get_if<std::vector<field_problem>>(&parsed)) problems = std::move(*listed);
+  if (auto* listed = std::get_if<std::vector<field_problem>>(&parsed))
+    problems = std::move(*listed);
   if (auto* problem = std::get_if<field_problem>(&reason)) problems.push_back(*problem);
   if (!problems.empty()) {
     reply_problem(x, invalid_request(std::move(problems)));
@@ -562,19 +563,21 @@ void api::impl::list_reviews(const exchange_ptr& x) {
     return;
   }
   const std::size_t limit = f.limit;
-  ports.admin->reviews(std::move(f), [self = shared_from_this(), x, limit](
-                                         const read_result<std::vector<postgres::review_row>>& rows) {
-    if (!rows) {
-      self->reply_read_error(x, rows.error());
-      return;
-    }
-    json::object body;
-    json::array items;
-    for (const auto& row : rows.value()) items.push_back(review_object(row));
-    body["reviews"] = std::move(items);
-    if (rows.value().size() == limit) body["next_after"] = rows.value().back().review_id;
-    self->reply_json(x, status::ok, json::serialize(body));
-  });
+  ports.admin->reviews(std::move(f),
+                       [self = shared_from_this(), x,
+                        limit](const read_result<std::vector<postgres::review_row>>& rows) {
+                         if (!rows) {
+                           self->reply_read_error(x, rows.error());
+                           return;
+                         }
+                         json::object body;
+                         json::array items;
+                         for (const auto& row : rows.value()) items.push_back(review_object(row));
+                         body["reviews"] = std::move(items);
+                         if (rows.value().size() == limit)
+                           body["next_after"] = rows.value().back().review_id;
+                         self->reply_json(x, status::ok, json::serialize(body));
+                       });
 }
 
 namespace {
@@ -647,8 +650,8 @@ void api::impl::decide_review(const exchange_ptr& x) {
     return;
   }
   x->audit_reason = std::get<std::string>(std::move(reason));
-  ports.admin->review(*id, [self = shared_from_this(), x, approve](
-                               const read_result<std::optional<postgres::review_row>>& r) {
+  ports.admin->review(*id, [self = shared_from_this(), x,
+                            approve](const read_result<std::optional<postgres::review_row>>& r) {
     if (!r) {
       self->reply_read_error(x, r.error());
       return;
@@ -776,18 +779,18 @@ void api::impl::put_flags(const exchange_ptr& x) {
   entry.details.emplace_back("old", compliance::describe(*old));
   entry.details.emplace_back("new", compliance::describe(*parsed));
   auto next = std::make_shared<const engine::feature_flags>(std::move(*parsed));
-  ports.admin->append_audit(std::move(entry), [self = shared_from_this(), x, next](
-                                                  const read_result<std::int64_t>& id) {
-    if (!id) {
-      self->reply_read_error(x, id.error());  // not recorded: not in force
-      return;
-    }
-    self->ports.set_flags(next);
-    json::object body;
-    body["flags"] = json::parse(compliance::encode_flags(*next));
-    body["audit_id"] = id.value();
-    self->reply_json(x, status::ok, json::serialize(body));
-  });
+  ports.admin->append_audit(
+      std::move(entry), [self = shared_from_this(), x, next](const read_result<std::int64_t>& id) {
+        if (!id) {
+          self->reply_read_error(x, id.error());  // not recorded: not in force
+          return;
+        }
+        self->ports.set_flags(next);
+        json::object body;
+        body["flags"] = json::parse(compliance::encode_flags(*next));
+        body["audit_id"] = id.value();
+        self->reply_json(x, status::ok, json::serialize(body));
+      });
 }
 
 }  // namespace wallet::http

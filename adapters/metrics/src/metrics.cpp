@@ -237,11 +237,12 @@ registry::families::families(prometheus::Registry& r)
       scan_failures{
           counter(r, "wallet_recovery_scan_failures_total",
                   "Recovery scans (pending transfers, due holds) that failed, by shard.")},
-      aml_reviews{counter(r, "wallet_aml_reviews_total",
-                          "AML reviews committed: opened, and ended approved, rejected or expired."),
-                  {},
-                  "event",
-                  {"opened", "approved", "rejected", "expired"}},
+      aml_reviews{
+          counter(r, "wallet_aml_reviews_total",
+                  "AML reviews committed: opened, and ended approved, rejected or expired."),
+          {},
+          "event",
+          {"opened", "approved", "rejected", "expired"}},
       dead_letters{
           counter(r, "wallet_nats_dead_letters_total",
                   "Commands moved to the dead-letter subject, by reason."),

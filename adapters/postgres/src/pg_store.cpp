@@ -401,9 +401,9 @@ engine::result<std::vector<actors::outgoing_move>, store_error> pg_store::recent
   return impl_->run("recent_outgoing " + wallet_id, [&](pqxx::connection& c) -> out {
     pqxx::read_transaction tx(c);
     // Newest first (the bound keeps the newest), returned oldest first.
-    const pqxx::result rows = tx.exec_prepared(detail::stmt::outgoing_load.name, wallet_id,
-                                               detail::timestamp_literal(since),
-                                               limit_param(limit));
+    const pqxx::result rows =
+        tx.exec_prepared(detail::stmt::outgoing_load.name, wallet_id,
+                         detail::timestamp_literal(since), limit_param(limit));
     std::vector<actors::outgoing_move> moves;
     moves.reserve(rows.size());
     for (auto i = rows.size(); i-- > 0;) {

@@ -11,10 +11,10 @@
 namespace wallet::postgres {
 namespace {
 
-#define WALLET_PG_REVIEW_COLUMNS                                                                  \
-  "review_id, wallet_id, hold_id, command, idempotency_key, amount, currency, reasons, status, " \
-  WALLET_PG_EPOCH_US("opened_at") ", " WALLET_PG_EPOCH_US("expires_at") ", " WALLET_PG_EPOCH_US( \
-      "decided_at") ", decided_by, decision_reason"
+#define WALLET_PG_REVIEW_COLUMNS                                                         \
+  "review_id, wallet_id, hold_id, command, idempotency_key, amount, currency, reasons, " \
+  "status, " WALLET_PG_EPOCH_US("opened_at") ", " WALLET_PG_EPOCH_US(                    \
+      "expires_at") ", " WALLET_PG_EPOCH_US("decided_at") ", decided_by, decision_reason"
 
 constexpr const char* review_columns = WALLET_PG_REVIEW_COLUMNS;
 

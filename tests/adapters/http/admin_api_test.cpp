@@ -388,9 +388,9 @@ TEST_F(admin_api_test, profiles_are_checked_before_the_database_sees_them) {
                 .result(),
             status::bad_request);
   EXPECT_TRUE(admin_->rows.empty()) << "a refused profile write was audited";
-  const auto put = call(verb::put, "/v1/admin/owners/o-1/profile",
-                        R"({"display_name":"Ada","email":"ada@example.test","reason":"onboarding"})",
-                        "svc");
+  const auto put =
+      call(verb::put, "/v1/admin/owners/o-1/profile",
+           R"({"display_name":"Ada","email":"ada@example.test","reason":"onboarding"})", "svc");
   ASSERT_EQ(put.result(), status::ok) << put.body();
   EXPECT_EQ(body_of(call(verb::get, "/v1/admin/owners/o-1/profile")).at("email").as_string(),
             "ada@example.test");
@@ -493,13 +493,12 @@ TEST_F(admin_api_test, an_aml_review_is_listed_and_decided_once_with_a_reason) {
   EXPECT_EQ(fields_of(unknown_parameter), (fields{{"page", "unknown_parameter"}}));
   const auto bad_values = call(verb::get, "/v1/admin/aml/reviews?status=open&after=x&limit=0");
   ASSERT_EQ(bad_values.result(), status::bad_request);
-  EXPECT_EQ(fields_of(bad_values), (fields{{"status", "unknown_status"},
-                                           {"after", "invalid_id"},
-                                           {"limit", "out_of_range"}}));
+  EXPECT_EQ(
+      fields_of(bad_values),
+      (fields{{"status", "unknown_status"}, {"after", "invalid_id"}, {"limit", "out_of_range"}}));
   EXPECT_EQ(call(verb::get, "/v1/admin/aml/reviews", {}, "alice").result(), status::forbidden);
   EXPECT_EQ(call(verb::get, "/v1/admin/aml/reviews/" + id).result(), status::ok);
-  EXPECT_EQ(call(verb::get, "/v1/admin/aml/reviews/0000000000000000").result(),
-            status::not_found);
+  EXPECT_EQ(call(verb::get, "/v1/admin/aml/reviews/0000000000000000").result(), status::not_found);
   EXPECT_EQ(call(verb::get, "/v1/admin/aml/reviews/ZZ").result(), status::bad_request);
 
   const std::string decide = "/v1/admin/aml/reviews/" + id + "/decision";
@@ -508,8 +507,7 @@ TEST_F(admin_api_test, an_aml_review_is_listed_and_decided_once_with_a_reason) {
   ASSERT_EQ(no_reason.result(), status::bad_request);
   EXPECT_EQ(fields_of(no_reason), (fields{{"reason", "missing"}}));
   const auto unknown = call(verb::post, decide, R"({"decision":"maybe","reason":"r","x":1})");
-  EXPECT_EQ(fields_of(unknown),
-            (fields{{"x", "unknown_field"}, {"decision", "unknown_decision"}}));
+  EXPECT_EQ(fields_of(unknown), (fields{{"x", "unknown_field"}, {"decision", "unknown_decision"}}));
   EXPECT_EQ(call(verb::post, decide, R"({"decision":"approve","reason":"r"})", "alice").result(),
             status::forbidden);
   EXPECT_EQ(engine_->contexts.size(), submitted) << "a refused request reached the engine";
@@ -547,8 +545,8 @@ TEST_F(admin_api_test, flags_are_read_and_replaced_with_a_reason_and_audited_fir
 
   const auto no_reason = call(verb::put, "/v1/admin/flags", R"({"flags":{}})");
   EXPECT_EQ(fields_of(no_reason), (fields{{"reason", "missing"}}));
-  const auto bad = call(verb::put, "/v1/admin/flags",
-                        R"({"flags":{"currency.EUR":"no"},"reason":"r","x":1})");
+  const auto bad =
+      call(verb::put, "/v1/admin/flags", R"({"flags":{"currency.EUR":"no"},"reason":"r","x":1})");
   ASSERT_EQ(bad.result(), status::bad_request);
   EXPECT_EQ(fields_of(bad), (fields{{"x", "unknown_field"}, {"flags", "invalid"}}));
   EXPECT_NE(body_of(bad).at("detail").as_string().find("currency.EUR"), std::string::npos)

@@ -114,8 +114,8 @@ TEST(commit_plan, review_holds_open_and_close_their_review_rows) {
   wallet_write opened = a.hold_for_review(eur(60), t, "wd-1", t + 1h);
   opened.review_reasons = 1;  // amount
   const std::string id = engine::review_id_of("a", "wd-1");
-  wallet_write decided =
-      a.handle(engine::hold_release{engine::review_hold_id(id)}, t, engine::review_decision_key(id));
+  wallet_write decided = a.handle(engine::hold_release{engine::review_hold_id(id)}, t,
+                                  engine::review_decision_key(id));
   ASSERT_FALSE(decided.record.result.rejected);
   decided.audit = actors::audit_entry{"ops", "aml_review_rejected", "a", "false positive", "", {}};
   const std::vector<wallet_write> writes{opened, decided,

@@ -35,8 +35,8 @@ class wallet_sim {
                               std::string key = {});
 
   // A withdrawal of `amount` the AML screening sent to review (ADR 0008): its review hold.
-  actors::wallet_write hold_for_review(engine::money amount, engine::timestamp at,
-                                       std::string key, engine::timestamp until);
+  actors::wallet_write hold_for_review(engine::money amount, engine::timestamp at, std::string key,
+                                       engine::timestamp until);
 
   [[nodiscard]] const engine::wallet_state& state() const { return aggregate_.state(); }
   [[nodiscard]] const std::string& id() const { return id_; }

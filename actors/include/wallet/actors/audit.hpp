@@ -64,11 +64,11 @@ struct audit_context {
 // whole commit it is part of.
 [[nodiscard]] std::string recorded_principal(std::string_view subject);
 
-// The audit record of an administrative command or a review decision (asserted): the context's principal (or
-// unattributed_principal), the context's reason, else the command's own, else reason_not_given;
-// the command's name as the action, its wallet as the target, the trace id of `traceparent`, and
-// the idempotency key (and the level, for set_kyc_level) in the details. The store adds the
-// outcome when it commits.
+// The audit record of an administrative command or a review decision (asserted): the context's
+// principal (or unattributed_principal), the context's reason, else the command's own, else
+// reason_not_given; the command's name as the action, its wallet as the target, the trace id of
+// `traceparent`, and the idempotency key (and the level, for set_kyc_level) in the details. The
+// store adds the outcome when it commits.
 [[nodiscard]] audit_entry audit_of(const engine::command& cmd, const audit_context* context,
                                    std::string_view traceparent);
 

@@ -101,8 +101,8 @@ class wallet_aggregate {
 
  private:
   // The answer of a repeat, a refused key or a refusing flag; nothing when the command is new.
-  std::optional<handled> answered_early(const command& c, timestamp now,
-                                        const feature_flags& flags, std::uint64_t print);
+  std::optional<handled> answered_early(const command& c, timestamp now, const feature_flags& flags,
+                                        std::uint64_t print);
   [[nodiscard]] outcome current(std::optional<rejection> rejected) const;
   // Applies the decision (an event or a lasting rejection) and remembers it under `key`.
   handled settle(const std::string& key, std::uint64_t print, result<event, rejection> decided,

@@ -1,6 +1,6 @@
 // What the admin routes need of the database, as a port: the audit trail (pages, direct records),
-// owner profiles with their erasure, and AML reviews. PostgreSQL answers in walletd (pg_admin), a fake in unit
-// tests. Asynchronous like read_port: no server thread waits on a database.
+// owner profiles with their erasure, and AML reviews. PostgreSQL answers in walletd (pg_admin), a
+// fake in unit tests. Asynchronous like read_port: no server thread waits on a database.
 #pragma once
 
 #include <cstdint>
