@@ -24,7 +24,7 @@ struct pending {
   bool write = false;  // waits for its own write; otherwise only for the writes before it
   std::optional<transfer_record> saga;  // a debit whose saga starts once committed
   std::string_view command;             // engine::command_name: a static string
-  // An AML review this write opens or ends (ADR 0008), reported once committed: "opened",
+  // An AML review this write opens or ends (ADR 0009), reported once committed: "opened",
   // "approved", "rejected", "expired" (static strings); empty for any other write.
   std::string_view review_event;
   std::string review_id;
@@ -141,7 +141,7 @@ void record_outgoing(self_ptr self, const engine::event& e) {
   }
 }
 
-// The AML review an appended event opens or ends (ADR 0008), as the probe names it; empty when
+// The AML review an appended event opens or ends (ADR 0009), as the probe names it; empty when
 // the event touches no review hold.
 using review_ref = std::pair<std::string_view, std::string>;  // (event, review id)
 review_ref review_event_of(const engine::event& e) {
@@ -161,7 +161,7 @@ review_ref review_event_of(const engine::event& e) {
 }
 
 // How a screened command is decided: `refused` (aml_denied or aml_unavailable) answers it in
-// place of decide; `review_until` holds a withdrawal for review until then (ADR 0008), opened
+// place of decide; `review_until` holds a withdrawal for review until then (ADR 0009), opened
 // for `reasons`. Neither: decided as it is.
 struct screening_result {
   std::optional<engine::rejection> refused;
@@ -311,7 +311,7 @@ void on_screened(self_ptr self, std::uint64_t id, screening_answer answer_in) {
     if (!allowed) screened.refused = engine::rejection::aml_unavailable;
   } else if (*answer_in.verdict == engine::screening_verdict::review &&
              std::holds_alternative<engine::withdraw>(sub.cmd.body)) {
-    // Held for an admin's decision (ADR 0008). Transfers and holds under review are refused like
+    // Held for an admin's decision (ADR 0009). Transfers and holds under review are refused like
     // a denial: their money would have to wait inside a saga or a merchant's authorization.
     screened.review_until =
         s.ctx->clock() + std::chrono::duration_cast<engine::duration>(setup->review_hold);

@@ -120,7 +120,7 @@ handled wallet_aggregate::handle(const command& c, timestamp now, const policy& 
   if (screened && is_transient(*screened)) {
     return {current(*screened), std::nullopt, false};
   }
-  // A review hold is the engine's own (ADR 0008): a client's command on one is refused like a
+  // A review hold is the engine's own (ADR 0009): a client's command on one is refused like a
   // malformed id, and remembered (it depends on the command alone).
   if (touches_review_hold_unduly(c)) {
     return settle(c.idempotency_key, print, rejection::id_invalid, now);

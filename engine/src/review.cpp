@@ -1,4 +1,4 @@
-// Review ids and the reserved hold ids of AML reviews (ADR 0008).
+// Review ids and the reserved hold ids of AML reviews (ADR 0009).
 #include "wallet/engine/review.hpp"
 
 #include <cstdint>

@@ -294,7 +294,7 @@ TEST_F(screening_test, the_velocity_window_is_rebuilt_when_the_wallet_is_loaded_
   EXPECT_EQ(port_->asked().front().velocity_sum, 33);
 }
 
-// A review verdict on a withdrawal holds its amount under the review's hold (ADR 0008); on a
+// A review verdict on a withdrawal holds its amount under the review's hold (ADR 0009); on a
 // transfer it is refused like a denial. Only the decision path settles the hold, audited.
 TEST_F(screening_test, a_withdrawal_under_review_is_held_until_the_decision_settles_it) {
   open("w1", 10'000);

@@ -1,4 +1,4 @@
-// AML review holds (ADR 0008): the review id, the reserved hold ids, and the aggregate holding a
+// AML review holds (ADR 0009): the review id, the reserved hold ids, and the aggregate holding a
 // withdrawal for review and settling it only under the review's decision key.
 #include <gtest/gtest.h>
 

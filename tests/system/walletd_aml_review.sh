@@ -1,5 +1,5 @@
 #!/bin/bash
-# AML review holds end to end (ADR 0008, docs/compliance.md): walletd over the real PostgreSQL and
+# AML review holds end to end (ADR 0009, docs/compliance.md): walletd over the real PostgreSQL and
 # NATS of scripts/services.sh, screening through its HTTP provider against a fake provider that
 # answers "review". A withdrawal under review is answered 202 pending_review with its review id
 # (a repeat and the outcome lookup too) and holds its amount; clients cannot settle the review's

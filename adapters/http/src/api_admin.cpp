@@ -531,7 +531,7 @@ void api::impl::erase_profile(const exchange_ptr& x) {
       });
 }
 
-// AML reviews (ADR 0008): the reviewer's queue, one review, and the decision.
+// AML reviews (ADR 0009): the reviewer's queue, one review, and the decision.
 void api::impl::list_reviews(const exchange_ptr& x) {
   if (!check_query(*this, x, {"status", "wallet_id", "after", "limit"}) || !admin_ready(x)) return;
   std::vector<field_problem> problems;

@@ -164,7 +164,7 @@ std::pair<status, std::string> created(const engine::command& cmd) {
 void reply_accepted(api::impl& self, const exchange_ptr& x, const engine::command& cmd,
                     const actors::submit_outcome& out) {
   auto [code, location] = created(cmd);
-  // Held for an AML review (ADR 0008): accepted for processing, decided later by an admin.
+  // Held for an AML review (ADR 0009): accepted for processing, decided later by an admin.
   if (const std::string_view review = nats::review_of(out); !review.empty()) {
     code = status::accepted;
     location = "/v1/admin/aml/reviews/" + std::string(review);

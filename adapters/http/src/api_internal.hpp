@@ -109,7 +109,7 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   // Feature flags at run time: read, and replaced whole with a reason (audited first).
   void get_flags(const exchange_ptr& x);
   void put_flags(const exchange_ptr& x);
-  // AML reviews (ADR 0008).
+  // AML reviews (ADR 0009).
   void list_reviews(const exchange_ptr& x);
   void get_review(const exchange_ptr& x);
   void decide_review(const exchange_ptr& x);

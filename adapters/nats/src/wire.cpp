@@ -628,7 +628,7 @@ std::string encode_outcome(const outcome_view& view) {
                               retryable(*out.error));
     return json::serialize(o);
   }
-  // A withdrawal held for an AML review (ADR 0008) is not done yet: its event placed the review's
+  // A withdrawal held for an AML review (ADR 0009) is not done yet: its event placed the review's
   // hold, and the review's decision captures or releases it.
   const std::string_view review = review_of(out);
   o["status"] = out.result.rejected ? "rejected" : (review.empty() ? "accepted" : "pending_review");

@@ -1,4 +1,4 @@
--- 0008_aml_reviews: AML reviews (docs/adr/0008-aml-review-holds.md). Never edit once released.
+-- 0008_aml_reviews: AML reviews (docs/adr/0009-aml-review-holds.md). Never edit once released.
 
 -- One row per withdrawal the screening sent to review. Its money is a hold `aml:<review_id>` on
 -- the wallet (wallet_holds); the row is written in the transaction that places the hold and

@@ -448,7 +448,7 @@ TEST_F(admin_api_test, without_an_admin_store_the_admin_reads_are_unavailable) {
   EXPECT_EQ(call(verb::get, "/v1/admin/owners/o-1/profile").result(), status::service_unavailable);
 }
 
-// AML reviews (ADR 0008): the withdrawal's outcome says pending_review with its review id; the
+// AML reviews (ADR 0009): the withdrawal's outcome says pending_review with its review id; the
 // reviewer's list checks its parameters; a decision needs a reason, runs under the review's
 // decision key with the admin as principal, and a review is decided once.
 TEST_F(admin_api_test, an_aml_review_is_listed_and_decided_once_with_a_reason) {

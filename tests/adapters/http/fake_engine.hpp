@@ -37,7 +37,7 @@ class fake_engine final : public read_port {
     return decide(cmd, std::move(context), std::nullopt);
   }
 
-  // The wallet actor's answer to a withdrawal the AML provider sent to review (ADR 0008).
+  // The wallet actor's answer to a withdrawal the AML provider sent to review (ADR 0009).
   actors::submit_outcome hold_for_review(const engine::command& cmd, engine::timestamp until) {
     return decide(cmd, {}, until);
   }

@@ -104,7 +104,7 @@ TEST(commit_plan, audit_records_carry_the_outcome_of_their_command) {
       << audits[5];
 }
 
-// AML reviews (ADR 0008): placing a review hold opens its row, settling it closes the row with the
+// AML reviews (ADR 0009): placing a review hold opens its row, settling it closes the row with the
 // decision's principal and reason; an ordinary hold touches no review.
 TEST(commit_plan, review_holds_open_and_close_their_review_rows) {
   const engine::timestamp t = now_us();

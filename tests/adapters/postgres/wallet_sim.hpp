@@ -34,7 +34,7 @@ class wallet_sim {
   actors::wallet_write handle(engine::command_body body, engine::timestamp at,
                               std::string key = {});
 
-  // A withdrawal of `amount` the AML screening sent to review (ADR 0008): its review hold.
+  // A withdrawal of `amount` the AML screening sent to review (ADR 0009): its review hold.
   actors::wallet_write hold_for_review(engine::money amount, engine::timestamp at, std::string key,
                                        engine::timestamp until);
 

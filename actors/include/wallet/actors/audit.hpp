@@ -43,7 +43,7 @@ struct audit_context {
 // that is decided gets an audit record, whichever path it came by.
 [[nodiscard]] bool is_administrative(const engine::command_body& body) noexcept;
 
-// Whether a command is an AML review's decision (ADR 0008): a capture (approve) or release
+// Whether a command is an AML review's decision (ADR 0009): a capture (approve) or release
 // (reject) of a review hold under the review's decision key. Audited like the commands above, as
 // `aml_review_approved` or `aml_review_rejected`.
 [[nodiscard]] bool is_review_decision(const engine::command& cmd) noexcept;

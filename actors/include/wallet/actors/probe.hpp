@@ -37,7 +37,7 @@ class runtime_probe {
   virtual void wallets_resident(std::uint32_t /*shard*/, std::size_t /*count*/) {}
   virtual void saga_leg_failed(std::string_view /*transfer_id*/, std::string_view /*why*/) {}
   virtual void scan_failed(std::uint32_t /*shard*/, const store_error& /*error*/) {}
-  // An AML review committed (ADR 0008): "opened", or its end: "approved", "rejected", "expired".
+  // An AML review committed (ADR 0009): "opened", or its end: "approved", "rejected", "expired".
   virtual void aml_review(std::string_view /*event*/, std::string_view /*wallet_id*/,
                           std::string_view /*review_id*/) {}
 };

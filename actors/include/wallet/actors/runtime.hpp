@@ -58,7 +58,7 @@ class runtime {
   // must be a system key (asserted: inbound adapters check it, since the key came over the wire).
   // Refuses `not_owner` like submit, and is not held back by the wallet's in-flight limit.
   void submit_internal(engine::command cmd, std::function<void(submit_outcome)> done);
-  // An admin's decision on an AML review (ADR 0008): a capture or a release of the review's hold
+  // An admin's decision on an AML review (ADR 0009): a capture or a release of the review's hold
   // under its decision key (engine::review_decision_key; asserted with is_review_decision), with
   // who decides and why in `context.audit`. Refused `not_owner` like submit; not held back by the
   // wallet's in-flight limit (the reviews bound it).

@@ -57,7 +57,7 @@ struct wallet_write {
   // An administrative command's audit record: committed in the same transaction as the write
   // (the store adds the outcome: applied with the event's seq, or rejected with the code).
   std::optional<audit_entry> audit;
-  // Why the screening sent this write's withdrawal to review (ADR 0008), when its event places a
+  // Why the screening sent this write's withdrawal to review (ADR 0009), when its event places a
   // review hold: the store records the review with them. 0 otherwise.
   engine::screening_reasons review_reasons = 0;
 };

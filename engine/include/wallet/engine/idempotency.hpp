@@ -78,7 +78,7 @@ class wallet_aggregate {
   // rejection); only then does decide() run, under `limits`.
   // `screened`: the AML screening refused the move (aml_denied, remembered; aml_unavailable,
   // transient); it answers in place of decide(), after the key and flag checks. A review's
-  // decision (ADR 0008) that decide() refuses is answered without being remembered.
+  // decision (ADR 0009) that decide() refuses is answered without being remembered.
   handled handle(const command& c, timestamp now, const policy& limits, const feature_flags& flags,
                  std::optional<rejection> screened = std::nullopt);
 
@@ -88,7 +88,7 @@ class wallet_aggregate {
   [[nodiscard]] bool would_accept(const command& c, timestamp now, const policy& limits,
                                   const feature_flags& flags);
 
-  // The AML screening sent the withdrawal `c` to review (ADR 0008): after the same key and flag
+  // The AML screening sent the withdrawal `c` to review (ADR 0009): after the same key and flag
   // checks as handle(), its amount is held until `expires_at` under the review's hold id
   // (review_hold_id(review_id_of(wallet, key))) instead of leaving the wallet. The outcome (the
   // hold_placed event, or the rejection a hold of that amount gets) is remembered under c's key

@@ -1,4 +1,4 @@
-// AML review holds (ADR 0008): a withdrawal the screening sends to review is held under a reserved
+// AML review holds (ADR 0009): a withdrawal the screening sends to review is held under a reserved
 // hold id until an admin decides; only the decision (a key of its own) may capture or release it.
 #pragma once
 

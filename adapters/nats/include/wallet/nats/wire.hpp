@@ -88,7 +88,7 @@ struct outcome_view {
 };
 
 // Status "accepted", "rejected", "refused", or "pending_review" with "review_id" for a withdrawal
-// held for an AML review (its event places the review's hold: ADR 0008).
+// held for an AML review (its event places the review's hold: ADR 0009).
 [[nodiscard]] std::string encode_outcome(const outcome_view& view);
 
 // The AML review an accepted outcome opened (its event places a review hold), or "".

@@ -1,4 +1,4 @@
-// AML reviews on a caller's connection (migration 0008, docs/adr/0008-aml-review-holds.md): the
+// AML reviews on a caller's connection (migration 0008, docs/adr/0009-aml-review-holds.md): the
 // reviewer's filtered pages and one review by id. The rows are written by pg_store's commit, in
 // the transactions of their review hold's events.
 #pragma once
