@@ -65,7 +65,7 @@ struct screening_setup {
   std::chrono::milliseconds deadline{10'000};
   std::size_t inflight_max = 256;
   // A withdrawal the provider sends to review is held this long for an admin's decision (ADR
-  // 0008); the hold then expires and the money is available again.
+  // 0009); the hold then expires and the money is available again.
   std::chrono::seconds review_hold{
       std::chrono::hours{24 * 7}};  // screenings in flight per process; past it: overloaded
   // Screenings running now (each on its own thread): bounds those threads by inflight_max.
