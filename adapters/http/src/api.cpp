@@ -24,9 +24,9 @@ struct route_spec {
 };
 
 // Every route of the API. docs/openapi.json must list exactly these (a unit test compares them).
-const std::array<route_spec, 26>& route_table() {
+const std::array<route_spec, 31>& route_table() {
   using i = api::impl;
-  static const std::array<route_spec, 26> table{{
+  static const std::array<route_spec, 31> table{{
       {verb::post, "/v1/wallets", access::write, &i::open_wallet},
       {verb::get, "/v1/wallets", access::read, &i::list_wallets},
       {verb::get, "/v1/wallets/{wallet_id}", access::read, &i::get_wallet},
