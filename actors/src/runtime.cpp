@@ -66,6 +66,10 @@ class circuit_watch final : public runtime_probe {
     std::lock_guard lock{mutex_};
     return failure_;
   }
+  void aml_review(std::string_view event, std::string_view wallet_id,
+                  std::string_view review_id) override {
+    inner_->aml_review(event, wallet_id, review_id);
+  }
   void wallets_resident(std::uint32_t shard, std::size_t count) override {
     inner_->wallets_resident(shard, count);
   }
