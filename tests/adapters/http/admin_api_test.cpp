@@ -483,11 +483,12 @@ TEST_F(admin_api_test, an_aml_review_is_listed_and_decided_once_with_a_reason) {
 
   const auto list = call(verb::get, "/v1/admin/aml/reviews?status=pending&limit=1");
   ASSERT_EQ(list.result(), status::ok) << list.body();
-  const auto& items = body_of(list).at("reviews").as_array();
+  const json::object page = body_of(list);  // kept: `items` refers into it
+  const auto& items = page.at("reviews").as_array();
   ASSERT_EQ(items.size(), 1U);
   EXPECT_EQ(items[0].at("amount").as_string(), "6.00");
   EXPECT_EQ(items[0].at("reasons").as_array().size(), 2U);
-  EXPECT_EQ(body_of(list).at("next_after").as_string(), id);
+  EXPECT_EQ(page.at("next_after").as_string(), id);
   const auto unknown_parameter = call(verb::get, "/v1/admin/aml/reviews?page=2");
   ASSERT_EQ(unknown_parameter.result(), status::bad_request);
   EXPECT_EQ(fields_of(unknown_parameter), (fields{{"page", "unknown_parameter"}}));
