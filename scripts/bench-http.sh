@@ -132,16 +132,49 @@ for i in range(1, n + 1):
 PY
 }
 
+# CPU clock ticks (user + system) of `pid` and its direct children: PostgreSQL's postmaster and
+# backends (a process's own figure holds all its threads). 0 when the process is gone. `cat`
+# reads the files, not awk: mawk gives up on the first process that exits meanwhile.
+cpu_ticks() { # pid
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '{ rest = $0; sub(/^[^)]*\) /, "", rest)
+    split(rest, f, " "); if ($1 == root || f[2] == root) total += f[12] + f[13] }
+    END { print total + 0 }'
+}
+
+# The processes whose CPU time per request the summary reports (wrk's comes from `times`).
+find_service_pids() {
+  local checkpointer
+  checkpointer=$(admin_psql -d postgres -tAc \
+    "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+  postmaster_pid=$(awk '{ rest = $0; sub(/^[^)]*\) /, "", rest); split(rest, f, " "); print f[2] }' \
+    "/proc/${checkpointer}/stat" 2>/dev/null || true)
+  nats_pid=$(cat "${WALLET_RUN_DIR:-${repo_root}/.run}/nats-${WALLET_NATS_PORT:-54222}/nats.pid" \
+    2>/dev/null || true)
+}
+
 run_wrk() { # mode
-  local mode=$1
+  local mode=$1 before_walletd before_pg before_nats wrk_times
   wait_quiet "wrk ${mode}"
   log "wrk ${mode}s: ${wrk_threads} threads, ${connections} keep-alive connections, ${duration_s}s," \
     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "load average before ${mode}s: $(cut -d' ' -f1-3 /proc/loadavg)" >>"${out_dir}/load.txt"
-  wrk -t "${wrk_threads}" -c "${connections}" -d "${duration_s}s" --latency --timeout 10s \
-    -s loadtest/http/wallet.lua "http://127.0.0.1:${http_port}" \
+  before_walletd=$(cpu_ticks "${walletd_pid}")
+  before_pg=$(cpu_ticks "${postmaster_pid:-0}")
+  before_nats=$(cpu_ticks "${nats_pid:-0}")
+  # `times` in the subshell: the CPU time wrk used (its only child).
+  wrk_times=$( (wrk -t "${wrk_threads}" -c "${connections}" -d "${duration_s}s" --latency \
+    --timeout 10s -s loadtest/http/wallet.lua "http://127.0.0.1:${http_port}" \
     -- "${mode}" "${wallets}" bench "${token}" "${run_id}-${mode}" >"${out_dir}/wrk-${mode}.txt" 2>&1 ||
-    log "warning: wrk ${mode} exited with $?"
+    log "warning: wrk ${mode} exited with $?" >&2
+    times) | tail -n 1)
+  {
+    echo "RESULT walletd_cpu_ticks $(($(cpu_ticks "${walletd_pid}") - before_walletd))"
+    echo "RESULT postgres_cpu_ticks $(($(cpu_ticks "${postmaster_pid:-0}") - before_pg))"
+    echo "RESULT nats_cpu_ticks $(($(cpu_ticks "${nats_pid:-0}") - before_nats))"
+    # "XmY.YYYs XmY.YYYs": user and system seconds of the children.
+    awk '{ t = 0; for (i = 1; i <= 2; ++i) { split($i, m, "m"); t += m[1] * 60 + m[2] }
+      printf "RESULT wrk_cpu_s %.3f\n", t }' <<<"${wrk_times}"
+  } >>"${out_dir}/wrk-${mode}.txt"
   grep -v '^RESULT' "${out_dir}/wrk-${mode}.txt"
 }
 
@@ -179,6 +212,23 @@ print_summary() {
     [[ -n "${requests}" && "${requests}" == "${good:-0}" && "$(wrk_result "${mode}" errors)" == 0 ]] ||
       ok=no
   done
+  # CPU time per request: much less sensitive than requests/s to other work on a shared machine.
+  printf '\nCPU us per request  %9s %11s %12s %6s\n' walletd PostgreSQL nats-server wrk
+  for mode in deposit transfer; do
+    requests=$(wrk_result "${mode}" requests)
+    awk -v n="${requests:-0}" -v w="$(wrk_result "${mode}" walletd_cpu_ticks)" \
+      -v p="$(wrk_result "${mode}" postgres_cpu_ticks)" -v s="$(wrk_result "${mode}" nats_cpu_ticks)" \
+      -v k="$(wrk_result "${mode}" wrk_cpu_s)" -v hz="$(getconf CLK_TCK)" -v m="${mode}s" 'BEGIN {
+        if (n == 0) n = 1
+        printf "%-18s  %9.0f %11.0f %12.0f %6.0f\n", m, w * 1e6 / hz / n, p * 1e6 / hz / n,
+          s * 1e6 / hz / n, k * 1e6 / n }'
+  done
+  if [[ -s "${out_dir}/runtime_bench.txt" ]]; then
+    printf '%-18s  %9s %11s %12s %6s  (runtime_bench, in process)\n' "transfers in proc" \
+      "$(awk '$1 == "RESULT" && $2 == "uniform_app_us" {print $3}' "${out_dir}/runtime_bench.txt")" \
+      "$(awk '$1 == "RESULT" && $2 == "uniform_pg_us" {print $3}' "${out_dir}/runtime_bench.txt")" \
+      - -
+  fi
   if [[ -s "${out_dir}/runtime_bench.txt" ]]; then
     inproc=$(awk '$1 == "RESULT" && $2 == "uniform_answered_per_s" {print $3}' \
       "${out_dir}/runtime_bench.txt")
@@ -206,6 +256,7 @@ print_summary() {
 # WALLET_PG_URL and WALLET_NATS_URL and stops the services it started when this returns.
 inner() {
   check_durable
+  find_service_pids
   make_credentials
   trap stop_walletd EXIT
   start_walletd
