@@ -136,7 +136,7 @@ PY
 # backends (a process's own figure holds all its threads). 0 when the process is gone. `cat`
 # reads the files, not awk: mawk gives up on the first process that exits meanwhile.
 cpu_ticks() { # pid
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '{ rest = $0; sub(/^[^)]*\) /, "", rest)
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" '{ rest = $0; sub(/^[^)]*\) /, "", rest)
     split(rest, f, " "); if ($1 == root || f[2] == root) total += f[12] + f[13] }
     END { print total + 0 }'
 }
