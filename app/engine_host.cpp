@@ -21,6 +21,7 @@ actors::runtime_settings runtime_settings_from(const config::config& cfg) {
   actors::runtime_settings s;
   s.shards = static_cast<std::uint32_t>(cfg.integer("runtime.shards"));
   s.wallets_resident_max = as_size(cfg.integer("runtime.wallets_resident_max"));
+  s.wallets_live_max = as_size(cfg.integer("runtime.wallets_live_max"));
   s.wallet_inflight_max = as_size(cfg.integer("runtime.wallet_inflight_max"));
   s.idempotency_retention = std::chrono::seconds{cfg.integer("runtime.idempotency_retention_s")};
   s.batch_size_max = as_size(cfg.integer("store.batch_size_max"));
@@ -129,7 +130,8 @@ bool engine_host::start() {
              {"owned_shards",
               settings_.owned_shards.empty() ? std::size_t{shards} : settings_.owned_shards.size()},
              {"batch_size_max", settings_.batch_size_max},
-             {"wallets_resident_max", settings_.wallets_resident_max}});
+             {"wallets_resident_max", settings_.wallets_resident_max},
+             {"wallets_live_max", settings_.wallets_live_max}});
   return true;
 }
 

@@ -73,6 +73,9 @@ class circuit_watch final : public runtime_probe {
   void wallets_resident(std::uint32_t shard, std::size_t count) override {
     inner_->wallets_resident(shard, count);
   }
+  void wallets_dormant(std::uint32_t shard, std::size_t count) override {
+    inner_->wallets_dormant(shard, count);
+  }
   void saga_leg_failed(std::string_view transfer_id, std::string_view why) override {
     inner_->saga_leg_failed(transfer_id, why);
   }

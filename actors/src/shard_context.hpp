@@ -10,6 +10,8 @@
 #include "wallet/actors/messages.hpp"
 #include "wallet/actors/probe.hpp"
 #include "wallet/actors/settings.hpp"
+#include "wallet/engine/idempotency.hpp"
+#include "wallet/engine/screening.hpp"
 #include "wallet/engine/shard.hpp"
 
 namespace wallet::actors {
@@ -51,9 +53,16 @@ struct shard_context {
 // Shared, immutable after start-up: actors hold it by pointer.
 using context_ptr = std::shared_ptr<const shard_context>;
 
+struct dormant_wallet {
+  engine::wallet_aggregate wallet;
+  engine::outgoing_velocity velocity;
+};
+
 // Spawners, one per actor kind, defined beside each behavior (where its state type is complete).
+// `woken`: the state the wallet kept while dormant; null: load it from the store.
 wallet_actor spawn_wallet(caf::actor_system& system, std::string wallet_id,
-                          std::uint64_t generation, context_ptr ctx);
+                          std::uint64_t generation, context_ptr ctx,
+                          std::shared_ptr<dormant_wallet> woken = nullptr);
 router_actor spawn_router(caf::actor_system& system, context_ptr ctx);
 store_actor spawn_store(caf::actor_system& system, context_ptr ctx,
                         std::shared_ptr<store_port> port);

@@ -340,6 +340,10 @@ void take(self_ptr self, submission sub) {
     return;
   }
   decide_one(self, std::move(sub));
+  // A command answered at once (a replay, a transient rejection) leaves the wallet idle with no
+  // commit to report it: without this the router would count it busy until its next write, and
+  // never passivate it nor let it go dormant.
+  report_idle(self);
 }
 
 void on_loaded(self_ptr self, load_result& r) {
@@ -439,6 +443,26 @@ void on_nack(self_ptr self, const commit_nack& nack) {
   self->delayed_send(self, delay, reload_atom::value);
 }
 
+// The router asks an idle wallet to go dormant (ADR 0009). It goes only when nothing depends on
+// the actor: loaded, nothing waiting, in flight or screened, and no hold (whose expiry needs a
+// timer). It hands over its state and stops; the router sends it nothing more once it has asked,
+// so no command can reach the stopped actor. Otherwise it declines and goes on as before.
+void on_dormant(self_ptr self) {
+  auto& s = self->state;
+  const auto& router = s.ctx->actors->routers.at(s.ctx->shard);
+  const bool can_sleep = s.wallet && s.inflight.empty() && s.waiting.empty() && !s.screening &&
+                         s.timers.empty() && s.wallet->state().holds.empty();
+  if (!can_sleep) {
+    self->send(router, wallet_dormant{s.id, s.generation, nullptr});
+    return;
+  }
+  auto kept =
+      std::make_shared<dormant_wallet>(dormant_wallet{std::move(*s.wallet), std::move(s.velocity)});
+  s.wallet.reset();
+  self->send(router, wallet_dormant{s.id, s.generation, std::move(kept)});
+  self->quit();
+}
+
 void on_expiry_timer(self_ptr self, const std::string& hold_id) {
   auto& s = self->state;
   s.timers.erase(hold_id);
@@ -466,19 +490,28 @@ void on_expiry_timer(self_ptr self, const std::string& hold_id) {
 namespace {
 
 wallet_actor::behavior_type wallet_behavior(self_ptr self, std::string wallet_id,
-                                            std::uint64_t generation, context_ptr ctx) {
+                                            std::uint64_t generation, context_ptr ctx,
+                                            const std::shared_ptr<dormant_wallet>& woken) {
   auto& s = self->state;
   s.id = std::move(wallet_id);
   s.generation = generation;
   s.ctx = std::move(ctx);
   s.restarts = restart_budget{s.ctx->settings.restart};
-  request_load(self);
+  if (woken) {
+    // Woken from dormancy: the kept state is what the store holds (it went dormant idle, every
+    // write committed), so no load. It had no hold then, so no timer to schedule.
+    s.wallet.emplace(std::move(woken->wallet));
+    s.velocity = std::move(woken->velocity);
+  } else {
+    request_load(self);
+  }
   return {
       [self](submission& sub) { take(self, std::move(sub)); },
       [self](load_result& r) { on_loaded(self, r); },
       [self](const commit_ack& ack) { on_ack(self, ack); },
       [self](const commit_nack& nack) { on_nack(self, nack); },
       [self](passivate_atom) { self->quit(); },
+      [self](dormant_atom) { on_dormant(self); },
       [self](reload_atom) { request_load(self); },
       [self](expire_atom, const std::string& hold_id) { on_expiry_timer(self, hold_id); },
       [self](screened& r) { on_screened(self, r.id, std::move(r.answer)); },
@@ -491,8 +524,10 @@ wallet_actor::behavior_type wallet_behavior(self_ptr self, std::string wallet_id
 }  // namespace
 
 wallet_actor spawn_wallet(caf::actor_system& system, std::string wallet_id,
-                          std::uint64_t generation, context_ptr ctx) {
-  return system.spawn(wallet_behavior, std::move(wallet_id), generation, std::move(ctx));
+                          std::uint64_t generation, context_ptr ctx,
+                          std::shared_ptr<dormant_wallet> woken) {
+  return system.spawn(wallet_behavior, std::move(wallet_id), generation, std::move(ctx),
+                      std::move(woken));
 }
 
 }  // namespace wallet::actors

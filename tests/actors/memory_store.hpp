@@ -25,6 +25,7 @@ class memory_database {
   std::atomic<bool> throw_next_commit{false};  // a bug: the port throws (it promises not to)
   std::atomic<std::size_t> commits{0};
   std::atomic<std::size_t> largest_batch{0};
+  std::atomic<std::size_t> loads{0};  // wallet loads asked of the store
 
   // Every write under this idempotency key is refused as the database refuses a constraint
   // violation: the whole transaction fails as rejected.
@@ -69,6 +70,7 @@ class memory_database {
   }
 
   engine::result<loaded_wallet, store_error> load(const std::string& id, engine::timestamp since) {
+    ++loads;
     std::lock_guard lock{mutex_};
     if (down) {
       return store_error{store_errc::unavailable, "injected failure"};

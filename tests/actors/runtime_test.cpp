@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <future>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -119,7 +120,22 @@ class runtime_test : public ::testing::Test {
       const std::lock_guard lock{mutex};
       answered.emplace_back(command, o.result.rejected.has_value());
     }
+    void wallets_dormant(std::uint32_t shard, std::size_t count) override {
+      const std::lock_guard lock{mutex};
+      dormant[shard] = count;
+      dormant_max[shard] = std::max(dormant_max[shard], count);
+    }
+    std::size_t dormant_in(std::uint32_t shard) {
+      const std::lock_guard lock{mutex};
+      return dormant[shard];
+    }
+    std::size_t dormant_max_in(std::uint32_t shard) {
+      const std::lock_guard lock{mutex};
+      return dormant_max[shard];
+    }
     std::atomic<int> legs_overloaded{0};
+    std::map<std::uint32_t, std::size_t> dormant;      // per shard, as last reported
+    std::map<std::uint32_t, std::size_t> dormant_max;  // per shard, the most ever reported
     std::mutex mutex;
     std::vector<std::pair<std::string, bool>> answered;  // command name, rejected
   };
@@ -722,6 +738,147 @@ TEST_F(runtime_test, the_kyc_level_and_the_days_total_survive_a_restart) {
   if (reloaded->outgoing_day == stored->outgoing_day) {
     EXPECT_EQ(after.result.rejected, engine::rejection::kyc_daily_limit_exceeded);
   }
+}
+
+// ---- dormant wallets (ADR 0009)
+
+TEST_F(runtime_test, an_idle_wallet_goes_dormant_and_wakes_with_its_state_without_a_load) {
+  runtime_settings settings;
+  settings.wallets_live_max = 0;  // every idle wallet goes dormant
+  start(settings);
+  const std::uint32_t shard = engine::shard_of("dora", shards);
+  open("dora", 500);
+  ASSERT_TRUE(eventually([&] { return probe->dormant_in(shard) == 1; }));
+  const std::size_t loads = db->loads;
+  const std::size_t commits = db->commits;
+
+  // A repeated key after waking is a replay, answered from the kept window: no load, no write.
+  const auto again = run({"dora", "dep-dora", engine::deposit{eur_(500)}});
+  EXPECT_TRUE(again.accepted());
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.result.balance, 500);
+  EXPECT_EQ(db->loads, loads);
+  EXPECT_EQ(db->commits, commits);
+
+  // A new command after waking again continues from the kept balance and version.
+  ASSERT_TRUE(eventually([&] { return probe->dormant_in(shard) == 1; }));
+  const auto next = run({"dora", "d2", engine::deposit{eur_(250)}});
+  ASSERT_TRUE(next.accepted());
+  EXPECT_FALSE(next.replayed);
+  EXPECT_EQ(next.result.balance, 750);
+  ASSERT_TRUE(next.event.has_value());
+  EXPECT_EQ(next.event->seq, 3U);  // open 1, deposit 2
+  EXPECT_EQ(db->loads, loads) << "woken from the kept state, not from the store";
+  EXPECT_EQ(db->commits, commits + 1);
+  const auto stored = db->wallet("dora");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->version, 3U);
+  EXPECT_EQ(stored->balance, 750);
+  EXPECT_TRUE(eventually([&] { return probe->dormant_in(shard) == 1; }));
+}
+
+TEST_F(runtime_test, commands_racing_the_hand_over_are_neither_lost_nor_applied_twice) {
+  runtime_settings settings;
+  settings.wallets_live_max = 0;
+  settings.wallet_inflight_max = 1'024;
+  start(settings);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(wallet_on(0, "race" + std::to_string(i) + "-"));
+    open(ids.back());
+  }
+  // Bursts with short pauses: a wallet goes idle and is asked to go dormant while the next
+  // burst's commands reach the router.
+  constexpr int commands = 3'000;
+  std::mt19937 rng(7);
+  std::vector<std::pair<std::size_t, std::future<submit_outcome>>> futures;
+  for (int i = 0; i < commands; ++i) {
+    const std::size_t w = static_cast<std::size_t>(i) % ids.size();
+    futures.emplace_back(
+        w, rt->submit({ids[w], "k" + std::to_string(i), engine::deposit{eur_(i + 1)}}));
+    if (i % 5 == 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds{rng() % 400});
+    }
+  }
+  std::vector<std::int64_t> expected(ids.size(), 0);
+  std::vector<std::uint64_t> last_seq(ids.size(), 1);  // the open is seq 1
+  for (std::size_t i = 0; i < futures.size(); ++i) {
+    auto& [w, f] = futures[i];
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready) << "command " << i << " lost";
+    const auto o = f.get();
+    ASSERT_TRUE(o.accepted()) << "command " << i;
+    ASSERT_TRUE(o.event.has_value());
+    EXPECT_EQ(o.event->seq, last_seq[w] + 1) << "command " << i << " out of order";
+    last_seq[w] = o.event->seq;
+    expected[w] += static_cast<std::int64_t>(i) + 1;
+  }
+  for (std::size_t w = 0; w < ids.size(); ++w) {
+    EXPECT_EQ(balance(ids[w]), expected[w]) << ids[w];
+    EXPECT_EQ(db->events()[ids[w]].size(), last_seq[w]) << ids[w] << ": one event per command";
+  }
+  EXPECT_GE(probe->dormant_max_in(0), 1U) << "the wallets did go dormant";
+  EXPECT_EQ(db->loads, ids.size()) << "every wake-up came from the kept state";
+  // Every key applied once: the repeats change nothing.
+  const std::size_t commits = db->commits;
+  for (int i = 0; i < commands; i += 50) {
+    const std::size_t w = static_cast<std::size_t>(i) % ids.size();
+    EXPECT_TRUE(run({ids[w], "k" + std::to_string(i), engine::deposit{eur_(i + 1)}}).replayed);
+  }
+  EXPECT_EQ(db->commits, commits);
+}
+
+TEST_F(runtime_test, a_wallet_with_a_hold_never_goes_dormant) {
+  runtime_settings settings;
+  settings.wallets_live_max = 0;
+  start(settings);
+  const std::string holder = wallet_on(1, "holder");
+  const std::string other = wallet_on(1, "other");
+  open(holder, 500);
+  ASSERT_TRUE(eventually([&] { return probe->dormant_in(1) == 1; }));
+  const auto now = std::chrono::time_point_cast<engine::duration>(std::chrono::system_clock::now());
+  ASSERT_TRUE(run({holder, "h", engine::hold_place{"h-1", eur_(200), now + 2s}}).accepted());
+  // The other wallet of the shard goes dormant; the holder, asked too, declines.
+  open(other);
+  ASSERT_TRUE(eventually([&] { return probe->dormant_in(1) == 1; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(probe->dormant_in(1), 1U) << "the holder went dormant with a hold";
+  const auto held = db->wallet(holder);
+  ASSERT_TRUE(held.has_value());
+  ASSERT_EQ(held->holds.size(), 1U) << "the hold expired too early for this test";
+  // Its timer still fires; once the hold is gone the holder goes dormant like any other.
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto w = db->wallet(holder);
+        return w && w->holds.empty() && probe->dormant_in(1) == 2;
+      },
+      10s));
+  EXPECT_EQ(balance(holder), 500);
+}
+
+TEST_F(runtime_test, dormant_wallets_are_evicted_past_the_resident_limit) {
+  runtime_settings settings;
+  settings.wallets_resident_max = 8;  // 2 per shard
+  settings.wallets_live_max = 0;
+  start(settings);
+  constexpr int wallets = 40;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < wallets; ++i) {
+      const std::string id = "ev-" + std::to_string(i);
+      if (round == 0) {
+        open(id);
+      }
+      const auto o = run({id, "r" + std::to_string(round), engine::deposit{eur_(i + 1)}});
+      ASSERT_TRUE(o.accepted()) << id;
+      EXPECT_EQ(o.result.balance, (i + 1) * (round + 1));
+    }
+  }
+  // Round two found few wallets resident: the others were evicted and loaded again.
+  EXPECT_GE(db->loads, std::size_t{2 * wallets - 8});
+  for (std::uint32_t shard = 0; shard < shards; ++shard) {
+    EXPECT_LE(probe->dormant_max_in(shard), 2U) << "shard " << shard;
+  }
+  // Replays still work after eviction: the keys were loaded with the state.
+  EXPECT_TRUE(run({"ev-0", "r0", engine::deposit{eur_(1)}}).replayed);
 }
 
 }  // namespace

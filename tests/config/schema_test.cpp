@@ -32,6 +32,7 @@ TEST(Schema, HoldsTheSettingsOfIssueSix) {
                            "instance.count",
                            "runtime.shards",
                            "runtime.wallets_resident_max",
+                           "runtime.wallets_live_max",
                            "runtime.wallet_inflight_max",
                            "runtime.idempotency_retention_s",
                            "store.batch_size_max",

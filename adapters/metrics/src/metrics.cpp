@@ -178,6 +178,7 @@ struct registry::families {
   prometheus::Histogram& commit_seconds;
   prometheus::Family<prometheus::Gauge>& circuit_state;
   prometheus::Family<prometheus::Gauge>& wallets_resident;
+  prometheus::Family<prometheus::Gauge>& wallets_dormant;
   counter_family& load_failures;
   counter_family& gave_up;
   labelled_counters actor_failures;
@@ -217,7 +218,9 @@ registry::families::families(prometheus::Registry& r)
               .Add({}, commit_seconds_buckets())},
       circuit_state{gauge(r, "wallet_circuit_state",
                           "Database circuit breaker per shard: 0 closed, 1 half-open, 2 open.")},
-      wallets_resident{gauge(r, "wallet_wallets_resident", "Wallet actors in memory, per shard.")},
+      wallets_resident{gauge(r, "wallet_wallets_resident", "Wallets in memory, per shard.")},
+      wallets_dormant{gauge(r, "wallet_wallets_dormant",
+                            "Resident wallets kept dormant (state, no actor), per shard.")},
       load_failures{counter(r, "wallet_wallet_load_failures_total",
                             "Wallet loads from the database that failed, by shard and error.")},
       gave_up{counter(r, "wallet_wallets_given_up_total",
@@ -387,6 +390,11 @@ void runtime_metrics::actor_failed(std::string_view kind, std::uint32_t /*shard*
 
 void runtime_metrics::wallets_resident(std::uint32_t shard, std::size_t count) {
   registry_->families_->wallets_resident.Add({{"shard", shard_label(shard)}})
+      .Set(static_cast<double>(count));
+}
+
+void runtime_metrics::wallets_dormant(std::uint32_t shard, std::size_t count) {
+  registry_->families_->wallets_dormant.Add({{"shard", shard_label(shard)}})
       .Set(static_cast<double>(count));
 }
 

@@ -185,6 +185,8 @@ TEST_F(metrics_test, circuit_and_resident_gauges_are_set_per_shard) {
   probe.wallets_resident(4, 120);
   probe.wallets_resident(4, 80);
   EXPECT_EQ(gauge_value(*reg_, "wallet_wallets_resident", {{"shard", "4"}}), 80.0);
+  probe.wallets_dormant(4, 70);
+  EXPECT_EQ(gauge_value(*reg_, "wallet_wallets_dormant", {{"shard", "4"}}), 70.0);
 }
 
 TEST_F(metrics_test, runtime_failures_are_counted_with_bounded_labels) {

@@ -59,14 +59,16 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using flush_atom = caf::atom_constant<caf::atom("wflush")>;
 using scan_atom = caf::atom_constant<caf::atom("scan")>;
+// The router asks an idle wallet to hand over its state and stop (ADR 0009).
+using dormant_atom = caf::atom_constant<caf::atom("dormant")>;
 
 // One wallet: serializes its commands through the engine and answers each after its commit.
 using wallet_actor =
     caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<load_result>,
                      caf::reacts_to<commit_ack>, caf::reacts_to<commit_nack>,
-                     caf::reacts_to<passivate_atom>, caf::reacts_to<reload_atom>,
-                     caf::reacts_to<expire_atom, std::string>, caf::reacts_to<screened>,
-                     caf::reacts_to<screen_deadline_atom, std::uint64_t>>;
+                     caf::reacts_to<passivate_atom>, caf::reacts_to<dormant_atom>,
+                     caf::reacts_to<reload_atom>, caf::reacts_to<expire_atom, std::string>,
+                     caf::reacts_to<screened>, caf::reacts_to<screen_deadline_atom, std::uint64_t>>;
 
 struct load_request {
   std::string wallet_id;
@@ -89,12 +91,25 @@ struct wallet_idle {
   std::uint64_t answered = 0;
 };
 
+// What a dormant wallet keeps (ADR 0009): the aggregate (state and idempotency window) and the
+// AML velocity window. Everything else of the actor is rebuilt empty when it wakes.
+struct dormant_wallet;
+
+// The wallet's answer to dormant_atom: its state when it went dormant (and stopped), null when it
+// could not (something pending or a hold with a timer) and goes on living.
+struct wallet_dormant {
+  std::string wallet_id;
+  std::uint64_t generation = 0;
+  std::shared_ptr<dormant_wallet> state;
+};
+
 // Per-shard persistence (detached: it blocks on PostgreSQL): loads wallets, batches their writes.
 using store_actor = caf::typed_actor<caf::reacts_to<load_request>, caf::reacts_to<append_request>,
                                      caf::reacts_to<flush_atom>, caf::reacts_to<scan_atom>>;
 
 // Per-shard router: finds or spawns the wallet actor for a command; passivates idle wallets.
-using router_actor = caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<wallet_idle>>;
+using router_actor = caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<wallet_idle>,
+                                      caf::reacts_to<wallet_dormant>>;
 
 // A transfer whose debit committed: the saga delivers its credit, or its reversal.
 struct saga_start {
@@ -123,5 +138,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::screened)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::load_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::wallet_idle)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::wallet_dormant)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::saga_start)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::saga_leg_done)

@@ -70,6 +70,7 @@ class runtime_metrics final : public actors::runtime_probe {
   void wallet_gave_up(std::uint32_t shard, const actors::store_error& last_error) override;
   void actor_failed(std::string_view kind, std::uint32_t shard, std::string_view reason) override;
   void wallets_resident(std::uint32_t shard, std::size_t count) override;
+  void wallets_dormant(std::uint32_t shard, std::size_t count) override;
   void saga_leg_failed(std::string_view transfer_id, std::string_view why) override;
   void scan_failed(std::uint32_t shard, const actors::store_error& error) override;
   void aml_review(std::string_view event, std::string_view wallet_id,

@@ -55,6 +55,10 @@ class runtime_tee final : public actors::runtime_probe {
     first_->wallets_resident(shard, count);
     second_->wallets_resident(shard, count);
   }
+  void wallets_dormant(std::uint32_t shard, std::size_t count) override {
+    first_->wallets_dormant(shard, count);
+    second_->wallets_dormant(shard, count);
+  }
   void saga_leg_failed(std::string_view transfer_id, std::string_view why) override {
     first_->saga_leg_failed(transfer_id, why);
     second_->saga_leg_failed(transfer_id, why);
