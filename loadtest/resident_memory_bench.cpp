@@ -123,7 +123,9 @@ int run(int argc, char** argv) {
       return 2;
     }
   }
-  settings.wallets_resident_max = std::max(settings.wallets_resident_max, wallets);
+  // No eviction: the limit is split evenly over the shards but the hash is not, and an evicted
+  // wallet would come back empty from a store that keeps nothing.
+  settings.wallets_resident_max = std::max(settings.wallets_resident_max, 2 * wallets);
   const auto eur = engine::currency::from_code("EUR").value();
 
   caf::actor_system_config cfg;
