@@ -1,5 +1,5 @@
 // resident_memory_bench: the actor runtime's memory per resident wallet (issue 6's ≤ 2 KiB
-// target, ADR 0009), in process over a store that keeps nothing, so that only the runtime's own
+// target, ADR 0010), in process over a store that keeps nothing, so that only the runtime's own
 // memory grows: VmRSS before and after opening and funding N wallets. Figures only.
 //   resident_memory_bench [--wallets=N] [--live-max=M] [--shards=S]
 #include <caf/all.hpp>

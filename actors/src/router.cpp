@@ -1,5 +1,5 @@
 // The shard router: one wallet actor per live wallet, spawned on demand; idle wallets past the
-// shard's live limit go dormant (their state kept here, ADR 0009); the least recently used resident
+// shard's live limit go dormant (their state kept here, ADR 0010); the least recently used resident
 // wallets, live or dormant, are passivated once the shard holds more than its share.
 #include <list>
 #include <memory>

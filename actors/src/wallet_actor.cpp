@@ -443,7 +443,7 @@ void on_nack(self_ptr self, const commit_nack& nack) {
   self->delayed_send(self, delay, reload_atom::value);
 }
 
-// The router asks an idle wallet to go dormant (ADR 0009). It goes only when nothing depends on
+// The router asks an idle wallet to go dormant (ADR 0010). It goes only when nothing depends on
 // the actor: loaded, nothing waiting, in flight or screened, and no hold (whose expiry needs a
 // timer). It hands over its state and stops; the router sends it nothing more once it has asked,
 // so no command can reach the stopped actor. Otherwise it declines and goes on as before.

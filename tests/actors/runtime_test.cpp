@@ -740,7 +740,7 @@ TEST_F(runtime_test, the_kyc_level_and_the_days_total_survive_a_restart) {
   }
 }
 
-// ---- dormant wallets (ADR 0009)
+// ---- dormant wallets (ADR 0010)
 
 TEST_F(runtime_test, an_idle_wallet_goes_dormant_and_wakes_with_its_state_without_a_load) {
   runtime_settings settings;

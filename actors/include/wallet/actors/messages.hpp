@@ -59,7 +59,7 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using flush_atom = caf::atom_constant<caf::atom("wflush")>;
 using scan_atom = caf::atom_constant<caf::atom("scan")>;
-// The router asks an idle wallet to hand over its state and stop (ADR 0009).
+// The router asks an idle wallet to hand over its state and stop (ADR 0010).
 using dormant_atom = caf::atom_constant<caf::atom("dormant")>;
 
 // One wallet: serializes its commands through the engine and answers each after its commit.
@@ -91,7 +91,7 @@ struct wallet_idle {
   std::uint64_t answered = 0;
 };
 
-// What a dormant wallet keeps (ADR 0009): the aggregate (state and idempotency window) and the
+// What a dormant wallet keeps (ADR 0010): the aggregate (state and idempotency window) and the
 // AML velocity window. Everything else of the actor is rebuilt empty when it wakes.
 struct dormant_wallet;
 

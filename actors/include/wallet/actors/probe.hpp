@@ -35,7 +35,7 @@ class runtime_probe {
   virtual void actor_failed(std::string_view /*kind*/, std::uint32_t /*shard*/,
                             std::string_view /*reason*/) {}
   virtual void wallets_resident(std::uint32_t /*shard*/, std::size_t /*count*/) {}
-  // Resident wallets kept as state by the router, without an actor (ADR 0009).
+  // Resident wallets kept as state by the router, without an actor (ADR 0010).
   virtual void wallets_dormant(std::uint32_t /*shard*/, std::size_t /*count*/) {}
   virtual void saga_leg_failed(std::string_view /*transfer_id*/, std::string_view /*why*/) {}
   virtual void scan_failed(std::uint32_t /*shard*/, const store_error& /*error*/) {}

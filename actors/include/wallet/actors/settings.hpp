@@ -15,7 +15,7 @@ struct runtime_settings {
   std::uint32_t shards = 16;                     // fixed per deployment (recorded in the database)
   std::size_t wallets_resident_max = 1'000'000;  // per process, split evenly over the shards
   // Live wallet actors per process, split evenly over the shards; idle wallets past it go dormant
-  // (ADR 0009). 0: every idle wallet goes dormant at once.
+  // (ADR 0010). 0: every idle wallet goes dormant at once.
   std::size_t wallets_live_max = 16'384;
   std::size_t wallet_inflight_max = 1'024;  // commands queued or uncommitted per wallet
   std::chrono::seconds idempotency_retention{86'400};

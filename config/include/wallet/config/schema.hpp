@@ -82,7 +82,7 @@ inline constexpr std::array settings{
   integer_setting("runtime.wallets_resident_max", 1'000'000, 1, 100'000'000,
     "Most wallets held in memory by this instance: the bound on its wallet state."),
   integer_setting("runtime.wallets_live_max", 16'384, 0, 100'000'000,
-    "Most resident wallets with an actor of their own in this instance; idle ones past it go dormant (state kept, no actor: ADR 0009). 0: every idle wallet goes dormant."),
+    "Most resident wallets with an actor of their own in this instance; idle ones past it go dormant (state kept, no actor: ADR 0010). 0: every idle wallet goes dormant."),
   integer_setting("runtime.wallet_inflight_max", 1'024, 1, 65'536,
     "Most commands queued or in flight for one wallet; past it the wallet answers overloaded."),
   integer_setting("runtime.idempotency_retention_s", 86'400, 60, 31'536'000,
