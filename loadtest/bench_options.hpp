@@ -16,11 +16,11 @@ struct bench_options {
   std::size_t transfers = 200'000;  // per closed-loop scenario
   std::size_t concurrency = 8'192;  // jobs outstanding in a closed loop
   std::uint32_t shards = 4;
-  std::size_t batch = 512;           // store batch_size_max
-  std::size_t flush_us = 1'000;      // store flush_interval
+  std::size_t batch = 512;              // store batch_size_max
+  std::size_t flush_us = 1'000;         // store flush_interval
   std::size_t wallet_inflight = 1'024;  // runtime wallet_inflight_max
-  std::size_t threads = 2;           // CAF scheduler.max-threads
-  std::string policy = "sharing";    // CAF scheduler.policy: stealing | sharing
+  std::size_t threads = 2;              // CAF scheduler.max-threads
+  std::string policy = "sharing";       // CAF scheduler.policy: stealing | sharing
   std::vector<std::string> scenarios{"uniform", "hot", "open"};
   double rate = 0;  // open loop, transfers/s; 0: half the uniform peak
   double open_seconds = 15;
