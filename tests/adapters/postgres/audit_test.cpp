@@ -160,13 +160,20 @@ TEST_F(audit_test, the_auditor_filters_and_pages_in_id_order) {
 
 TEST_F(audit_test, profiles_are_stored_replaced_and_erased_with_a_record_free_of_them) {
   owner_profile p{"owner-7", "Ada Lovelace", "ada@example.test", {}, {}};
-  auto stored = put_profile(db(), p);
+  // put_profile names the action itself: created, then updated.
+  auto stored = put_profile(db(), p, entry("dpo", "", "owner-7"));
   ASSERT_TRUE(stored.ok()) << stored.error().detail;
   p.email = "ada@analytical.test";
-  auto replaced = put_profile(db(), p);
+  auto replaced = put_profile(db(), p, entry("dpo", "", "owner-7"));
   ASSERT_TRUE(replaced.ok());
   EXPECT_EQ(replaced.value().created_at, stored.value().created_at);
   EXPECT_EQ(find_profile(db(), "owner-7").value()->email, "ada@analytical.test");
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE target = 'owner-7' AND principal = 'dpo'"
+                  " AND action = 'profile_created'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE target = 'owner-7' AND principal = 'dpo'"
+                  " AND action = 'profile_updated'"),
+            1);
 
   actors::audit_entry e = entry("dpo", "profile_erased", "owner-7");
   const auto erased = erase_profile(db(), "owner-7", e);
@@ -187,11 +194,13 @@ TEST_F(audit_test, profiles_are_stored_replaced_and_erased_with_a_record_free_of
 
 TEST_F(audit_test, a_refused_profile_is_reported_without_its_data) {
   const owner_profile bad{"owner-8", "", "grace@example.test", {}, {}};  // empty name: refused
-  const auto r = put_profile(db(), bad);
+  const auto r = put_profile(db(), bad, entry("dpo", "", "owner-8"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, errc::rejected);
   EXPECT_EQ(r.error().detail.find("grace"), std::string::npos) << r.error().detail;
   EXPECT_NE(r.error().detail.find("23514"), std::string::npos) << r.error().detail;
+  EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE target = 'owner-8'"), 0)
+      << "a refused profile left an audit record";
 }
 
 }  // namespace
