@@ -29,6 +29,9 @@ const required = [
   "WalletEngineRedeliveryRatioHigh",
   "WalletEngineReconciliationMismatch",
   "WalletEngineEventPublishLag",
+  "WalletEngineAmlProviderDown",
+  "WalletEngineAmlNoVerdict",
+  "WalletEngineAuditWriteFailing",
 ];
 
 test("promtool accepts the rules", () => {
@@ -51,8 +54,13 @@ test("the alerts the issue asks for exist, each with a severity and a runbook th
   }
 });
 
-// Metric names walletd registers (BuildCounter/Gauge/Histogram names in metrics.cpp).
-const exported = new Set([...readFileSync(join(root, "adapters/metrics/src/metrics.cpp"), "utf8").matchAll(/"(wallet_[a-z0-9_]+)"/g)].map((m) => m[1]));
+// Metric names walletd registers (BuildCounter/Gauge/Histogram names in metrics.cpp, and the AML
+// screening's own in screening_host.cpp).
+const exported = new Set(
+  ["adapters/metrics/src/metrics.cpp", "app/screening_host.cpp"].flatMap((f) =>
+    [...readFileSync(join(root, f), "utf8").matchAll(/"(wallet_[a-z0-9_]+)"/g)].map((m) => m[1]),
+  ),
+);
 function unknownMetrics(expr) {
   const names = [...expr.matchAll(/\b([a-z_][a-z0-9_]*)\s*(?=\{|\[|\)|$|\s*[<>!=])/g)].map((m) => m[1]);
   return names.filter((n) => {
@@ -198,6 +206,51 @@ const cases = [
       [`wallet_event_publish_failures_total{${S}, stage="publish"}`, "0x40"],
     ],
     alerts: [["WalletEngineEventPublishLag", "25m", []]],
+  },
+  {
+    name: "AML provider: its circuit open for 2 minutes fires per pod; half-open does not",
+    series: [
+      [`wallet_aml_circuit_state{${S}}`, "0 0 2 2 2 2 2 2 2 2"],
+      [`wallet_aml_circuit_state{namespace="${namespace}", job="${fullname}-metrics", pod="${fullname}-1"}`, "0 1 1 1 1 1 1 1 1 1"],
+    ],
+    alerts: [
+      ["WalletEngineAmlProviderDown", "3m", []],
+      ["WalletEngineAmlProviderDown", "6m", [expected("WalletEngineAmlProviderDown", { pod: `${fullname}-0` })]],
+    ],
+  },
+  {
+    name: "AML: screenings without a verdict fire by outcome, then clear; verdicts stay quiet",
+    series: [
+      [`wallet_aml_screenings_total{${S}, provider="http", outcome="fail_closed"}`, "0 0 0 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3"],
+      [`wallet_aml_screenings_total{${S}, provider="http", outcome="deny"}`, "0+5x30"],
+      [`wallet_aml_screenings_total{${S}, provider="http", outcome="review"}`, "0+5x30"],
+    ],
+    alerts: [
+      ["WalletEngineAmlNoVerdict", "2m", []],
+      ["WalletEngineAmlNoVerdict", "5m", [expected("WalletEngineAmlNoVerdict", { outcome: "fail_closed" })]],
+      ["WalletEngineAmlNoVerdict", "25m", []],
+    ],
+  },
+  {
+    name: "AML reviews: an expiry fires for an hour; decisions stay quiet",
+    series: [
+      [`wallet_aml_reviews_total{${S}, event="expired"}`, "0x10 1x200"],
+      [`wallet_aml_reviews_total{${S}, event="approved"}`, "0+1x210"],
+    ],
+    alerts: [
+      ["WalletEngineAmlReviewsExpiring", "5m", []],
+      ["WalletEngineAmlReviewsExpiring", "30m", [expected("WalletEngineAmlReviewsExpiring")]],
+      ["WalletEngineAmlReviewsExpiring", "3h", []],
+    ],
+  },
+  {
+    name: "audit: a failed write of walletd's own record fires, then clears",
+    series: [[`wallet_audit_write_failures_total{${S}}`, "0 0 0 1 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2 2"]],
+    alerts: [
+      ["WalletEngineAuditWriteFailing", "2m", []],
+      ["WalletEngineAuditWriteFailing", "5m", [expected("WalletEngineAuditWriteFailing")]],
+      ["WalletEngineAuditWriteFailing", "25m", []],
+    ],
   },
   {
     name: "instances: one not ready for 5 minutes fires; the StatefulSet scaled outside Helm fires",
