@@ -66,6 +66,8 @@ nats_host::nats_host(const config::config& cfg, logging::logger log, actors::run
       runtime_(runtime),
       conninfo_(std::move(conninfo)),
       publish_window_(static_cast<std::size_t>(cfg.integer("nats.publish_window_max"))),
+      publish_wallet_window_(
+          static_cast<std::size_t>(cfg.integer("nats.publish_wallet_window_max"))),
       remote_(remote) {
   auto& s = settings_;
   s.url = cfg.text("nats.url");
@@ -184,6 +186,13 @@ void nats_host::bring_up() {
   p.shards = settings_.owned_shards;
   p.idle_poll = outbox_poll_;
   p.window_max = publish_window_;
+  // A replicated stream can change leaders between two publishes of one wallet and store the
+  // second without the first: there a wallet's events go one at a time (ADR 0011).
+  p.wallet_window_max = settings_.replicas > 1 ? 1 : publish_wallet_window_;
+  if (settings_.replicas > 1 && publish_wallet_window_ > 1) {
+    log_.info("event stream replicated: publishing one event per wallet at a time",
+              {{"replicas", settings_.replicas}});
+  }
   p.ack_wait = settings_.request_timeout;
   publisher_ = std::make_unique<nats::event_publisher>(
       *client_, p,

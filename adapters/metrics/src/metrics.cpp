@@ -278,10 +278,11 @@ registry::families::families(prometheus::Registry& r)
                                "Events published from the outbox to JetStream, by shard.")},
       publish_failures{counter(r, "wallet_event_publish_failures_total",
                                "Outbox publisher failures, by stage (outbox_read, publish, "
-                               "outbox_cursor, database, other)."),
+                               "outbox_cursor, database, order: an event stored after an "
+                               "earlier one of its wallet failed, other)."),
                        {},
                        "stage",
-                       {"outbox_read", "publish", "outbox_cursor", "database"}},
+                       {"outbox_read", "publish", "outbox_cursor", "database", "order"}},
       query_failures{counter(r, "wallet_query_failures_total",
                              "Wallet queries over NATS that failed, by what (reply, database, "
                              "other)."),
@@ -484,6 +485,8 @@ void publisher_metrics::failed(std::string_view what) {
     stage = "outbox_cursor";
   } else if (what.starts_with("connecting to PostgreSQL")) {
     stage = "database";
+  } else if (what.starts_with("event order broken")) {
+    stage = "order";
   }
   f.publish_failures.at(stage).Increment();
 }

@@ -145,6 +145,33 @@ engine::result<std::unique_ptr<client>, nats_error> client::connect(const nats_s
   return c;
 }
 
+engine::result<connection_ptr, nats_error> client::connect_once(std::string_view role) const {
+  natsOptions* raw = nullptr;
+  if (const natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
+    return failure("creating NATS options", s);
+  }
+  const std::unique_ptr<natsOptions, options_deleter> opts{raw};
+  const std::string name = settings_.connection_name + "-" + std::string{role};
+  natsStatus s = natsOptions_SetURL(opts.get(), settings_.url.c_str());
+  if (s == NATS_OK) s = natsOptions_SetName(opts.get(), name.c_str());
+  if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts.get(), false);
+  if (s == NATS_OK && !settings_.credentials_file.empty()) {
+    s = natsOptions_SetUserCredentialsFromFiles(opts.get(), settings_.credentials_file.c_str(),
+                                                nullptr);
+  }
+  if (s != NATS_OK) {
+    auto e = failure("setting NATS options", s);
+    e.transient = false;
+    return e;
+  }
+  natsConnection* nc = nullptr;
+  if (s = natsConnection_Connect(&nc, opts.get()); s != NATS_OK) {
+    natsConnection_Destroy(nc);
+    return failure("connecting to " + settings_.url + " (" + name + ")", s);
+  }
+  return connection_ptr{nc};
+}
+
 client::~client() {
   jsCtx_Destroy(js_);  // before the connection it uses
   natsConnection_Destroy(conn_);

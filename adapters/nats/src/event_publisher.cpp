@@ -112,21 +112,32 @@ class ack_inbox {
   sub_ptr sub_;
 };
 
+// One wallet's events of a round: those not yet published, in seq order, and how many of the
+// published ones await their acknowledgement.
+struct wallet_events {
+  std::deque<std::size_t> unsent;  // indices into the round's batch
+  std::size_t in_flight = 0;
+  bool waiting = false;  // in the round's `ready` queue
+  bool lost = false;     // an event of it was refused or never acknowledged in this round
+};
+
 // One shard's events of a round on their way to the stream.
 struct shard_round {
   postgres::outbox_batch batch;
-  // The events of each wallet not yet acknowledged, in seq order; the first may be in flight.
-  std::unordered_map<std::string_view, std::deque<std::size_t>> queued;
-  std::deque<std::string_view> ready;  // wallets whose first queued event is not yet published
+  std::unordered_map<std::string_view, wallet_events> wallets;
+  std::deque<std::string_view> ready;  // wallets with unsent events and room in their window
   std::size_t in_flight = 0;
   std::size_t acked = 0;
-  std::optional<std::string> failure;  // set: the round of this shard stopped
+  std::optional<std::string> failure;  // set: the round of this shard publishes nothing more
 
   explicit shard_round(postgres::outbox_batch b) : batch(std::move(b)) {
     for (std::size_t i = 0; i < batch.events.size(); ++i) {
-      auto& q = queued[batch.events[i].wallet_id];
-      if (q.empty()) ready.push_back(batch.events[i].wallet_id);
-      q.push_back(i);
+      auto& w = wallets[batch.events[i].wallet_id];
+      if (!w.waiting) {
+        w.waiting = true;
+        ready.push_back(batch.events[i].wallet_id);
+      }
+      w.unsent.push_back(i);
     }
   }
 
@@ -144,11 +155,23 @@ struct flight {
 // One round of a publishing thread: reads the due shards, publishes their events within the
 // windows, collects the acknowledgements, and moves the cursors of the shards whose events were
 // all stored.
+//
+// Order (ADR 0011): up to wallet_window_max events of one wallet are in flight at once, published
+// in seq order on a connection that never reconnects. The server stores what one connection sends
+// in the order sent, and a break loses a suffix of it and nothing after, so a wallet's events
+// cannot be stored out of order by a lost publish. The one way left is the stream refusing an event
+// and storing a later one (a transient storage refusal); the round then waits for the acks in
+// flight and reports any such later event as an order break.
 class round_runner {
  public:
-  round_runner(const client& c, const publisher_settings& settings, publisher_probe& probe,
-               ack_inbox& acks, std::uint64_t& next_token)
-      : client_(c), settings_(settings), probe_(probe), acks_(acks), next_token_(next_token) {}
+  round_runner(natsConnection* nc, const std::string& prefix, const publisher_settings& settings,
+               publisher_probe& probe, ack_inbox& acks, std::uint64_t& next_token)
+      : nc_(nc),
+        prefix_(prefix),
+        settings_(settings),
+        probe_(probe),
+        acks_(acks),
+        next_token_(next_token) {}
 
   struct outcome {
     std::vector<std::uint32_t> published;  // shards that had events: more may be pending
@@ -191,26 +214,36 @@ class round_runner {
     }
   }
 
-  // Publishes the round's ready events while its window has room.
+  // Publishes the round's ready events while its window has room: each ready wallet sends what
+  // its own window allows, oldest first, so a busy wallet's events travel together.
   void fill(std::size_t r) {
     shard_round& round = rounds_[r];
     while (!round.failure && round.in_flight < settings_.window_max && !round.ready.empty()) {
       const std::string_view wallet = round.ready.front();
-      round.ready.pop_front();
-      const std::size_t i = round.queued.at(wallet).front();
-      const std::uint64_t token = next_token_++;
-      if (auto error = publish(round.batch.events[i], acks_.reply_to(token))) {
-        fail(r, std::move(*error));
-        return;
+      wallet_events& w = round.wallets.at(wallet);
+      while (!w.unsent.empty() && w.in_flight < settings_.wallet_window_max &&
+             round.in_flight < settings_.window_max) {
+        const std::size_t i = w.unsent.front();
+        const std::uint64_t token = next_token_++;
+        if (auto error = publish(round.batch.events[i], acks_.reply_to(token))) {
+          fail(r, std::move(*error));
+          return;
+        }
+        w.unsent.pop_front();
+        flights_.emplace(token, flight{r, i, steady::now() + settings_.ack_wait});
+        ++w.in_flight;
+        ++round.in_flight;
       }
-      flights_.emplace(token, flight{r, i, steady::now() + settings_.ack_wait});
-      ++round.in_flight;
+      if (w.unsent.empty() || w.in_flight >= settings_.wallet_window_max) {
+        w.waiting = false;
+        round.ready.pop_front();
+      }
     }
   }
 
   std::optional<std::string> publish(const postgres::outbox_event& e, const std::string& reply) {
     const auto ccy = engine::currency::from_code(e.currency);
-    const std::string subject = event_subject(client_.settings().prefix, e.wallet_id);
+    const std::string subject = event_subject(prefix_, e.wallet_id);
     const std::string body = encode_event(e.wallet_id, e.event, ccy ? *ccy : engine::currency{});
     natsMsg* raw = nullptr;
     if (natsMsg_Create(&raw, subject.c_str(), reply.c_str(), body.data(),
@@ -225,7 +258,7 @@ class round_runner {
                                      std::pair{header::traceparent, &e.trace_parent}}) {
       if (!value->empty()) natsMsgHeader_Set(raw, key, value->c_str());
     }
-    if (const natsStatus s = natsConnection_PublishMsg(client_.connection(), raw); s != NATS_OK) {
+    if (const natsStatus s = natsConnection_PublishMsg(nc_, raw); s != NATS_OK) {
       return failure("publishing to " + subject, s).message;
     }
     return std::nullopt;
@@ -245,20 +278,25 @@ class round_runner {
     } else if (s == NATS_TIMEOUT) {
       const auto oldest = flights_.begin();
       if (oldest->second.deadline <= steady::now()) {
-        const auto& e = rounds_[oldest->second.round].batch.events[oldest->second.event];
-        fail(oldest->second.round, "publishing to " +
-                                       event_subject(client_.settings().prefix, e.wallet_id) +
-                                       ": no acknowledgement within " +
-                                       std::to_string(settings_.ack_wait.count()) + " ms");
+        const flight f = oldest->second;
+        flights_.erase(oldest);
+        shard_round& round = rounds_[f.round];
+        --round.in_flight;
+        const auto& e = round.batch.events[f.event];
+        round.wallets.at(e.wallet_id).lost = true;
+        fail(f.round, "publishing to " + event_subject(prefix_, e.wallet_id) +
+                          ": no acknowledgement within " +
+                          std::to_string(settings_.ack_wait.count()) + " ms");
       }
     } else if (s == NATS_NO_RESPONDERS) {
       // The library answers a "no responders" status itself and drops it, token and all: some
       // event's subject has no stream. Every round in flight stops; the next ones find out again.
-      fail_unfinished(
+      forget_unfinished(
           "publishing to the event stream: no responders (no stream takes an event subject)");
     } else {
-      // The subscription is gone (the connection closed): nothing more will come.
-      fail_unfinished(failure("publishing: waiting for acknowledgements", s).message);
+      // The connection is gone (it never reconnects): nothing more will come on it, and nothing
+      // sent after the break reached the server.
+      forget_unfinished(failure("publishing: waiting for acknowledgements", s).message);
       acks_.close();
     }
   }
@@ -273,33 +311,42 @@ class round_runner {
     shard_round& round = rounds_[f.round];
     --round.in_flight;
     const auto& e = round.batch.events[f.event];
+    wallet_events& w = round.wallets.at(e.wallet_id);
+    --w.in_flight;
     if (auto refusal = refusal_of(ack)) {
-      fail(f.round, "publishing to " + event_subject(client_.settings().prefix, e.wallet_id) +
-                        ": " + *refusal);
+      w.lost = true;
+      fail(f.round, "publishing to " + event_subject(prefix_, e.wallet_id) + ": " + *refusal);
       return;
     }
+    if (w.lost) {
+      // Stored after an earlier event of its wallet was refused or lost: subscribers see this one
+      // first. Nothing can undo it; say so loudly (docs/runbooks/WalletEngineEventPublishLag.md).
+      probe_.failed("event order broken: " + e.wallet_id + " seq " +
+                    std::to_string(e.event.seq) + " was stored after an earlier event of the " +
+                    "wallet failed");
+    }
     ++round.acked;
-    auto q = round.queued.find(e.wallet_id);
-    q->second.pop_front();
-    if (q->second.empty()) {
-      round.queued.erase(q);
-    } else {
-      round.ready.push_back(q->first);  // the wallet's next event may go now
+    if (!round.failure && !w.unsent.empty() && !w.waiting) {
+      w.waiting = true;
+      round.ready.push_back(e.wallet_id);  // the wallet's window has room again
     }
   }
 
-  // Stops the round of one shard: nothing more of it is published, its publishes in flight are
-  // forgotten (their late acknowledgements are ignored), and its cursor stays.
+  // Stops the round of one shard: nothing more of it is published and its cursor stays. Its
+  // publishes in flight are still awaited (until their deadline), to catch an order break.
   void fail(std::size_t r, std::string why) {
     shard_round& round = rounds_[r];
     if (!round.failure) round.failure = std::move(why);
-    std::erase_if(flights_, [r](const auto& entry) { return entry.second.round == r; });
-    round.in_flight = 0;
   }
 
-  void fail_unfinished(const std::string& why) {
+  // Stops every unfinished round and forgets its publishes in flight: their acknowledgements will
+  // not come.
+  void forget_unfinished(const std::string& why) {
     for (std::size_t r = 0; r < rounds_.size(); ++r) {
-      if (!rounds_[r].finished()) fail(r, why);
+      if (rounds_[r].finished()) continue;
+      fail(r, why);
+      std::erase_if(flights_, [r](const auto& entry) { return entry.second.round == r; });
+      rounds_[r].in_flight = 0;
     }
   }
 
@@ -325,7 +372,8 @@ class round_runner {
     }
   }
 
-  const client& client_;
+  natsConnection* nc_;
+  const std::string& prefix_;
   const publisher_settings& settings_;
   publisher_probe& probe_;
   ack_inbox& acks_;
@@ -354,6 +402,7 @@ event_publisher::event_publisher(const client& c, publisher_settings settings,
       settings_(std::move(settings)),
       probe_(probe ? std::move(probe) : std::make_shared<publisher_probe>()) {
   settings_.window_max = std::max<std::size_t>(settings_.window_max, 1);
+  settings_.wallet_window_max = std::max<std::size_t>(settings_.wallet_window_max, 1);
   settings_.rows_per_read = std::max<std::size_t>(settings_.rows_per_read, 1);
 }
 
@@ -392,7 +441,8 @@ bool event_publisher::pause(std::chrono::milliseconds d) {
 void event_publisher::run(const std::vector<std::uint32_t>& shards) {
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<postgres::outbox_listener> listener;  // destroyed before its connection
-  ack_inbox acks;
+  connection_ptr nc;  // this thread's own: it never reconnects (ADR 0011)
+  ack_inbox acks;     // on `nc`, closed before it
   std::uint64_t next_token = 1;
   std::vector<std::uint32_t> due;
   auto read_all_at = steady::now();  // when every shard is read next (the fallback poll)
@@ -416,16 +466,29 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
         listener = std::move(l).value();
         due_all();  // whatever was notified while nobody listened
       }
-      if (!client_.connected()) {
-        // The connection's callbacks report the outage; publishing now would only fill the
-        // reconnect buffer. Everything is read again once it is back.
+      if (nc && natsConnection_Status(nc.get()) != NATS_CONN_STATUS_CONNECTED) {
+        // Broken: it stays closed. A new one starts from the cursors; what the old one stored
+        // is a duplicate the stream drops.
         acks.close();
+        nc.reset();
         due_all();
-        if (!pause(settings_.retry)) break;
-        continue;
+      }
+      if (!nc) {
+        if (!client_.connected()) {
+          // The main connection's callbacks report the outage; wait for it to come back.
+          if (!pause(settings_.retry)) break;
+          continue;
+        }
+        auto opened = client_.connect_once("publisher");
+        if (!opened.ok()) {
+          probe_->failed(opened.error().message);
+          if (!pause(settings_.retry)) break;
+          continue;
+        }
+        nc = std::move(opened).value();
       }
       if (!acks.is_open()) {
-        if (auto error = acks.open(client_.connection())) {
+        if (auto error = acks.open(nc.get())) {
           probe_->failed(error->message);
           if (!pause(settings_.retry)) break;
           continue;
@@ -444,7 +507,9 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
       }
       if (steady::now() >= read_all_at + settings_.idle_poll) due_all();
       if (due.empty()) continue;
-      auto result = round_runner{client_, settings_, *probe_, acks, next_token}.run(*conn, due);
+      auto result =
+          round_runner{nc.get(), client_.settings().prefix, settings_, *probe_, acks, next_token}
+              .run(*conn, due);
       published_.fetch_add(result.events);
       failed = result.failed;
       // A shard that had events may have more; after a failure everything is read again.
@@ -467,6 +532,7 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
   }
   listener.reset();
   acks.close();
+  nc.reset();
   nats_ReleaseThreadMemory();
 }
 

@@ -147,7 +147,9 @@ inline constexpr std::array settings{
   integer_setting("nats.outbox_poll_ms", 100, 1, 60'000,
     "Longest time between two reads of a shard's outbox by the event publisher; it is woken at each commit (NOTIFY), so this only bounds the delay when a notification is lost."),
   integer_setting("nats.publish_window_max", 256, 1, 65'536,
-    "Events the publisher has sent to the event stream and awaits the acknowledgement of, per shard (at most one per wallet)."),
+    "Events the publisher has sent to the event stream and awaits the acknowledgement of, per shard."),
+  integer_setting("nats.publish_wallet_window_max", 32, 1, 1'024,
+    "Of those, events of one wallet (published in order on a connection that never reconnects, ADR 0011); 1 when nats.replicas > 1, where a leader change could store them out of order."),
 
   text_setting("http.listen_address", "127.0.0.1", 1, 255,
     "Address the HTTP API listens on (0.0.0.0 or :: for every interface)."),

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "wallet/engine/result.hpp"
 #include "wallet/nats/settings.hpp"
@@ -35,6 +36,11 @@ struct connection_events {
   std::function<void(std::string_view error)> on_error;
 };
 
+struct connection_deleter {
+  void operator()(natsConnection* c) const noexcept { natsConnection_Destroy(c); }
+};
+using connection_ptr = std::unique_ptr<natsConnection, connection_deleter>;
+
 class client {
  public:
   // Connects (retrying in the background if the server is not there yet: `connected()` tells) and
@@ -51,6 +57,13 @@ class client {
   [[nodiscard]] jsCtx* jetstream() const noexcept { return js_; }
   [[nodiscard]] bool connected() const noexcept;
   [[nodiscard]] const nats_settings& settings() const noexcept { return settings_; }
+
+  // A further connection to the same server under the same identity (name suffixed by `role`)
+  // that never reconnects: once it breaks it stays closed and every publish on it fails. Nothing
+  // published after a break can therefore reach the server through it, ahead of something lost in
+  // the break (the event publisher pipelines a wallet's events on such a connection, ADR 0011).
+  [[nodiscard]] engine::result<connection_ptr, nats_error> connect_once(
+      std::string_view role) const;
 
   // Publishes `msg` on a stream and waits for the stream's acknowledgement (a duplicate by
   // Nats-Msg-Id counts as stored).

@@ -1,8 +1,8 @@
 // Events out: the transactional outbox's publisher. Reads each owned shard's committed events from
 // PostgreSQL in commit order, publishes them to the event stream with Nats-Msg-Id = wallet id ':'
 // seq, pipelined (a bounded window of publishes awaiting their stream acknowledgement per shard,
-// at most one per wallet), and moves the shard's cursor only past events whose acknowledgement
-// came. After any failure it resumes from the cursor: what was stored already is a duplicate the
+// and per wallet, on a connection of each thread's own that never reconnects: ADR 0011), and moves
+// the shard's cursor only past events whose acknowledgement came. After any failure it resumes from the cursor: what was stored already is a duplicate the
 // stream drops, so a subscriber sees each event once, in order, without gaps (within the stream's
 // duplicate window). It wakes on the store's NOTIFY after a commit, and polls as a fallback.
 #pragma once
@@ -37,10 +37,12 @@ struct publisher_settings {
   std::string conninfo;               // PostgreSQL; holds the password: never logged
   std::vector<std::uint32_t> shards;  // the shards this instance owns
   std::size_t rows_per_read = 64;     // outbox rows (committed batches) per read
-  // Publishes awaiting their stream acknowledgement, per shard (nats.publish_window_max). At most
-  // one of them per wallet: a later event of a wallet is published only once the earlier one is
-  // stored, so that no failure can store them out of order.
+  // Publishes awaiting their stream acknowledgement, per shard (nats.publish_window_max).
   std::size_t window_max = 256;
+  // Of them, events of one wallet (nats.publish_wallet_window_max), published in seq order on one
+  // connection that never reconnects. 1: a wallet's next event waits for the previous one's
+  // acknowledgement, and no failure of any kind can store them out of order (ADR 0011).
+  std::size_t wallet_window_max = 32;
   // A publish whose acknowledgement has not come within this counts as failed.
   std::chrono::milliseconds ack_wait{5'000};
   // Every shard is read after this long without a notification (nats.outbox_poll_ms): the
