@@ -139,37 +139,49 @@ result() { # folder key
 }
 
 print_summary() {
-  local pick dir uniform="" uniform_naive="" hot="" verified=yes
+  local pick dir uniform="" uniform_credited="" uniform_naive="" hot="" hot_credited="" verified=yes
   printf '\n== wallet-loadtest: %s wallets, closed loop %s, %ss measured after %ss warm-up,' \
     "${wallets}" "${concurrency}" "${duration_s}" "${warmup_s}"
   printf ' PostgreSQL durable, %s cores\n' "$(nproc)"
   printf 'walletd: --runtime.shards=4 %s; wallet-loadtest options: %s\n' \
     "${walletd_args:-(defaults otherwise)}" "${bench_args:-(defaults)}"
-  printf '%-12s %12s %9s %9s %12s %9s %7s  %s\n' scenario "walletd/s" "p50 ms" "p99 ms" \
-    "naive/s" "p99 ms" ratio verified
+  printf '%-12s %10s %10s %9s %9s %10s %10s %9s %7s  %s\n' scenario "walletd/s" "credited/s" \
+    "p50 ms" "p99 ms" "credit p99" "naive/s" "p99 ms" ratio verified
   for pick in ${scenarios}; do
     dir="${out_dir}/${pick//:/-}"
-    printf '%-12s %12.0f %9.2f %9.2f %12.0f %9.2f %6sx  %s\n' "${pick}" \
-      "$(result "${dir}" throughput)" "$(result "${dir}" p50_ms)" "$(result "${dir}" p99_ms)" \
+    printf '%-12s %10.0f %10.0f %9.2f %9.2f %10.0f %10.0f %9.2f %6sx  %s\n' "${pick}" \
+      "$(result "${dir}" throughput)" "$(result "${dir}" credited_per_s)" \
+      "$(result "${dir}" p50_ms)" "$(result "${dir}" p99_ms)" \
+      "$(result "${dir}" transfer_complete_p99_ms)" \
       "$(result "${dir}" baseline_throughput)" "$(result "${dir}" baseline_p99_ms)" \
       "$(result "${dir}" ratio)" "$([[ "$(cat "${dir}/exit_code")" == 0 ]] && echo yes || echo NO)"
     [[ "$(cat "${dir}/exit_code")" == 0 ]] || verified=no
     [[ "${pick}" != uniform ]] || {
       uniform=$(result "${dir}" throughput)
+      uniform_credited=$(result "${dir}" credited_per_s)
       uniform_naive=$(result "${dir}" baseline_throughput)
     }
-    [[ "${pick}" != hot:* ]] || hot=$(result "${dir}" throughput)
+    [[ "${pick}" != hot:* ]] || {
+      hot=$(result "${dir}" throughput)
+      hot_credited=$(result "${dir}" credited_per_s)
+    }
   done
-  printf '(answers per second of the measured window; p50/p99 from the send to the answer)\n\n'
+  printf '(walletd/s: answers per second of the measured window; credited/s: transfers whose credit\n'
+  printf ' event reached the event stream per second; p50/p99 from the send to the answer; credit\n'
+  printf ' p99 from the send to the credit event, ms)\n\n'
   if [[ -n "${uniform}" ]]; then
     local r
     r=$(ratio "${uniform}" "${uniform_naive}")
     printf 'NATS path / naive, uniform     %sx   target >= 3x: %s\n' "${r}" "$(verdict "${r}" 3 ge)"
+    r=$(ratio "${uniform_credited}" "${uniform_naive}")
+    printf '  the same, credited / naive   %sx   target >= 3x: %s\n' "${r}" "$(verdict "${r}" 3 ge)"
   fi
   if [[ -n "${uniform}" && -n "${hot}" ]]; then
     local r
     r=$(ratio "${hot}" "${uniform}")
     printf 'hot / uniform (NATS path)      %s    target >= 0.80: %s\n' "${r}" "$(verdict "${r}" 0.8 ge)"
+    r=$(ratio "${hot_credited}" "${uniform_credited}")
+    printf '  the same, credited           %s    target >= 0.80: %s\n' "${r}" "$(verdict "${r}" 0.8 ge)"
   fi
   if [[ -s "${out_dir}/runtime_bench.txt" && -n "${uniform_naive}" ]]; then
     local inproc r
