@@ -19,6 +19,7 @@
 
 #include "pg_fixture.hpp"
 #include "wallet/actors/runtime.hpp"
+#include "wallet/engine/limits.hpp"
 #include "wallet/nats/client.hpp"
 #include "wallet/nats/command_consumer.hpp"
 #include "wallet/nats/event_publisher.hpp"
@@ -761,6 +762,87 @@ TEST_F(nats_test, a_refused_publish_keeps_the_cursor_until_the_stream_takes_it) 
   int read = 0;
   const auto seqs = read_event_stream(read);
   expect_complete_stream(seqs, read, wallets, 4);
+}
+
+// A wallet's events are pipelined (ADR 0011); the one way left to store them out of order is
+// the stream refusing an event and taking a later one. Here a stream with discard=new and room
+// for one small event refuses a big event (a long idempotency key) and would take the small one
+// after it. With one event per wallet in flight the small one is never sent: nothing overtakes
+// the refused event. With a wider window it is stored first, and the publisher says so.
+TEST_F(nats_test, an_event_stored_past_a_refused_one_of_its_wallet_is_reported) {
+  connect();
+  start_runtime();
+  const auto eur = *engine::currency::from_code("EUR");
+  auto stream_bytes = [&] {
+    jsStreamInfo* info = nullptr;
+    EXPECT_EQ(js_GetStreamInfo(&info, nats->jetstream(), settings.event_stream.c_str(), nullptr,
+                               nullptr),
+              NATS_OK);
+    const std::uint64_t bytes = info == nullptr ? 0 : info->State.Bytes;
+    jsStreamInfo_Destroy(info);
+    return bytes;
+  };
+  auto limit_stream = [&](std::int64_t max_bytes, jsDiscardPolicy discard) {
+    jsStreamInfo* info = nullptr;
+    ASSERT_EQ(js_GetStreamInfo(&info, nats->jetstream(), settings.event_stream.c_str(), nullptr,
+                               nullptr),
+              NATS_OK);
+    info->Config->MaxBytes = max_bytes;
+    info->Config->Discard = discard;
+    jsStreamInfo* updated = nullptr;
+    jsErrCode code{};
+    EXPECT_EQ(js_UpdateStream(&updated, nats->jetstream(), info->Config, nullptr, &code), NATS_OK)
+        << "error code " << code;
+    jsStreamInfo_Destroy(updated);
+    jsStreamInfo_Destroy(info);
+  };
+  auto deposit = [&](const std::string& key) {
+    ASSERT_TRUE(runtime->submit({"e0", key, engine::deposit{{5, eur}}}).get().accepted());
+  };
+  ASSERT_TRUE(runtime->submit({"e0", "open", engine::open_wallet{"o", eur, 0}}).get().accepted());
+  auto ps = publisher_for_all_shards();
+  auto publish_until = [&](std::uint64_t count) {
+    event_publisher publisher{*nats, ps, nullptr};
+    publisher.start();
+    EXPECT_TRUE(eventually([&] { return publisher.published() == count; }, 10s));
+    publisher.stop();
+  };
+  publish_until(1);
+  const std::uint64_t opened = stream_bytes();
+  deposit("k2");  // seq 2: the size of a small deposit event in the stream
+  publish_until(1);
+  const std::uint64_t small = stream_bytes() - opened;
+  ASSERT_GT(small, 0U);
+  deposit(std::string(engine::idempotency_key_length_max - 2, 'b') + "k3");  // seq 3: big
+  deposit("k4");                                                              // seq 4: small
+  limit_stream(static_cast<std::int64_t>(stream_bytes() + small + 64), js_DiscardNew);
+
+  for (const std::size_t window : {std::size_t{1}, std::size_t{32}}) {
+    ps.wallet_window_max = window;
+    auto failures = std::make_shared<publisher_failures>();
+    event_publisher publisher{*nats, ps, failures};
+    publisher.start();
+    EXPECT_TRUE(eventually([&] { return failures->count("publishing to") > 0; }, 10s))
+        << "window " << window << ": the big event was not refused";
+    if (window > 1) {
+      EXPECT_TRUE(eventually([&] { return failures->count("event order broken: e0 seq 4") > 0; },
+                             10s))
+          << "the small event stored past the refused one went unreported";
+    }
+    publisher.stop();
+    EXPECT_EQ(publisher.published(), 0U) << "window " << window << ": a cursor moved";
+    if (window == 1) {
+      EXPECT_EQ(failures->count("event order broken"), 0U);
+      int read = 0;
+      EXPECT_EQ(read_event_stream(read)["e0"], (std::vector<std::int64_t>{1, 2}))
+          << "with one event in flight nothing passed the refused one";
+    }
+  }
+  limit_stream(-1, js_DiscardOld);
+  publish_until(2);  // seq 3 now, and seq 4 again (a duplicate the stream drops)
+  int read = 0;
+  EXPECT_EQ(read_event_stream(read)["e0"], (std::vector<std::int64_t>{1, 2, 4, 3}))
+      << "the report and the stream disagree";
 }
 
 // The outcome query says which of its "not found"s it is.
