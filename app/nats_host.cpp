@@ -173,7 +173,7 @@ void nats_host::bring_up() {
           std::make_shared<metrics::consumer_metrics>(metrics_)),
       // Legs other instances send for this instance's wallets.
       // A leg's context stays with the client command that started the transfer.
-      [&rt = runtime_](engine::command cmd, actors::command_context /*context*/,
+      [&rt = runtime_](engine::command cmd, const actors::command_context& /*context*/,
                        std::function<void(actors::submit_outcome)> done) {
         rt.submit_internal(std::move(cmd), std::move(done));
       });

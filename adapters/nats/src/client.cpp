@@ -2,6 +2,7 @@
 #include "wallet/nats/client.hpp"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace wallet::nats {
@@ -102,7 +103,8 @@ nats_error failure(std::string_view doing, natsStatus status) {
 
 engine::result<std::unique_ptr<client>, nats_error> client::connect(const nats_settings& settings,
                                                                     connection_events events) {
-  std::unique_ptr<client> c{new client(settings, std::make_shared<connection_events>(events))};
+  std::unique_ptr<client> c{
+      new client(settings, std::make_shared<connection_events>(std::move(events)))};
   natsOptions* raw = nullptr;
   if (const natsStatus s = natsOptions_Create(&raw); s != NATS_OK) {
     return failure("creating NATS options", s);

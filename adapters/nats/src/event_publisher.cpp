@@ -321,9 +321,8 @@ class round_runner {
     if (w.lost) {
       // Stored after an earlier event of its wallet was refused or lost: subscribers see this one
       // first. Nothing can undo it; say so loudly (docs/runbooks/WalletEngineEventPublishLag.md).
-      probe_.failed("event order broken: " + e.wallet_id + " seq " +
-                    std::to_string(e.event.seq) + " was stored after an earlier event of the " +
-                    "wallet failed");
+      probe_.failed("event order broken: " + e.wallet_id + " seq " + std::to_string(e.event.seq) +
+                    " was stored after an earlier event of the " + "wallet failed");
     }
     ++round.acked;
     if (!round.failure && !w.unsent.empty() && !w.waiting) {

@@ -775,18 +775,18 @@ TEST_F(nats_test, an_event_stored_past_a_refused_one_of_its_wallet_is_reported) 
   const auto eur = *engine::currency::from_code("EUR");
   auto stream_bytes = [&] {
     jsStreamInfo* info = nullptr;
-    EXPECT_EQ(js_GetStreamInfo(&info, nats->jetstream(), settings.event_stream.c_str(), nullptr,
-                               nullptr),
-              NATS_OK);
+    EXPECT_EQ(
+        js_GetStreamInfo(&info, nats->jetstream(), settings.event_stream.c_str(), nullptr, nullptr),
+        NATS_OK);
     const std::uint64_t bytes = info == nullptr ? 0 : info->State.Bytes;
     jsStreamInfo_Destroy(info);
     return bytes;
   };
   auto limit_stream = [&](std::int64_t max_bytes, jsDiscardPolicy discard) {
     jsStreamInfo* info = nullptr;
-    ASSERT_EQ(js_GetStreamInfo(&info, nats->jetstream(), settings.event_stream.c_str(), nullptr,
-                               nullptr),
-              NATS_OK);
+    ASSERT_EQ(
+        js_GetStreamInfo(&info, nats->jetstream(), settings.event_stream.c_str(), nullptr, nullptr),
+        NATS_OK);
     info->Config->MaxBytes = max_bytes;
     info->Config->Discard = discard;
     jsStreamInfo* updated = nullptr;
@@ -814,7 +814,7 @@ TEST_F(nats_test, an_event_stored_past_a_refused_one_of_its_wallet_is_reported) 
   const std::uint64_t small = stream_bytes() - opened;
   ASSERT_GT(small, 0U);
   deposit(std::string(engine::idempotency_key_length_max - 2, 'b') + "k3");  // seq 3: big
-  deposit("k4");                                                              // seq 4: small
+  deposit("k4");                                                             // seq 4: small
   limit_stream(static_cast<std::int64_t>(stream_bytes() + small + 64), js_DiscardNew);
 
   for (const std::size_t window : {std::size_t{1}, std::size_t{32}}) {
@@ -825,8 +825,8 @@ TEST_F(nats_test, an_event_stored_past_a_refused_one_of_its_wallet_is_reported) 
     EXPECT_TRUE(eventually([&] { return failures->count("publishing to") > 0; }, 10s))
         << "window " << window << ": the big event was not refused";
     if (window > 1) {
-      EXPECT_TRUE(eventually([&] { return failures->count("event order broken: e0 seq 4") > 0; },
-                             10s))
+      EXPECT_TRUE(
+          eventually([&] { return failures->count("event order broken: e0 seq 4") > 0; }, 10s))
           << "the small event stored past the refused one went unreported";
     }
     publisher.stop();

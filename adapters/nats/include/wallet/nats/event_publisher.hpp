@@ -2,9 +2,10 @@
 // PostgreSQL in commit order, publishes them to the event stream with Nats-Msg-Id = wallet id ':'
 // seq, pipelined (a bounded window of publishes awaiting their stream acknowledgement per shard,
 // and per wallet, on a connection of each thread's own that never reconnects: ADR 0011), and moves
-// the shard's cursor only past events whose acknowledgement came. After any failure it resumes from the cursor: what was stored already is a duplicate the
-// stream drops, so a subscriber sees each event once, in order, without gaps (within the stream's
-// duplicate window). It wakes on the store's NOTIFY after a commit, and polls as a fallback.
+// the shard's cursor only past events whose acknowledgement came. After any failure it resumes from
+// the cursor: what was stored already is a duplicate the stream drops, so a subscriber sees each
+// event once, in order, without gaps (within the stream's duplicate window). It wakes on the
+// store's NOTIFY after a commit, and polls as a fallback.
 #pragma once
 
 #include <atomic>
