@@ -76,18 +76,18 @@ engine::result<engine::screening_verdict, std::string> parse_verdict(std::string
   return *verdict;
 }
 
-bool retryable(const http_reply& reply) noexcept {
+bool retryable(const https_client::reply& reply) noexcept {
   return reply.status == 0 || reply.status >= 500 || reply.status == 408 || reply.status == 429;
 }
 
 engine::result<std::shared_ptr<http_provider>, std::string> http_provider::make(
     http_provider_settings settings, std::shared_ptr<screening_probe> probe, sleeper sleep,
     clock now) {
-  auto target = parse_target(settings.url, "aml.http_url");
+  auto target = https_client::parse_target(settings.url, "aml.http_url");
   if (!target.ok()) return target.error();
   std::shared_ptr<boost::asio::ssl::context> tls;
   if (target.value().tls) {
-    auto made = make_tls_context(settings.ca_file);
+    auto made = https_client::make_tls_context(settings.ca_file, "aml.http_ca_file");
     if (!made.ok()) return made.error();
     tls = std::move(made).value();
   }
@@ -98,7 +98,7 @@ engine::result<std::shared_ptr<http_provider>, std::string> http_provider::make(
                                          std::move(now));
 }
 
-http_provider::http_provider(http_provider_settings settings, http_target target,
+http_provider::http_provider(http_provider_settings settings, https_client::target target,
                              std::shared_ptr<boost::asio::ssl::context> tls,
                              std::shared_ptr<screening_probe> probe, sleeper sleep, clock now)
     : settings_(std::move(settings)),
@@ -136,7 +136,12 @@ actors::circuit_state http_provider::circuit() const {
 }
 
 actors::screening_answer http_provider::screen(const actors::screening_request& request) {
-  const std::string body = request_body(request);
+  https_client::request post;
+  post.verb = https_client::method::post;
+  post.accept = "application/json";
+  post.content_type = "application/json";
+  post.body = request_body(request);
+  post.reply_bytes_max = reply_bytes_max;
   std::string last_error;
   for (std::uint32_t attempt = 0; attempt <= settings_.retries; ++attempt) {
     if (attempt > 0) {
@@ -150,7 +155,8 @@ actors::screening_answer http_provider::screen(const actors::screening_request& 
           std::nullopt, "the provider's circuit is open" +
                             (last_error.empty() ? std::string{} : " (" + last_error + ")")};
     }
-    const http_reply reply = post_json(target_, body, tls_.get(), settings_.timeout);
+    const https_client::reply reply =
+        https_client::call(target_, post, tls_.get(), settings_.timeout);
     if (reply.status == 200) {
       auto verdict = parse_verdict(reply.body);
       if (verdict.ok()) {

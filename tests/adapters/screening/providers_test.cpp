@@ -91,15 +91,22 @@ TEST(retryable, timeouts_5xx_408_429_only) {
   EXPECT_FALSE(retryable({404, {}, {}}));
 }
 
-TEST(parse_target, https_anywhere_http_only_on_loopback) {
-  EXPECT_TRUE(parse_target("https://aml.example.com/v1/screen", "aml.http_url").ok());
-  EXPECT_EQ(parse_target("https://aml.example.com", "aml.http_url").value().port, "443");
-  EXPECT_TRUE(parse_target("http://127.0.0.1:8080/x", "aml.http_url").ok());
-  EXPECT_FALSE(parse_target("http://aml.example.com/x", "aml.http_url").ok());
-  EXPECT_FALSE(parse_target("https://u:p@aml.example.com/x", "aml.http_url").ok());
-  EXPECT_FALSE(parse_target("ftp://aml.example.com/x", "aml.http_url").ok());
-  EXPECT_NE(parse_target("nonsense", "aml.http_url").error().find("aml.http_url"),
-            std::string::npos);
+// The URL rules themselves are https_client's (tests/adapters/https_client): here, that the
+// provider applies them and names its own settings.
+TEST(http_provider, checks_its_url_and_trust_store_naming_its_settings) {
+  auto probe = std::make_shared<screening_probe>();
+  http_provider_settings s;
+  s.url = "http://aml.example.com/screen";
+  const auto clear_text = http_provider::make(s, probe);
+  ASSERT_FALSE(clear_text.ok());
+  EXPECT_NE(clear_text.error().find("aml.http_url"), std::string::npos) << clear_text.error();
+  s.url = "https://aml.example.com/screen";
+  s.ca_file = "/nonexistent/ca.pem";
+  const auto no_ca = http_provider::make(s, probe);
+  ASSERT_FALSE(no_ca.ok());
+  EXPECT_NE(no_ca.error().find("aml.http_ca_file"), std::string::npos) << no_ca.error();
+  s.ca_file.clear();
+  EXPECT_TRUE(http_provider::make(s, probe).ok());
 }
 
 TEST(rules_provider, answers_by_its_rules_and_counts) {

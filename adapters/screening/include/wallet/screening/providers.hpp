@@ -14,7 +14,7 @@
 #include "wallet/actors/backoff.hpp"
 #include "wallet/actors/circuit_breaker.hpp"
 #include "wallet/actors/screening.hpp"
-#include "wallet/screening/http_client.hpp"
+#include "wallet/https_client/client.hpp"
 
 namespace wallet::screening {
 
@@ -62,6 +62,9 @@ struct http_provider_settings {
   actors::circuit_breaker_settings circuit{5, std::chrono::milliseconds{5'000}};
 };
 
+// Largest answer body accepted from a provider.
+inline constexpr std::uint64_t reply_bytes_max = 65'536;
+
 // The request body sent to a provider and the verdict read from its answer: pure, for tests.
 [[nodiscard]] std::string request_body(const actors::screening_request& request);
 // {"verdict": "allow" | "deny" | "review", ...}: anything else is no verdict (the error says why).
@@ -70,7 +73,7 @@ struct http_provider_settings {
 
 // Whether a failed attempt may be retried: no reply (timeout, connection), 5xx, 408 and 429
 // may pass next time; any other status or a bad answer would fail again.
-[[nodiscard]] bool retryable(const http_reply& reply) noexcept;
+[[nodiscard]] bool retryable(const https_client::reply& reply) noexcept;
 
 class http_provider final : public actors::screening_port {
  public:
@@ -88,7 +91,7 @@ class http_provider final : public actors::screening_port {
 
   [[nodiscard]] actors::circuit_state circuit() const;
 
-  http_provider(http_provider_settings settings, http_target target,
+  http_provider(http_provider_settings settings, https_client::target target,
                 std::shared_ptr<boost::asio::ssl::context> tls,
                 std::shared_ptr<screening_probe> probe, sleeper sleep, clock now);
 
@@ -97,7 +100,7 @@ class http_provider final : public actors::screening_port {
   void record(bool success);
 
   http_provider_settings settings_;
-  http_target target_;
+  https_client::target target_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::shared_ptr<screening_probe> probe_;
   sleeper sleep_;
