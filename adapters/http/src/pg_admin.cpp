@@ -5,8 +5,7 @@
 
 #include <pqxx/pqxx>
 
-#include "wallet/http/pg_reader.hpp"
-#include "wallet/postgres/conninfo.hpp"
+#include "pg_connect.hpp"
 
 namespace wallet::http {
 
@@ -29,20 +28,9 @@ class pg_admin::connection {
  private:
   pqxx::connection* get() {
     if (held_ && held_->is_open()) return held_.get();
-    held_.reset();
-    try {
-      const char separator = conninfo_.find('?') == std::string::npos ? '?' : '&';
-      auto c = std::make_unique<pqxx::connection>(
-          conninfo_ + separator + "connect_timeout=" + std::to_string(read_connect_timeout_s));
-      c->set_variable("statement_timeout", std::to_string(read_statement_timeout.count()));
-      c->set_variable("TimeZone", "'UTC'");
-      held_ = std::move(c);
-      return held_.get();
-    } catch (const std::exception& e) {
-      failed_(postgres::scrub_secret(std::string{"connecting to PostgreSQL (admin): "} + e.what(),
-                                     postgres::conninfo_password(conninfo_)));
-      return nullptr;
-    }
+    held_.reset();  // a dead connection goes before its replacement comes
+    held_ = open_connection(conninfo_, " (admin)", {{"TimeZone", "'UTC'"}}, failed_);
+    return held_.get();
   }
 
   const std::string& conninfo_;
@@ -53,52 +41,20 @@ class pg_admin::connection {
 pg_admin::pg_admin(std::string conninfo, std::function<void(std::string_view)> failed)
     : conninfo_(std::move(conninfo)), failed_(std::move(failed)) {
   if (!failed_) failed_ = [](std::string_view) {};
-  thread_ = std::thread{[this] { work(); }};
+  // One thread: admin traffic is light.
+  pool_.start(1, [this] { return connection{conninfo_, failed_}; });
 }
 
 pg_admin::~pg_admin() { stop(); }
 
-void pg_admin::stop() {
-  std::deque<job> left;
-  {
-    const std::lock_guard lock{mutex_};
-    if (stopping_) return;
-    stopping_ = true;
-    left.swap(queue_);
-  }
-  wake_.notify_all();
-  for (job& j : left) j.stopped();
-  if (thread_.joinable()) thread_.join();
-}
-
-void pg_admin::work() {
-  connection c{conninfo_, failed_};
-  for (;;) {
-    job next;
-    {
-      std::unique_lock lock{mutex_};
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      next = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    next.run(c);
-  }
-}
+void pg_admin::stop() { pool_.stop(); }
 
 template <class T, class Call>
 void pg_admin::enqueue(Call call, read_callback<T> done) {
-  job j;
+  job_pool<connection>::job j;
   j.stopped = [done] { done(read_error{read_errc::unavailable, "the admin pool is stopping"}); };
   j.run = [call = std::move(call), done](connection& c) { done(c.template run<T>(call)); };
-  {
-    const std::lock_guard lock{mutex_};
-    if (!stopping_ && queue_.size() < admin_queue_max) {
-      queue_.push_back(std::move(j));
-      wake_.notify_one();
-      return;
-    }
-  }
+  if (pool_.push(std::move(j))) return;
   done(read_error{read_errc::overloaded, "admin calls are waiting (admin_queue_max)"});
 }
 

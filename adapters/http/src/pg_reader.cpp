@@ -4,7 +4,7 @@
 
 #include <pqxx/pqxx>
 
-#include "wallet/postgres/conninfo.hpp"
+#include "pg_connect.hpp"
 #include "wallet/postgres/database.hpp"
 
 namespace wallet::http {
@@ -40,23 +40,11 @@ class pg_reader::worker {
     const bool use_replica = replica && !settings_.replica_conninfo.empty();
     auto& held = slot(replica);
     if (held && held->is_open()) return held.get();
-    held.reset();
-    const std::string& conninfo = use_replica ? settings_.replica_conninfo : settings_.conninfo;
-    try {
-      // make_conninfo builds a URI: one more query parameter bounds the connect.
-      const char separator = conninfo.find('?') == std::string::npos ? '?' : '&';
-      auto c = std::make_unique<pqxx::connection>(
-          conninfo + separator + "connect_timeout=" + std::to_string(read_connect_timeout_s));
-      c->set_variable("statement_timeout", std::to_string(read_statement_timeout.count()));
-      c->set_variable("default_transaction_read_only", "on");
-      held = std::move(c);
-      return held.get();
-    } catch (const std::exception& e) {
-      failed_(postgres::scrub_secret(std::string{"connecting to PostgreSQL"} +
-                                         (use_replica ? " (replica): " : ": ") + e.what(),
-                                     postgres::conninfo_password(conninfo)));
-      return nullptr;
-    }
+    held.reset();  // a dead connection goes before its replacement comes
+    held = open_connection(use_replica ? settings_.replica_conninfo : settings_.conninfo,
+                           use_replica ? " (replica)" : "",
+                           {{"default_transaction_read_only", "on"}}, failed_);
+    return held.get();
   }
 
   const pg_reader_settings& settings_;
@@ -66,59 +54,23 @@ class pg_reader::worker {
 };
 
 pg_reader::pg_reader(pg_reader_settings settings, std::function<void(std::string_view)> failed)
-    : settings_(std::move(settings)), failed_(std::move(failed)) {
+    : settings_(std::move(settings)), failed_(std::move(failed)), pool_(settings_.queue_max) {
   if (!failed_) failed_ = [](std::string_view) {};
-  const std::size_t n = std::max<std::size_t>(settings_.connections, 1);
-  for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this] { work(); });
+  pool_.start(settings_.connections, [this] { return worker{settings_, failed_}; });
 }
 
 pg_reader::~pg_reader() { stop(); }
 
-void pg_reader::stop() {
-  std::deque<job> left;
-  {
-    const std::lock_guard lock{mutex_};
-    if (stopping_) return;
-    stopping_ = true;
-    left.swap(queue_);
-  }
-  wake_.notify_all();
-  for (job& j : left) j.stopped();
-  for (std::thread& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-}
-
-void pg_reader::work() {
-  worker w{settings_, failed_};
-  for (;;) {
-    job next;
-    {
-      std::unique_lock lock{mutex_};
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      next = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    next.run(w);
-  }
-}
+void pg_reader::stop() { pool_.stop(); }
 
 template <class T, class Read>
 void pg_reader::enqueue(bool replica, Read read, read_callback<T> done) {
-  job j;
+  job_pool<worker>::job j;
   j.stopped = [done] { done(read_error{read_errc::unavailable, "the reader is stopping"}); };
   j.run = [replica, read = std::move(read), done](worker& w) {
     done(w.template run<T>(replica, read));
   };
-  {
-    const std::lock_guard lock{mutex_};
-    if (!stopping_ && queue_.size() < settings_.queue_max) {
-      queue_.push_back(std::move(j));
-      wake_.notify_one();
-      return;
-    }
-  }
+  if (pool_.push(std::move(j))) return;
   done(read_error{read_errc::overloaded, "http.read_queue_max reads are waiting"});
 }
 

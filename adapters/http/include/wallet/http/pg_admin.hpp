@@ -3,17 +3,14 @@
 // which are read-only). Calls past the bound are answered `overloaded` at once.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "wallet/http/admin_port.hpp"
+#include "wallet/http/job_pool.hpp"
 
 namespace wallet::http {
 
@@ -51,21 +48,12 @@ class pg_admin final : public admin_port {
   class connection;
 
  private:
-  struct job {
-    std::function<void(connection&)> run;
-    std::function<void()> stopped;
-  };
   template <class T, class Call>
   void enqueue(Call call, read_callback<T> done);
-  void work();
 
   std::string conninfo_;
   std::function<void(std::string_view)> failed_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<job> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  job_pool<connection> pool_{admin_queue_max};  // last: its thread uses the members above
 };
 
 }  // namespace wallet::http

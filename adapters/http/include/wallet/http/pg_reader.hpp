@@ -4,17 +4,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "wallet/http/job_pool.hpp"
 #include "wallet/http/read_port.hpp"
 
 namespace wallet::http {
@@ -61,22 +58,12 @@ class pg_reader final : public read_port {
   class worker;  // one thread's connections
 
  private:
-  // A job runs on a worker; `stopped` is how it answers when the pool stops before running it.
-  struct job {
-    std::function<void(worker&)> run;
-    std::function<void()> stopped;
-  };
   template <class T, class Read>
   void enqueue(bool replica, Read read, read_callback<T> done);
-  void work();
 
   pg_reader_settings settings_;
   std::function<void(std::string_view)> failed_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<job> queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  job_pool<worker> pool_;  // last: its threads use the members above
 };
 
 }  // namespace wallet::http
