@@ -6,30 +6,13 @@
 set -u
 walletd=$1
 walletctl=$2
-[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
-[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
+# shellcheck source=tests/support/walletd.sh
+source "$(dirname "$0")/../support/walletd.sh"
 # Its own database, subjects and streams: other tests share both servers.
-db="wallet_ctl_$$"
-url="${WALLET_PG_URL%/*}/${db}"
+walletd_test ctl nats
 prefix="ctl$$"
 wallet="w-ctl-$$"
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${fpid:-}" ] && kill -9 "$fpid" 2>/dev/null
-  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
-  wait 2>/dev/null
-  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- walletd log:"
-  cat "$work/walletd.log"
-  exit 1
-}
-# metrics.port is served from start-up and a taken one stops walletd: a port of its own.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+kill_on_exit+=(fpid)
 ctl() { "$walletctl" --url "$WALLET_NATS_URL" --prefix "$prefix" --timeout-ms 10000 "$@"; }
 # Runs walletctl, expecting exit code $1 and every later argument of the form 'text' in its output.
 expect() {
@@ -47,20 +30,13 @@ expect() {
   done
 }
 
-psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+create_database
 mport=$(free_port)
-"$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
+walletd_start --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
   --nats.subject_prefix="$prefix" --nats.command_stream="CTL$$_CMD" \
   --nats.event_stream="CTL$$_EVT" --nats.dead_letter_stream="CTL$$_DLQ" \
-  --nats.outbox_poll_ms=20 --metrics.port="$mport" --http.port="$(free_port)" --auth.mode=off \
-  >"$work/walletd.log" 2>&1 &
-wpid=$!
-for _ in $(seq 1 600); do
-  grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break
-  kill -0 "$wpid" 2>/dev/null || fail "walletd died"
-  sleep 0.05
-done
-grep -q '"msg":"NATS interface serving"' "$work/walletd.log" || fail "walletd is not serving NATS"
+  --nats.outbox_poll_ms=20 --metrics.port="$mport" --http.port="$(free_port)" --auth.mode=off
+wait_for 30 "walletd is not serving NATS" logged '"msg":"NATS interface serving"'
 
 # Core subscribers see only what is published after they subscribe: follow starts first.
 ctl follow "$wallet" --count 2 >"$work/events" &
@@ -100,9 +76,7 @@ grep -q '"seq":2,.*"type":"deposited"' "$work/events" || fail "no deposited even
 # What was just done shows in the metrics (the probes are wired, their labels bounded). Dead letters
 # and the outbox are published in the background: read until they are counted.
 metrics_show() {
-  python3 -c 'import sys, urllib.request
-print(urllib.request.urlopen("http://127.0.0.1:" + sys.argv[1] + "/metrics", timeout=10).read().decode())' \
-    "$mport" >"$work/metrics" || return 1
+  metrics "$mport" >"$work/metrics" || return 1
   for line in 'wallet_commands_total{command="deposit",outcome="accepted"} 1' \
     'wallet_rejections_total{code="insufficient_funds"} 1' \
     'wallet_nats_dead_letters_total{reason="invalid"} 1' \
@@ -120,9 +94,5 @@ done
 metrics_show || { grep '^wallet_' "$work/metrics" | grep -v ' 0$'; fail "no '$missing' at /metrics"; }
 grep -q "$wallet" "$work/metrics" && fail "a wallet id became a label value"
 
-kill -TERM "$wpid"
-wait "$wpid"
-code=$?
-wpid=
-[ "$code" -eq 0 ] || fail "walletd exit status $code, expected 0"
+walletd_stop
 echo ok

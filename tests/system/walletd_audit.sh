@@ -10,36 +10,25 @@
 set -u
 walletd=$1
 token_tool=$2
-[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
-[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
+# shellcheck source=tests/support/walletd.sh
+source "$(dirname "$0")/../support/walletd.sh"
+walletd_test audit nats
 command -v curl >/dev/null || { echo "curl is missing: bash scripts/install-deps.sh"; exit 1; }
 command -v pg_dump >/dev/null || { echo "pg_dump is missing: bash scripts/install-deps.sh"; exit 1; }
-db="wallet_audit_$$"
-url="${WALLET_PG_URL%/*}/${db}"
 # The cluster's superuser on the same server (scripts/services.sh trusts local connections), for
 # the ownership move an operator makes (docs/compliance.md).
 super_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(netloc="postgres@" + p.netloc.split("@")[-1], path="/" + sys.argv[2])))' "$WALLET_PG_URL" "$db")
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
-  wait 2>/dev/null
-  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
+# The roles of that move belong to the cluster: they go after the database that uses them, dropped
+# from the server's own database (the test's is gone by then).
+drop_roles() {
   for role in "audit_owner_$$" "walletd_app_$$"; do
-    psql -q "$super_url" -c "DROP ROLE IF EXISTS $role" >/dev/null 2>&1
+    psql -q "${super_url%/*}/${WALLET_PG_URL##*/}" -c "DROP ROLE IF EXISTS $role" >/dev/null 2>&1
   done
-  rm -rf "$work"
 }
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- walletd log (last 30 lines):"
-  tail -n 30 "$work/walletd.log"
-  exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+trap 'cleanup; drop_roles' EXIT
+fail_log_lines=30
 # json FILE EXPRESSION: a value of the JSON in FILE, by a Python expression over `d`.
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
-q() { psql -qtA "$url" -c "$1"; }
 hport=$(free_port)
 iss="https://issuer.test"
 aud="wallet-engine"
@@ -52,20 +41,14 @@ alice=$(sign alice read,write)
 billing=$(sign billing read,write,service)
 
 printf '{"accept_new_wallets": true, "accept_transfers": true}\n' >"$work/flags.json"
-psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
-"$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=2 \
+create_database
+walletd_start --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=2 \
   --nats.subject_prefix="au$$" --nats.command_stream="AU$$_CMD" \
   --nats.event_stream="AU$$_EVT" --nats.dead_letter_stream="AU$$_DLQ" \
   --metrics.port="$(free_port)" --http.port="$hport" --http.page_limit_max=50 \
   --auth.mode=jwt --auth.issuer="$iss" --auth.audience="$aud" --auth.jwks_file="$work/jwks.json" \
-  --compliance.flags_file="$work/flags.json" --compliance.reload_poll_ms=100 \
-  >"$work/walletd.log" 2>&1 &
-wpid=$!
-for _ in $(seq 1 600); do
-  grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break
-  kill -0 "$wpid" 2>/dev/null || fail "walletd died"
-  sleep 0.05
-done
+  --compliance.flags_file="$work/flags.json" --compliance.reload_poll_ms=100
+wait_for 30 "walletd is not serving NATS" logged '"msg":"NATS interface serving"'
 grep -q '"msg":"HTTP API serving"' "$work/walletd.log" || fail "walletd does not serve HTTP"
 
 base="http://127.0.0.1:$hport"
@@ -251,11 +234,7 @@ for statement in "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only" \
 done
 echo "ok  after the ownership move: INSERT and SELECT for walletd's role, no trigger can be dropped"
 
-kill -TERM "$wpid"
-wait "$wpid"
-code=$?
-wpid=
-[ "$code" -eq 0 ] || fail "walletd exit $code on SIGTERM, expected 0"
+walletd_stop
 for needle in "$name" "$email"; do
   grep -q -- "$needle" "$work/walletd.log" && fail "'$needle' is in walletd's log"
 done

@@ -8,27 +8,11 @@ set -u
 walletd=$1
 walletctl=$2
 source_dir=$3
-[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
-[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
+# shellcheck source=tests/support/walletd.sh
+source "$(dirname "$0")/../support/walletd.sh"
 # Its own database, subjects and streams: other tests share both servers.
-db="wallet_kyc_$$"
-url="${WALLET_PG_URL%/*}/${db}"
+walletd_test kyc nats
 prefix="kyc$$"
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
-  wait 2>/dev/null
-  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- walletd log:"
-  cat "$work/walletd.log"
-  exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ctl() { "$walletctl" --url "$WALLET_NATS_URL" --prefix "$prefix" --timeout-ms 10000 "$@"; }
 # Sends a command, expecting exit code $1 and each later argument somewhere in the outcome.
 expect() {
@@ -42,23 +26,10 @@ expect() {
     case "$out" in *"$text"*) ;; *) fail "no '$text' in the answer" ;; esac
   done
 }
-# Replaces a file whole, as a deployment tool should (a rename).
-put() { printf '%s\n' "$2" >"$1.tmp" && mv "$1.tmp" "$1"; }
-count_lines() { grep -c "$1" "$work/walletd.log"; }
-wait_for_lines() { # pattern count
-  for _ in $(seq 1 200); do
-    [ "$(count_lines "$1")" -ge "$2" ] && return 0
-    sleep 0.05
-  done
-  fail "fewer than $2 log lines matching $1"
-}
-metric() {
-  python3 -c 'import sys, urllib.request
-print(urllib.request.urlopen("http://127.0.0.1:" + sys.argv[1] + "/metrics", timeout=10).read().decode())' \
-    "$mport" | grep -xF "$1" >/dev/null
-}
+wait_for_lines() { wait_for 10 "fewer than $2 log lines matching $1" logged "$1" "$2"; }
+metric() { metrics "$mport" | grep -xF "$1" >/dev/null; }
 
-psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+create_database
 mport=$(free_port)
 hport=$(free_port)
 # The HTTP API is not what this test is about: no authentication, a port of its own.
@@ -78,14 +49,10 @@ grep -q 'levels.full: missing' "$work/walletd.log" || fail "the refusal does not
 # 2. The example policy, and transfers switched off.
 cp "$source_dir/config/examples/policy.json" "$work/policy.json"
 put "$work/flags.json" '{"accept_transfers": false}'
-"$walletd" "${settings[@]}" --compliance.policy_file="$work/policy.json" \
-  --compliance.flags_file="$work/flags.json" >"$work/walletd.log" 2>&1 &
-wpid=$!
-for _ in $(seq 1 600); do
-  grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break
-  kill -0 "$wpid" 2>/dev/null || fail "walletd died"
-  sleep 0.05
-done
+: >"$work/walletd.log" # the lines counted below are this run's only
+walletd_start "${settings[@]}" --compliance.policy_file="$work/policy.json" \
+  --compliance.flags_file="$work/flags.json"
+wait_for 30 "walletd is not serving NATS" logged '"msg":"NATS interface serving"'
 grep -q '"msg":"KYC policy loaded"' "$work/walletd.log" || fail "no policy line"
 grep -q '"msg":"feature flags loaded".*accept_transfers=false' "$work/walletd.log" ||
   fail "no flags line"
@@ -124,9 +91,5 @@ for line in 'wallet_compliance_reloads_total{file="flags",result="loaded"} 2' \
   metric "$line" || fail "no '$line' at /metrics"
 done
 
-kill -TERM "$wpid"
-wait "$wpid"
-code=$?
-wpid=
-[ "$code" -eq 0 ] || fail "walletd exit status $code, expected 0"
+walletd_stop
 echo ok

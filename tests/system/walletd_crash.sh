@@ -5,26 +5,15 @@
 set -u
 driver=$1
 walletd=$2
-[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
-db="wallet_crash_$$"
-url="${WALLET_PG_URL%/*}/${db}"
+# shellcheck source=tests/support/walletd.sh
+source "$(dirname "$0")/../support/walletd.sh"
+walletd_test crash
+kill_on_exit+=(dpid)
 wallets=200
 shards=4
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${dpid:-}" ] && kill -9 "$dpid" 2>/dev/null
-  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
-  wait 2>/dev/null
-  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-q() { psql -tA "$url" -c "$1"; }
-fail() { echo "FAIL: $*"; exit 1; }
-# metrics.port is served from start-up and a taken one stops walletd: a port of its own.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+none_pending() { [ "$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")" = 0 ]; }
 
-psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+create_database
 
 "$driver" "$url" "$wallets" "$shards" >"$work/driver.log" 2>&1 &
 dpid=$!
@@ -40,18 +29,10 @@ dpid=
 pending=$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")
 echo "killed the driver with $(q "SELECT count(*) FROM transfers") transfers debited, ${pending} pending"
 
-"$walletd" --postgres.url="$url" --runtime.shards="$shards" --metrics.port="$(free_port)" \
-  --http.port="$(free_port)" --auth.mode=off >"$work/walletd.log" 2>&1 &
-wpid=$!
-for _ in $(seq 1 600); do
-  [ "$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")" = 0 ] && break
-  kill -0 "$wpid" 2>/dev/null || { cat "$work/walletd.log"; fail "walletd died"; }
-  sleep 0.1
-done
-[ "$(q "SELECT count(*) FROM transfers WHERE status = 'pending'")" = 0 ] || fail "transfers still pending"
-kill -TERM "$wpid"
-wait "$wpid" || { cat "$work/walletd.log"; fail "walletd did not exit 0"; }
-wpid=
+walletd_start --postgres.url="$url" --runtime.shards="$shards" --metrics.port="$(free_port)" \
+  --http.port="$(free_port)" --auth.mode=off
+wait_for 60 "transfers still pending" none_pending
+walletd_stop
 
 total=$(q "SELECT sum(balance) FROM wallets")
 [ "$total" = $((wallets * 1000000)) ] || fail "money not conserved: ${total} != $((wallets * 1000000))"

@@ -8,29 +8,16 @@ set -u
 walletd=$1
 walletctl=$2
 reconcile=$3
-[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
+# shellcheck source=tests/support/walletd.sh
+source "$(dirname "$0")/../support/walletd.sh"
+walletd_test mi
 nats_server=${NATS_SERVER:-/usr/sbin/nats-server}
 shards=4
-db="wallet_mi_$$"
-url="${WALLET_PG_URL%/*}/${db}"
-work=$(mktemp -d)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  [ -n "${npid:-}" ] && kill -TERM "$npid" 2>/dev/null
-  wait 2>/dev/null
-  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
+kill_on_exit+=("pids[0]" "pids[1]" npid)
+show_logs() {
   for i in 0 1; do echo "--- walletd $i log:"; tail -n 30 "$work/walletd-$i.log"; done
-  exit 1
 }
-# A port the kernel picks as free (free again once the probe socket closes).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-q() { psql -tA "$url" -c "$1"; }
 
 nats_port=$(free_port)
 mkdir -p "$work/store"
@@ -43,6 +30,7 @@ mappings: {
 }
 CONF
 "$nats_server" -c "$work/nats.conf" >"$work/nats.log" 2>&1 &
+# shellcheck disable=SC2034 # killed on exit (kill_on_exit)
 npid=$!
 for _ in $(seq 1 200); do
   grep -q "Server is ready" "$work/nats.log" && break
@@ -51,7 +39,7 @@ done
 grep -q "Server is ready" "$work/nats.log" || { cat "$work/nats.log"; fail "nats-server did not start"; }
 nats_url="nats://127.0.0.1:${nats_port}"
 
-psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+create_database
 # One after the other: "serving" in each log is then unambiguous.
 for i in 0 1; do
   "$walletd" --postgres.url="$url" --nats.url="$nats_url" --runtime.shards=$shards \
