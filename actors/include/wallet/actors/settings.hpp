@@ -1,6 +1,7 @@
 // Settings of the actor runtime, filled by app/ from the configuration (config/ documents them).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -36,12 +37,7 @@ struct runtime_settings {
   if (s.owned_shards.empty()) {
     return shard < s.shards;
   }
-  for (const std::uint32_t owned : s.owned_shards) {
-    if (owned == shard) {
-      return true;
-    }
-  }
-  return false;
+  return std::ranges::find(s.owned_shards, shard) != s.owned_shards.end();
 }
 
 }  // namespace wallet::actors
