@@ -55,6 +55,8 @@ void hash_body(fnv1a& h, const command_body& body) noexcept {
                    h.text(c.transfer_id);
                    h.text(c.destination);
                    h.amount(c.amount);
+                   // Only when set: stored fingerprints of plain transfers stay as they were.
+                   if (!c.from_hold.empty()) h.text(c.from_hold);
                  },
                  [&](const transfer_credit& c) {
                    h.text(c.transfer_id);

@@ -104,6 +104,7 @@ class decider {
     }
     if (auto r = check_amount(c.amount)) return *r;
     if (c.destination == s_.id) return rejection::transfer_to_self;
+    if (!c.from_hold.empty()) return from_hold(c);
     if (auto r = outgoing(c.amount)) return *r;
     if (auto r = kyc_outgoing(c.amount.minor)) return *r;
     return emit(transfer_debited{c.transfer_id, c.destination, c.amount.minor});
@@ -203,6 +204,21 @@ class decider {
   }
 
  private:
+  // The approved debit of a transfer under AML review (ADR 0009): it takes the review's hold whole,
+  // in the one event that debits, so the reserved money is never available in between. Funds and
+  // KYC limits were checked when the hold was placed (as for a capture); the status is checked now.
+  [[nodiscard]] decision from_hold(const transfer_debit& c) const {
+    if (!valid_hold_id(c.from_hold)) return rejection::id_invalid;
+    if (auto r = check_status(s_, needs::active)) return *r;
+    if (c.amount.ccy != s_.ccy) return rejection::currency_mismatch;
+    const auto it = s_.holds.find(c.from_hold);
+    if (it == s_.holds.end()) return rejection::hold_not_found;
+    if (now_ >= it->second.expires_at) return rejection::hold_expired;
+    // The debit is the hold's whole amount: a part would leave the rest held with no review.
+    if (c.amount.minor != it->second.amount) return rejection::hold_amount_exceeded;
+    return emit(transfer_debited{c.transfer_id, c.destination, c.amount.minor, c.from_hold});
+  }
+
   // Money coming in: status, currency, and the balance ceiling.
   [[nodiscard]] std::optional<rejection> incoming(const money& m, needs n = needs::active) const {
     return first_of([&] { return check_amount(m); }, [&] { return check_status(s_, n); },

@@ -32,6 +32,9 @@ std::optional<flag> refusing_flag(const feature_flags& flags, const command_body
                           return std::nullopt;
                         },
                         [&](const transfer_debit& c) -> std::optional<flag> {
+                          // A review's approved transfer was admitted when it was held: it
+                          // finishes that work, like a capture (ADR 0009).
+                          if (!c.from_hold.empty()) return std::nullopt;
                           if (!flags.accept_transfers) return flag::accept_transfers;
                           if (currency_off(c.amount.ccy)) return flag::currency;
                           return std::nullopt;

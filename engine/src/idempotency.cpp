@@ -136,18 +136,27 @@ handled wallet_aggregate::handle(const command& c, timestamp now, const policy& 
 
 handled wallet_aggregate::hold_for_review(const command& c, timestamp now, const policy& limits,
                                           const feature_flags& flags, timestamp expires_at) {
-  const auto* w = std::get_if<withdraw>(&c.body);
-  WALLET_ASSERT(w != nullptr);
+  const money* amount = nullptr;
+  if (const auto* w = std::get_if<withdraw>(&c.body)) amount = &w->amount;
+  if (const auto* t = std::get_if<transfer_debit>(&c.body); t && t->from_hold.empty()) {
+    amount = &t->amount;
+  }
+  WALLET_ASSERT(amount != nullptr);
   const std::uint64_t print = fingerprint(c);
   if (auto early = answered_early(c, now, flags, print)) {
     return std::move(*early);
   }
-  // The withdrawal's money is reserved, not taken: the same checks as a hold of its amount (funds,
-  // KYC limits), under the review's reserved hold id. The withdrawal's key remembers the hold's
-  // outcome, so a repeat answers pending_review with the same review.
+  // A move the engine refuses is refused as it would be without a review (its own checks: ids, a
+  // transfer to itself, funds, KYC).
+  if (auto own = decide(state_, c, now, limits); !own.ok()) {
+    return settle(c.idempotency_key, print, std::move(own), now);
+  }
+  // The money is reserved, not taken: the same checks as a hold of its amount, under the review's
+  // reserved hold id. The command's key remembers the hold's outcome, so a repeat answers
+  // pending_review with the same review.
   const command held{c.wallet_id, c.idempotency_key,
                      hold_place{review_hold_id(review_id_of(c.wallet_id, c.idempotency_key)),
-                                w->amount, expires_at}};
+                                *amount, expires_at}};
   return settle(c.idempotency_key, print, decide(state_, held, now, limits), now);
 }
 

@@ -75,6 +75,11 @@ bool touches_review_hold_unduly(const command& c) noexcept {
                         [](const hold_place& h) { return is_review_hold(h.hold_id); },
                         [&](const hold_capture& h) { return settles(h.hold_id); },
                         [&](const hold_release& h) { return settles(h.hold_id); },
+                        // A debit from a hold is only a review's approved transfer.
+                        [&](const transfer_debit& t) {
+                          return !t.from_hold.empty() &&
+                                 (!is_review_hold(t.from_hold) || settles(t.from_hold));
+                        },
                         [](const auto&) { return false; },
                     },
                     c.body);

@@ -138,7 +138,10 @@ std::uint32_t outgoing_velocity::count() const noexcept {
 
 std::optional<money> screened_amount(const command_body& body) noexcept {
   if (const auto* w = std::get_if<withdraw>(&body)) return w->amount;
-  if (const auto* t = std::get_if<transfer_debit>(&body)) return t->amount;
+  // A debit from a review hold is that review's approval: screened when it was held.
+  if (const auto* t = std::get_if<transfer_debit>(&body); t && t->from_hold.empty()) {
+    return t->amount;
+  }
   if (const auto* h = std::get_if<hold_place>(&body)) return h->amount;
   return std::nullopt;
 }

@@ -95,6 +95,8 @@ void apply(wallet_state& s, const event& e) {
             count_outgoing(s, e.at, x.amount);
           },
           [&](const transfer_debited& x) {
+            // A debit approved from a review hold takes the hold, whose money it is.
+            if (!x.hold_id.empty()) WALLET_ASSERT(take_hold(s, x.hold_id) == x.amount);
             s.balance = sub(s.balance, x.amount);
             count_outgoing(s, e.at, x.amount);
           },

@@ -29,6 +29,11 @@ struct transfer_debit {
   std::string transfer_id;
   std::string destination;
   money amount;
+  // Set only by the approval of a transfer under AML review (ADR 0009): the debit takes the
+  // review's hold (its whole amount) instead of available funds, so the reserved money cannot be
+  // spent between the decision and the debit. Empty for every client's transfer. (A default, so
+  // that aggregate initializers may leave it out.)
+  std::string from_hold = {};
 };
 // Second leg, on the destination wallet. The runtime keys it by the transfer id, so redelivery of
 // the same leg is a replay.

@@ -30,6 +30,10 @@ struct transfer_debited {
   std::string transfer_id;
   std::string destination;
   std::int64_t amount = 0;
+  // The AML review hold this debit consumed (ADR 0009): its amount leaves `held` and the balance
+  // at once. Empty for a debit of available funds. (A default, so that aggregate initializers may
+  // leave it out.)
+  std::string hold_id = {};
   friend bool operator==(const transfer_debited&, const transfer_debited&) = default;
 };
 struct transfer_credited {

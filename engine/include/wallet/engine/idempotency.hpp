@@ -88,11 +88,13 @@ class wallet_aggregate {
   [[nodiscard]] bool would_accept(const command& c, timestamp now, const policy& limits,
                                   const feature_flags& flags);
 
-  // The AML screening sent the withdrawal `c` to review (ADR 0009): after the same key and flag
-  // checks as handle(), its amount is held until `expires_at` under the review's hold id
-  // (review_hold_id(review_id_of(wallet, key))) instead of leaving the wallet. The outcome (the
-  // hold_placed event, or the rejection a hold of that amount gets) is remembered under c's key
-  // with c's fingerprint. `c` must be a withdraw (asserted).
+  // The AML screening sent the withdrawal or transfer `c` to review (ADR 0009): after the same key
+  // and flag checks as handle(), and decide()'s own checks of `c`, its amount is held until
+  // `expires_at` under the review's hold id (review_hold_id(review_id_of(wallet, key))) instead of
+  // leaving the wallet. The outcome (the hold_placed event, or the rejection `c` or a hold of that
+  // amount gets) is remembered under c's key with c's fingerprint. `c` must be a withdraw or a
+  // client's transfer_debit (asserted). The approval of a transfer is a transfer_debit from that
+  // hold under the review's decision key (handle(); decide() consumes the hold in the debit).
   handled hold_for_review(const command& c, timestamp now, const policy& limits,
                           const feature_flags& flags, timestamp expires_at);
 

@@ -32,7 +32,8 @@ enum class rejection : std::uint8_t {
   hold_not_found,           // capture/release/expire of a hold that is not open
   hold_expired,             // capture of a hold whose expiry has passed
   hold_not_expired,         // expire before the hold's expiry time
-  hold_amount_exceeded,     // capture of more than the hold reserves
+  hold_amount_exceeded,     // capture of more than the hold reserves (or a review's approved
+                            // transfer of other than the whole hold: ADR 0009)
   hold_expiry_invalid,      // expiry not after the command's time
   holds_limit_reached,      // holds_per_wallet_max holds are open
   // KYC limits of the wallet's level in its currency (engine::policy; ADR 0004, decision 1).

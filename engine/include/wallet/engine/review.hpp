@@ -1,5 +1,5 @@
-// AML review holds (ADR 0009): a withdrawal the screening sends to review is held under a reserved
-// hold id until an admin decides; only the decision (a key of its own) may capture or release it.
+// AML review holds (ADR 0009): a withdrawal or transfer the screening sends to review is held under
+// a reserved hold id until an admin decides; only the decision (a key of its own) may settle it.
 #pragma once
 
 #include <string>
@@ -31,7 +31,8 @@ inline constexpr std::size_t review_id_length = 16;
 [[nodiscard]] bool is_review_decision_key(std::string_view key) noexcept;
 
 // Whether `c` may not run as sent because it touches a review hold: any hold_place of a reserved
-// id, and a capture or release of one under a key other than the review's decision key.
+// id, and a capture or release of one under a key other than the review's decision key; a
+// transfer_debit from a hold likewise (and from any hold that is not a review's).
 [[nodiscard]] bool touches_review_hold_unduly(const command& c) noexcept;
 
 }  // namespace wallet::engine
