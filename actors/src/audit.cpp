@@ -61,6 +61,10 @@ bool is_review_decision(const engine::command& cmd) noexcept {
   if (const auto* r = std::get_if<engine::hold_release>(&cmd.body)) {
     return engine::review_of_hold(r->hold_id) == review;
   }
+  // The approval of a transfer under review: its debit from the review's hold.
+  if (const auto* t = std::get_if<engine::transfer_debit>(&cmd.body)) {
+    return engine::review_of_hold(t->from_hold) == review;
+  }
   return false;
 }
 
@@ -134,11 +138,15 @@ audit_entry audit_of(const engine::command& cmd, const audit_context* context,
   // can be recorded rather than nothing.
   e.reason = is_valid_reason(reason) ? std::string(reason) : std::string(reason_not_given);
   if (review) {
-    const bool approved = std::holds_alternative<engine::hold_capture>(cmd.body);
+    const bool approved = !std::holds_alternative<engine::hold_release>(cmd.body);
     e.action = approved ? "aml_review_approved" : "aml_review_rejected";
     e.details.emplace_back(
         "review_id",
         std::string(cmd.idempotency_key.substr(engine::review_decision_key_prefix.size())));
+    if (const auto* t = std::get_if<engine::transfer_debit>(&cmd.body)) {
+      e.details.emplace_back("transfer_id", t->transfer_id);
+      e.details.emplace_back("destination", t->destination);
+    }
   } else {
     e.action = std::string(engine::command_name(cmd.body));
   }

@@ -150,19 +150,22 @@ review_ref review_event_of(const engine::event& e) {
                ? review_ref{what, std::string(engine::review_of_hold(hold_id))}
                : review_ref{};
   };
-  return std::visit(engine::overloaded{
-                        [&](const engine::hold_placed& x) { return of("opened", x.hold_id); },
-                        [&](const engine::hold_captured& x) { return of("approved", x.hold_id); },
-                        [&](const engine::hold_released& x) { return of("rejected", x.hold_id); },
-                        [&](const engine::hold_expired& x) { return of("expired", x.hold_id); },
-                        [](const auto&) { return review_ref{}; },
-                    },
-                    e.body);
+  return std::visit(
+      engine::overloaded{
+          [&](const engine::hold_placed& x) { return of("opened", x.hold_id); },
+          [&](const engine::hold_captured& x) { return of("approved", x.hold_id); },
+          [&](const engine::hold_released& x) { return of("rejected", x.hold_id); },
+          [&](const engine::hold_expired& x) { return of("expired", x.hold_id); },
+          // A transfer's approval debits its review hold (ADR 0009).
+          [&](const engine::transfer_debited& x) { return of("approved", x.hold_id); },
+          [](const auto&) { return review_ref{}; },
+      },
+      e.body);
 }
 
 // How a screened command is decided: `refused` (aml_denied or aml_unavailable) answers it in
-// place of decide; `review_until` holds a withdrawal for review until then (ADR 0009), opened
-// for `reasons`. Neither: decided as it is.
+// place of decide; `review_until` holds a withdrawal or transfer for review until then (ADR 0009),
+// opened for `reasons`. Neither: decided as it is.
 struct screening_result {
   std::optional<engine::rejection> refused;
   std::optional<engine::timestamp> review_until;
@@ -214,7 +217,13 @@ void decide_now(self_ptr self, submission sub, const screening_result& screened)
   review_ref review;
   if (h.appended) {
     review = review_event_of(*h.appended);
-    if (review.first == "opened") write.review_reasons = screened.reasons;
+    if (review.first == "opened") {
+      write.review_reasons = screened.reasons;
+      if (const auto* t = std::get_if<engine::transfer_debit>(&sub.cmd.body)) {
+        write.review_transfer_id = t->transfer_id;
+        write.review_destination = t->destination;
+      }
+    }
     if (const auto* placed = std::get_if<engine::hold_placed>(&h.appended->body)) {
       schedule_expiry(self, placed->hold_id, placed->expires_at);
     }
@@ -310,9 +319,9 @@ void on_screened(self_ptr self, std::uint64_t id, screening_answer answer_in) {
     setup->port->unanswered(s.screening_asked, answer_in.error, allowed);
     if (!allowed) screened.refused = engine::rejection::aml_unavailable;
   } else if (*answer_in.verdict == engine::screening_verdict::review &&
-             std::holds_alternative<engine::withdraw>(sub.cmd.body)) {
-    // Held for an admin's decision (ADR 0009). Transfers and holds under review are refused like
-    // a denial: their money would have to wait inside a saga or a merchant's authorization.
+             !std::holds_alternative<engine::hold_place>(sub.cmd.body)) {
+    // A withdrawal or transfer is held for an admin's decision (ADR 0009). A hold placement under
+    // review is refused like a denial: a merchant's authorization cannot wait for a person.
     screened.review_until =
         s.ctx->clock() + std::chrono::duration_cast<engine::duration>(setup->review_hold);
     screened.reasons = s.screening_asked.reasons;

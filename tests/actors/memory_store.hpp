@@ -133,6 +133,13 @@ class memory_database {
     return review_reasons_;
   }
 
+  // The transfers of the writes that opened an AML review, by the transfer's key: (transfer id,
+  // destination).
+  std::map<std::string, std::pair<std::string, std::string>> review_transfers() {
+    std::lock_guard lock{mutex_};
+    return review_transfers_;
+  }
+
   // The command id and trace context stored with a command's write.
   std::optional<command_context> context_of(const std::string& wallet, const std::string& key) {
     std::lock_guard lock{mutex_};
@@ -156,6 +163,9 @@ class memory_database {
     contexts_[{w.wallet_id, w.idempotency_key}] = command_context{w.command_id, w.trace_parent};
     if (w.audit) audits_.push_back(*w.audit);
     if (w.review_reasons != 0) review_reasons_[w.idempotency_key] = w.review_reasons;
+    if (!w.review_transfer_id.empty()) {
+      review_transfers_[w.idempotency_key] = {w.review_transfer_id, w.review_destination};
+    }
     const engine::idempotency_record record = w.record;
     keys_.insert({w.wallet_id, w.idempotency_key});
     key_order_.emplace_back(std::make_pair(w.wallet_id, w.idempotency_key), record);
@@ -195,6 +205,7 @@ class memory_database {
   std::map<std::pair<std::string, std::string>, command_context> contexts_;
   std::vector<audit_entry> audits_;
   std::map<std::string, engine::screening_reasons> review_reasons_;
+  std::map<std::string, std::pair<std::string, std::string>> review_transfers_;
 };
 
 // One shard's port onto the shared memory database.

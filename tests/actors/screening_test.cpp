@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "memory_store.hpp"
 #include "wallet/actors/runtime.hpp"
@@ -93,8 +94,10 @@ class screening_test : public ::testing::Test {
     rt_.reset();
   }
 
-  void install(bool fail_open, std::chrono::milliseconds deadline) {
+  void install(bool fail_open, std::chrono::milliseconds deadline,
+               std::chrono::seconds review_hold = std::chrono::hours{24}) {
     auto setup = std::make_shared<screening_setup>();
+    setup->review_hold = review_hold;
     setup->rules.threshold = engine::parse_currency_amounts("EUR:1000").value();
     setup->rules.velocity_window = 1h;
     setup->rules.velocity_count_max = 3;
@@ -129,6 +132,26 @@ class screening_test : public ::testing::Test {
     if (deposit > 0) {
       ASSERT_TRUE(run({id, "dep", engine::deposit{in_eur(deposit)}}).accepted());
     }
+  }
+  // An admin's decision, as the admin route submits it, with who and why.
+  submit_outcome decide(engine::command c) {
+    command_context context;
+    context.audit = audit_context{"ops", "checked"};
+    std::promise<submit_outcome> decided;
+    auto f = decided.get_future();
+    rt_->submit_review_decision(std::move(c), std::move(context),
+                                [&](submit_outcome o) { decided.set_value(std::move(o)); });
+    EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
+    return f.get();
+  }
+  // Waits until `done` holds (the saga and expiry timers run on their own).
+  template <class Done>
+  static bool eventually(Done done) {
+    for (int i = 0; i < 500; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return done();
   }
   static std::string code_of(const submit_outcome& o) {
     if (o.error) return std::string(to_string(*o.error));
@@ -295,7 +318,7 @@ TEST_F(screening_test, the_velocity_window_is_rebuilt_when_the_wallet_is_loaded_
 }
 
 // A review verdict on a withdrawal holds its amount under the review's hold (ADR 0009); on a
-// transfer it is refused like a denial. Only the decision path settles the hold, audited.
+// hold placement it is refused like a denial. Only the decision path settles the hold, audited.
 TEST_F(screening_test, a_withdrawal_under_review_is_held_until_the_decision_settles_it) {
   open("w1", 10'000);
   open("w2", 0);
@@ -310,7 +333,10 @@ TEST_F(screening_test, a_withdrawal_under_review_is_held_until_the_decision_sett
   EXPECT_EQ(held.result.balance, 10'000);
   EXPECT_EQ(held.result.held, 5'000);
   EXPECT_EQ(db_->review_reasons().at("wd-1"), engine::screening_reasons{1}) << "amount";
-  EXPECT_EQ(code_of(run({"w1", "t-1", engine::transfer_debit{"tr-1", "w2", in_eur(1'000)}})),
+  // A hold placement under review is refused like a denial (ADR 0009).
+  const auto expiry =
+      std::chrono::time_point_cast<engine::duration>(std::chrono::system_clock::now()) + 1h;
+  EXPECT_EQ(code_of(run({"w1", "h-1", engine::hold_place{"h-1", in_eur(1'000), expiry}})),
             "aml_denied");
   // A client's capture of the review's hold is refused; the decision is not.
   EXPECT_EQ(code_of(run({"w1", "cap", engine::hold_capture{placed->hold_id, {}}})), "id_invalid");
@@ -332,6 +358,113 @@ TEST_F(screening_test, a_withdrawal_under_review_is_held_until_the_decision_sett
   EXPECT_EQ(audits[0].action, "aml_review_approved");
   EXPECT_EQ(audits[0].principal, "ops");
   EXPECT_EQ(audits[0].reason, "checked");
+}
+
+// A transfer under review (ADR 0009) holds its amount on the source; no saga starts. Its approval
+// takes the hold in the debit itself (one event, one commit), and the saga credits the
+// destination; a frozen source refuses the approval until it is unfrozen.
+TEST_F(screening_test, a_transfer_under_review_is_debited_from_its_hold_on_approval) {
+  open("w1", 10'000);
+  open("w2", 0);
+  port_->answer({engine::screening_verdict::review, {}});
+  const engine::command transfer{"w1", "t-1", engine::transfer_debit{"tr-1", "w2", in_eur(5'000)}};
+  const submit_outcome held = run(transfer);
+  ASSERT_EQ(code_of(held), "accepted");
+  ASSERT_TRUE(held.event);
+  const std::string id = engine::review_id_of("w1", "t-1");
+  const std::string hold = engine::review_hold_id(id);
+  const auto* placed = std::get_if<engine::hold_placed>(&held.event->body);
+  ASSERT_NE(placed, nullptr);
+  EXPECT_EQ(placed->hold_id, hold);
+  EXPECT_EQ(held.result.held, 5'000);
+  EXPECT_EQ(db_->review_transfers().at("t-1"), (std::pair<std::string, std::string>{"tr-1", "w2"}));
+  EXPECT_FALSE(db_->transfer("w1", "tr-1")) << "no saga before the approval";
+  EXPECT_EQ(port_->asked().back().command, "transfer_debit");
+  // A repeat answers the same review without a provider.
+  const submit_outcome again = run(transfer);
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.result, held.result);
+  EXPECT_EQ(port_->asked().size(), 1U);
+
+  restart();  // a pending review survives the wallet being loaded again
+  const engine::command approve{"w1", engine::review_decision_key(id),
+                                engine::transfer_debit{"tr-1", "w2", in_eur(5'000), hold}};
+  ASSERT_EQ(code_of(run({"w1", "f-1", engine::freeze{"fraud check"}})), "accepted");
+  const submit_outcome frozen = decide(approve);
+  EXPECT_EQ(code_of(frozen), "wallet_frozen");
+  EXPECT_EQ(db_->wallet("w1")->held, 5'000);
+  ASSERT_EQ(code_of(run({"w1", "u-1", engine::unfreeze{"cleared"}})), "accepted");
+  const submit_outcome approved = decide(approve);
+  ASSERT_EQ(code_of(approved), "accepted");
+  EXPECT_FALSE(approved.replayed) << "the refusal while frozen was not remembered";
+  EXPECT_EQ(approved.result.balance, 5'000);
+  EXPECT_EQ(approved.result.held, 0);
+  // The hold is consumed by the debit itself: its placement, then (after the freeze and the
+  // unfreeze) the debit, with nothing releasing or capturing it.
+  const auto events = db_->events().at("w1");
+  ASSERT_GE(events.size(), 2U);
+  const auto* debit = std::get_if<engine::transfer_debited>(&events.back().body);
+  ASSERT_NE(debit, nullptr);
+  EXPECT_EQ(*debit, (engine::transfer_debited{"tr-1", "w2", 5'000, hold}));
+  for (const auto& e : events) {
+    EXPECT_FALSE(std::holds_alternative<engine::hold_captured>(e.body));
+    EXPECT_FALSE(std::holds_alternative<engine::hold_released>(e.body));
+  }
+  // The saga credits the destination, as for any transfer.
+  EXPECT_TRUE(eventually([&] { return db_->wallet("w2") && db_->wallet("w2")->balance == 5'000; }));
+  EXPECT_TRUE(eventually([&] {
+    const auto t = db_->transfer("w1", "tr-1");
+    return t && t->status == transfer_status::completed;
+  }));
+  EXPECT_EQ(db_->wallet("w1")->balance, 5'000);
+  // A repeated approval is a replay; the other decision a conflict.
+  EXPECT_TRUE(decide(approve).replayed);
+  EXPECT_EQ(code_of(decide({"w1", engine::review_decision_key(id), engine::hold_release{hold}})),
+            "idempotency_conflict");
+  EXPECT_EQ(db_->wallet("w1")->balance, 5'000);
+  EXPECT_EQ(db_->wallet("w2")->balance, 5'000);
+  const auto audits = db_->audits();
+  ASSERT_FALSE(audits.empty());
+  EXPECT_EQ(audits.back().action, "aml_review_approved");
+  EXPECT_EQ(audits.back().principal, "ops");
+  const auto& details = audits.back().details;
+  EXPECT_NE(std::find(details.begin(), details.end(),
+                      std::pair<std::string, std::string>{"transfer_id", "tr-1"}),
+            details.end());
+}
+
+// Rejected or expired, a transfer under review never leaves: the hold is released and no saga
+// starts; the approval then finds no hold.
+TEST_F(screening_test, a_transfer_under_review_rejected_or_expired_releases_its_money) {
+  install(false, 5s, 1s);
+  open("w1", 10'000);
+  open("w2", 0);
+  port_->answer({engine::screening_verdict::review, {}});
+  ASSERT_EQ(code_of(run({"w1", "t-1", engine::transfer_debit{"tr-1", "w2", in_eur(2'000)}})),
+            "accepted");
+  const std::string first = engine::review_id_of("w1", "t-1");
+  const submit_outcome rejected = decide({"w1", engine::review_decision_key(first),
+                                          engine::hold_release{engine::review_hold_id(first)}});
+  ASSERT_EQ(code_of(rejected), "accepted");
+  EXPECT_EQ(rejected.result.held, 0);
+  EXPECT_EQ(rejected.result.balance, 10'000);
+
+  ASSERT_EQ(code_of(run({"w1", "t-2", engine::transfer_debit{"tr-2", "w2", in_eur(3'000)}})),
+            "accepted");
+  const std::string second = engine::review_id_of("w1", "t-2");
+  EXPECT_TRUE(eventually([&] { return db_->wallet("w1")->held == 0; })) << "expired";
+  const auto events = db_->events().at("w1");
+  const auto* expired = std::get_if<engine::hold_expired>(&events.back().body);
+  ASSERT_NE(expired, nullptr);
+  EXPECT_EQ(expired->hold_id, engine::review_hold_id(second));
+  const submit_outcome late =
+      decide({"w1", engine::review_decision_key(second),
+              engine::transfer_debit{"tr-2", "w2", in_eur(3'000), engine::review_hold_id(second)}});
+  EXPECT_EQ(code_of(late), "hold_not_found");
+  EXPECT_EQ(db_->wallet("w1")->balance, 10'000);
+  EXPECT_FALSE(db_->transfer("w1", "tr-1"));
+  EXPECT_FALSE(db_->transfer("w1", "tr-2"));
+  EXPECT_EQ(db_->wallet("w2")->balance, 0);
 }
 
 }  // namespace

@@ -43,9 +43,10 @@ struct audit_context {
 // that is decided gets an audit record, whichever path it came by.
 [[nodiscard]] bool is_administrative(const engine::command_body& body) noexcept;
 
-// Whether a command is an AML review's decision (ADR 0009): a capture (approve) or release
-// (reject) of a review hold under the review's decision key. Audited like the commands above, as
-// `aml_review_approved` or `aml_review_rejected`.
+// Whether a command is an AML review's decision (ADR 0009): a capture (approve a withdrawal), a
+// transfer_debit from the hold (approve a transfer) or a release (reject) of a review hold under
+// the review's decision key. Audited like the commands above, as `aml_review_approved` (with the
+// transfer's id and destination) or `aml_review_rejected`.
 [[nodiscard]] bool is_review_decision(const engine::command& cmd) noexcept;
 
 // The trace id of a W3C traceparent ("00-<32 hex>-<16 hex>-<2 hex>"), or "" when it is not one.

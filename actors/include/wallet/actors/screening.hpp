@@ -63,11 +63,10 @@ struct screening_setup {
   // Longest a wallet waits for a verdict; past it the command is answered as if the provider
   // were down. Above the provider's own bound (its timeouts and retries), which ends first.
   std::chrono::milliseconds deadline{10'000};
-  std::size_t inflight_max = 256;
-  // A withdrawal the provider sends to review is held this long for an admin's decision (ADR
-  // 0009); the hold then expires and the money is available again.
-  std::chrono::seconds review_hold{
-      std::chrono::hours{24 * 7}};  // screenings in flight per process; past it: overloaded
+  std::size_t inflight_max = 256;  // screenings in flight per process; past it: overloaded
+  // A withdrawal or transfer the provider sends to review is held this long for an admin's
+  // decision (ADR 0009); the hold then expires and the money is available again.
+  std::chrono::seconds review_hold{std::chrono::hours{24 * 7}};
   // Screenings running now (each on its own thread): bounds those threads by inflight_max.
   mutable std::atomic<std::size_t> inflight{0};
 };

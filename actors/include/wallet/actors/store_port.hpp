@@ -57,9 +57,13 @@ struct wallet_write {
   // An administrative command's audit record: committed in the same transaction as the write
   // (the store adds the outcome: applied with the event's seq, or rejected with the code).
   std::optional<audit_entry> audit;
-  // Why the screening sent this write's withdrawal to review (ADR 0009), when its event places a
-  // review hold: the store records the review with them. 0 otherwise.
+  // Why the screening sent this write's withdrawal or transfer to review (ADR 0009), when its
+  // event places a review hold: the store records the review with them. 0 otherwise.
   engine::screening_reasons review_reasons = 0;
+  // The transfer under review, when this write's event places the review hold of a transfer: the
+  // review records them, and its approval debits the hold towards them. Empty otherwise.
+  std::string review_transfer_id;
+  std::string review_destination;
 };
 
 // Money that left a wallet: a withdrawal, a transfer debit or the captured part of a hold capture.
