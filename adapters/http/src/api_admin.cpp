@@ -236,6 +236,8 @@ json::object review_object(const postgres::review_row& r) {
   if (r.decided_at) o["decided_at"] = nats::format_rfc3339(*r.decided_at);
   if (!r.decided_by.empty()) o["decided_by"] = r.decided_by;
   if (!r.decision_reason.empty()) o["decision_reason"] = r.decision_reason;
+  if (!r.transfer_id.empty()) o["transfer_id"] = r.transfer_id;
+  if (!r.destination.empty()) o["destination"] = r.destination;
   return o;
 }
 
@@ -611,9 +613,31 @@ void api::impl::get_review(const exchange_ptr& x) {
   });
 }
 
+namespace {
+
+// The wallet command of a decision on `review`: reject releases the review's hold; approve
+// captures it (a withdrawal) or debits the transfer from it (one event: the saga then credits the
+// destination). std::nullopt for a row no engine wrote (an unknown command or currency).
+std::optional<engine::command> decision_command(const postgres::review_row& review, bool approve) {
+  engine::command cmd{review.wallet_id, engine::review_decision_key(review.review_id),
+                      engine::hold_release{review.hold_id}};
+  if (!approve) return cmd;
+  if (review.command == "withdraw") {
+    cmd.body = engine::hold_capture{review.hold_id, {}};
+    return cmd;
+  }
+  const auto ccy = engine::currency::from_code(review.currency);
+  if (review.command != "transfer_debit" || !ccy) return std::nullopt;
+  cmd.body = engine::transfer_debit{review.transfer_id, review.destination,
+                                    engine::money{review.amount, *ccy}, review.hold_id};
+  return cmd;
+}
+
+}  // namespace
+
 // Body: {"decision": "approve" | "reject", "reason": ...}. Approve captures the review's hold
-// (the withdrawal happens), reject releases it; either is a wallet command under the review's
-// decision key, audited in its commit like freeze.
+// (the withdrawal happens) or debits the transfer from it, reject releases it; either is a wallet
+// command under the review's decision key, audited in its commit like freeze.
 void api::impl::decide_review(const exchange_ptr& x) {
   auto id = review_id_param(*this, x);
   if (!id || !check_query(*this, x, {}) || !admin_ready(x)) return;
@@ -661,18 +685,26 @@ void api::impl::decide_review(const exchange_ptr& x) {
       return;
     }
     const postgres::review_row& review = *r.value();
-    if (review.status != "pending") {
+    // The same decision again goes to the wallet, whose decision key answers it as a replay (or,
+    // once the key has left the window, finds the hold gone: 409). Any other decision on a closed
+    // review is refused here.
+    const bool same_again =
+        review.status == (approve ? std::string_view{"approved"} : std::string_view{"rejected"});
+    if (review.status != "pending" && !same_again) {
       problem p = make_problem("review_decided", "the review is " + review.status);
       p.extensions["review_status"] = review.status;
       self->reply_problem(x, p);
       return;
     }
-    engine::command cmd{review.wallet_id, engine::review_decision_key(review.review_id),
-                        approve ? engine::command_body{engine::hold_capture{review.hold_id, {}}}
-                                : engine::command_body{engine::hold_release{review.hold_id}}};
+    auto cmd = decision_command(review, approve);
+    if (!cmd) {
+      // A row no engine wrote (the request log and the status metrics record the 500).
+      self->reply_problem(x, make_problem("internal", "the review's row names no known command"));
+      return;
+    }
     actors::command_context context{{}, x->trace.traceparent()};
     context.audit = actors::audit_context{x->who.subject, x->audit_reason};
-    self->ports.submit_review(std::move(cmd), std::move(context),
+    self->ports.submit_review(std::move(*cmd), std::move(context),
                               [self, x, review, approve](actors::submit_outcome out) {
                                 self->answer_decision(x, review, approve, std::move(out));
                               });
@@ -706,6 +738,8 @@ void api::impl::answer_decision(const exchange_ptr& x, const postgres::review_ro
   body["review_id"] = review.review_id;
   body["wallet_id"] = review.wallet_id;
   body["status"] = approve ? "approved" : "rejected";
+  // A transfer's approval debits it: its status is at /v1/wallets/{wallet_id}/transfers/{id}.
+  if (!review.transfer_id.empty()) body["transfer_id"] = review.transfer_id;
   body["replayed"] = out.replayed;
   body["version"] = out.result.seq;
   if (out.event) {

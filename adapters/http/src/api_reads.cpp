@@ -91,6 +91,8 @@ json::object transfer_object(const postgres::transfer_record& t) {
   o["currency"] = t.amount.ccy.code();
   o["amount"] = engine::format_amount(t.amount.minor, t.amount.ccy.exponent());
   o["status"] = postgres::to_string(t.status);
+  // Held for an AML review, or its review ended without it leaving (ADR 0009).
+  if (!t.review_id.empty()) o["review_id"] = t.review_id;
   o["created_at"] = nats::format_rfc3339(t.created_at);
   o["updated_at"] = nats::format_rfc3339(t.updated_at);
   return o;

@@ -300,6 +300,10 @@ std::int64_t held_delta(const engine::event_body& body) {
                         },
                         [](const engine::hold_released& e) { return -e.amount; },
                         [](const engine::hold_expired& e) { return -e.amount; },
+                        // A review's approved transfer takes its hold (ADR 0009).
+                        [](const engine::transfer_debited& e) {
+                          return e.hold_id.empty() ? std::int64_t{0} : -e.amount;
+                        },
                         [](const auto&) { return std::int64_t{0}; },
                     },
                     body);
@@ -318,6 +322,8 @@ void put_body(json::object& o, const engine::event_body& body, engine::currency 
                    o["transfer_id"] = e.transfer_id;
                    o["destination"] = e.destination;
                    o["amount"] = money(e.amount);
+                   // The review hold an approved transfer took (ADR 0009).
+                   if (!e.hold_id.empty()) o["hold_id"] = e.hold_id;
                  },
                  [&](const engine::transfer_credited& e) {
                    o["transfer_id"] = e.transfer_id;
@@ -628,8 +634,8 @@ std::string encode_outcome(const outcome_view& view) {
                               retryable(*out.error));
     return json::serialize(o);
   }
-  // A withdrawal held for an AML review (ADR 0009) is not done yet: its event placed the review's
-  // hold, and the review's decision captures or releases it.
+  // A withdrawal or transfer held for an AML review (ADR 0009) is not done yet: its event placed
+  // the review's hold, and the review's decision settles it.
   const std::string_view review = review_of(out);
   o["status"] = out.result.rejected ? "rejected" : (review.empty() ? "accepted" : "pending_review");
   o["replayed"] = out.replayed;

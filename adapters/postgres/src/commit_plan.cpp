@@ -134,6 +134,11 @@ class planner {
                      close_review(w, e, x.hold_id, "expired");
                    },
                    [&](const engine::transfer_debited& x) {
+                     // A review's approved transfer takes its hold in the same event (ADR 0009).
+                     if (!x.hold_id.empty()) {
+                       close_hold(x.hold_id);
+                       close_review(w, e, x.hold_id, "approved");
+                     }
                      auto& c = plan_.debits.columns;
                      c[0].add_text(x.transfer_id);
                      c[1].add_text(w.wallet_id);
@@ -178,6 +183,11 @@ class planner {
     c[6].add_text(engine::reasons_text(w.review_reasons));
     c[7].add_timestamp(e.at);
     c[8].add_timestamp(x.expires_at);
+    // What is under review: a withdrawal, or a transfer with its id and destination.
+    const bool transfer = !w.review_transfer_id.empty();
+    c[9].add_text(transfer ? "transfer_debit" : "withdraw");
+    add_text_or_null(c[10], w.review_transfer_id);
+    add_text_or_null(c[11], w.review_destination);
     plan_.reviews_opened.keys.push_back(std::string(engine::review_of_hold(x.hold_id)));
   }
 
@@ -313,8 +323,8 @@ template struct rows<4>;
 template struct rows<6>;
 template struct rows<7>;
 template struct rows<8>;
-template struct rows<9>;
 template struct rows<10>;
+template struct rows<12>;
 template struct rows<13>;
 
 std::int64_t status_code(engine::wallet_status status) {

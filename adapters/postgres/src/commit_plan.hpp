@@ -57,11 +57,13 @@ struct commit_plan {
   // Audit records of administrative commands, in batch order; `at` is the database's clock.
   // (principal, action, target, reason, trace_id or NULL, details as a JSON object)
   rows<6> audits;
-  // AML reviews opened by review holds placed in this batch (migration 0008). (review_id,
-  // wallet_id, hold_id, idempotency_key, amount, currency, reasons, opened_at, expires_at)
-  rows<9> reviews_opened;
-  // Reviews whose hold was captured (approved), released (rejected) or expired. (wallet_id,
-  // hold_id, status, at, principal or NULL, reason or NULL: the decision's audit record's)
+  // AML reviews opened by review holds placed in this batch (migrations 0008, 0010). (review_id,
+  // wallet_id, hold_id, idempotency_key, amount, currency, reasons, opened_at, expires_at,
+  // command, transfer_id or NULL, destination or NULL)
+  rows<12> reviews_opened;
+  // Reviews whose hold was captured or debited by its transfer (approved), released (rejected) or
+  // expired. (wallet_id, hold_id, status, at, principal or NULL, reason or NULL: the decision's
+  // audit record's)
   rows<6> reviews_closed;
 };
 

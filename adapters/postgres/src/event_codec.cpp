@@ -84,11 +84,13 @@ std::string encode_data(const engine::event_body& body) {
             return json_object{}.integer("amount", e.amount).finish();
           },
           [](const engine::transfer_debited& e) {
-            return json_object{}
-                .text("transfer_id", e.transfer_id)
+            json_object o;
+            o.text("transfer_id", e.transfer_id)
                 .text("destination", e.destination)
-                .integer("amount", e.amount)
-                .finish();
+                .integer("amount", e.amount);
+            // Only a review's approved transfer has one (ADR 0009): other debits stay as they were.
+            if (!e.hold_id.empty()) o.text("hold_id", e.hold_id);
+            return o.finish();
           },
           [](const engine::transfer_credited& e) {
             return json_object{}
@@ -150,6 +152,8 @@ std::string quoted(std::string_view key) {
 class fields {
  public:
   explicit fields(const boost::json::object& object) : object_(object) {}
+
+  [[nodiscard]] bool has(std::string_view key) const { return object_.contains(key); }
 
   std::string text(std::string_view key) {
     const boost::json::value* v = object_.if_contains(key);
@@ -219,7 +223,9 @@ std::optional<engine::event_body> decode_body(std::string_view type, fields& f) 
   if (type == "transfer_debited") {
     auto id = f.text("transfer_id");
     auto destination = f.text("destination");
-    return transfer_debited{std::move(id), std::move(destination), f.integer("amount")};
+    const auto amount = f.integer("amount");
+    std::string hold_id = f.has("hold_id") ? f.text("hold_id") : std::string{};
+    return transfer_debited{std::move(id), std::move(destination), amount, std::move(hold_id)};
   }
   if (type == "transfer_credited") {
     auto id = f.text("transfer_id");
@@ -288,6 +294,10 @@ std::int64_t held_delta(const engine::event_body& body) {
                         [](const engine::hold_captured& e) { return -(e.captured + e.released); },
                         [](const engine::hold_released& e) { return -e.amount; },
                         [](const engine::hold_expired& e) { return -e.amount; },
+                        // A review's approved transfer takes its hold (ADR 0009).
+                        [](const engine::transfer_debited& e) {
+                          return e.hold_id.empty() ? std::int64_t{0} : -e.amount;
+                        },
                         [](const auto&) { return std::int64_t{0}; },
                     },
                     body);

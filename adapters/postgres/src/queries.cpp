@@ -54,6 +54,13 @@ constexpr const char* transfer_sql =
     " " WALLET_PG_EPOCH_US("created_at") ", " WALLET_PG_EPOCH_US("updated_at")
     " FROM transfers WHERE source = $1 AND id = $2";
 
+// A transfer under AML review, or one whose review ended without it leaving (migration 0010).
+constexpr const char* transfer_review_sql =
+    "SELECT destination, currency, amount, status, review_id,"
+    " " WALLET_PG_EPOCH_US("opened_at") ", " WALLET_PG_EPOCH_US("coalesce(decided_at, opened_at)")
+    " FROM aml_reviews WHERE wallet_id = $1 AND transfer_id = $2 AND status <> 'approved'"
+    " ORDER BY opened_at DESC, review_id DESC LIMIT 1";
+
 constexpr const char* hold_events_sql =
     "SELECT seq, " WALLET_PG_EPOCH_US("at") ", type, data::text FROM wallet_events"
     " WHERE wallet_id = $1"
@@ -120,6 +127,14 @@ engine::result<std::optional<engine::event>, error> to_event(const std::string& 
                     detail::from_epoch_us(row[8].as<std::int64_t>()), std::move(body).value()}};
 }
 
+// The status a transfer's review gives it while it has no saga record.
+std::optional<transfer_status> review_transfer_status(std::string_view review_status) {
+  if (review_status == "pending") return transfer_status::pending_review;
+  if (review_status == "rejected") return transfer_status::review_rejected;
+  if (review_status == "expired") return transfer_status::review_expired;
+  return std::nullopt;
+}
+
 std::optional<transfer_status> transfer_status_from(std::string_view text) {
   for (const auto s :
        {transfer_status::pending, transfer_status::completed, transfer_status::reversed}) {
@@ -157,6 +172,12 @@ std::string_view to_string(transfer_status s) noexcept {
       return "completed";
     case transfer_status::reversed:
       return "reversed";
+    case transfer_status::pending_review:
+      return "pending_review";
+    case transfer_status::review_rejected:
+      return "review_rejected";
+    case transfer_status::review_expired:
+      return "review_expired";
   }
   return "unknown";
 }
@@ -243,6 +264,30 @@ engine::result<std::vector<engine::wallet_state>, error> list_wallets(pqxx::conn
   }
 }
 
+namespace {
+
+// The transfer's newest review that did not approve it, read in the caller's snapshot.
+engine::result<std::optional<transfer_record>, error> find_transfer_review(
+    pqxx::read_transaction& tx, const std::string& source, const std::string& transfer_id) {
+  using out = std::optional<transfer_record>;
+  const pqxx::result rows = tx.exec_params(transfer_review_sql, source, transfer_id);
+  if (rows.empty()) return out{};
+  const pqxx::row row = rows[0];
+  const auto ccy = engine::currency::from_code(row[1].as<std::string>());
+  const auto status = review_transfer_status(row[3].as<std::string>());
+  if (!ccy || !status) {
+    return rejected("find_transfer " + source + "/" + transfer_id +
+                    ": review with unknown currency or status (" + row[1].as<std::string>() + ", " +
+                    row[3].as<std::string>() + ")");
+  }
+  return out{transfer_record{
+      source, transfer_id, row[0].as<std::string>(), engine::money{row[2].as<std::int64_t>(), *ccy},
+      *status, detail::from_epoch_us(row[5].as<std::int64_t>()),
+      detail::from_epoch_us(row[6].as<std::int64_t>()), row[4].as<std::string>()}};
+}
+
+}  // namespace
+
 engine::result<std::optional<transfer_record>, error> find_transfer(
     pqxx::connection_base& conn, const std::string& source, const std::string& transfer_id) {
   using out = std::optional<transfer_record>;
@@ -250,7 +295,7 @@ engine::result<std::optional<transfer_record>, error> find_transfer(
   try {
     pqxx::read_transaction tx(conn);
     const pqxx::result rows = tx.exec_params(transfer_sql, source, transfer_id);
-    if (rows.empty()) return out{};
+    if (rows.empty()) return find_transfer_review(tx, source, transfer_id);
     const pqxx::row row = rows[0];
     const auto ccy = engine::currency::from_code(row[1].as<std::string>());
     const auto status = transfer_status_from(row[3].as<std::string>());

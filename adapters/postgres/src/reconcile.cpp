@@ -31,6 +31,7 @@ namespace {
 // tables. The status fold takes the last status event: seq * 4 + status orders by seq and keeps
 // the status in the remainder (1 active, 2 frozen, 3 closed). The KYC level folds the same way
 // from the last kyc_level_set (0 none before any). The daily outgoing total is not checked here.
+// A transfer debit with a hold_id (an AML review's approved transfer, ADR 0009) ends its hold.
 std::string wallet_checks(std::string_view events, std::string_view holds,
                           std::string_view wallets) {
   std::string sql = R"sql(
@@ -42,6 +43,7 @@ WITH folded AS (
          sum(e.held_delta) AS held,
          count(*) FILTER (WHERE e.type = 'hold_placed')
            - count(*) FILTER (WHERE e.type IN ('hold_captured', 'hold_released', 'hold_expired'))
+           - count(*) FILTER (WHERE e.type = 'transfer_debited' AND e.data ? 'hold_id')
            AS open_holds,
          max(e.seq * 4 + CASE e.type WHEN 'wallet_opened' THEN 1 WHEN 'wallet_unfrozen' THEN 1
                                      WHEN 'wallet_frozen' THEN 2 WHEN 'wallet_closed' THEN 3 END)

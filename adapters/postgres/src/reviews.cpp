@@ -1,4 +1,4 @@
-// The reviewer's reads of aml_reviews (migration 0008).
+// The reviewer's reads of aml_reviews (migrations 0008, 0010).
 #include "wallet/postgres/reviews.hpp"
 
 #include <algorithm>
@@ -11,10 +11,11 @@
 namespace wallet::postgres {
 namespace {
 
-#define WALLET_PG_REVIEW_COLUMNS                                                         \
+#define WALLET_PG_REVIEW_COLUMNS \
   "review_id, wallet_id, hold_id, command, idempotency_key, amount, currency, reasons, " \
   "status, " WALLET_PG_EPOCH_US("opened_at") ", " WALLET_PG_EPOCH_US(                    \
-      "expires_at") ", " WALLET_PG_EPOCH_US("decided_at") ", decided_by, decision_reason"
+      "expires_at") ", " WALLET_PG_EPOCH_US("decided_at") ", decided_by, decision_reason, " \
+      "transfer_id, destination"
 
 constexpr const char* review_columns = WALLET_PG_REVIEW_COLUMNS;
 
@@ -40,6 +41,8 @@ review_row to_review(const pqxx::row& row) {
   if (!row[11].is_null()) r.decided_at = detail::from_epoch_us(row[11].as<std::int64_t>());
   r.decided_by = text_or_empty(row[12]);
   r.decision_reason = text_or_empty(row[13]);
+  r.transfer_id = text_or_empty(row[14]);
+  r.destination = text_or_empty(row[15]);
   return r;
 }
 

@@ -127,18 +127,19 @@ inline constexpr statement audit_insert{
     " WITH ORDINALITY AS u(principal, action, target, reason, trace_id, details, n)"
     " ORDER BY u.n"};
 
-// AML reviews (migration 0008), kept in step with their review holds' events. A review id
+// AML reviews (migrations 0008, 0010), kept in step with their review holds' events. A review id
 // already used (two commands whose 64-bit digests collide) refuses the write rather than mixing
 // two reviews.
 inline constexpr statement reviews_open{
     "review_open",
     "INSERT INTO aml_reviews (review_id, wallet_id, hold_id, command, idempotency_key, amount,"
-    " currency, reasons, opened_at, expires_at)"
-    " SELECT u.review_id, u.wallet_id, u.hold_id, 'withdraw', u.key, u.amount, u.currency,"
-    " u.reasons, u.opened_at, u.expires_at"
+    " currency, reasons, opened_at, expires_at, transfer_id, destination)"
+    " SELECT u.review_id, u.wallet_id, u.hold_id, u.command, u.key, u.amount, u.currency,"
+    " u.reasons, u.opened_at, u.expires_at, u.transfer_id, u.destination"
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],"
-    " $7::text[], $8::timestamptz[], $9::timestamptz[])"
-    " AS u(review_id, wallet_id, hold_id, key, amount, currency, reasons, opened_at, expires_at)"
+    " $7::text[], $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[], $12::text[])"
+    " AS u(review_id, wallet_id, hold_id, key, amount, currency, reasons, opened_at, expires_at,"
+    " command, transfer_id, destination)"
     " ON CONFLICT (review_id) DO NOTHING RETURNING review_id"};
 
 inline constexpr statement reviews_close{

@@ -534,6 +534,65 @@ TEST_F(admin_api_test, an_aml_review_is_listed_and_decided_once_with_a_reason) {
   EXPECT_EQ(closed.result(), status::conflict);
   EXPECT_EQ(body_of(closed).at("review_status").as_string(), "approved");
   EXPECT_EQ(engine_->contexts.size(), before);
+  // The same decision on the closed row goes to the wallet, whose decision key replays it.
+  const auto same = call(verb::post, decide, R"({"decision":"approve","reason":"checked"})");
+  ASSERT_EQ(same.result(), status::ok) << same.body();
+  EXPECT_TRUE(body_of(same).at("replayed").as_bool());
+  EXPECT_EQ(engine_->contexts.size(), before + 1);
+}
+
+// A transfer under review (ADR 0009): its review names the transfer; approve debits it from the
+// review's hold (one transfer_debited event naming the hold); a row no engine wrote is a 500.
+TEST_F(admin_api_test, an_approved_transfer_under_review_is_debited_from_its_hold) {
+  open("w1");
+  ASSERT_EQ(call(verb::post, "/v1/wallets/w1/deposits", R"({"amount":"10.00","currency":"EUR"})",
+                 "admin", "dep-1")
+                .result(),
+            status::ok);
+  const engine::money amount{600, *engine::currency::from_code("EUR")};
+  const engine::command tr{"w1", "tr-1", engine::transfer_debit{"t-1", "w2", amount}};
+  ASSERT_TRUE(engine_->hold_for_review(tr, engine_->now + std::chrono::hours{1}).accepted());
+  const std::string id = engine::review_id_of("w1", "tr-1");
+  const auto outcome = call(verb::get, "/v1/wallets/w1/outcomes/tr-1");
+  EXPECT_EQ(body_of(outcome).at("status").as_string(), "pending_review");
+
+  postgres::review_row row;
+  row.review_id = id;
+  row.wallet_id = "w1";
+  row.hold_id = engine::review_hold_id(id);
+  row.command = "transfer_debit";
+  row.idempotency_key = "tr-1";
+  row.amount = 600;
+  row.currency = "EUR";
+  row.reasons = "amount";
+  row.status = "pending";
+  row.transfer_id = "t-1";
+  row.destination = "w2";
+  admin_->reviews_by_id[id] = row;
+  const auto shown = call(verb::get, "/v1/admin/aml/reviews/" + id);
+  EXPECT_EQ(body_of(shown).at("transfer_id").as_string(), "t-1");
+  EXPECT_EQ(body_of(shown).at("destination").as_string(), "w2");
+
+  const std::string decide = "/v1/admin/aml/reviews/" + id + "/decision";
+  const auto approved = call(verb::post, decide, R"({"decision":"approve","reason":"checked"})");
+  ASSERT_EQ(approved.result(), status::ok) << approved.body();
+  const auto body = body_of(approved);
+  EXPECT_EQ(body.at("status").as_string(), "approved");
+  EXPECT_EQ(body.at("transfer_id").as_string(), "t-1");
+  EXPECT_EQ(body.at("event").at("type").as_string(), "transfer_debited");
+  EXPECT_EQ(body.at("event").at("hold_id").as_string(), engine::review_hold_id(id));
+  EXPECT_EQ(body.at("event").at("held_delta").as_string(), "-6.00");
+  const auto transfer = call(verb::get, "/v1/wallets/w1/transfers/t-1");
+  ASSERT_EQ(transfer.result(), status::ok) << transfer.body();
+  EXPECT_EQ(body_of(transfer).at("destination").as_string(), "w2");
+  const auto wallet = call(verb::get, "/v1/wallets/w1");
+  EXPECT_EQ(body_of(wallet).at("balance").as_string(), "4.00");
+  EXPECT_EQ(body_of(wallet).at("held").as_string(), "0.00");
+
+  admin_->reviews_by_id[id].status = "pending";
+  admin_->reviews_by_id[id].command = "capture_everything";
+  const auto unknown = call(verb::post, decide, R"({"decision":"approve","reason":"checked"})");
+  EXPECT_EQ(unknown.result(), status::internal_server_error) << unknown.body();
 }
 
 // Flags at run time: read as the flags file's object; replaced whole with a reason, parsed by the

@@ -549,6 +549,22 @@ TEST(WireEncode, EventCarriesAmountsAsDecimalsAndBothDeltas) {
   EXPECT_EQ(placed.at("balance_delta"), "0");
 }
 
+// An approved transfer under AML review (ADR 0009) takes its hold: hold_id and held_delta say so.
+TEST(WireEncode, ADebitFromAReviewHoldNamesTheHold) {
+  const json::object o = parse_object(encode_event(
+      "w-1",
+      engine::event{5, dec_1_10h,
+                    engine::transfer_debited{"t-1", "w-2", 150, "aml:0123456789abcdef"}},
+      ccy("EUR")));
+  EXPECT_EQ(o.at("hold_id"), "aml:0123456789abcdef");
+  EXPECT_EQ(o.at("balance_delta"), "-1.50");
+  EXPECT_EQ(o.at("held_delta"), "-1.50");
+  const json::object plain = parse_object(encode_event(
+      "w-1", engine::event{5, dec_1_10h, engine::transfer_debited{"t-1", "w-2", 150}}, ccy("EUR")));
+  EXPECT_FALSE(plain.contains("hold_id"));
+  EXPECT_EQ(plain.at("held_delta"), "0.00");
+}
+
 TEST(WireEncode, EscapesText) {
   const json::object o = parse_object(encode_event(
       "w-1", engine::event{2, dec_1_10h, engine::wallet_frozen{"say \"no\"\\\n\x01"}}, ccy("EUR")));
@@ -825,6 +841,12 @@ TEST(WireSchema, EveryEventTypeConforms) {
     expect_conforms(checker, encode_event("w-1", engine::event{2, dec_1_10h, body}, ccy("EUR")),
                     "event.schema.json");
   }
+  expect_conforms(
+      checker,
+      encode_event("w-1",
+                   engine::event{2, dec_1_10h, engine::transfer_debited{"t", "w-2", 100, "aml:h"}},
+                   ccy("EUR")),
+      "event.schema.json");
 }
 
 TEST(WireSchema, EveryOutcomeFormConforms) {

@@ -55,6 +55,30 @@ TEST(event_codec, held_delta_follows_the_holds) {
   EXPECT_EQ(held_delta(engine::deposited{5}), 0);
 }
 
+// An approved transfer under AML review (ADR 0009) names the hold it took; other debits do not,
+// and their stored data stays as it was.
+TEST(event_codec, a_debit_from_a_review_hold_names_it_and_ends_it) {
+  const engine::transfer_debited plain{"t-1", "w-2", 100};
+  const engine::transfer_debited from_hold{"t-1", "w-2", 100, "aml:0123456789abcdef"};
+  EXPECT_EQ(encode_event(plain).data, R"({"transfer_id":"t-1","destination":"w-2","amount":100})");
+  const event_row row = encode_event(from_hold);
+  EXPECT_EQ(
+      row.data,
+      R"({"transfer_id":"t-1","destination":"w-2","amount":100,"hold_id":"aml:0123456789abcdef"})");
+  EXPECT_EQ(row.delta, -100);
+  EXPECT_EQ(row.held_delta, -100);
+  EXPECT_EQ(held_delta(plain), 0);
+  const auto decoded = decode_event(row.type, row.data);
+  ASSERT_TRUE(decoded) << decoded.error();
+  EXPECT_EQ(decoded.value(), engine::event_body{from_hold});
+  const auto old = decode_event("transfer_debited", encode_event(plain).data);
+  ASSERT_TRUE(old) << old.error();
+  EXPECT_EQ(old.value(), engine::event_body{plain});
+  EXPECT_FALSE(decode_event("transfer_debited",
+                            R"({"transfer_id":"t","destination":"w","amount":1,"hold_id":7})"))
+      << "a hold_id that is not a string";
+}
+
 TEST(event_codec, data_is_plain_json) {
   EXPECT_EQ(encode_event(engine::wallet_opened{"o", eur(), 0}).data,
             R"({"owner":"o","currency":"EUR","overdraft_limit":0})");

@@ -134,6 +134,48 @@ TEST(commit_plan, review_holds_open_and_close_their_review_rows) {
   EXPECT_EQ(rows_closed[5], R"({"false positive"})");
 }
 
+// A transfer under review (ADR 0009): its row names the transfer; the approval is one debit
+// event that deletes the stored hold, closes the review as approved and inserts the pending
+// transfer, all in the same plan.
+TEST(commit_plan, an_approved_transfer_under_review_takes_its_hold_in_the_debit) {
+  const engine::timestamp t = now_us();
+  wallet_sim a("a");
+  a.handle(open(), t);
+  a.handle(engine::deposit{eur(100)}, t);
+  wallet_write opened =
+      a.transfer_for_review(engine::transfer_debit{"t-1", "b", eur(60)}, t, "tr-1", t + 1h);
+  opened.review_reasons = 1;
+  const std::string id = engine::review_id_of("a", "tr-1");
+  {
+    auto plan = detail::plan_commit(std::vector<wallet_write>{opened}, 0, 1);
+    const auto rows = std::move(plan.reviews_opened).literals();
+    EXPECT_EQ(rows[3], R"({"tr-1"})");
+    EXPECT_EQ(rows[9], R"({"transfer_debit"})");
+    EXPECT_EQ(rows[10], R"({"t-1"})");
+    EXPECT_EQ(rows[11], R"({"b"})");
+    EXPECT_TRUE(plan.debits.empty()) << "no saga before the approval";
+  }
+  wallet_write approved =
+      a.handle(engine::transfer_debit{"t-1", "b", eur(60), engine::review_hold_id(id)}, t,
+               engine::review_decision_key(id));
+  ASSERT_FALSE(approved.record.result.rejected);
+  ASSERT_EQ(approved.events.size(), 1U);
+  approved.audit = actors::audit_entry{"ops", "aml_review_approved", "a", "checked", "", {}};
+  auto plan = detail::plan_commit(std::vector<wallet_write>{approved}, 0, 1);
+  EXPECT_EQ(plan.holds_closed.keys, std::vector<std::string>{"a/aml:" + id});
+  EXPECT_EQ(plan.reviews_closed.keys, std::vector<std::string>{"a/aml:" + id});
+  EXPECT_EQ(std::move(plan.reviews_closed).literals()[2], R"({"approved"})");
+  EXPECT_EQ(plan.debits.keys, std::vector<std::string>{"a/t-1"});
+  const auto events = std::move(plan.events).literals();
+  EXPECT_EQ(events[5], "{-60}") << "held_delta";
+  // Placed and approved in one batch: no hold row comes or goes.
+  auto both = detail::plan_commit(std::vector<wallet_write>{opened, approved}, 0, 1);
+  EXPECT_TRUE(both.holds_closed.empty());
+  EXPECT_TRUE(both.holds_opened.empty());
+  EXPECT_EQ(both.reviews_opened.keys, std::vector<std::string>{id});
+  EXPECT_EQ(both.reviews_closed.keys, std::vector<std::string>{"a/aml:" + id});
+}
+
 TEST(commit_plan, writes_without_an_audit_record_add_no_row) {
   const engine::timestamp t = now_us();
   wallet_sim a("a");

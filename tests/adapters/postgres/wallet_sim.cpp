@@ -65,6 +65,21 @@ actors::wallet_write wallet_sim::hold_for_review(engine::money amount, engine::t
   return write_of(before, h, std::move(key));
 }
 
+actors::wallet_write wallet_sim::transfer_for_review(engine::transfer_debit transfer,
+                                                     engine::timestamp at, std::string key,
+                                                     engine::timestamp until) {
+  const std::uint64_t before = aggregate_.state().version;
+  std::string transfer_id = transfer.transfer_id;
+  std::string destination = transfer.destination;
+  const engine::handled h =
+      aggregate_.hold_for_review(engine::command{id_, key, std::move(transfer)}, at,
+                                 engine::policy::unlimited(), engine::feature_flags{}, until);
+  actors::wallet_write w = write_of(before, h, std::move(key));
+  w.review_transfer_id = std::move(transfer_id);
+  w.review_destination = std::move(destination);
+  return w;
+}
+
 actors::wallet_write wallet_sim::write_of(std::uint64_t before, const engine::handled& h,
                                           std::string key) {
   EXPECT_FALSE(h.replayed) << id_ << " " << key;

@@ -37,6 +37,10 @@ class wallet_sim {
   // A withdrawal of `amount` the AML screening sent to review (ADR 0009): its review hold.
   actors::wallet_write hold_for_review(engine::money amount, engine::timestamp at, std::string key,
                                        engine::timestamp until);
+  // A transfer the AML screening sent to review: its review hold, with the transfer's id and
+  // destination as the wallet actor passes them to the store.
+  actors::wallet_write transfer_for_review(engine::transfer_debit transfer, engine::timestamp at,
+                                           std::string key, engine::timestamp until);
 
   [[nodiscard]] const engine::wallet_state& state() const { return aggregate_.state(); }
   [[nodiscard]] const std::string& id() const { return id_; }

@@ -266,8 +266,8 @@ inline constexpr std::array settings{
     "Longest a wallet waits for a verdict (its later commands wait behind it); past it the move is handled by aml.on_provider_down."),
   integer_setting("aml.inflight_max", 256, 1, 100'000,
     "Screenings in flight at once in this process (each on its own thread); past it a move that needs one is answered overloaded."),
-  integer_setting("aml.review_hold_s", 604'800, 60, 31'536'000,
-    "How long a withdrawal the provider sends to review stays held for an admin's decision (POST /v1/admin/aml/reviews/{id}/decision); then the hold expires and the money is available again (the review ends expired)."),
+  integer_setting("aml.review_hold_s", 604'800, 1, 31'536'000,
+    "How long a withdrawal or transfer the provider sends to review stays held for an admin's decision (POST /v1/admin/aml/reviews/{id}/decision); then the hold expires and the money is available again (the review ends expired)."),
 
   integer_setting("shutdown.grace_period_ms", 25'000, 1'000, 3'600'000,
     "On SIGTERM, longest time to finish and commit in-flight work before exiting; keep it below the pod's terminationGracePeriodSeconds."),

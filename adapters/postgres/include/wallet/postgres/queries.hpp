@@ -46,8 +46,17 @@ struct stored_outcome {
     pqxx::connection_base& conn, const std::string& owner, const std::string& after_id,
     std::size_t limit);
 
-// A transfer saga's record (the `transfers` table): keyed by its source and its id.
-enum class transfer_status : std::uint8_t { pending, completed, reversed };
+// A transfer saga's record (the `transfers` table): keyed by its source and its id. A transfer
+// held for an AML review has no saga record until it is approved: its review stands in for it
+// (ADR 0009) as pending_review, then review_rejected or review_expired if it never leaves.
+enum class transfer_status : std::uint8_t {
+  pending,
+  completed,
+  reversed,
+  pending_review,
+  review_rejected,
+  review_expired
+};
 
 [[nodiscard]] std::string_view to_string(transfer_status s) noexcept;
 
@@ -59,9 +68,12 @@ struct transfer_record {
   transfer_status status = transfer_status::pending;
   engine::timestamp created_at;
   engine::timestamp updated_at;
+  std::string review_id = {};  // the AML review standing in for it (review statuses); or empty
 };
 
-// The transfer `transfer_id` out of `source`; std::nullopt when there is none.
+// The transfer `transfer_id` out of `source`: its saga record, or else the newest AML review of
+// a transfer with that id that was not approved (an approved one has its saga record, written in
+// the same transaction); std::nullopt when there is neither.
 [[nodiscard]] engine::result<std::optional<transfer_record>, error> find_transfer(
     pqxx::connection_base& conn, const std::string& source, const std::string& transfer_id);
 

@@ -1,6 +1,6 @@
-// AML reviews on a caller's connection (migration 0008, docs/adr/0009-aml-review-holds.md): the
-// reviewer's filtered pages and one review by id. The rows are written by pg_store's commit, in
-// the transactions of their review hold's events.
+// AML reviews on a caller's connection (migrations 0008 and 0010,
+// docs/adr/0009-aml-review-holds.md): the reviewer's filtered pages and one review by id. The rows
+// are written by pg_store's commit, in the transactions of their review hold's events.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +23,7 @@ struct review_row {
   std::string review_id;
   std::string wallet_id;
   std::string hold_id;
-  std::string command;  // "withdraw"
+  std::string command;  // "withdraw" or "transfer_debit"
   std::string idempotency_key;
   std::int64_t amount = 0;  // minor units of `currency`
   std::string currency;
@@ -34,6 +34,10 @@ struct review_row {
   std::optional<engine::timestamp> decided_at;
   std::string decided_by;  // empty: none (pending, or expired)
   std::string decision_reason;
+  // A transfer's review (migration 0010): the transfer's id on the source and its destination;
+  // empty for a withdrawal's.
+  std::string transfer_id;
+  std::string destination;
 };
 
 // Every field set narrows the page; rows come oldest first (opened_at, then review_id), after the
