@@ -1,6 +1,7 @@
 // Two instances side by side over one PostgreSQL database and a private nats-server with the
 // partition mappings: each owns half the shards and consumes only their commands, and transfers
-// between wallets of different instances complete (or are reversed) through the saga over NATS.
+// between wallets of different instances complete (or are reversed) through the saga over NATS,
+// AML-reviewed transfers too once approved.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 
 #include "pg_fixture.hpp"
 #include "wallet/actors/runtime.hpp"
+#include "wallet/engine/review.hpp"
 #include "wallet/engine/shard.hpp"
 #include "wallet/nats/client.hpp"
 #include "wallet/nats/command_consumer.hpp"
@@ -281,6 +283,77 @@ TEST_F(multi_instance_test, transfers_between_instances_complete_and_conserve_mo
   EXPECT_EQ(sql("SELECT sum(balance) FROM wallets WHERE currency = 'EUR'")[0][0].as<std::int64_t>(),
             opening_balance * 8);
   EXPECT_EQ(sql("SELECT balance FROM wallets WHERE id = '" + dollars + "'")[0][0].as<long>(), 0);
+}
+
+// A provider that sends every move it is asked about to review.
+class review_everything final : public actors::screening_port {
+ public:
+  actors::screening_answer screen(const actors::screening_request& /*request*/) override {
+    return {engine::screening_verdict::review, {}};
+  }
+};
+
+// Transfers under AML review (ADR 0009) between instances: held on the source, no saga; the
+// approval (on the source's instance, as the admin route submits it) debits the hold in one event,
+// and the saga credits the destination on the other instance, or reverses a credit it refuses.
+TEST_F(multi_instance_test, an_approved_transfer_under_review_completes_across_instances) {
+  const std::string a = wallets_of(0, 1).front();
+  const std::string b = wallets_of(1, 1).front();
+  const std::string dollars = wallets_of(1, 2).back();
+  ASSERT_TRUE(run({a, "open", engine::open_wallet{"o", eur, 0}}).accepted());
+  ASSERT_TRUE(run({a, "fund", engine::deposit{{opening_balance, eur}}}).accepted());
+  ASSERT_TRUE(run({b, "open", engine::open_wallet{"o", eur, 0}}).accepted());
+  ASSERT_TRUE(run({dollars, "open", engine::open_wallet{"o", usd, 0}}).accepted());
+  auto setup = std::make_shared<actors::screening_setup>();
+  setup->rules.threshold = engine::parse_currency_amounts("*:1").value();
+  setup->port = std::make_shared<review_everything>();
+  owner(a).compliance().set_screening(std::move(setup));
+  engine::feature_flags flags;
+  flags.aml_screening = true;
+  owner(a).compliance().set_flags(std::make_shared<const engine::feature_flags>(flags));
+
+  const auto approve = [&](const std::string& key, const std::string& transfer_id,
+                           const std::string& destination, std::int64_t amount) {
+    const std::string id = engine::review_id_of(a, key);
+    actors::command_context context;
+    context.audit = actors::audit_context{"ops", "checked"};
+    std::promise<submit_outcome> decided;
+    auto f = decided.get_future();
+    owner(a).submit_review_decision(
+        {a, engine::review_decision_key(id),
+         engine::transfer_debit{
+             transfer_id, destination, {amount, eur}, engine::review_hold_id(id)}},
+        std::move(context), [&](submit_outcome o) { decided.set_value(std::move(o)); });
+    EXPECT_EQ(f.wait_for(20s), std::future_status::ready);
+    return f.get();
+  };
+
+  const submit_outcome held = run({a, "t-1", engine::transfer_debit{"tr-r1", b, {3'000, eur}}});
+  ASSERT_TRUE(held.accepted());
+  EXPECT_EQ(held.result.held, 3'000);
+  ASSERT_TRUE(run({a, "t-2", engine::transfer_debit{"tr-r2", dollars, {1'000, eur}}}).accepted());
+  EXPECT_EQ(sql("SELECT count(*) FROM transfers")[0][0].as<long>(), 0) << "no saga yet";
+  EXPECT_EQ(sql("SELECT count(*) FROM aml_reviews WHERE command = 'transfer_debit'"
+                " AND status = 'pending'")[0][0]
+                .as<long>(),
+            2);
+
+  const submit_outcome approved = approve("t-1", "tr-r1", b, 3'000);
+  ASSERT_TRUE(approved.accepted());
+  EXPECT_EQ(approved.result.balance, opening_balance - 3'000);
+  EXPECT_EQ(approved.result.held, 1'000);
+  ASSERT_TRUE(approve("t-2", "tr-r2", dollars, 1'000).accepted());
+  ASSERT_TRUE(settled(60s)) << "transfers still pending";
+  EXPECT_EQ(sql("SELECT status FROM transfers WHERE id = 'tr-r1'")[0][0].as<std::string>(),
+            "completed");
+  EXPECT_EQ(sql("SELECT status FROM transfers WHERE id = 'tr-r2'")[0][0].as<std::string>(),
+            "reversed");
+  EXPECT_EQ(sql("SELECT balance FROM wallets WHERE id = '" + b + "'")[0][0].as<long>(), 3'000);
+  EXPECT_EQ(sql("SELECT balance || '/' || held FROM wallets WHERE id = '" + a + "'")[0][0]
+                .as<std::string>(),
+            std::to_string(opening_balance - 3'000) + "/0");
+  EXPECT_EQ(sql("SELECT count(*) FROM wallet_holds")[0][0].as<long>(), 0);
+  EXPECT_EQ(sql("SELECT count(*) FROM aml_reviews WHERE status = 'approved'")[0][0].as<long>(), 2);
 }
 
 }  // namespace

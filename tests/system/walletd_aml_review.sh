@@ -4,12 +4,17 @@
 # answers "review". A withdrawal under review is answered 202 pending_review with its review id
 # (a repeat and the outcome lookup too) and holds its amount; clients cannot settle the review's
 # hold; the reviewer's list and its errors; a rejection releases the hold, an approval captures it,
-# each audited with its reason in the same transaction; a review is decided once; a review still
-# pending when walletd restarts is decided after the restart; the metrics and log lines.
-# Usage: walletd_aml_review.sh WALLETD SOURCE_DIR   (needs WALLET_PG_URL, WALLET_NATS_URL)
+# each audited with its reason in the same transaction; a review is decided once (the same
+# decision again is a replay); a review still pending when walletd restarts is decided after the
+# restart; the metrics and log lines. A transfer under review is held the same way (202, its
+# status pending_review); its approval debits the hold and the saga credits the destination; a
+# rejected one stays home; reviews left undecided (a transfer and a withdrawal) expire and release
+# their money; wallet-reconcile finds the database clean after each.
+# Usage: walletd_aml_review.sh WALLETD SOURCE_DIR RECONCILE   (needs WALLET_PG_URL, WALLET_NATS_URL)
 set -u
 walletd=$1
 source_dir=$2
+reconcile=$3
 [ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
 [ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
 db="wallet_review_$$"
@@ -92,6 +97,10 @@ metric() {
   curl -sf "http://127.0.0.1:$mport/metrics" | grep -xF "$1" >/dev/null || fail "no '$1' at /metrics"
 }
 balances() { q "SELECT balance || '/' || held FROM wallets WHERE id = '$a'"; }
+reconciled() {
+  "$reconcile" --postgres.url="$url" >"$work/reconcile.log" 2>&1 ||
+    { cat "$work/reconcile.log"; fail "wallet-reconcile found the database not clean"; }
+}
 
 start
 a="rev-a-$$"
@@ -159,14 +168,105 @@ call POST "/v1/admin/aml/reviews/$r2/decision" "" '{"decision":"approve","reason
 call GET "/v1/admin/aml/reviews/$r2" "" "" 200 '"status":"approved"' '"decided_by":' '"decision_reason":"source of funds checked"'
 [ "$(q "SELECT count(*) FROM audit_log WHERE action = 'aml_review_approved' AND details->>'review_id' = '$r2'")" = 1 ] ||
   fail "no audit record of the approval"
-call POST "/v1/admin/aml/reviews/$r2/decision" "" '{"decision":"approve","reason":"source of funds checked"}' 409 '"review_status":"approved"'
+# The same decision again is a replay (nothing moves, nothing more is audited); the other one 409.
+call POST "/v1/admin/aml/reviews/$r2/decision" "" '{"decision":"approve","reason":"source of funds checked"}' 200 '"replayed":true'
+call POST "/v1/admin/aml/reviews/$r2/decision" "" '{"decision":"reject","reason":"too late"}' 409 '"review_status":"approved"'
+[ "$(balances)" = "80000/0" ] || fail "a repeated decision moved money: $(balances)"
+[ "$(q "SELECT count(*) FROM audit_log WHERE details->>'review_id' = '$r2'")" = 1 ] ||
+  fail "a replayed decision was audited again"
 metric 'wallet_aml_reviews_total{event="approved"} 1'
 # The original withdrawal's outcome still names its review; the wallet's events tell the rest.
 call GET "/v1/wallets/$a/outcomes/r-2" "" "" 200 '"status":"pending_review"' "\"review_id\":\"$r2\""
 call GET "/v1/admin/aml/reviews?wallet_id=$a&limit=1" "" "" 200 '"next_after":'
+reconciled
+
+# 6. A transfer under review: its amount is held on the source, answered 202 pending_review, its
+# status pending_review; approved, the hold is debited (one event) and the saga credits the
+# destination; audited with the transfer.
+b="rev-b-$$"
+call POST /v1/wallets open-b "{\"wallet_id\":\"$b\",\"owner\":\"o\",\"currency\":\"EUR\"}" 201
+transfer() { echo "{\"transfer_id\":\"$1\",\"destination\":\"$b\",\"amount\":\"$2\",\"currency\":\"EUR\"}"; }
+n=$(asked)
+call POST "/v1/wallets/$a/transfers" tr-1 "$(transfer t-1 150.00)" 202 \
+  '"status":"pending_review"' '"type":"hold_placed"' '"held":"150.00"'
+t1=$(json 'd["review_id"]')
+grep -qi "^location: /v1/admin/aml/reviews/$t1" "$work/headers" || fail "no Location for the transfer's review"
+[ "$(balances)" = "80000/15000" ] || fail "balance/held $(balances), expected 80000/15000"
+[ "$(asked)" -eq $((n + 1)) ] || fail "the transfer was not screened once"
+tail -n 1 "$work/asked.log" | grep -q "\"command\":\"transfer_debit\".*\"destination\":\"$b\"" ||
+  fail "the provider's request: $(tail -n 1 "$work/asked.log")"
+call POST "/v1/wallets/$a/transfers" tr-1 "$(transfer t-1 150.00)" 202 "\"review_id\":\"$t1\"" '"replayed":true'
+[ "$(asked)" -eq $((n + 1)) ] || fail "a repeat asked the provider"
+call GET "/v1/wallets/$a/outcomes/tr-1" "" "" 200 '"status":"pending_review"' "\"review_id\":\"$t1\""
+call GET "/v1/wallets/$a/transfers/t-1" "" "" 200 '"status":"pending_review"' "\"review_id\":\"$t1\"" \
+  "\"destination\":\"$b\"" '"amount":"150.00"'
+[ "$(q "SELECT count(*) FROM transfers WHERE source = '$a'")" = 0 ] || fail "a saga started before the approval"
+[ "$(q "SELECT command || ' ' || transfer_id || ' ' || destination || ' ' || amount FROM aml_reviews WHERE review_id = '$t1'")" = "transfer_debit t-1 $b 15000" ] ||
+  fail "transfer review row: $(q "SELECT * FROM aml_reviews WHERE review_id = '$t1'")"
+call GET "/v1/admin/aml/reviews/$t1" "" "" 200 '"command":"transfer_debit"' '"transfer_id":"t-1"' "\"destination\":\"$b\""
+call POST "/v1/wallets/$a/holds/aml:$t1/release" rel-t1 '{}' 422 '"code":"id_invalid"'
+call POST "/v1/admin/aml/reviews/$t1/decision" "" '{"decision":"approve","reason":"beneficiary checked"}' 200 \
+  '"status":"approved"' '"type":"transfer_debited"' "\"hold_id\":\"aml:$t1\"" '"transfer_id":"t-1"'
+[ "$(balances)" = "65000/0" ] || fail "after the transfer's approval: $(balances)"
+# One event took the hold and debited: the hold's placement is followed by the debit, no capture.
+[ "$(q "SELECT string_agg(type, ',' ORDER BY seq) FROM wallet_events WHERE wallet_id = '$a' AND (data->>'hold_id' = 'aml:$t1')")" = "hold_placed,transfer_debited" ] ||
+  fail "the review hold's events: $(q "SELECT seq, type, data FROM wallet_events WHERE wallet_id = '$a' ORDER BY seq")"
+for _ in $(seq 1 100); do
+  [ "$(q "SELECT balance FROM wallets WHERE id = '$b'")" = 15000 ] && break
+  sleep 0.1
+done
+[ "$(q "SELECT balance FROM wallets WHERE id = '$b'")" = 15000 ] || fail "the destination was not credited"
+call GET "/v1/wallets/$a/transfers/t-1" "" "" 200 '"status":"completed"'
+[ "$(q "SELECT count(*) FROM audit_log WHERE action = 'aml_review_approved' AND details->>'review_id' = '$t1' AND details->>'transfer_id' = 't-1' AND reason = 'beneficiary checked'")" = 1 ] ||
+  fail "no audit record of the transfer's approval: $(q "SELECT action, details FROM audit_log")"
+call GET "/v1/admin/aml/reviews/$t1" "" "" 200 '"status":"approved"'
+call POST "/v1/admin/aml/reviews/$t1/decision" "" '{"decision":"approve","reason":"beneficiary checked"}' 200 '"replayed":true'
+call POST "/v1/admin/aml/reviews/$t1/decision" "" '{"decision":"reject","reason":"no"}' 409 '"code":"review_decided"'
+[ "$(balances)" = "65000/0" ] || fail "a repeated decision moved money: $(balances)"
+
+# 7. Another transfer rejected: the hold is released, nothing leaves, no saga.
+call POST "/v1/wallets/$a/transfers" tr-2 "$(transfer t-2 100.00)" 202 '"status":"pending_review"'
+t2=$(json 'd["review_id"]')
+[ "$(balances)" = "65000/10000" ] || fail "second transfer held: $(balances)"
+call POST "/v1/admin/aml/reviews/$t2/decision" "" '{"decision":"reject","reason":"unknown beneficiary"}' 200 \
+  '"status":"rejected"' '"type":"hold_released"'
+[ "$(balances)" = "65000/0" ] || fail "after the transfer's rejection: $(balances)"
+call GET "/v1/wallets/$a/transfers/t-2" "" "" 200 '"status":"review_rejected"' "\"review_id\":\"$t2\""
+call POST "/v1/admin/aml/reviews/$t2/decision" "" '{"decision":"approve","reason":"changed my mind"}' 409 '"code":"review_decided"'
+[ "$(q "SELECT count(*) FROM transfers WHERE source = '$a' AND id = 't-2'")" = 0 ] || fail "a rejected transfer has a saga"
+[ "$(q "SELECT balance FROM wallets WHERE id = '$b'")" = 15000 ] || fail "a rejected transfer reached the destination"
+metric 'wallet_aml_reviews_total{event="approved"} 2'
+metric 'wallet_aml_reviews_total{event="rejected"} 1'
+reconciled
 stop
 
-# 6. The velocity window survives a restart (ADR 0007): three small withdrawals, a restart, and
+# 8. Reviews nobody decides expire (aml.review_hold_s): a transfer's and a withdrawal's money is
+# available again, the rows say expired, a late decision is 409, the transfer review_expired.
+settings=("${settings[@]/--aml.review_hold_s=3600/--aml.review_hold_s=2}")
+start
+call POST "/v1/wallets/$a/transfers" tr-3 "$(transfer t-3 120.00)" 202 '"status":"pending_review"'
+t3=$(json 'd["review_id"]')
+call POST "/v1/wallets/$a/withdrawals" r-3 '{"amount":"110.00","currency":"EUR"}' 202 '"status":"pending_review"'
+r3=$(json 'd["review_id"]')
+[ "$(balances)" = "65000/23000" ] || fail "before the expiry: $(balances)"
+expired() { q "SELECT count(*) FROM aml_reviews WHERE review_id IN ('$t3', '$r3') AND status = 'expired'"; }
+for _ in $(seq 1 100); do
+  [ "$(expired)" = 2 ] && break
+  sleep 0.1
+done
+[ "$(expired)" = 2 ] || fail "the reviews did not expire: $(q "SELECT review_id, status FROM aml_reviews")"
+[ "$(balances)" = "65000/0" ] || fail "after the expiry: $(balances)"
+[ "$(q "SELECT count(*) FROM wallet_events WHERE wallet_id = '$a' AND type = 'hold_expired' AND data->>'hold_id' IN ('aml:$t3', 'aml:$r3')")" = 2 ] ||
+  fail "no hold_expired events"
+call GET "/v1/wallets/$a/transfers/t-3" "" "" 200 '"status":"review_expired"'
+call GET "/v1/admin/aml/reviews/$r3" "" "" 200 '"status":"expired"'
+call POST "/v1/admin/aml/reviews/$t3/decision" "" '{"decision":"approve","reason":"late"}' 409 '"review_status":"expired"'
+metric 'wallet_aml_reviews_total{event="expired"} 2'
+[ "$(q "SELECT balance FROM wallets WHERE id = '$b'")" = 15000 ] || fail "an expired transfer reached the destination"
+reconciled
+stop
+
+# 9. The velocity window survives a restart (ADR 0007): three small withdrawals, a restart, and
 # the fourth is screened by the count rule (three moves already in the window).
 settings+=(--aml.velocity_count_max=3)
 put "$work/mode" deny
