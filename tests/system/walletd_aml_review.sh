@@ -242,15 +242,17 @@ stop
 
 # 8. Reviews nobody decides expire (aml.review_hold_s): a transfer's and a withdrawal's money is
 # available again, the rows say expired, a late decision is 409, the transfer review_expired.
+# (Each answer shows its own hold: on a busy machine the first may expire before the second.)
 settings=("${settings[@]/--aml.review_hold_s=3600/--aml.review_hold_s=2}")
 start
-call POST "/v1/wallets/$a/transfers" tr-3 "$(transfer t-3 120.00)" 202 '"status":"pending_review"'
+call POST "/v1/wallets/$a/transfers" tr-3 "$(transfer t-3 120.00)" 202 '"status":"pending_review"' \
+  '"balance":"650.00","held":"120.00"'
 t3=$(json 'd["review_id"]')
-call POST "/v1/wallets/$a/withdrawals" r-3 '{"amount":"110.00","currency":"EUR"}' 202 '"status":"pending_review"'
+call POST "/v1/wallets/$a/withdrawals" r-3 '{"amount":"110.00","currency":"EUR"}' 202 '"status":"pending_review"' \
+  '"type":"hold_placed"' '"amount":"110.00"'
 r3=$(json 'd["review_id"]')
-[ "$(balances)" = "65000/23000" ] || fail "before the expiry: $(balances)"
 expired() { q "SELECT count(*) FROM aml_reviews WHERE review_id IN ('$t3', '$r3') AND status = 'expired'"; }
-for _ in $(seq 1 100); do
+for _ in $(seq 1 200); do
   [ "$(expired)" = 2 ] && break
   sleep 0.1
 done
