@@ -169,6 +169,7 @@ void print_summary(const bench_summary& s) {
     std::printf("RESULT %s_p50_ms %.3f\nRESULT %s_p99_ms %.3f\n", r.name.c_str(), r.latency_ms.p50,
                 r.name.c_str(), r.latency_ms.p99);
     std::printf("RESULT %s_transfer_p99_ms %.3f\n", r.name.c_str(), r.transfer_ms.p99);
+    std::printf("RESULT %s_batch_writes_mean %.1f\n", r.name.c_str(), r.batch_writes.mean);
     if (r.target_rate > 0) std::printf("RESULT %s_rate %.1f\n", r.name.c_str(), r.target_rate);
     std::printf("RESULT %s_app_us %.0f\nRESULT %s_pg_us %.0f\n", r.name.c_str(),
                 r.us_per_unit(r.cpu.self_cores), r.name.c_str(),

@@ -3,17 +3,27 @@
 # over keep-alive connections with authentication ON (JWT bearer tokens verified against a JWK Set
 # file, both made by wallet-token), deposits then transfers, against the in-process actor runtime
 # (runtime_bench, uniform transfers) on the same PostgreSQL in DURABLE mode, in the same run: what
-# the HTTP layer costs. Prints requests/s, latency p50/p99 and the ratios; figures only, nothing
-# is asserted about speed (a run whose answers are not all 2xx is reported, and exits 1).
+# the HTTP layer costs. Prints requests/s, latency p50/p99, CPU per request and the ratios; figures
+# only, nothing is asserted about speed (a run whose answers are not all 2xx is reported, and
+# exits 1).
 #
 #   scripts/bench-http.sh
+#
+# A fair ratio compares the same load: runtime_bench runs first with as many transfers outstanding
+# as wrk has connections (--concurrency = WALLET_BENCH_CONNECTIONS, each connection has one request
+# in flight), and the target's ratio is taken against that figure. It runs a second time at its own
+# default concurrency (8,192 outstanding), for reference only: far more commands in flight fill
+# the store's batches (hundreds of writes per commit instead of tens), which no HTTP change can
+# match with 512 connections. The summary prints both, and the mean writes per store batch of every
+# part (walletd's from its /metrics before and after each wrk run).
 #
 # Steps: build walletd, wallet-token and runtime_bench (Release, incremental), start the services
 # (scripts/services.sh, durable), make a signing key, its JWK Set and a token (sub "bench", roles
 # read and write), start walletd on a fresh database with auth.mode=jwt and rate limits far above
 # the load, open and fund the wallets over HTTP, run wrk for deposits, then for transfers, stop
-# walletd, run runtime_bench (uniform), print the summary, stop the services it started. Results
-# go to .run/bench/http-<UTC timestamp>/ (summary.txt, wrk output, walletd's log and metrics).
+# walletd, run runtime_bench (uniform) at wrk's concurrency and at its default, print the summary,
+# stop the services it started. Results go to .run/bench/http-<UTC timestamp>/ (summary.txt, wrk
+# output, walletd's log and metrics, runtime_bench-matched.txt and runtime_bench-default.txt).
 #
 # Environment:
 #   WALLET_PG_PORT, WALLET_NATS_PORT, WALLET_NATS_MONITOR_PORT   as scripts/services.sh (ports)
@@ -21,9 +31,12 @@
 #   WALLET_BENCH_OUT            results folder           (default .run/bench/http-<timestamp>)
 #   WALLET_BENCH_WALLETS        wallets, both sides                         (default 1000)
 #   WALLET_BENCH_DURATION_S     measured seconds per wrk run                (default 30)
-#   WALLET_BENCH_CONNECTIONS    wrk keep-alive connections (closed loop)    (default 512)
+#   WALLET_BENCH_CONNECTIONS    wrk keep-alive connections (closed loop), and runtime_bench's
+#                               outstanding transfers of the matched run    (default 512)
 #   WALLET_BENCH_THREADS        wrk threads                                 (default 2)
-#   WALLET_BENCH_TRANSFERS      runtime_bench transfers (0: skip it)        (default 100000)
+#   WALLET_BENCH_TRANSFERS      runtime_bench transfers per run (0: skip it) (default 100000)
+#   WALLET_BENCH_INPROC_DEFAULT 1: also run runtime_bench at its default concurrency, for
+#                               reference; 0: only the matched run          (default 1)
 #   WALLET_BENCH_QUIET_WAIT_S   longest wait for other work on the machine to stop before each
 #                               measured part (0: do not wait)              (default 120)
 #   WALLET_BENCH_WALLETD_ARGS   extra walletd flags, e.g. "--http.threads=4"  (default none)
@@ -39,6 +52,7 @@ duration_s=${WALLET_BENCH_DURATION_S:-30}
 connections=${WALLET_BENCH_CONNECTIONS:-512}
 wrk_threads=${WALLET_BENCH_THREADS:-2}
 transfers=${WALLET_BENCH_TRANSFERS:-100000}
+inproc_default=${WALLET_BENCH_INPROC_DEFAULT:-1}
 quiet_wait_s=${WALLET_BENCH_QUIET_WAIT_S:-120}
 walletd_args=${WALLET_BENCH_WALLETD_ARGS:-}
 pg_port=${WALLET_PG_PORT:-55432}
@@ -47,10 +61,11 @@ bench_name=bench-http
 source "${repo_root}/scripts/bench-lib.sh"
 
 for value in "${wallets}" "${duration_s}" "${connections}" "${wrk_threads}" "${transfers}" \
-  "${quiet_wait_s}" "${pg_port}"; do
+  "${inproc_default}" "${quiet_wait_s}" "${pg_port}"; do
   [[ "${value}" =~ ^[0-9]+$ ]] || die "sizes, seconds and ports must be numbers, got '${value}'"
 done
 ((wallets >= 2)) || die "WALLET_BENCH_WALLETS must be at least 2"
+((connections >= 1)) || die "WALLET_BENCH_CONNECTIONS must be at least 1"
 command -v wrk >/dev/null || die "wrk is not installed (bash scripts/install-deps.sh)"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -152,12 +167,21 @@ find_service_pids() {
     2>/dev/null || true)
 }
 
+# "<sum> <count>" of walletd's wallet_store_batch_writes histogram (every shard): the mean writes
+# per store batch of a part is the difference of the sums over the difference of the counts.
+batch_totals() {
+  curl -sf "http://127.0.0.1:${metrics_port}/metrics" | awk '
+    $1 ~ /^wallet_store_batch_writes_sum/ { s += $2 } $1 ~ /^wallet_store_batch_writes_count/ { c += $2 }
+    END { printf "%.0f %.0f\n", s, c }' || echo "0 0"
+}
+
 run_wrk() { # mode
-  local mode=$1 before_walletd before_pg before_nats wrk_times
+  local mode=$1 before_walletd before_pg before_nats wrk_times before_batches
   wait_quiet "wrk ${mode}"
   log "wrk ${mode}s: ${wrk_threads} threads, ${connections} keep-alive connections, ${duration_s}s," \
     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "load average before ${mode}s: $(cut -d' ' -f1-3 /proc/loadavg)" >>"${out_dir}/load.txt"
+  before_batches=$(batch_totals)
   before_walletd=$(cpu_ticks "${walletd_pid}")
   before_pg=$(cpu_ticks "${postmaster_pid:-0}")
   before_nats=$(cpu_ticks "${nats_pid:-0}")
@@ -174,39 +198,94 @@ run_wrk() { # mode
     # "XmY.YYYs XmY.YYYs": user and system seconds of the children.
     awk '{ t = 0; for (i = 1; i <= 2; ++i) { split($i, m, "m"); t += m[1] * 60 + m[2] }
       printf "RESULT wrk_cpu_s %.3f\n", t }' <<<"${wrk_times}"
+    # The batches of the transfers' saga credits may commit a moment after wrk ends: counted too.
+    awk -v a="${before_batches}" -v b="$(batch_totals)" 'BEGIN { split(a, x, " "); split(b, y, " ")
+      n = y[2] - x[2]; printf "RESULT batch_writes_mean %.1f\n", n > 0 ? (y[1] - x[1]) / n : 0 }'
+    echo "RESULT load_after $(cut -d' ' -f1 /proc/loadavg)"
   } >>"${out_dir}/wrk-${mode}.txt"
+  echo "load average after ${mode}s: $(cut -d' ' -f1-3 /proc/loadavg)" >>"${out_dir}/load.txt"
   grep -v '^RESULT' "${out_dir}/wrk-${mode}.txt"
+}
+
+# runtime_bench, uniform transfers, in process: `label` names its output (runtime_bench-LABEL.txt),
+# the rest are extra flags.
+run_runtime_bench() { # label [flags...]
+  local label=$1
+  shift
+  wait_quiet "runtime_bench ${label}"
+  echo "load average before runtime_bench ${label}: $(cut -d' ' -f1-3 /proc/loadavg)" \
+    >>"${out_dir}/load.txt"
+  log "runtime_bench (in process, ${label}): ${wallets} wallets, ${transfers} uniform transfers $*"
+  "${build_dir}/loadtest/runtime_bench" --database wallet_bench_http_inproc --wallets "${wallets}" \
+    --transfers "${transfers}" --scenario uniform "$@" --json "${out_dir}/runtime_bench-${label}.json" \
+    >"${out_dir}/runtime_bench-${label}.txt" 2>&1 || log "warning: runtime_bench exited with $?"
+  echo "load average after runtime_bench ${label}: $(cut -d' ' -f1-3 /proc/loadavg)" \
+    >>"${out_dir}/load.txt"
+  admin_psql -d postgres -c "DROP DATABASE IF EXISTS wallet_bench_http_inproc"
 }
 
 run_in_process() {
   ((transfers > 0)) || return 0
-  wait_quiet runtime_bench
-  echo "load average before runtime_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >>"${out_dir}/load.txt"
-  log "runtime_bench (in process): ${wallets} wallets, ${transfers} uniform transfers"
   admin_psql -d postgres -c "GRANT pg_checkpoint TO wallet"
-  "${build_dir}/loadtest/runtime_bench" --database wallet_bench_http_inproc --wallets "${wallets}" \
-    --transfers "${transfers}" --scenario uniform --json "${out_dir}/runtime_bench.json" \
-    >"${out_dir}/runtime_bench.txt" 2>&1 || log "warning: runtime_bench exited with $?"
-  admin_psql -d postgres -c "DROP DATABASE IF EXISTS wallet_bench_http_inproc"
+  # The same load as wrk's: one command in flight per connection.
+  run_runtime_bench matched --concurrency "${connections}"
+  ((inproc_default == 0)) || run_runtime_bench default
 }
 
 wrk_result() { # mode key
   awk -v k="$2" '$1 == "RESULT" && $2 == k {print $3}' "${out_dir}/wrk-$1.txt" 2>/dev/null
 }
 
+rb_result() { # label key: a RESULT of runtime_bench-LABEL.txt
+  awk -v k="$2" '$1 == "RESULT" && $2 == k {print $3}' "${out_dir}/runtime_bench-$1.txt" 2>/dev/null
+}
+
+# The in-process runs' lines of the summary, and the ratios to the matched one.
+print_in_process() {
+  local label what inproc mode r
+  printf '\nruntime_bench in process, uniform transfers (the same PostgreSQL, no HTTP, no NATS):\n'
+  printf '%-34s %12s %9s %9s %11s %10s %9s\n' run "transfers/s" "p50 ms" "p99 ms" "batch mean" \
+    "app us/xf" "pg us/xf"
+  for label in matched default; do
+    [[ -s "${out_dir}/runtime_bench-${label}.txt" ]] || continue
+    what=$([[ "${label}" == matched ]] && echo "${connections} outstanding (= wrk's)" ||
+      echo "8192 outstanding (default, ref.)")
+    printf '%-34s %12.0f %9s %9s %11s %10s %9s\n' "${what}" \
+      "$(rb_result "${label}" uniform_answered_per_s)" "$(rb_result "${label}" uniform_p50_ms)" \
+      "$(rb_result "${label}" uniform_p99_ms)" "$(rb_result "${label}" uniform_batch_writes_mean)" \
+      "$(rb_result "${label}" uniform_app_us)" "$(rb_result "${label}" uniform_pg_us)"
+  done
+  printf '(transfers/s: debits answered; CPU per transfer of runtime_bench itself and of PostgreSQL)\n\n'
+  for label in matched default; do
+    [[ -s "${out_dir}/runtime_bench-${label}.txt" ]] || continue
+    inproc=$(rb_result "${label}" uniform_answered_per_s)
+    for mode in deposit transfer; do
+      r=$(ratio "$(wrk_result "${mode}" requests_per_s)" "${inproc:-0}")
+      if [[ "${label}" == matched ]]; then
+        printf 'HTTP %-9s / in-process transfers, same concurrency   %s   target >= 0.50: %s\n' \
+          "${mode}s" "${r}" "$(verdict "${r}" 0.5 ge)"
+      else
+        printf 'HTTP %-9s / in-process transfers, default (reference) %s\n' "${mode}s" "${r}"
+      fi
+    done
+  done
+}
+
 print_summary() {
-  local mode ok=yes expected requests good inproc
+  local mode ok=yes expected requests good
   printf '\n== walletd HTTP API, auth on (ES256 JWT), wrk %s threads x %s keep-alive connections,' \
     "${wrk_threads}" "${connections}"
   printf ' %ss each, %s wallets, PostgreSQL durable, %s cores\n' "${duration_s}" "${wallets}" "$(nproc)"
   printf 'walletd: --runtime.shards=4 %s\n' "${walletd_args:-(defaults otherwise)}"
-  printf '%-10s %12s %9s %9s %10s  %s\n' route "requests/s" "p50 ms" "p99 ms" requests "answers"
+  printf '%-10s %12s %9s %9s %10s %11s  %s\n' route "requests/s" "p50 ms" "p99 ms" requests \
+    "batch mean" "answers"
   for mode in deposit transfer; do
     expected=$([[ "${mode}" == deposit ]] && echo 200 || echo 202)
     requests=$(wrk_result "${mode}" requests)
     good=$(wrk_result "${mode}" "status_${expected}")
-    printf '%-10s %12.0f %9.2f %9.2f %10s  %s\n' "${mode}s" "$(wrk_result "${mode}" requests_per_s)" \
-      "$(wrk_result "${mode}" p50_ms)" "$(wrk_result "${mode}" p99_ms)" "${requests:-0}" \
+    printf '%-10s %12.0f %9.2f %9.2f %10s %11s  %s\n' "${mode}s" \
+      "$(wrk_result "${mode}" requests_per_s)" "$(wrk_result "${mode}" p50_ms)" \
+      "$(wrk_result "${mode}" p99_ms)" "${requests:-0}" "$(wrk_result "${mode}" batch_writes_mean)" \
       "$(awk '$1 == "RESULT" && $2 ~ /^status_/ {sub("status_", "", $2); printf "%s:%s ", $2, $3}' \
         "${out_dir}/wrk-${mode}.txt")"
     [[ -n "${requests}" && "${requests}" == "${good:-0}" && "$(wrk_result "${mode}" errors)" == 0 ]] ||
@@ -223,25 +302,7 @@ print_summary() {
         printf "%-18s  %9.0f %11.0f %12.0f %6.0f\n", m, w * 1e6 / hz / n, p * 1e6 / hz / n,
           s * 1e6 / hz / n, k * 1e6 / n }'
   done
-  if [[ -s "${out_dir}/runtime_bench.txt" ]]; then
-    printf '%-18s  %9s %11s %12s %6s  (runtime_bench, in process)\n' "transfers in proc" \
-      "$(awk '$1 == "RESULT" && $2 == "uniform_app_us" {print $3}' "${out_dir}/runtime_bench.txt")" \
-      "$(awk '$1 == "RESULT" && $2 == "uniform_pg_us" {print $3}' "${out_dir}/runtime_bench.txt")" \
-      - -
-  fi
-  if [[ -s "${out_dir}/runtime_bench.txt" ]]; then
-    inproc=$(awk '$1 == "RESULT" && $2 == "uniform_answered_per_s" {print $3}' \
-      "${out_dir}/runtime_bench.txt")
-    printf '\nruntime_bench in process, uniform: %.0f transfers/s answered (debits), p50 %s ms,' \
-      "${inproc:-0}" "$(awk '$1 == "RESULT" && $2 == "uniform_p50_ms" {print $3}' "${out_dir}/runtime_bench.txt")"
-    printf ' p99 %s ms\n' "$(awk '$1 == "RESULT" && $2 == "uniform_p99_ms" {print $3}' "${out_dir}/runtime_bench.txt")"
-    for mode in deposit transfer; do
-      local r
-      r=$(ratio "$(wrk_result "${mode}" requests_per_s)" "${inproc:-0}")
-      printf 'HTTP %-9s / in-process transfers  %s   target >= 0.50: %s\n' "${mode}s" "${r}" \
-        "$(verdict "${r}" 0.5 ge)"
-    done
-  fi
+  ((transfers == 0)) || print_in_process
   printf 'every answer 2xx: %s\n' "${ok}"
   printf '\n'
   cat "${out_dir}/load.txt"
