@@ -200,7 +200,7 @@ run_wrk() { # mode
       printf "RESULT wrk_cpu_s %.3f\n", t }' <<<"${wrk_times}"
     # The batches of the transfers' saga credits may commit a moment after wrk ends: counted too.
     awk -v a="${before_batches}" -v b="$(batch_totals)" 'BEGIN { split(a, x, " "); split(b, y, " ")
-      n = y[2] - x[2]; printf "RESULT batch_writes_mean %.1f\n", n > 0 ? (y[1] - x[1]) / n : 0 }'
+      n = y[2] - x[2]; printf "RESULT batch_writes_mean %.1f\n", (n > 0 ? (y[1] - x[1]) / n : 0) }'
     echo "RESULT load_after $(cut -d' ' -f1 /proc/loadavg)"
   } >>"${out_dir}/wrk-${mode}.txt"
   echo "load average after ${mode}s: $(cut -d' ' -f1-3 /proc/loadavg)" >>"${out_dir}/load.txt"
