@@ -260,10 +260,17 @@ void api::impl::submit(const exchange_ptr& x, engine::command cmd) {
     context.audit = actors::audit_context{x->who.subject, x->audit_reason};
   }
   engine::command copy = cmd;
-  ports.submit(std::move(copy), std::move(context),
-               [self = shared_from_this(), x, cmd = std::move(cmd)](actors::submit_outcome out) {
-                 self->answer_outcome(x, cmd, std::move(out));
-               });
+  // The engine calls back on one of its own threads: it only hands the outcome over, and the
+  // answer is rendered, logged, counted and written on the connection's thread, so that the
+  // engine's threads are left to the actors.
+  ports.submit(
+      std::move(copy), std::move(context),
+      [self = shared_from_this(), x, cmd = std::move(cmd)](actors::submit_outcome out) mutable {
+        x->respond.run_on_connection(
+            [self = std::move(self), x, cmd = std::move(cmd), out = std::move(out)]() mutable {
+              self->answer_outcome(x, cmd, std::move(out));
+            });
+      });
 }
 
 void api::impl::answer_outcome(const exchange_ptr& x, const engine::command& cmd,

@@ -11,9 +11,11 @@ namespace wallet::http {
 
 struct responder::state {
   std::function<void(response)> send;
+  connection_runner run;
   std::atomic<bool> answered{false};
 
-  explicit state(std::function<void(response)> s) : send(std::move(s)) {}
+  state(std::function<void(response)> s, connection_runner r)
+      : send(std::move(s)), run(std::move(r)) {}
   state(const state&) = delete;
   state& operator=(const state&) = delete;
   state(state&&) = delete;
@@ -33,12 +35,20 @@ struct responder::state {
   }
 };
 
-responder::responder(std::function<void(response)> send)
-    : state_(std::make_shared<state>(std::move(send))) {}
+responder::responder(std::function<void(response)> send, connection_runner run)
+    : state_(std::make_shared<state>(std::move(send), std::move(run))) {}
 
 void responder::operator()(response r) const {
   if (!state_ || state_->answered.exchange(true)) return;
   state_->send(std::move(r));
+}
+
+void responder::run_on_connection(std::function<void()> work) const {
+  if (state_ && state_->run) {
+    state_->run(std::move(work));
+  } else {
+    work();
+  }
 }
 
 }  // namespace wallet::http

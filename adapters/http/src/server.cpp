@@ -1,6 +1,7 @@
 // The Beast server: one acceptor, a strand per connection, a session per connection that reads
 // one request at a time (header, then body, each under its own timeout), hands it to the handler,
-// and writes the answer when the responder is called (from whatever thread).
+// and writes the answer when the responder is called (from whatever thread: at once when that is
+// the connection's strand, which the handler can reach through responder::run_on_connection).
 #include "wallet/http/server.hpp"
 
 #include <openssl/ssl.h>
@@ -37,6 +38,7 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using strand = net::strand<net::io_context::executor_type>;
 
 // Something the server must close when it stops: a session or a refusal being written.
 class closable {
@@ -119,8 +121,12 @@ response refusal_response(std::string_view code, std::string detail, unsigned ve
 template <class Stream>
 class session final : public closable, public std::enable_shared_from_this<session<Stream>> {
  public:
-  session(std::shared_ptr<server::core> c, Stream stream, std::string remote)
-      : core_(std::move(c)), stream_(std::move(stream)), remote_(std::move(remote)) {}
+  // `own` is the strand that `stream` runs its handlers on.
+  session(std::shared_ptr<server::core> c, strand own, Stream stream, std::string remote)
+      : core_(std::move(c)),
+        strand_(std::move(own)),
+        stream_(std::move(stream)),
+        remote_(std::move(remote)) {}
   session(const session&) = delete;
   session& operator=(const session&) = delete;
   session(session&&) = delete;
@@ -154,15 +160,37 @@ class session final : public closable, public std::enable_shared_from_this<sessi
     net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end(); });
   }
 
-  // From any thread: the handler's answer.
+  // From any thread: the handler's answer. On the connection's strand it is written at once;
+  // from elsewhere it is posted there (under the lock, so that stop() cannot join the threads
+  // between the check and the post and leave it queued forever).
   void deliver(response r) {
-    const std::lock_guard lock{core_->mutex};
-    if (core_->closed) {
-      --core_->in_flight;  // dropped: the server is gone
-      return;
+    {
+      const std::lock_guard lock{core_->mutex};
+      if (core_->closed) {
+        --core_->in_flight;  // dropped: the server is gone
+        return;
+      }
+      if (!strand_.running_in_this_thread()) {
+        net::post(strand_, [self = this->shared_from_this(), r = std::move(r)]() mutable {
+          self->write(std::move(r));
+        });
+        return;
+      }
     }
-    net::post(stream_.get_executor(), [self = this->shared_from_this(),
-                                       r = std::move(r)]() mutable { self->write(std::move(r)); });
+    write(std::move(r));
+  }
+
+  // From any thread: `work` to run on the connection's strand (responder::run_on_connection).
+  void run_here(std::function<void()> work) {
+    {
+      const std::lock_guard lock{core_->mutex};
+      if (!core_->closed) {
+        net::post(strand_, std::move(work));
+        return;
+      }
+    }
+    // Stopped: `work` is dropped here, outside the lock, since its responder may answer 500
+    // (deliver) as it goes.
   }
 
  private:
@@ -263,9 +291,12 @@ class session final : public closable, public std::enable_shared_from_this<sessi
     }
     // No timer runs while the handler works: the engine answers every command (or `unavailable`).
     lowest().expires_never();
-    core_->serve(std::move(req), responder{[self = this->shared_from_this()](response r) {
-                   self->deliver(std::move(r));
-                 }});
+    core_->serve(
+        std::move(req),
+        responder{[self = this->shared_from_this()](response r) { self->deliver(std::move(r)); },
+                  [self = this->shared_from_this()](std::function<void()> work) {
+                    self->run_here(std::move(work));
+                  }});
   }
 
   void write(response r) {
@@ -310,6 +341,7 @@ class session final : public closable, public std::enable_shared_from_this<sessi
   }
 
   std::shared_ptr<server::core> core_;  // first: outlives the stream, whose executor it owns
+  strand strand_;                       // the stream's executor
   Stream stream_;
   std::string remote_;
   beast::flat_buffer buffer_;
@@ -371,7 +403,8 @@ void server::core::run() noexcept {
 }
 
 void server::core::accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](const error_code& ec, tcp::socket socket) {
+  auto own = net::make_strand(ioc);  // the new connection's: its session keeps it
+  acceptor.async_accept(own, [this, own](const error_code& ec, tcp::socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || !accepting.load()) return;
       events->failed("accept", ec.message());  // e.g. out of file descriptors: keep going
@@ -385,12 +418,12 @@ void server::core::accept() {
       // The server's own shared_ptr is what every session keeps: stop() joins before dropping it.
       auto self = shared_from_this();
       if (tls) {
-        std::make_shared<session<tls_stream>>(self, tls_stream(std::move(socket), *tls),
+        std::make_shared<session<tls_stream>>(self, own, tls_stream(std::move(socket), *tls),
                                               std::move(remote))
             ->start();
       } else {
-        std::make_shared<session<beast::tcp_stream>>(self, beast::tcp_stream(std::move(socket)),
-                                                     std::move(remote))
+        std::make_shared<session<beast::tcp_stream>>(
+            self, own, beast::tcp_stream(std::move(socket)), std::move(remote))
             ->start();
       }
     }

@@ -551,6 +551,37 @@ TEST_F(api_test, traceparent_is_continued_into_the_command) {
   EXPECT_EQ(engine_->contexts.back().trace_parent.size(), 55U);
 }
 
+// The engine's callback only hands the outcome over: the answer is rendered, logged and sent by
+// the work given to the connection's runner, not on the engine's thread.
+TEST_F(api_test, a_command_is_answered_through_the_connection_runner) {
+  open("w1");
+  std::vector<std::function<void()>> queued;  // the connection's thread, played by this test
+  std::optional<response> answer;
+  request req;
+  req.message.method(verb::post);
+  req.message.target("/v1/wallets/w1/deposits");
+  req.message.version(11);
+  req.message.set(field::authorization, "Bearer alice");
+  req.message.set(field::content_type, "application/json");
+  req.message.set("Idempotency-Key", "runner-1");
+  req.message.body() = R"({"amount":"2.50","currency":"EUR"})";
+  req.received = std::chrono::steady_clock::now();
+  const std::size_t logged = probe_->records.size();
+  api_->handle(std::move(req),
+               responder{[&](response r) { answer = std::move(r); },
+                         [&](std::function<void()> work) { queued.push_back(std::move(work)); }});
+  EXPECT_FALSE(answer) << "answered on the engine's thread";
+  EXPECT_EQ(probe_->records.size(), logged) << "logged on the engine's thread";
+  ASSERT_EQ(queued.size(), 1U);
+  queued.front()();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->result(), status::ok) << answer->body();
+  EXPECT_EQ(text(body_of(*answer), "balance"), "2.50");
+  ASSERT_EQ(probe_->records.size(), logged + 1);
+  EXPECT_EQ(probe_->records.back().status, 200U);
+  EXPECT_EQ(probe_->records.back().route, "/v1/wallets/{wallet_id}/deposits");
+}
+
 TEST_F(api_test, health_and_metrics) {
   EXPECT_EQ(call(verb::get, "/health/live", {}, "").result(), status::ok);
   const auto ready = call(verb::get, "/health/ready", {}, "");

@@ -1,6 +1,7 @@
 // Unit tests of the Beast server over loopback sockets (no other server): keep-alive, header and
 // body limits, 100-continue, malformed requests, the connection bound, idle timeouts, answers from
-// other threads, shutdown with requests in flight, and TLS 1.3 only.
+// other threads and from work run on the connection, shutdown with requests in flight, and TLS 1.3
+// only.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -175,6 +176,35 @@ TEST(server, answers_from_other_threads_and_drains_on_stop) {
   ASSERT_TRUE(r) << c.error().message();
   EXPECT_EQ(r->body(), "GET /slow 0");
   EXPECT_FALSE(r->keep_alive()) << "no keep-alive once stopping";
+  for (auto& t : workers) t.join();
+}
+
+// Work handed to the connection's runner from another thread runs on a server thread, and the
+// answer it gives there is written (at once, on the connection's strand).
+TEST(server, runs_work_on_the_connection_and_answers_from_there) {
+  std::vector<std::thread> workers;
+  std::mutex m;
+  std::atomic<bool> on_worker{true};
+  auto srv = start({}, [&](request req, responder respond) {
+    const std::lock_guard lock{m};
+    workers.emplace_back([&on_worker, req = std::move(req), respond]() mutable {
+      const auto worker = std::this_thread::get_id();
+      respond.run_on_connection([&on_worker, worker, req = std::move(req), respond]() mutable {
+        on_worker = std::this_thread::get_id() == worker;
+        echo(std::move(req), respond);
+      });
+    });
+  });
+  ASSERT_TRUE(srv);
+  test_client c{srv->port()};
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.send(test_client::request(bhttp::verb::post, "/run/" + std::to_string(i), "{}"));
+    ASSERT_TRUE(r) << c.error().message();
+    EXPECT_EQ(r->body(), "POST /run/" + std::to_string(i) + " 2");
+    EXPECT_TRUE(r->keep_alive());
+    EXPECT_FALSE(on_worker.load()) << "the work ran on the handler's thread, not the server's";
+  }
+  srv->stop(1s);
   for (auto& t : workers) t.join();
 }
 

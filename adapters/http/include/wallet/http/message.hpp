@@ -24,15 +24,24 @@ struct request {
   std::chrono::steady_clock::time_point received;
 };
 
+// Runs a piece of work on the thread that owns a request's connection (its strand).
+using connection_runner = std::function<void(std::function<void()>)>;
+
 // Sends the response to one request. Call it once, from any thread; copies share one state and
 // the first call wins. If every copy is dropped uncalled (a bug, or a callback lost on shutdown),
 // the client is answered 500 rather than left waiting on an open connection.
 class responder {
  public:
   responder() = default;
-  explicit responder(std::function<void(response)> send);
+  explicit responder(std::function<void(response)> send, connection_runner run = {});
 
   void operator()(response r) const;
+
+  // Runs `work` on the connection's own thread, where a response handed over is written at once
+  // (no further hop): the API renders, logs and answers an engine's outcome there rather than on
+  // the engine's threads. Without a runner (a handler called directly, as in tests) it runs
+  // `work` at once. Once the server has stopped, `work` is dropped unrun.
+  void run_on_connection(std::function<void()> work) const;
 
  private:
   struct state;
