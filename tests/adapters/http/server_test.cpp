@@ -187,13 +187,14 @@ TEST(server, runs_work_on_the_connection_and_answers_from_there) {
   std::atomic<bool> on_worker{true};
   auto srv = start({}, [&](request req, responder respond) {
     const std::lock_guard lock{m};
-    workers.emplace_back([&on_worker, req = std::move(req), respond]() mutable {
-      const auto worker = std::this_thread::get_id();
-      respond.run_on_connection([&on_worker, worker, req = std::move(req), respond]() mutable {
-        on_worker = std::this_thread::get_id() == worker;
-        echo(std::move(req), respond);
-      });
-    });
+    workers.emplace_back(
+        [&on_worker, req = std::move(req), respond = std::move(respond)]() mutable {
+          const auto worker = std::this_thread::get_id();
+          respond.run_on_connection([&on_worker, worker, req = std::move(req), respond]() mutable {
+            on_worker = std::this_thread::get_id() == worker;
+            echo(std::move(req), respond);
+          });
+        });
   });
   ASSERT_TRUE(srv);
   test_client c{srv->port()};
