@@ -140,6 +140,22 @@ constexpr std::uint8_t bits(std::initializer_list<auth::role> roles) {
   return out;
 }
 
+// The pending review row of 600 EUR cents on w1 that the store would hold for `id`.
+postgres::review_row pending_review(const std::string& id, const std::string& command,
+                                    const std::string& key, const std::string& reasons) {
+  postgres::review_row row;
+  row.review_id = id;
+  row.wallet_id = "w1";
+  row.hold_id = engine::review_hold_id(id);
+  row.command = command;
+  row.idempotency_key = key;
+  row.amount = 600;
+  row.currency = "EUR";
+  row.reasons = reasons;
+  row.status = "pending";
+  return row;
+}
+
 class admin_api_test : public ::testing::Test {
  protected:
   admin_api_test() : document_(json::parse(api::openapi_document())), schemas_(document_) {
@@ -469,17 +485,7 @@ TEST_F(admin_api_test, an_aml_review_is_listed_and_decided_once_with_a_reason) {
   EXPECT_EQ(body_of(outcome).at("status").as_string(), "pending_review");
   EXPECT_EQ(body_of(outcome).at("review_id").as_string(), id);
 
-  postgres::review_row row;
-  row.review_id = id;
-  row.wallet_id = "w1";
-  row.hold_id = engine::review_hold_id(id);
-  row.command = "withdraw";
-  row.idempotency_key = "wd-1";
-  row.amount = 600;
-  row.currency = "EUR";
-  row.reasons = "amount,velocity_count";
-  row.status = "pending";
-  admin_->reviews_by_id[id] = row;
+  admin_->reviews_by_id[id] = pending_review(id, "withdraw", "wd-1", "amount,velocity_count");
 
   const auto list = call(verb::get, "/v1/admin/aml/reviews?status=pending&limit=1");
   ASSERT_EQ(list.result(), status::ok) << list.body();
@@ -556,16 +562,7 @@ TEST_F(admin_api_test, an_approved_transfer_under_review_is_debited_from_its_hol
   const auto outcome = call(verb::get, "/v1/wallets/w1/outcomes/tr-1");
   EXPECT_EQ(body_of(outcome).at("status").as_string(), "pending_review");
 
-  postgres::review_row row;
-  row.review_id = id;
-  row.wallet_id = "w1";
-  row.hold_id = engine::review_hold_id(id);
-  row.command = "transfer_debit";
-  row.idempotency_key = "tr-1";
-  row.amount = 600;
-  row.currency = "EUR";
-  row.reasons = "amount";
-  row.status = "pending";
+  postgres::review_row row = pending_review(id, "transfer_debit", "tr-1", "amount");
   row.transfer_id = "t-1";
   row.destination = "w2";
   admin_->reviews_by_id[id] = row;
