@@ -3,10 +3,12 @@
 // auditor's pages of the audit trail (alone, or merged with a wallet's events), and owner profiles
 // with their erasure. Personal data is read and written here only: it is never logged and never
 // placed in a problem's detail.
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <initializer_list>
 
 #include "api_internal.hpp"
 #include "wallet/actors/audit.hpp"
@@ -43,6 +45,18 @@ std::optional<json::object> parse_object(std::string_view body) {
   json::value v = json::parse(body.empty() ? std::string_view{"{}"} : body, ec);
   if (ec || !v.is_object()) return std::nullopt;
   return std::move(v.get_object());
+}
+
+// One unknown_field problem for each key of `body` that is not in `allowed`.
+std::vector<field_problem> unknown_fields(const json::object& body,
+                                          std::initializer_list<std::string_view> allowed) {
+  std::vector<field_problem> problems;
+  for (const auto& [key, value] : body) {
+    if (std::find(allowed.begin(), allowed.end(), std::string_view{key}) == allowed.end()) {
+      problems.push_back({key, "unknown_field"});
+    }
+  }
+  return problems;
 }
 
 // The reason of an administrative request, or the field problem that refuses it.
@@ -163,14 +177,9 @@ json::object profile_object(const postgres::owner_profile& p) {
 // (checked by the caller) and nothing else.
 std::variant<postgres::owner_profile, std::vector<field_problem>> profile_of(
     const json::object& body, std::string owner_id) {
-  std::vector<field_problem> problems;
+  std::vector<field_problem> problems = unknown_fields(body, {"display_name", "email", "reason"});
   postgres::owner_profile p;
   p.owner_id = std::move(owner_id);
-  for (const auto& [key, value] : body) {
-    if (key != "display_name" && key != "email" && key != "reason") {
-      problems.push_back({key, "unknown_field"});
-    }
-  }
   const auto text = [&](std::string_view name, std::size_t min, std::size_t max, std::string& out) {
     const json::value* v = body.if_contains(name);
     if (v == nullptr) {
@@ -256,10 +265,14 @@ bool api::impl::check_privileged(const exchange_ptr& x) {
 
 bool api::impl::admin_ready(const exchange_ptr& x) {
   if (ports.admin) return true;
-  problem p = make_problem("unavailable", "the admin store is not configured");
+  reply_unconfigured(x, "the admin store is");
+  return false;
+}
+
+void api::impl::reply_unconfigured(const exchange_ptr& x, std::string_view what) {
+  problem p = make_problem("unavailable", std::string{what} + " not configured");
   p.retry_after = settings.retry_after;
   reply_problem(x, p);
-  return false;
 }
 
 void api::impl::admin_command(const exchange_ptr& x, std::string_view type) {
@@ -642,9 +655,7 @@ void api::impl::decide_review(const exchange_ptr& x) {
   auto id = review_id_param(*this, x);
   if (!id || !check_query(*this, x, {}) || !admin_ready(x)) return;
   if (!ports.submit_review) {
-    problem p = make_problem("unavailable", "review decisions are not configured");
-    p.retry_after = settings.retry_after;
-    reply_problem(x, p);
+    reply_unconfigured(x, "review decisions are");
     return;
   }
   auto object = parse_object(x->req.message.body());
@@ -652,10 +663,7 @@ void api::impl::decide_review(const exchange_ptr& x) {
     reply_problem(x, invalid_request({{"", "not_an_object"}}));
     return;
   }
-  std::vector<field_problem> problems;
-  for (const auto& [key, value] : *object) {
-    if (key != "decision" && key != "reason") problems.push_back({key, "unknown_field"});
-  }
+  std::vector<field_problem> problems = unknown_fields(*object, {"decision", "reason"});
   bool approve = false;
   const json::value* decision = object->if_contains("decision");
   if (decision == nullptr) {
@@ -755,9 +763,7 @@ void api::impl::answer_decision(const exchange_ptr& x, const postgres::review_ro
 void api::impl::get_flags(const exchange_ptr& x) {
   if (!check_query(*this, x, {})) return;
   if (!ports.flags) {
-    problem p = make_problem("unavailable", "run-time flags are not configured");
-    p.retry_after = settings.retry_after;
-    reply_problem(x, p);
+    reply_unconfigured(x, "run-time flags are");
     return;
   }
   json::object body;
@@ -768,9 +774,7 @@ void api::impl::get_flags(const exchange_ptr& x) {
 void api::impl::put_flags(const exchange_ptr& x) {
   if (!check_query(*this, x, {}) || !admin_ready(x)) return;
   if (!ports.flags || !ports.set_flags) {
-    problem p = make_problem("unavailable", "run-time flags are not configured");
-    p.retry_after = settings.retry_after;
-    reply_problem(x, p);
+    reply_unconfigured(x, "run-time flags are");
     return;
   }
   auto object = parse_object(x->req.message.body());
@@ -778,10 +782,7 @@ void api::impl::put_flags(const exchange_ptr& x) {
     reply_problem(x, invalid_request({{"", "not_an_object"}}));
     return;
   }
-  std::vector<field_problem> problems;
-  for (const auto& [key, value] : *object) {
-    if (key != "flags" && key != "reason") problems.push_back({key, "unknown_field"});
-  }
+  std::vector<field_problem> problems = unknown_fields(*object, {"flags", "reason"});
   std::optional<engine::feature_flags> parsed;
   std::string flags_problem;
   if (const json::value* flags = object->if_contains("flags"); flags == nullptr) {

@@ -122,6 +122,8 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   bool check_privileged(const exchange_ptr& x);
   // Whether the admin port is there; answers 503 when not.
   bool admin_ready(const exchange_ptr& x);
+  // 503 unavailable with Retry-After: "<what> not configured" (what: "run-time flags are").
+  void reply_unconfigured(const exchange_ptr& x, std::string_view what);
   void merge_timeline(const exchange_ptr& x, const std::string& wallet_id, std::int64_t after_audit,
                       std::int64_t after_seq, std::size_t limit,
                       const std::vector<postgres::audit_row>& rows,
