@@ -15,40 +15,24 @@ set -u
 walletd=$1
 source_dir=$2
 reconcile=$3
-[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
-[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
-db="wallet_review_$$"
-url="${WALLET_PG_URL%/*}/${db}"
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
-  [ -n "${ppid_fake:-}" ] && kill "$ppid_fake" 2>/dev/null
-  wait 2>/dev/null
-  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- walletd log (last 40 lines):"
-  tail -n 40 "$work/walletd.log"
-  exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-put() { printf '%s\n' "$2" >"$1.tmp" && mv "$1.tmp" "$1"; }
+# shellcheck source=tests/support/walletd.sh
+source "$(dirname "$0")/../support/walletd.sh"
+walletd_test review nats
+kill_on_exit+=(ppid_fake)
+fail_log_lines=40
 asked() { [ -f "$work/asked.log" ] && wc -l <"$work/asked.log" || echo 0; }
-q() { psql -qtA "$url" -c "$1"; }
 # json EXPRESSION: a value of the last answer's JSON, by a Python expression over `d`.
 json() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$work/body" "$1"; }
 
 put "$work/mode" review
 python3 "$source_dir/tests/system/fake_aml_provider.py" "$work/mode" "$work/asked.log" >"$work/fake.port" &
+# shellcheck disable=SC2034 # killed on exit (kill_on_exit)
 ppid_fake=$!
 for _ in $(seq 1 100); do [ -s "$work/fake.port" ] && break; sleep 0.05; done
 pport=$(cat "$work/fake.port")
 [ -n "$pport" ] || fail "the fake provider did not start"
 
-psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+create_database
 hport=$(free_port)
 mport=$(free_port)
 put "$work/flags.json" '{"aml_screening": true}'
@@ -62,22 +46,10 @@ settings=(--postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4
   --aml.thresholds="EUR:10000" --aml.http_timeout_ms=1000 --aml.review_hold_s=3600)
 
 start() {
-  "$walletd" "${settings[@]}" "$@" >>"$work/walletd.log" 2>&1 &
-  wpid=$!
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$hport/health/ready" >/dev/null 2>&1 && return 0
-    kill -0 "$wpid" 2>/dev/null || fail "walletd died"
-    sleep 0.05
-  done
-  fail "walletd is not ready"
+  walletd_start "${settings[@]}"
+  wait_for 30 "walletd is not ready" ready "$hport"
 }
-stop() {
-  kill -TERM "$wpid"
-  wait "$wpid"
-  local code=$?
-  wpid=
-  [ "$code" -eq 0 ] || fail "walletd exit status $code, expected 0"
-}
+stop() { walletd_stop; }
 # call METHOD PATH KEY JSON STATUS [TEXT...]: expects the HTTP status and each TEXT in the answer
 # (kept in $work/body, its headers in $work/headers).
 call() {
