@@ -80,6 +80,15 @@ errc classify_sqlstate(std::string_view sqlstate) noexcept {
   return errc::rejected;
 }
 
+std::string primary_message(std::string_view error_text) {
+  // libpq writes "<SEVERITY>:  <message>\n" (two spaces; the severity may be translated).
+  constexpr std::string_view separator = ":  ";
+  const auto first_line = error_text.substr(0, error_text.find('\n'));
+  const auto at = first_line.find(separator);
+  return trimmed(at == std::string_view::npos ? first_line
+                                              : first_line.substr(at + separator.size()));
+}
+
 failure classify_current_exception(std::string_view doing, std::string_view secret) noexcept {
   try {
     return classify(doing, secret);

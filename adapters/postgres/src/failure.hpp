@@ -24,6 +24,11 @@ struct failure {
 [[nodiscard]] failure classify_current_exception(std::string_view doing,
                                                  std::string_view secret) noexcept;
 
+// The primary message of a server error in libpq's text ("ERROR:  <message>" and, on further
+// lines, DETAIL, CONTEXT, ...): the words of a RAISE, without the severity or the context. The
+// whole text when it has no severity prefix.
+[[nodiscard]] std::string primary_message(std::string_view error_text);
+
 // The SQLSTATE classification alone, for tests.
 [[nodiscard]] errc classify_sqlstate(std::string_view sqlstate) noexcept;
 

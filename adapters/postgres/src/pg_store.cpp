@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <bit>
 #include <limits>
+#include <optional>
 #include <pqxx/pqxx>
-#include <tuple>
-#include <unordered_set>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "commit_plan.hpp"
 #include "failure.hpp"
@@ -33,130 +35,40 @@ std::int64_t limit_param(std::size_t limit) {
       std::min<std::uint64_t>(limit, std::numeric_limits<std::int64_t>::max()));
 }
 
-// Runs a prepared statement whose trailing parameters are the columns of `r`.
-template <std::size_t N, class... Leading>
-pqxx::result exec_rows(pqxx::work& tx, const detail::statement& s, detail::rows<N>& r,
-                       const Leading&... leading) {
-  auto literals = std::move(r).literals();
-  return std::apply(
-      [&](const auto&... columns) { return tx.exec_prepared(s.name, leading..., columns...); },
-      literals);
+// The refusals wallet_commit raises (migration 0011) as the store's codes; nullopt for any other
+// error, which is classified like every other (failure.hpp).
+std::optional<store_errc> refusal_code(std::string_view sqlstate) {
+  if (sqlstate == "WLF01") return store_errc::fence_conflict;
+  if (sqlstate == "WLR01") return store_errc::rejected;
+  return std::nullopt;
 }
 
-// The expected keys a RETURNING statement did not return, listed for a detail ("a, b and 3 more").
-std::string missing_keys(const pqxx::result& returned, const std::vector<std::string>& expected) {
-  std::unordered_set<std::string> seen;
-  for (const auto& row : returned) {
-    seen.insert(row[0].as<std::string>());
-  }
-  std::string list;
-  std::size_t missing = 0;
-  for (const std::string& key : expected) {
-    if (seen.contains(key)) {
-      continue;
+// wallet_commit's parameters: the shard, then each part's columns in the plan's order (the order
+// of the function's parameters, statements.hpp).
+std::vector<std::string> commit_arguments(detail::commit_plan& plan, std::int64_t shard) {
+  std::vector<std::string> params;
+  params.reserve(detail::stmt::commit_parameters);
+  params.push_back(std::to_string(shard));
+  const auto append = [&params](auto&& part) {
+    for (std::string& column : std::move(part).literals()) {
+      params.push_back(std::move(column));
     }
-    if (++missing <= 5) {
-      list.append(list.empty() ? "" : ", ").append(key);
-    }
-  }
-  if (missing > 5) {
-    list.append(" and ").append(std::to_string(missing - 5)).append(" more");
-  }
-  return list;
-}
-
-// The first keys of a result's first column, for a detail ("a, b and 3 more").
-std::string listed_keys(const pqxx::result& keys) {
-  std::string list;
-  constexpr pqxx::result::size_type shown = 5;
-  for (pqxx::result::size_type i = 0; i < keys.size() && i < shown; ++i) {
-    list.append(list.empty() ? "" : ", ").append(keys[i][0].c_str());
-  }
-  if (keys.size() > shown) {
-    list.append(" and ").append(std::to_string(keys.size() - shown)).append(" more");
-  }
-  return list;
-}
-
-// Runs a statement that must touch every row of `r`; otherwise the error names the others.
-template <std::size_t N, class... Leading>
-std::optional<store_error> exec_all(pqxx::work& tx, const detail::statement& s, detail::rows<N>& r,
-                                    store_errc code, std::string_view what,
-                                    const Leading&... leading) {
-  if (r.empty()) {
-    return std::nullopt;
-  }
-  const pqxx::result returned = exec_rows(tx, s, r, leading...);
-  if (returned.size() == r.size()) {
-    return std::nullopt;
-  }
-  return store_error{code, std::string(what) + ": " + missing_keys(returned, r.keys)};
-}
-
-std::optional<store_error> write_wallets(pqxx::work& tx, detail::commit_plan& plan,
-                                         std::int64_t shard) {
-  if (!plan.absent.empty()) {
-    auto literals = std::move(plan.absent).literals();
-    const pqxx::result found = tx.exec_prepared(detail::stmt::wallets_absent.name, literals[0]);
-    if (!found.empty()) {
-      return store_error{store_errc::fence_conflict,
-                         "wallets expected not to exist were opened by another writer: " +
-                             found[0][0].as<std::string>()};
-    }
-  }
-  if (auto e = exec_all(tx, detail::stmt::wallets_create, plan.created, store_errc::fence_conflict,
-                        "new wallets already exist (another writer)", shard)) {
-    return e;
-  }
-  return exec_all(tx, detail::stmt::wallets_update, plan.updated, store_errc::fence_conflict,
-                  "wallets not at the expected version (another writer)");
-}
-
-std::optional<store_error> write_effects(pqxx::work& tx, detail::commit_plan& plan,
-                                         std::int64_t shard) {
-  if (!plan.events.empty()) {
-    // The statement also appends the batch's outbox row; without it the events would never be
-    // published, so its absence fails the commit.
-    const pqxx::result outbox = exec_rows(tx, detail::stmt::events_insert, plan.events, shard);
-    if (outbox.affected_rows() != 1) {
-      return rejected("events inserted without their outbox row");
-    }
-  }
-  if (auto e = exec_all(tx, detail::stmt::holds_close, plan.holds_closed, store_errc::rejected,
-                        "closed holds with no stored row")) {
-    return e;
-  }
-  if (!plan.holds_opened.empty()) {
-    exec_rows(tx, detail::stmt::holds_open, plan.holds_opened, shard);
-  }
-  if (!plan.records.empty()) {
-    exec_rows(tx, detail::stmt::records_insert, plan.records, shard);
-  }
-  if (!plan.debits.empty()) {
-    // Lists the debits whose transfer id was used already; none were inserted then.
-    const pqxx::result used = exec_rows(tx, detail::stmt::transfers_debit, plan.debits, shard);
-    if (!used.empty()) {
-      return rejected("transfer ids already used: " + listed_keys(used));
-    }
-  }
-  if (!plan.audits.empty()) {
-    exec_rows(tx, detail::stmt::audit_insert, plan.audits);
-  }
-  if (auto e = exec_all(tx, detail::stmt::reviews_open, plan.reviews_opened, store_errc::rejected,
-                        "AML review ids already used")) {
-    return e;
-  }
-  // A review hold closed without a pending review row (none would be written only by a bug) must
-  // not block the wallet's money: the hold's events are the truth, the row a view of them.
-  if (!plan.reviews_closed.empty()) {
-    exec_rows(tx, detail::stmt::reviews_close, plan.reviews_closed);
-  }
-  if (auto e = exec_all(tx, detail::stmt::transfers_credit, plan.credits, store_errc::rejected,
-                        "credits matching no pending transfer (parties, currency, amount)")) {
-    return e;
-  }
-  return exec_all(tx, detail::stmt::transfers_reverse, plan.reversals, store_errc::rejected,
-                  "reversals matching no pending transfer (source, amount)");
+  };
+  append(std::move(plan.absent));
+  append(std::move(plan.created));
+  append(std::move(plan.updated));
+  append(std::move(plan.events));
+  append(std::move(plan.holds_closed));
+  append(std::move(plan.holds_opened));
+  append(std::move(plan.records));
+  append(std::move(plan.debits));
+  append(std::move(plan.audits));
+  append(std::move(plan.reviews_opened));
+  append(std::move(plan.reviews_closed));
+  append(std::move(plan.credits));
+  append(std::move(plan.reversals));
+  WALLET_ASSERT(params.size() == detail::stmt::commit_parameters);
+  return params;
 }
 
 // The checks of engine::check_invariants, as a refusal instead of an abort: stored rows are input.
@@ -423,16 +335,20 @@ std::optional<store_error> pg_store::commit(std::span<const actors::wallet_write
     detail::commit_plan plan =
         detail::plan_commit(writes, impl_->settings.shard_id, impl_->settings.shard_count);
     const bool appends_events = !plan.events.empty();
-    pqxx::work tx(c);
-    if (auto e = write_wallets(tx, plan, impl_->shard())) {
-      tx.abort();
-      return e;
+    const std::vector<std::string> params = commit_arguments(plan, impl_->shard());
+    try {
+      // One statement in autocommit is a transaction of its own: all of the batch or none of it.
+      pqxx::nontransaction tx(c);
+      tx.exec_prepared(detail::stmt::commit.name, pqxx::prepare::make_dynamic_params(params));
+      tx.commit();
+    } catch (const pqxx::sql_error& e) {
+      // A refusal (fence conflict, a used transfer id, ...) is the batch's answer, not a failure
+      // of the adapter: its detail is the raised message alone, as when C++ checked the counts.
+      if (const auto code = refusal_code(e.sqlstate())) {
+        return store_error{*code, detail::primary_message(e.what())};
+      }
+      throw;  // classified by run() like every other error
     }
-    if (auto e = write_effects(tx, plan, impl_->shard())) {
-      tx.abort();
-      return e;
-    }
-    tx.commit();
     if (appends_events) {
       impl_->notify_outbox(c);
     }

@@ -183,5 +183,19 @@ TEST(failure, sqlstates_split_into_retry_and_refusal) {
   }
 }
 
+// pg_store answers a refusal raised by wallet_commit (migration 0011) with the raised words alone.
+TEST(failure, primary_message_is_the_first_line_after_the_severity) {
+  using detail::primary_message;
+  EXPECT_EQ(primary_message("ERROR:  transfer ids already used: a/t1\n"
+                            "CONTEXT:  PL/pgSQL function wallet_commit(integer) line 7 at RAISE\n"),
+            "transfer ids already used: a/t1");
+  EXPECT_EQ(primary_message("FEHLER:  wallets not at the expected version (another writer): w\n"),
+            "wallets not at the expected version (another writer): w")
+      << "the severity may be translated";
+  EXPECT_EQ(primary_message("ERROR:  a: b:  c\nDETAIL:  d"), "a: b:  c") << "only the first cut";
+  EXPECT_EQ(primary_message("no severity here"), "no severity here");
+  EXPECT_EQ(primary_message(""), "");
+}
+
 }  // namespace
 }  // namespace wallet::postgres

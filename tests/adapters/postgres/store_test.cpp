@@ -150,7 +150,7 @@ TEST_F(store_test, a_stale_writer_gets_fence_conflict_and_nothing_is_written) {
                                 stale.handle(engine::deposit{eur(9)}, t0_ + 2us, "stale-key")});
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code, store_errc::fence_conflict) << e->detail;
-  EXPECT_NE(e->detail.find("(another writer): w"), std::string::npos) << e->detail;
+  EXPECT_EQ(e->detail, "wallets not at the expected version (another writer): w");
   EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before);
   EXPECT_EQ(count("SELECT count(*) FROM idempotency_records"), keys_before);
   EXPECT_EQ(count("SELECT balance FROM wallets WHERE id = 'other'"), 0) << "the whole batch";
@@ -165,6 +165,8 @@ TEST_F(store_test, opening_a_wallet_twice_is_a_fence_conflict) {
   const auto e = store.commit(std::vector<wallet_write>{second.handle(open(), t0_ + 1us)});
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code, store_errc::fence_conflict) << e->detail;
+  EXPECT_EQ(e->detail, "new wallets already exist (another writer): w");
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), 1);
 }
 
 TEST_F(store_test, a_rejection_on_a_never_opened_wallet_is_remembered_and_fenced) {
@@ -184,6 +186,7 @@ TEST_F(store_test, a_rejection_on_a_never_opened_wallet_is_remembered_and_fenced
       store.commit(std::vector<wallet_write>{ghost.handle(engine::deposit{eur(5)}, t0_ + 2us)});
   ASSERT_TRUE(e.has_value()) << "the stale view still believes the wallet does not exist";
   EXPECT_EQ(e->code, store_errc::fence_conflict) << e->detail;
+  EXPECT_EQ(e->detail, "wallets expected not to exist were opened by another writer: ghost");
 }
 
 TEST_F(store_test, transfers_follow_the_events) {
@@ -214,7 +217,7 @@ TEST_F(store_test, transfers_follow_the_events) {
       std::vector<wallet_write>{b.handle(engine::transfer_credit{"t2", "a", eur(200)}, t0_ + 6us)});
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code, store_errc::rejected);
-  EXPECT_NE(e->detail.find("a/t2"), std::string::npos) << e->detail;
+  EXPECT_EQ(e->detail, "credits matching no pending transfer (parties, currency, amount): a/t2");
   EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), before);
 }
 
@@ -228,7 +231,9 @@ TEST_F(store_test, a_reused_transfer_id_is_rejected) {
   const auto e = store.commit(std::vector<wallet_write>{again});
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code, store_errc::rejected) << e->detail;
-  EXPECT_NE(e->detail.find("a/t1"), std::string::npos) << e->detail;
+  EXPECT_EQ(e->detail, "transfer ids already used: a/t1");
+  EXPECT_EQ(count("SELECT count(*) FROM transfers"), 1);
+  EXPECT_EQ(count("SELECT version FROM wallets WHERE id = 'a'"), 3) << "nothing written";
 }
 
 TEST_F(store_test, a_reused_transfer_id_fails_the_whole_batch_and_only_it_is_named) {
@@ -251,6 +256,78 @@ TEST_F(store_test, a_reused_transfer_id_fails_the_whole_batch_and_only_it_is_nam
   EXPECT_EQ(count("SELECT count(*) FROM transfers"), transfers_before);
   EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before);
   EXPECT_EQ(count("SELECT count(*) FROM transfers WHERE id = 't2'"), 0);
+}
+
+// ---- refusals raised inside the one-call commit (migration 0011, ADR 0012)
+
+TEST_F(store_test, a_fence_conflict_names_five_culprits_in_id_order_and_the_store_carries_on) {
+  pg_store store(store_settings());
+  std::vector<wallet_sim> wallets;
+  std::vector<wallet_write> batch;
+  for (int i = 1; i <= 7; ++i) {
+    wallets.emplace_back("w" + std::to_string(i));
+    batch.push_back(wallets.back().handle(open(), t0_));
+  }
+  commit_ok(store, batch);
+  std::vector<wallet_sim> stale = wallets;  // a second writer that loaded the same states
+  batch.clear();
+  for (wallet_sim& w : wallets) {
+    batch.push_back(w.handle(engine::deposit{eur(5)}, t0_ + 1us));
+  }
+  commit_ok(store, batch);
+  const auto events_before = count("SELECT count(*) FROM wallet_events");
+  batch.clear();
+  for (auto w = stale.rbegin(); w != stale.rend(); ++w) {  // listed in id order all the same
+    batch.push_back(w->handle(engine::deposit{eur(9)}, t0_ + 2us, "late-" + w->id()));
+  }
+  const auto e = store.commit(batch);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::fence_conflict) << e->detail;
+  EXPECT_EQ(e->detail,
+            "wallets not at the expected version (another writer): w1, w2, w3, w4, w5 and 2 more");
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before);
+  EXPECT_EQ(count("SELECT count(*) FROM idempotency_records WHERE key LIKE 'late-%'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 2);
+  EXPECT_EQ(count("SELECT sum(balance) FROM wallets"), 35);
+  // The refusal rolled back the call alone: the connection takes the next batch.
+  commit_ok(store, {wallets[0].handle(engine::deposit{eur(1)}, t0_ + 3us)});
+  EXPECT_EQ(count("SELECT sum(balance) FROM wallets"), 36);
+}
+
+TEST_F(store_test, a_hold_deleted_behind_the_stores_back_refuses_its_capture_atomically) {
+  pg_store store(store_settings());
+  wallet_sim w("w");
+  commit_ok(store, {w.handle(open(), t0_), w.handle(engine::deposit{eur(100)}, t0_),
+                    w.handle(engine::hold_place{"h1", eur(40), t0_ + 1h}, t0_ + 1us)});
+  sql("DELETE FROM wallet_holds WHERE hold_id = 'h1'");
+  const auto events_before = count("SELECT count(*) FROM wallet_events");
+  const auto e = store.commit(
+      std::vector<wallet_write>{w.handle(engine::hold_capture{"h1", eur(40)}, t0_ + 2us, "k")});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::rejected) << e->detail;
+  EXPECT_EQ(e->detail, "closed holds with no stored row: w/h1");
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before);
+  EXPECT_EQ(count("SELECT version FROM wallets WHERE id = 'w'"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM idempotency_records WHERE key = 'k'"), 0);
+}
+
+TEST_F(store_test, reversing_a_completed_transfer_is_refused_atomically) {
+  pg_store store(store_settings());
+  wallet_sim a("a");
+  wallet_sim b("b");
+  commit_ok(store, {a.handle(open(), t0_), b.handle(open(), t0_),
+                    a.handle(engine::deposit{eur(100)}, t0_)});
+  commit_ok(store, {a.handle(engine::transfer_debit{"t1", "b", eur(10)}, t0_ + 1us)});
+  commit_ok(store, {b.handle(engine::transfer_credit{"t1", "a", eur(10)}, t0_ + 2us)});
+  const auto events_before = count("SELECT count(*) FROM wallet_events");
+  const auto e = store.commit(
+      std::vector<wallet_write>{a.handle(engine::transfer_reversal{"t1", eur(10)}, t0_ + 3us)});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, store_errc::rejected) << e->detail;
+  EXPECT_EQ(e->detail, "reversals matching no pending transfer (source, amount): a/t1");
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before);
+  EXPECT_EQ(store.find_transfer("a", "t1").value()->status, actors::transfer_status::completed);
+  EXPECT_EQ(count("SELECT sum(balance) FROM wallets"), 100) << "no money created";
 }
 
 TEST_F(store_test, a_stored_key_older_than_the_window_is_overwritten_with_the_new_answer) {
