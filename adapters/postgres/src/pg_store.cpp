@@ -49,24 +49,24 @@ std::vector<std::string> commit_arguments(detail::commit_plan& plan, std::int64_
   std::vector<std::string> params;
   params.reserve(detail::stmt::commit_parameters);
   params.push_back(std::to_string(shard));
-  const auto append = [&params](auto&& part) {
+  const auto append = [&params](auto& part) {
     for (std::string& column : std::move(part).literals()) {
       params.push_back(std::move(column));
     }
   };
-  append(std::move(plan.absent));
-  append(std::move(plan.created));
-  append(std::move(plan.updated));
-  append(std::move(plan.events));
-  append(std::move(plan.holds_closed));
-  append(std::move(plan.holds_opened));
-  append(std::move(plan.records));
-  append(std::move(plan.debits));
-  append(std::move(plan.audits));
-  append(std::move(plan.reviews_opened));
-  append(std::move(plan.reviews_closed));
-  append(std::move(plan.credits));
-  append(std::move(plan.reversals));
+  append(plan.absent);
+  append(plan.created);
+  append(plan.updated);
+  append(plan.events);
+  append(plan.holds_closed);
+  append(plan.holds_opened);
+  append(plan.records);
+  append(plan.debits);
+  append(plan.audits);
+  append(plan.reviews_opened);
+  append(plan.reviews_closed);
+  append(plan.credits);
+  append(plan.reversals);
   WALLET_ASSERT(params.size() == detail::stmt::commit_parameters);
   return params;
 }

@@ -277,8 +277,8 @@ TEST_F(store_test, a_fence_conflict_names_five_culprits_in_id_order_and_the_stor
   commit_ok(store, batch);
   const auto events_before = count("SELECT count(*) FROM wallet_events");
   batch.clear();
-  for (auto w = stale.rbegin(); w != stale.rend(); ++w) {  // listed in id order all the same
-    batch.push_back(w->handle(engine::deposit{eur(9)}, t0_ + 2us, "late-" + w->id()));
+  for (std::size_t i = stale.size(); i-- > 0;) {  // in reverse: listed in id order all the same
+    batch.push_back(stale[i].handle(engine::deposit{eur(9)}, t0_ + 2us, "late-" + stale[i].id()));
   }
   const auto e = store.commit(batch);
   ASSERT_TRUE(e.has_value());
