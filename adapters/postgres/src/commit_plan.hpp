@@ -1,6 +1,6 @@
 // What one commit writes, worked out from a batch of wallet writes before any I/O: each table's
-// rows as array parameters (one text literal per column, unpacked by unnest()) plus the counts the
-// statements must report. Internal to the adapter.
+// rows as array parameters (one text literal per column, unpacked by unnest() inside wallet_commit,
+// migration 0011, which checks the counts itself). Internal to the adapter.
 #pragma once
 
 #include <array>
@@ -16,12 +16,13 @@
 
 namespace wallet::postgres::detail {
 
-// The rows of one statement, column by column.
+// The rows of one part of the commit, column by column.
 template <std::size_t Columns>
 struct rows {
   std::array<array_literal, Columns> columns;
-  std::vector<std::string>
-      keys;  // an identifying text per row (wallet id, transfer id), for details
+  // An identifying text per row (wallet id, 'source/transfer id'): the plan's size and what its
+  // tests read. Refusals name their rows from the database's side (wallet_commit).
+  std::vector<std::string> keys;
 
   [[nodiscard]] std::size_t size() const noexcept { return keys.size(); }
   [[nodiscard]] bool empty() const noexcept { return keys.empty(); }
