@@ -5,6 +5,7 @@
 #include "wallet/http/server.hpp"
 
 #include <openssl/ssl.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -63,6 +64,11 @@ bool quiet_end(const error_code& ec) {
 }  // namespace
 
 struct server::core : std::enable_shared_from_this<server::core> {
+  // `threads`: how many run the io_context. With one, Asio queues the handlers that thread posts
+  // itself privately, without taking the scheduler's lock (others still post safely).
+  explicit core(std::size_t thread_count)
+      : ioc(thread_count == 1 ? 1 : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT) {}
+
   server_settings settings;
   handler serve;
   std::shared_ptr<probe> events;
@@ -234,6 +240,21 @@ class session final : public closable, public std::enable_shared_from_this<sessi
   }
 
   void read_body() {
+    // A small request's body usually arrives with its header, so it is parsed here from the buffer:
+    // another asynchronous read would only find it there too, after one more hand-off through the
+    // strand. Only a body not yet (wholly) received is read asynchronously, under read_timeout.
+    if (!parser_->is_done() && buffer_.size() > 0) {
+      error_code ec;
+      buffer_.consume(parser_->put(buffer_.data(), ec));
+      if (ec && ec != bhttp::error::need_more) {
+        refuse_or_end(ec);
+        return;
+      }
+    }
+    if (parser_->is_done()) {
+      dispatch();
+      return;
+    }
     lowest().expires_after(core_->settings.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = this->shared_from_this()](const error_code& ec, std::size_t) {
@@ -491,7 +512,8 @@ std::optional<server_error> listen(server::core& c) {
 engine::result<std::unique_ptr<server>, server_error> server::start(server_settings settings,
                                                                     handler serve,
                                                                     std::shared_ptr<probe> events) {
-  auto c = std::make_shared<core>();
+  const std::size_t threads = std::max<std::size_t>(settings.threads, 1);
+  auto c = std::make_shared<core>(threads);
   c->settings = std::move(settings);
   c->serve = std::move(serve);
   c->events = events ? std::move(events) : std::make_shared<probe>();
@@ -499,10 +521,11 @@ engine::result<std::unique_ptr<server>, server_error> server::start(server_setti
   if (auto e = listen(*c)) return *e;
   c->work.emplace(c->ioc.get_executor());
   c->accept();
-  const std::size_t threads = std::max<std::size_t>(c->settings.threads, 1);
   for (std::size_t i = 0; i < threads; ++i) {
     // A plain pointer: the thread must not own the core (it would destroy its own std::thread).
     c->threads.emplace_back([raw = c.get()] { raw->run(); });
+    // Named, so that a profile or `top -H` tells the server's threads from the engine's.
+    pthread_setname_np(c->threads.back().native_handle(), "http.io");
   }
   return std::unique_ptr<server>(new server(std::move(c)));
 }

@@ -6,7 +6,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -112,6 +114,39 @@ TEST(server, refuses_oversize_bodies_and_headers_then_closes) {
   }
 }
 
+// The body is parsed from what arrived with the header when it is all there, and read otherwise:
+// a body split across writes, a chunked body, and two requests in one write (the second waits in
+// the buffer) are all answered whole.
+TEST(server, reads_split_chunked_and_pipelined_bodies) {
+  auto srv = start({}, echo);
+  ASSERT_TRUE(srv);
+  test_client c{srv->port()};
+  ASSERT_TRUE(c.write_raw("POST /split HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabcd"));
+  std::this_thread::sleep_for(50ms);  // the server has parsed the first part by now
+  ASSERT_TRUE(c.write_raw("efghij"));
+  auto split = c.read();
+  ASSERT_TRUE(split) << c.error().message();
+  EXPECT_EQ(split->body(), "POST /split 10");
+
+  ASSERT_TRUE(
+      c.write_raw("POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  auto chunked = c.read();
+  ASSERT_TRUE(chunked) << c.error().message();
+  EXPECT_EQ(chunked->body(), "POST /chunked 5");
+
+  ASSERT_TRUE(
+      c.write_raw("POST /one HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+                  "GET /two HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto one = c.read();
+  ASSERT_TRUE(one) << c.error().message();
+  EXPECT_EQ(one->body(), "POST /one 2");
+  auto two = c.read();
+  ASSERT_TRUE(two) << c.error().message();
+  EXPECT_EQ(two->body(), "GET /two 0");
+  EXPECT_TRUE(two->keep_alive());
+}
+
 TEST(server, answers_malformed_requests_400) {
   auto srv = start({}, echo);
   ASSERT_TRUE(srv);
@@ -207,6 +242,50 @@ TEST(server, runs_work_on_the_connection_and_answers_from_there) {
   }
   srv->stop(1s);
   for (auto& t : workers) t.join();
+}
+
+// One server thread (the io_context's single-thread mode): work handed over from other threads on
+// several connections at once still runs on the server's thread, named for profiles, and is
+// answered on each connection.
+TEST(server, one_thread_runs_work_from_other_threads_on_many_connections) {
+  std::vector<std::thread> workers;
+  std::mutex m;
+  std::vector<std::string> ran_on;
+  server_settings s;
+  s.threads = 1;
+  auto srv = start(s, [&](request req, responder respond) {
+    const std::lock_guard lock{m};
+    workers.emplace_back(
+        [&m, &ran_on, req = std::move(req), respond = std::move(respond)]() mutable {
+          std::this_thread::sleep_for(20ms);  // every request is in before the first answer
+          respond.run_on_connection([&m, &ran_on, req = std::move(req), respond]() mutable {
+            std::array<char, 16> name{};
+            pthread_getname_np(pthread_self(), name.data(), name.size());
+            {
+              const std::lock_guard held{m};
+              ran_on.emplace_back(name.data());
+            }
+            echo(std::move(req), respond);
+          });
+        });
+  });
+  ASSERT_TRUE(srv);
+  constexpr int clients = 4;
+  std::vector<std::unique_ptr<test_client>> cs;
+  for (int i = 0; i < clients; ++i) {
+    cs.push_back(std::make_unique<test_client>(srv->port()));
+    ASSERT_TRUE(
+        cs.back()->write_raw("GET /one/" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  for (int i = 0; i < clients; ++i) {
+    auto r = cs[static_cast<std::size_t>(i)]->read();
+    ASSERT_TRUE(r) << cs[static_cast<std::size_t>(i)]->error().message();
+    EXPECT_EQ(r->body(), "GET /one/" + std::to_string(i) + " 0");
+  }
+  srv->stop(1s);
+  for (auto& t : workers) t.join();
+  ASSERT_EQ(ran_on.size(), static_cast<std::size_t>(clients));
+  for (const std::string& name : ran_on) EXPECT_EQ(name, "http.io");
 }
 
 TEST(server, a_dropped_responder_answers_500) {
