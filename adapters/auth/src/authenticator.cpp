@@ -52,12 +52,24 @@ struct cached_token {
 // Shards of the verified-token cache (as the rate limiter's).
 constexpr std::size_t token_cache_shards = 16;
 
+// SHA-256, fetched from the provider once: a fetch per request (as EVP_Q_digest does) takes
+// OpenSSL's name-map locks on every authenticated request. Never freed: it lives as the process.
+const EVP_MD* sha256() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 // The cache key: a token's SHA-256, so that the cache holds 32 bytes per token whatever its size.
+// Empty when OpenSSL fails: the token is then verified without the cache.
 std::string digest_of(std::string_view token) {
-  std::string digest(EVP_MAX_MD_SIZE, '\0');
-  std::size_t size = 0;
-  if (EVP_Q_digest(nullptr, "SHA256", nullptr, token.data(), token.size(), ossl::bytes(digest),
-                   &size) != 1) {
+  const EVP_MD* md = sha256();
+  if (md == nullptr) {
+    ERR_clear_error();
+    return {};
+  }
+  std::string digest(static_cast<std::size_t>(EVP_MD_get_size(md)), '\0');
+  unsigned int size = 0;
+  if (EVP_Digest(token.data(), token.size(), ossl::bytes(digest), &size, md, nullptr) != 1) {
     ERR_clear_error();
     return {};
   }
