@@ -40,6 +40,10 @@
 #   WALLET_BENCH_QUIET_WAIT_S   longest wait for other work on the machine to stop before each
 #                               measured part (0: do not wait)              (default 120)
 #   WALLET_BENCH_WALLETD_ARGS   extra walletd flags, e.g. "--http.threads=4"  (default none)
+#   WALLET_BENCH_BUILD          0: measure the binaries already in BUILD_DIR, build nothing (e.g.
+#                               while another build runs there)             (default 1)
+#   WALLET_BENCH_WALLETD        the walletd binary to measure, e.g. a copy of another build's for
+#                               an A/B comparison             (default BUILD_DIR/app/walletd)
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,6 +59,7 @@ transfers=${WALLET_BENCH_TRANSFERS:-100000}
 inproc_default=${WALLET_BENCH_INPROC_DEFAULT:-1}
 quiet_wait_s=${WALLET_BENCH_QUIET_WAIT_S:-120}
 walletd_args=${WALLET_BENCH_WALLETD_ARGS:-}
+walletd_bin=${WALLET_BENCH_WALLETD:-${build_dir}/app/walletd}
 pg_port=${WALLET_PG_PORT:-55432}
 bench_name=bench-http
 # shellcheck source=scripts/bench-lib.sh
@@ -99,8 +104,8 @@ start_walletd() {
     --rate_limit.principal_burst=1000000 --rate_limit.principal_per_second=1000000)
   # shellcheck disable=SC2206 # split on purpose: several flags in one variable
   [[ -z "${walletd_args}" ]] || args+=(${walletd_args})
-  printf '%s\n' "${args[*]}" >"${out_dir}/walletd.args"
-  "${build_dir}/app/walletd" "${args[@]}" >"${out_dir}/walletd.log" 2>&1 &
+  printf '%s %s\n' "${walletd_bin}" "${args[*]}" >"${out_dir}/walletd.args"
+  "${walletd_bin}" "${args[@]}" >"${out_dir}/walletd.log" 2>&1 &
   walletd_pid=$!
   local _
   for _ in $(seq 1 600); do
@@ -156,6 +161,13 @@ cpu_ticks() { # pid
     END { print total + 0 }'
 }
 
+# Context switches (voluntary and not) of every thread of `pid`: walletd's threads live as long
+# as it does, so the difference over a part counts that part's thread hand-offs.
+ctx_switches() { # pid
+  cat /proc/"$1"/task/*/status 2>/dev/null |
+    awk '$1 ~ /^(non)?voluntary_ctxt_switches:$/ { n += $2 } END { print n + 0 }'
+}
+
 # The processes whose CPU time per request the summary reports (wrk's comes from `times`).
 find_service_pids() {
   local checkpointer
@@ -176,13 +188,14 @@ batch_totals() {
 }
 
 run_wrk() { # mode
-  local mode=$1 before_walletd before_pg before_nats wrk_times before_batches
+  local mode=$1 before_walletd before_pg before_nats wrk_times before_batches before_switches
   wait_quiet "wrk ${mode}"
   log "wrk ${mode}s: ${wrk_threads} threads, ${connections} keep-alive connections, ${duration_s}s," \
     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "load average before ${mode}s: $(cut -d' ' -f1-3 /proc/loadavg)" >>"${out_dir}/load.txt"
   before_batches=$(batch_totals)
   before_walletd=$(cpu_ticks "${walletd_pid}")
+  before_switches=$(ctx_switches "${walletd_pid}")
   before_pg=$(cpu_ticks "${postmaster_pid:-0}")
   before_nats=$(cpu_ticks "${nats_pid:-0}")
   # `times` in the subshell: the CPU time wrk used (its only child).
@@ -193,6 +206,7 @@ run_wrk() { # mode
     times) | tail -n 1)
   {
     echo "RESULT walletd_cpu_ticks $(($(cpu_ticks "${walletd_pid}") - before_walletd))"
+    echo "RESULT walletd_ctx_switches $(($(ctx_switches "${walletd_pid}") - before_switches))"
     echo "RESULT postgres_cpu_ticks $(($(cpu_ticks "${postmaster_pid:-0}") - before_pg))"
     echo "RESULT nats_cpu_ticks $(($(cpu_ticks "${nats_pid:-0}") - before_nats))"
     # "XmY.YYYs XmY.YYYs": user and system seconds of the children.
@@ -292,15 +306,17 @@ print_summary() {
       ok=no
   done
   # CPU time per request: much less sensitive than requests/s to other work on a shared machine.
-  printf '\nCPU us per request  %9s %11s %12s %6s\n' walletd PostgreSQL nats-server wrk
+  printf '\nCPU us per request  %9s %11s %12s %6s %18s\n' walletd PostgreSQL nats-server wrk \
+    "walletd ctx sw/req"
   for mode in deposit transfer; do
     requests=$(wrk_result "${mode}" requests)
     awk -v n="${requests:-0}" -v w="$(wrk_result "${mode}" walletd_cpu_ticks)" \
       -v p="$(wrk_result "${mode}" postgres_cpu_ticks)" -v s="$(wrk_result "${mode}" nats_cpu_ticks)" \
-      -v k="$(wrk_result "${mode}" wrk_cpu_s)" -v hz="$(getconf CLK_TCK)" -v m="${mode}s" 'BEGIN {
+      -v k="$(wrk_result "${mode}" wrk_cpu_s)" -v c="$(wrk_result "${mode}" walletd_ctx_switches)" \
+      -v hz="$(getconf CLK_TCK)" -v m="${mode}s" 'BEGIN {
         if (n == 0) n = 1
-        printf "%-18s  %9.0f %11.0f %12.0f %6.0f\n", m, w * 1e6 / hz / n, p * 1e6 / hz / n,
-          s * 1e6 / hz / n, k * 1e6 / n }'
+        printf "%-18s  %9.0f %11.0f %12.0f %6.0f %18.2f\n", m, w * 1e6 / hz / n, p * 1e6 / hz / n,
+          s * 1e6 / hz / n, k * 1e6 / n, c / n }'
   done
   ((transfers == 0)) || print_in_process
   printf 'every answer 2xx: %s\n' "${ok}"
@@ -350,12 +366,15 @@ fi
 out_dir=${WALLET_BENCH_OUT:-${repo_root}/.run/bench/http-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "${out_dir}"
 out_dir=$(cd "${out_dir}" && pwd)
-log "building walletd, wallet-token and runtime_bench (Release) in ${build_dir}"
-cmake -S . -B "${build_dir}" -DCMAKE_BUILD_TYPE=Release >"${out_dir}/build.log" 2>&1 ||
-  die "configure failed (${out_dir}/build.log)"
-cmake --build "${build_dir}" -j"$(nproc)" \
-  --target walletd wallet-token runtime_bench >>"${out_dir}/build.log" 2>&1 ||
-  die "build failed (${out_dir}/build.log)"
+if [[ "${WALLET_BENCH_BUILD:-1}" != 0 ]]; then
+  log "building walletd, wallet-token and runtime_bench (Release) in ${build_dir}"
+  cmake -S . -B "${build_dir}" -DCMAKE_BUILD_TYPE=Release >"${out_dir}/build.log" 2>&1 ||
+    die "configure failed (${out_dir}/build.log)"
+  # nice: the machine may be shared, and the build is not what is measured.
+  nice -n 19 cmake --build "${build_dir}" -j"$(nproc)" \
+    --target walletd wallet-token runtime_bench >>"${out_dir}/build.log" 2>&1 ||
+    die "build failed (${out_dir}/build.log)"
+fi
 grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "${build_dir}/CMakeCache.txt" ||
   die "${build_dir} is not a Release build"
 exec bash scripts/services.sh run -- bash "${BASH_SOURCE[0]}" --inner "${out_dir}"
