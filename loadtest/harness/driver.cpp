@@ -169,12 +169,14 @@ phase_stats driver::run(const std::string& name, const load_settings& load, cons
   return s;
 }
 
-// Whether new jobs may start: stops at the count or at the end of warm-up plus duration.
-bool driver::may_start(phase_state& p, std::uint64_t next) {
-  const bool more =
-      (p.load.jobs == 0 || next < p.load.jobs) &&
-      (!p.duration_bounded() ||
-       now_ns() < p.warmup_end_ns + static_cast<std::int64_t>(p.load.duration_s * 1e9));
+// Whether job `next`, starting at `at_ns`, may start: stops at the count or at the end of warm-up
+// plus duration. The open loop passes a job's intended time, not the clock: a job the schedule made
+// due before the end starts even when the sender was late for it, its latency counted from the
+// intended time, so a stalled sender cannot drop the phase's last jobs unmeasured.
+bool driver::may_start(phase_state& p, std::uint64_t next, std::int64_t at_ns) {
+  const bool more = (p.load.jobs == 0 || next < p.load.jobs) &&
+                    (!p.duration_bounded() ||
+                     at_ns < p.warmup_end_ns + static_cast<std::int64_t>(p.load.duration_s * 1e9));
   if (!more && p.stop_ns.load() == 0) p.stop_ns.store(now_ns());
   return more;
 }
@@ -203,7 +205,7 @@ void driver::sender_closed(phase_state& p) {
   std::unique_lock lock(ready_mutex_);
   for (;;) {
     if (send_ready(lock)) continue;
-    const bool more = may_start(p, next);
+    const bool more = may_start(p, next, now_ns());
     if (more && !free_.empty()) {
       const std::size_t i = take_slot();
       lock.unlock();
@@ -235,12 +237,13 @@ void driver::serve_until(std::int64_t until_ns, bool want_slot) {
 }
 
 void driver::sender_open(phase_state& p) {
-  const open_schedule schedule(now_ns() + 1'000'000, p.load.rate);
+  // From the phase's start, not from when this thread got going: a late start is lag, measured.
+  const open_schedule schedule(p.start_ns + 1'000'000, p.load.rate);
   const auto r = run_schedule(
       schedule, p.load.jobs, [] { return now_ns(); },
       [this](std::int64_t at) { serve_until(at, false); },
       [&](std::uint64_t i, std::int64_t intended) {
-        if (!may_start(p, i)) return false;
+        if (!may_start(p, i, intended)) return false;
         serve_until(0, true);  // waits for a free slot: the latency still counts from `intended`
         std::size_t s = 0;
         {

@@ -125,7 +125,7 @@ class driver final : public answer_sink {
   struct phase_state;
 
  private:
-  static bool may_start(phase_state& p, std::uint64_t next);
+  static bool may_start(phase_state& p, std::uint64_t next, std::int64_t at_ns);
   void sender_closed(phase_state& p);
   void sender_open(phase_state& p);
   void serve_until(std::int64_t until_ns, bool want_slot);

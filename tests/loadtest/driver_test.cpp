@@ -166,16 +166,12 @@ TEST(driver, open_loop_starts_jobs_on_schedule) {
   load.warmup_s = 0.25;
   latency_set latency;
   const phase_stats s = r.d.run("open", load, r.jobs(), latency);
-  // The jobs started are those the schedule made due before the phase stopped, whatever the
-  // answers' speed: at most rate x elapsed, and fewer only by what the sender lagged behind at
-  // worst. Bounds from the run's own clock, so a slow or busy machine cannot fail the test.
+  // Every job the schedule made due before the phase's end starts, however late the sender ran
+  // (a busy machine stalls it): the count follows from the rate and the phase's length alone.
   EXPECT_GE(s.measured_s, load.duration_s);
-  const double due = load.rate * (load.warmup_s + s.measured_s);
-  const double lagged = load.rate * s.send_lag_max_ms / 1e3;
-  const double slack = 0.02 * due + 4;  // the schedule starts 1 ms after the phase; rounding
-  EXPECT_LE(static_cast<double>(s.jobs_started), due + slack);
-  EXPECT_GE(static_cast<double>(s.jobs_started), due - lagged - slack);
-  EXPECT_LT(latency.all.count(), s.commands_sent);  // the warm-up's are not measured
+  const double due = load.rate * (load.warmup_s + load.duration_s);
+  EXPECT_NEAR(static_cast<double>(s.jobs_started), due, 4);  // the schedule starts 1 ms in
+  EXPECT_LT(latency.all.count(), s.commands_sent);           // the warm-up's are not measured
   EXPECT_GT(latency.all.count(), 0U);
 }
 
