@@ -76,7 +76,7 @@ int server_pid(pqxx::connection& conn) {
   }
 }
 
-cpu_sample sample_cpu(int postmaster) {
+cpu_sample sample_cpu(int postmaster, int service) {
   cpu_sample s;
   s.at = std::chrono::steady_clock::now();
   const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -96,6 +96,11 @@ cpu_sample sample_cpu(int postmaster) {
     s.self_s = seconds(self.ru_utime) + seconds(self.ru_stime);
   }
   if (postmaster != 0) s.postgres_s = server_cpu_seconds(postmaster, tick);
+  if (service != 0) {
+    // All of the process's threads, live and exited (/proc/<pid>/stat sums them).
+    const auto p = read_stat(std::filesystem::path("/proc") / std::to_string(service));
+    if (p) s.service_s = p->cpu_ticks / tick;
+  }
   return s;
 }
 
@@ -107,7 +112,9 @@ cpu_usage cpu_between(const cpu_sample& a, const cpu_sample& b) {
   u.busy_cores = (b.busy_s - a.busy_s) / wall;
   u.self_cores = (b.self_s - a.self_s) / wall;
   u.postgres_cores = (b.postgres_s - a.postgres_s) / wall;
-  u.foreign_cores = std::max(0.0, u.busy_cores - u.self_cores - u.postgres_cores);
+  // A service that was not sampled at both ends (or restarted) counts as nothing.
+  u.service_cores = b.service_s >= a.service_s ? (b.service_s - a.service_s) / wall : 0;
+  u.foreign_cores = std::max(0.0, u.busy_cores - u.self_cores - u.postgres_cores - u.service_cores);
   u.iowait_cores = (b.iowait_s - a.iowait_s) / wall;
   return u;
 }

@@ -15,6 +15,7 @@ struct cpu_sample {
   double iowait_s = 0;    // all CPUs, idle while I/O was outstanding
   double self_s = 0;      // this process, user + system
   double postgres_s = 0;  // the server's postmaster and its live children, user + system
+  double service_s = 0;   // the measured service (walletd), user + system; 0 when not sampled
   std::chrono::steady_clock::time_point at;
 };
 
@@ -24,15 +25,16 @@ struct cpu_usage {
   double busy_cores = 0;
   double self_cores = 0;
   double postgres_cores = 0;  // the server's processes that lived through the phase
-  double foreign_cores = 0;   // busy - ours - PostgreSQL: other work on the machine (noise)
+  double service_cores = 0;   // the measured service's process (walletd), when given
+  double foreign_cores = 0;   // busy - ours - PostgreSQL - service: other work (noise)
   double iowait_cores = 0;
 };
 
 // The local server's postmaster (the parent of this connection's backend), or 0 when the server
 // runs elsewhere. Other clusters on the machine are not counted as PostgreSQL.
 [[nodiscard]] int server_pid(pqxx::connection& conn);
-// `postmaster` 0: PostgreSQL's time is not sampled.
-[[nodiscard]] cpu_sample sample_cpu(int postmaster);
+// `postmaster` 0: PostgreSQL's time is not sampled; `service` 0: no service process is.
+[[nodiscard]] cpu_sample sample_cpu(int postmaster, int service = 0);
 [[nodiscard]] cpu_usage cpu_between(const cpu_sample& a, const cpu_sample& b);
 
 // Cluster-wide WAL counters (pg_stat_wal) and this database's commits (pg_stat_database). The

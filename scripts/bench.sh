@@ -28,6 +28,8 @@
 #   WALLET_BENCH_QUIET_WAIT_S   longest wait for other work on the machine to stop before each
 #                               measured part (0: do not wait)              (default 120)
 #   WALLET_BENCH_WALLETD_ARGS   extra walletd flags, e.g. "--nats.outbox_poll_ms=10" (default none)
+#   WALLET_BENCH_WALLETD        the walletd binary, e.g. a copy of an earlier build to compare
+#                               with (A/B runs)                   (default BUILD_DIR/app/walletd)
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,6 +45,7 @@ concurrency=${WALLET_BENCH_CONCURRENCY:-1024}
 transfers=${WALLET_BENCH_TRANSFERS:-200000}
 quiet_wait_s=${WALLET_BENCH_QUIET_WAIT_S:-120}
 walletd_args=${WALLET_BENCH_WALLETD_ARGS:-}
+walletd_bin=${WALLET_BENCH_WALLETD:-${build_dir}/app/walletd}
 pg_port=${WALLET_PG_PORT:-55432}
 bench_name=bench
 # shellcheck source=scripts/bench-lib.sh
@@ -75,7 +78,7 @@ start_walletd() {
   # shellcheck disable=SC2206 # split on purpose: several flags in one variable
   [[ -z "${walletd_args}" ]] || args+=(${walletd_args})
   printf '%s\n' "${args[*]}" >"${out_dir}/walletd.args"
-  "${build_dir}/app/walletd" "${args[@]}" >"${out_dir}/walletd.log" 2>&1 &
+  "${walletd_bin}" "${args[@]}" >"${out_dir}/walletd.log" 2>&1 &
   walletd_pid=$!
   local _
   for _ in $(seq 1 600); do
@@ -145,16 +148,17 @@ print_summary() {
   printf ' PostgreSQL durable, %s cores\n' "$(nproc)"
   printf 'walletd: --runtime.shards=4 %s; wallet-loadtest options: %s\n' \
     "${walletd_args:-(defaults otherwise)}" "${bench_args:-(defaults)}"
-  printf '%-12s %10s %10s %9s %9s %10s %10s %9s %7s  %s\n' scenario "walletd/s" "credited/s" \
-    "p50 ms" "p99 ms" "credit p99" "naive/s" "p99 ms" ratio verified
+  printf '%-12s %10s %10s %9s %9s %10s %10s %9s %7s %8s  %s\n' scenario "walletd/s" "credited/s" \
+    "p50 ms" "p99 ms" "credit p99" "naive/s" "p99 ms" ratio "us/cmd" verified
   for pick in ${scenarios}; do
     dir="${out_dir}/${pick//:/-}"
-    printf '%-12s %10.0f %10.0f %9.2f %9.2f %10.0f %10.0f %9.2f %6sx  %s\n' "${pick}" \
+    printf '%-12s %10.0f %10.0f %9.2f %9.2f %10.0f %10.0f %9.2f %6sx %8.0f  %s\n' "${pick}" \
       "$(result "${dir}" throughput)" "$(result "${dir}" credited_per_s)" \
       "$(result "${dir}" p50_ms)" "$(result "${dir}" p99_ms)" \
       "$(result "${dir}" transfer_complete_p99_ms)" \
       "$(result "${dir}" baseline_throughput)" "$(result "${dir}" baseline_p99_ms)" \
-      "$(result "${dir}" ratio)" "$([[ "$(cat "${dir}/exit_code")" == 0 ]] && echo yes || echo NO)"
+      "$(result "${dir}" ratio)" "$(result "${dir}" service_cpu_us_per_command)" \
+      "$([[ "$(cat "${dir}/exit_code")" == 0 ]] && echo yes || echo NO)"
     [[ "$(cat "${dir}/exit_code")" == 0 ]] || verified=no
     [[ "${pick}" != uniform ]] || {
       uniform=$(result "${dir}" throughput)
@@ -168,7 +172,8 @@ print_summary() {
   done
   printf '(walletd/s: answers per second of the measured window; credited/s: transfers whose credit\n'
   printf ' event reached the event stream per second; p50/p99 from the send to the answer; credit\n'
-  printf ' p99 from the send to the credit event, ms)\n\n'
+  printf ' p99 from the send to the credit event, ms; us/cmd: walletd CPU time per command sent,\n'
+  printf ' warm-up included)\n\n'
   if [[ -n "${uniform}" ]]; then
     local r
     r=$(ratio "${uniform}" "${uniform_naive}")

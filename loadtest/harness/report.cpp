@@ -35,6 +35,13 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out) throw harness_error("cannot write " + path);
 }
 
+// The service's CPU time over the whole phase (warm-up and drain included) per command sent in it:
+// less sensitive to other work on the machine than a rate. 0 when the service was not sampled.
+double service_cpu_us_per_command(const phase_report& p) {
+  if (p.stats.commands_sent == 0) return 0;
+  return p.cpu.service_cores * p.cpu.wall_s * 1e6 / static_cast<double>(p.stats.commands_sent);
+}
+
 json::object latency_json(const latency_summary& l) {
   return {{"count", l.count}, {"mean_ms", l.mean}, {"p50_ms", l.p50}, {"p90_ms", l.p90},
           {"p99_ms", l.p99},  {"p999_ms", l.p999}, {"max_ms", l.max}};
@@ -86,7 +93,9 @@ json::object phase_json(const phase_report& p) {
            {{"machine", p.cpu.busy_cores},
             {"harness", p.cpu.self_cores},
             {"postgres", p.cpu.postgres_cores},
+            {"service", p.cpu.service_cores},
             {"other", p.cpu.foreign_cores}}},
+          {"service_cpu_us_per_command", service_cpu_us_per_command(p)},
           {"timeline", std::move(timeline)}};
 }
 
@@ -212,14 +221,16 @@ std::string target_markdown(const target_report& t) {
   std::ostringstream md;
   md << "### " << t.transport << "\n\n" << t.service << "\n\n";
   md << "| phase | jobs | commands | measured s | answers/s | transfers credited/s |"
-        " cores: machine / harness / PostgreSQL / other |\n|---|---|---|---|---|---|---|\n";
+        " cores: machine / harness / PostgreSQL / service / other | service CPU per command |"
+        "\n|---|---|---|---|---|---|---|---|\n";
   for (const phase_report& p : t.phases) {
     const phase_stats& s = p.stats;
     md << "| " << s.name << " | " << s.jobs_started << " | " << s.commands_sent << " | "
        << fixed(s.measured_s, 1) << " | " << fixed(s.throughput(), 0) << " | "
        << fixed(s.credited_per_s, 0) << " | " << fixed(p.cpu.busy_cores, 2) << " / "
        << fixed(p.cpu.self_cores, 2) << " / " << fixed(p.cpu.postgres_cores, 2) << " / "
-       << fixed(p.cpu.foreign_cores, 2) << " |\n";
+       << fixed(p.cpu.service_cores, 2) << " / " << fixed(p.cpu.foreign_cores, 2) << " | "
+       << fixed(service_cpu_us_per_command(p), 0) << " us |\n";
   }
   if (const phase_report* run = t.run_phase()) {
     md << "\nLatency of the measured run (ms; open loop: from the intended send time)\n\n"
@@ -458,6 +469,7 @@ void print_summary(const run_report& r) {
     result("p99_ms", run->all.p99);
     result("p999_ms", run->all.p999);
     result("transfer_complete_p99_ms", run->transfer_complete.p99);
+    result("service_cpu_us_per_command", service_cpu_us_per_command(*run));
   }
   if (r.baseline && r.baseline->run_phase() != nullptr) {
     result("baseline_throughput", r.baseline->run_phase()->stats.throughput());

@@ -79,11 +79,12 @@ int postmaster_of(const std::string& url) {
 // Runs one phase and wraps it for the report.
 phase_report run_phase(driver& d, const std::string& name, const load_settings& load,
                        const driver::job_source& jobs, int postmaster,
-                       const std::function<std::int64_t()>& rss) {
+                       const std::function<std::int64_t()>& rss, int service = 0) {
   latency_set latency;
-  const cpu_sample before = sample_cpu(postmaster);
+  const cpu_sample before = sample_cpu(postmaster, service);
   phase_stats s = d.run(name, load, jobs, latency, rss);
-  return make_phase_report(std::move(s), latency, cpu_between(before, sample_cpu(postmaster)));
+  return make_phase_report(std::move(s), latency,
+                           cpu_between(before, sample_cpu(postmaster, service)));
 }
 
 load_settings setup_load(const options& o) {
@@ -237,13 +238,14 @@ target_report run_service(const options& o, const naming& names) {
     tr.phases.push_back(run_phase(
         d, "setup", setup_load(o),
         [&work](std::uint64_t i) { return work.setup(static_cast<std::uint32_t>(i + 1)); },
-        postmaster, rss));
+        postmaster, rss, o.service_pid));
     if (rss) tr.service_rss_kb.emplace_back("after set-up", rss());
     if (watch) wait_for_quiet_events(*watch, o.settle_timeout_s);
   }
   std::fprintf(stderr, "run: %s\n", tr.service.c_str());
   tr.phases.push_back(run_phase(
-      d, "run", o.load, [&work](std::uint64_t i) { return work.make(i); }, postmaster, rss));
+      d, "run", o.load, [&work](std::uint64_t i) { return work.make(i); }, postmaster, rss,
+      o.service_pid));
   if (rss) tr.service_rss_kb.emplace_back("after the run", rss());
   if (o.no_verify) return tr;
   before_verify(o);
