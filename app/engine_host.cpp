@@ -47,9 +47,13 @@ engine_host::engine_host(const config::config& cfg, logging::logger log,
       log_(std::move(log)),
       metrics_(std::move(metrics)),
       settings_(runtime_settings_from(cfg)) {
-  // One worker per core: the store actors are detached and get threads of their own.
+  // One worker per core unless set: the store actors are detached and get threads of their own.
+  // Fewer workers than cores hand a command between threads less often (each hand-off wakes a
+  // parked worker) and leave the other cores to PostgreSQL and nats-server.
   const auto cores = std::max(1U, std::thread::hardware_concurrency());
-  caf_config_.set("scheduler.max-threads", static_cast<std::size_t>(cores));
+  const auto workers = cfg.integer("runtime.scheduler_threads");
+  caf_config_.set("scheduler.max-threads", workers > 0 ? static_cast<std::size_t>(workers)
+                                                       : static_cast<std::size_t>(cores));
   // The work-sharing scheduler parks idle workers on a condition variable; work stealing polls
   // in 50 us sleeps, which cost a quarter of the process's CPU in the runtime benchmark
   // (loadtest/README.md) and left less for PostgreSQL on small machines.

@@ -68,6 +68,8 @@ nats_host::nats_host(const config::config& cfg, logging::logger log, actors::run
       publish_window_(static_cast<std::size_t>(cfg.integer("nats.publish_window_max"))),
       publish_wallet_window_(
           static_cast<std::size_t>(cfg.integer("nats.publish_wallet_window_max"))),
+      publish_threads_(static_cast<std::size_t>(cfg.integer("nats.publish_threads"))),
+      publish_round_interval_(cfg.integer("nats.publish_round_interval_ms")),
       remote_(remote) {
   auto& s = settings_;
   s.url = cfg.text("nats.url");
@@ -186,6 +188,8 @@ void nats_host::bring_up() {
   p.shards = settings_.owned_shards;
   p.idle_poll = outbox_poll_;
   p.window_max = publish_window_;
+  p.threads = publish_threads_;
+  p.round_interval = publish_round_interval_;
   // A replicated stream can change leaders between two publishes of one wallet and store the
   // second without the first: there a wallet's events go one at a time (ADR 0011).
   p.wallet_window_max = settings_.replicas > 1 ? 1 : publish_wallet_window_;

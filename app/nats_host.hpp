@@ -60,6 +60,8 @@ class nats_host {
   std::chrono::milliseconds outbox_poll_{100};
   std::size_t publish_window_ = 256;
   std::size_t publish_wallet_window_ = 32;
+  std::size_t publish_threads_ = 4;
+  std::chrono::milliseconds publish_round_interval_{0};
   std::unique_ptr<nats::client> client_;
   remote_legs* remote_ = nullptr;
   std::shared_ptr<nats::leg_sender> legs_;  // shared with the bound port: a late leg finds it

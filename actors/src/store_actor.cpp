@@ -189,7 +189,8 @@ void flush(self_ptr self) {
 }
 
 // Flush now when the batch is full, or when nothing else waits and the batch has lingered long
-// enough; otherwise make sure a timer will flush it.
+// enough; otherwise make sure a timer will flush it. With flush_interval 0 a batch never lingers:
+// the writes that arrive while a commit runs wait in the mailbox and form the next batch.
 void maybe_flush(self_ptr self) {
   auto& s = self->state;
   const auto& settings = s.ctx->settings;
@@ -204,7 +205,13 @@ void maybe_flush(self_ptr self) {
   }
   if (!s.flush_scheduled) {
     s.flush_scheduled = true;
-    self->delayed_send(self, settings.flush_interval, flush_atom::value);
+    if (settings.flush_interval.count() == 0) {
+      // No linger: commit once the writes already waiting in the mailbox have joined the batch.
+      // A message behind them does that without the clock thread's wake-up of a timer.
+      self->send(self, flush_atom::value);
+    } else {
+      self->delayed_send(self, settings.flush_interval, flush_atom::value);
+    }
   }
 }
 

@@ -174,8 +174,10 @@ class round_runner {
         next_token_(next_token) {}
 
   struct outcome {
-    std::vector<std::uint32_t> published;  // shards that had events: more may be pending
-    std::size_t events = 0;                // events whose cursor moved
+    // Shards whose read was full (or failed): more may be pending, so they are read again at once.
+    // A read that found fewer rows took all there were; a later commit sends its own NOTIFY.
+    std::vector<std::uint32_t> published;
+    std::size_t events = 0;  // events whose cursor moved
     bool failed = false;
   };
 
@@ -352,7 +354,8 @@ class round_runner {
   void finish(pqxx::connection_base& conn) {
     for (shard_round& round : rounds_) {
       const std::uint32_t shard = round.batch.shard;
-      outcome_.published.push_back(shard);
+      // Fewer events than rows_per_read means fewer rows (each row holds at least one event).
+      if (round.batch.events.size() >= settings_.rows_per_read) outcome_.published.push_back(shard);
       if (round.failure) {
         // Resuming from the cursor keeps each wallet's order; what was stored is a duplicate.
         probe_.failed(*round.failure);
@@ -445,6 +448,12 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
   std::uint64_t next_token = 1;
   std::vector<std::uint32_t> due;
   auto read_all_at = steady::now();  // when every shard is read next (the fallback poll)
+  // Rounds are paced: one that finds the notified commits waits until round_interval after the
+  // previous round began, so a round takes several commits (each round costs PostgreSQL two
+  // transactions per shard, whatever it publishes). A round that left rows behind is followed at
+  // once.
+  steady::time_point next_round_at{};
+  bool behind = false;
   auto due_all = [&] {
     due = shards;
     read_all_at = steady::now();
@@ -494,11 +503,16 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
         }
       }
       // Notifications are taken between rounds, waiting only when nothing is due.
+      const auto paced =
+          due.empty() || behind
+              ? std::chrono::milliseconds{0}
+              : std::max(std::chrono::milliseconds{0}, std::chrono::ceil<std::chrono::milliseconds>(
+                                                           next_round_at - steady::now()));
       const auto wait =
           due.empty()
               ? std::min(listen_slice, std::chrono::ceil<std::chrono::milliseconds>(
                                            read_all_at + settings_.idle_poll - steady::now()))
-              : std::chrono::milliseconds{0};
+              : paced;
       auto wakeup = listener->await(wait);
       if (!wakeup.ok()) throw std::runtime_error(wakeup.error().detail);
       for (const std::uint32_t s : woken(wakeup.value(), shards)) {
@@ -506,17 +520,20 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
       }
       if (steady::now() >= read_all_at + settings_.idle_poll) due_all();
       if (due.empty()) continue;
+      if (!behind && steady::now() < next_round_at) continue;  // notifications gather meanwhile
+      next_round_at = steady::now() + settings_.round_interval;
       auto result =
           round_runner{nc.get(), client_.settings().prefix, settings_, *probe_, acks, next_token}
               .run(*conn, due);
       published_.fetch_add(result.events);
       failed = result.failed;
-      // A shard that had events may have more; after a failure everything is read again.
+      // A shard whose read was full may have more; after a failure everything is read again.
       if (failed) {
         due_all();
       } else {
         due = std::move(result.published);
       }
+      behind = !due.empty();
     } catch (const std::exception& e) {
       // The connection could not be made or was lost: the message may name the server, never
       // the password (libpq does not repeat it).

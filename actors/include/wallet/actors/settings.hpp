@@ -20,8 +20,9 @@ struct runtime_settings {
   std::size_t wallets_live_max = 16'384;
   std::size_t wallet_inflight_max = 1'024;  // commands queued or uncommitted per wallet
   std::chrono::seconds idempotency_retention{86'400};
-  std::size_t batch_size_max = 512;                 // writes per PostgreSQL transaction
-  std::chrono::microseconds flush_interval{1'000};  // longest a write waits for its batch
+  std::size_t batch_size_max = 512;  // writes per PostgreSQL transaction
+  // Longest a write waits for its batch; 0: none (committed once the mailbox holds no more).
+  std::chrono::microseconds flush_interval{1'000};
   std::size_t store_queue_max = 65'536;       // commands in flight per shard before `overloaded`
   std::chrono::milliseconds saga_retry{200};  // first delay before a transfer leg is retried
   std::chrono::seconds recovery_scan_interval{5};  // pending transfers and due holds

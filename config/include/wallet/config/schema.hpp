@@ -85,13 +85,15 @@ inline constexpr std::array settings{
     "Most resident wallets with an actor of their own in this instance; idle ones past it go dormant (state kept, no actor: ADR 0010). 0: every idle wallet goes dormant."),
   integer_setting("runtime.wallet_inflight_max", 1'024, 1, 65'536,
     "Most commands queued or in flight for one wallet; past it the wallet answers overloaded."),
+  integer_setting("runtime.scheduler_threads", 0, 0, 256,
+    "Worker threads of the actor scheduler (routers, wallets, sagas); 0: one per core. The shards' stores have threads of their own."),
   integer_setting("runtime.idempotency_retention_s", 86'400, 60, 31'536'000,
     "How long an idempotency key is remembered; a repeat within it returns the original outcome."),
 
   integer_setting("store.batch_size_max", 512, 1, 65'536,
     "Most events a shard's store commits in one PostgreSQL transaction."),
-  integer_setting("store.flush_interval_us", 1'000, 1, 1'000'000,
-    "Longest a batch that is not full waits before it is committed."),
+  integer_setting("store.flush_interval_us", 1'000, 0, 1'000'000,
+    "Longest a batch that is not full waits before it is committed; 0: no wait (the writes arriving during a commit form the next batch)."),
   integer_setting("store.queue_max", 65'536, 1, 16'777'216,
     "Most events waiting for commit in one shard's store; past it commands are answered overloaded."),
 
@@ -148,6 +150,10 @@ inline constexpr std::array settings{
     "Longest time between two reads of a shard's outbox by the event publisher; it is woken at each commit (NOTIFY), so this only bounds the delay when a notification is lost."),
   integer_setting("nats.publish_window_max", 256, 1, 65'536,
     "Events the publisher has sent to the event stream and awaits the acknowledgement of, per shard."),
+  integer_setting("nats.publish_round_interval_ms", 0, 0, 1'000,
+    "Shortest time between the starts of two rounds of an event publishing thread (unless the last one left events behind): the commits notified meanwhile are read and published together, at the cost of PostgreSQL statements per round. 0: a round at each notification."),
+  integer_setting("nats.publish_threads", 4, 1, 64,
+    "Threads publishing events, each with a PostgreSQL and a NATS connection of its own and a share of the owned shards (at most one thread per shard). Every thread is woken by every commit's NOTIFY."),
   integer_setting("nats.publish_wallet_window_max", 32, 1, 1'024,
     "Of those, events of one wallet (published in order on a connection that never reconnects, ADR 0011); 1 when nats.replicas > 1, where a leader change could store them out of order."),
 

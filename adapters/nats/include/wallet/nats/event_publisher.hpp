@@ -49,6 +49,10 @@ struct publisher_settings {
   // Every shard is read after this long without a notification (nats.outbox_poll_ms): the
   // fallback for a lost NOTIFY.
   std::chrono::milliseconds idle_poll{100};
+  // Shortest time from one round's start to the next's (nats.publish_round_interval_ms) unless
+  // the last round left rows behind: commits notified meanwhile are published together. 0: a
+  // round starts at each notification.
+  std::chrono::milliseconds round_interval{0};
   std::chrono::milliseconds retry{1'000};  // after a failure
   // Publishing threads, each with its own connections and a share of the shards: order matters
   // only within a wallet, and a wallet lives in one shard, so shards publish side by side.
