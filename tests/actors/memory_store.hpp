@@ -3,11 +3,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "wallet/actors/outcome.hpp"
 #include "wallet/actors/store_port.hpp"
@@ -23,6 +25,7 @@ class memory_database {
   std::atomic<bool> down{false};               // every call fails as unavailable
   std::atomic<int> fail_next_commits{0};       // the next N commits fail as unavailable
   std::atomic<bool> throw_next_commit{false};  // a bug: the port throws (it promises not to)
+  std::atomic<int> commit_delay_ms{0};         // each commit takes this long (a slow database)
   std::atomic<std::size_t> commits{0};
   std::atomic<std::size_t> largest_batch{0};
   std::atomic<std::size_t> loads{0};  // wallet loads asked of the store
@@ -37,6 +40,9 @@ class memory_database {
   std::optional<store_error> commit(std::span<const wallet_write> writes) {
     if (throw_next_commit.exchange(false)) {
       throw std::logic_error{"injected bug"};
+    }
+    if (const int delay = commit_delay_ms.load(); delay > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{delay});
     }
     std::lock_guard lock{mutex_};
     if (down || fail_next_commits.fetch_sub(1) > 0) {

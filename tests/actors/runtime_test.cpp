@@ -281,6 +281,31 @@ TEST_F(runtime_test, a_write_the_database_refuses_fails_alone) {
   EXPECT_EQ(db->events().at("ben").size(), 4U);  // opened, deposited 100, b1, b3
 }
 
+TEST_F(runtime_test,
+       without_a_linger_writes_commit_at_once_and_those_made_during_a_commit_share_one) {
+  shards = 1;  // every wallet in one store
+  runtime_settings settings;
+  settings.flush_interval = 0us;
+  start(settings);
+  constexpr int wallets = 40;
+  for (int i = 0; i < wallets; ++i) open("w" + std::to_string(i), 0);
+  // A lone write is not held back for company: it commits without a timer.
+  EXPECT_TRUE(run({"w0", "lone", engine::deposit{eur_(1)}}).accepted());
+  // While a slow commit runs, the writes that arrive wait in the mailbox and form the next batch
+  // together, instead of one commit each.
+  db->commit_delay_ms = 50;
+  const std::size_t before = db->commits;
+  std::vector<std::future<submit_outcome>> futures;
+  for (int i = 0; i < wallets; ++i) {
+    futures.push_back(rt->submit({"w" + std::to_string(i), "d", engine::deposit{eur_(2)}}));
+  }
+  for (auto& f : futures) EXPECT_TRUE(f.get().accepted());
+  EXPECT_LE(db->commits - before, 10U);
+  EXPECT_GE(db->largest_batch.load(), 2U);
+  EXPECT_EQ(balance("w0"), 3);
+  EXPECT_EQ(balance("w39"), 2);
+}
+
 TEST_F(runtime_test, the_circuit_opens_fails_fast_and_closes_after_recovery) {
   runtime_settings settings;
   settings.circuit = circuit_breaker_settings{2, 100ms};
