@@ -10,6 +10,22 @@ LANGUAGE sql IMMUTABLE AS $$
                  THEN ' and ' || (cardinality(p_keys) - 5)::text || ' more' ELSE '' END
 $$;
 
+-- The keys of a part that its statement did not touch, in batch order, as wallet_key_list gives
+-- them: p_keys the part's keys, p_done those the statement returned.
+CREATE FUNCTION wallet_missing(p_keys text[], p_done text[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT wallet_key_list(ARRAY(
+    SELECT k.key FROM unnest(p_keys) WITH ORDINALITY AS k(key, i)
+    WHERE k.key <> ALL (coalesce(p_done, '{}')) ORDER BY k.i))
+$$;
+
+-- 'a/b' keys from two arrays, pair by pair: a hold (wallet/hold) or a transfer (source/id).
+CREATE FUNCTION wallet_pair_keys(p_first text[], p_second text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT ARRAY(SELECT k.a || '/' || k.b FROM unnest(p_first, p_second) WITH ORDINALITY AS k(a, b, i)
+               ORDER BY k.i)
+$$;
+
 -- Writes what pg_store's commit plan lists (adapters/postgres/src/commit_plan.hpp), part after
 -- part in the order the plan's comments give, with one array per column; an empty part costs one
 -- cardinality test. Called in autocommit: the call is its own transaction, so a refusal raised
@@ -87,9 +103,7 @@ BEGIN
     SELECT array_agg(touched.id) INTO done FROM touched;
     IF coalesce(cardinality(done), 0) <> cardinality(c_ids) THEN
       RAISE EXCEPTION USING ERRCODE = 'WLF01',
-        MESSAGE = 'new wallets already exist (another writer): ' || wallet_key_list(ARRAY(
-          SELECT k.id FROM unnest(c_ids) WITH ORDINALITY AS k(id, i)
-          WHERE k.id <> ALL (coalesce(done, '{}')) ORDER BY k.i));
+        MESSAGE = 'new wallets already exist (another writer): ' || wallet_missing(c_ids, done);
     END IF;
   END IF;
 
@@ -108,9 +122,8 @@ BEGIN
     SELECT array_agg(touched.id) INTO done FROM touched;
     IF coalesce(cardinality(done), 0) <> cardinality(u_ids) THEN
       RAISE EXCEPTION USING ERRCODE = 'WLF01',
-        MESSAGE = 'wallets not at the expected version (another writer): ' || wallet_key_list(ARRAY(
-          SELECT k.id FROM unnest(u_ids) WITH ORDINALITY AS k(id, i)
-          WHERE k.id <> ALL (coalesce(done, '{}')) ORDER BY k.i));
+        MESSAGE = 'wallets not at the expected version (another writer): '
+          || wallet_missing(u_ids, done);
     END IF;
   END IF;
 
@@ -144,9 +157,8 @@ BEGIN
     SELECT array_agg(touched.k) INTO done FROM touched;
     IF coalesce(cardinality(done), 0) <> cardinality(hc_wallets) THEN
       RAISE EXCEPTION USING ERRCODE = 'WLR01',
-        MESSAGE = 'closed holds with no stored row: ' || wallet_key_list(ARRAY(
-          SELECT k.w || '/' || k.h FROM unnest(hc_wallets, hc_ids) WITH ORDINALITY AS k(w, h, i)
-          WHERE k.w || '/' || k.h <> ALL (coalesce(done, '{}')) ORDER BY k.i));
+        MESSAGE = 'closed holds with no stored row: '
+          || wallet_missing(wallet_pair_keys(hc_wallets, hc_ids), done);
     END IF;
   END IF;
 
@@ -201,9 +213,7 @@ BEGIN
     SELECT array_agg(touched.review_id) INTO done FROM touched;
     IF coalesce(cardinality(done), 0) <> cardinality(ro_ids) THEN
       RAISE EXCEPTION USING ERRCODE = 'WLR01',
-        MESSAGE = 'AML review ids already used: ' || wallet_key_list(ARRAY(
-          SELECT k.id FROM unnest(ro_ids) WITH ORDINALITY AS k(id, i)
-          WHERE k.id <> ALL (coalesce(done, '{}')) ORDER BY k.i));
+        MESSAGE = 'AML review ids already used: ' || wallet_missing(ro_ids, done);
     END IF;
   END IF;
 
@@ -231,9 +241,7 @@ BEGIN
     IF coalesce(cardinality(done), 0) <> cardinality(cr_ids) THEN
       RAISE EXCEPTION USING ERRCODE = 'WLR01',
         MESSAGE = 'credits matching no pending transfer (parties, currency, amount): '
-          || wallet_key_list(ARRAY(
-          SELECT k.s || '/' || k.id FROM unnest(cr_sources, cr_ids) WITH ORDINALITY AS k(s, id, i)
-          WHERE k.s || '/' || k.id <> ALL (coalesce(done, '{}')) ORDER BY k.i));
+          || wallet_missing(wallet_pair_keys(cr_sources, cr_ids), done);
     END IF;
   END IF;
 
@@ -247,9 +255,7 @@ BEGIN
     IF coalesce(cardinality(done), 0) <> cardinality(rv_ids) THEN
       RAISE EXCEPTION USING ERRCODE = 'WLR01',
         MESSAGE = 'reversals matching no pending transfer (source, amount): '
-          || wallet_key_list(ARRAY(
-          SELECT k.s || '/' || k.id FROM unnest(rv_sources, rv_ids) WITH ORDINALITY AS k(s, id, i)
-          WHERE k.s || '/' || k.id <> ALL (coalesce(done, '{}')) ORDER BY k.i));
+          || wallet_missing(wallet_pair_keys(rv_sources, rv_ids), done);
     END IF;
   END IF;
 END;
