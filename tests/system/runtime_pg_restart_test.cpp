@@ -17,9 +17,11 @@ TEST_F(runtime_pg_test, a_database_restart_loses_and_duplicates_nothing) {
   start_runtime();
   constexpr int wallets = 200;
   open_wallets(wallets);
-  auto plan = random_commands(wallets, 4'000, 2026);
+  // Enough commands to outlast the stop even on a fast store (a batch is one round trip), and the
+  // stop early in the run: the restart must fall inside it, not after it.
+  auto plan = random_commands(wallets, 8'000, 2026);
   auto restart = std::async(std::launch::async, [] {
-    std::this_thread::sleep_for(1s);
+    std::this_thread::sleep_for(200ms);
     const int stopped = services("pg-stop");
     std::this_thread::sleep_for(3s);
     const int started = services("pg-start");
