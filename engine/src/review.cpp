@@ -1,6 +1,7 @@
 // Review ids and the reserved hold ids of AML reviews (ADR 0009).
 #include "wallet/engine/review.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "wallet/engine/overloaded.hpp"
@@ -35,11 +36,9 @@ std::string review_id_of(std::string_view wallet_id, std::string_view idempotenc
 }
 
 bool is_review_id(std::string_view text) noexcept {
-  if (text.size() != review_id_length) return false;
-  for (const char c : text) {
-    if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) return false;
-  }
-  return true;
+  return text.size() == review_id_length && std::ranges::all_of(text, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 std::string review_hold_id(std::string_view review_id) {

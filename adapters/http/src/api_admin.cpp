@@ -457,8 +457,9 @@ void api::impl::put_profile(const exchange_ptr& x) {
   auto reason = reason_of(given);
   auto parsed = profile_of(*object, *owner);
   std::vector<field_problem> problems;
-  if (auto* listed = std::get_if<std::vector<field_problem>>(&parsed))
+  if (auto* listed = std::get_if<std::vector<field_problem>>(&parsed)) {
     problems = std::move(*listed);
+  }
   if (auto* problem = std::get_if<field_problem>(&reason)) problems.push_back(*problem);
   if (!problems.empty()) {
     reply_problem(x, invalid_request(std::move(problems)));
@@ -589,8 +590,9 @@ void api::impl::list_reviews(const exchange_ptr& x) {
                          json::array items;
                          for (const auto& row : rows.value()) items.push_back(review_object(row));
                          body["reviews"] = std::move(items);
-                         if (rows.value().size() == limit)
+                         if (rows.value().size() == limit) {
                            body["next_after"] = rows.value().back().review_id;
+                         }
                          self->reply_json(x, status::ok, json::serialize(body));
                        });
 }

@@ -74,7 +74,10 @@ struct server::core : std::enable_shared_from_this<server::core> {
   std::shared_ptr<probe> events;
   net::io_context ioc;  // declared before everything that holds its executor
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  tcp::acceptor acceptor{net::make_strand(ioc)};
+  // The acceptor's strand, also kept by its concrete type: stop_accepting posts to it without
+  // Asio's type-erased any_io_executor, inside which clang-analyzer reports a null dereference.
+  strand accept_strand = net::make_strand(ioc);
+  tcp::acceptor acceptor{accept_strand};
   std::optional<net::ssl::context> tls;
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
@@ -547,7 +550,7 @@ std::size_t server::connections() const noexcept { return core_->connections.loa
 
 void server::stop_accepting() {
   if (!core_->accepting.exchange(false)) return;
-  net::post(core_->acceptor.get_executor(), [c = core_] {
+  net::post(core_->accept_strand, [c = core_] {
     error_code ignored;
     c->acceptor.close(ignored);
   });

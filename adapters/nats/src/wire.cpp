@@ -680,7 +680,8 @@ std::string encode_internal_command(const engine::command& cmd) {
 }
 
 actors::submit_outcome decode_internal_outcome(std::string_view json_text) {
-  const auto unreadable = actors::refused(actors::submit_errc::unavailable);
+  // Not const, so that returning it moves it.
+  auto unreadable = actors::refused(actors::submit_errc::unavailable);
   boost::system::error_code ec;
   const json::value value = json::parse(json_text, ec);
   if (ec || !value.is_object()) return unreadable;

@@ -77,15 +77,16 @@ class api_test : public ::testing::Test {
   }
 
   // Sends one request as `token` ("" for none) and checks the answer against the document.
-  response call(verb method, std::string target, std::string body = {}, std::string token = "alice",
-                std::vector<std::pair<std::string, std::string>> headers = {}) {
+  response call(verb method, const std::string& target, std::string body = {},
+                const std::string& token = "alice",
+                const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     request req;
     req.message.method(method);
     req.message.target(target);
     req.message.version(11);
     if (!token.empty()) req.message.set(field::authorization, "Bearer " + token);
     if (!body.empty()) req.message.set(field::content_type, "application/json");
-    for (auto& [k, v] : headers) req.message.set(k, v);
+    for (const auto& [k, v] : headers) req.message.set(k, v);
     req.message.body() = std::move(body);
     req.remote_address = "192.0.2.1";
     req.received = std::chrono::steady_clock::now();

@@ -30,7 +30,7 @@ class counting_probe final : public probe {
 };
 
 // Answers every request with its method, target and body length, at once.
-void echo(request req, responder respond) {
+void echo(request req, const responder& respond) {
   response r;
   r.result(status::ok);
   r.set(bhttp::field::content_type, "text/plain");
@@ -289,7 +289,7 @@ TEST(server, one_thread_runs_work_from_other_threads_on_many_connections) {
 }
 
 TEST(server, a_dropped_responder_answers_500) {
-  auto srv = start({}, [](request, responder) {});
+  auto srv = start({}, [](const request&, const responder&) {});
   ASSERT_TRUE(srv);
   test_client c{srv->port()};
   auto r = c.send(test_client::request(bhttp::verb::get, "/dropped"));
@@ -324,8 +324,9 @@ struct certificate {
     X509_gmtime_adj(X509_getm_notAfter(x), 3600);
     X509_set_pubkey(x, pkey);
     X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    // OpenSSL takes the name's bytes as unsigned char.
+    static constexpr unsigned char localhost[] = "localhost";  // NOLINT(*-avoid-c-arrays)
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, localhost, -1, -1, 0);
     X509_set_issuer_name(x, name);
     X509_sign(x, pkey, EVP_sha256());
     FILE* f = std::fopen(cert.c_str(), "w");
@@ -337,6 +338,10 @@ struct certificate {
     X509_free(x);
     EVP_PKEY_free(pkey);
   }
+  certificate(const certificate&) = delete;
+  certificate& operator=(const certificate&) = delete;
+  certificate(certificate&&) = delete;
+  certificate& operator=(certificate&&) = delete;
   ~certificate() { std::filesystem::remove_all(dir); }
 };
 

@@ -53,7 +53,7 @@ actors::wallet_write wallet_sim::handle(engine::command_body body, engine::times
   // No KYC limits and every flag on: the adapter's tests are about storing what was decided.
   const engine::handled h = aggregate_.handle(engine::command{id_, key, std::move(body)}, at,
                                               engine::policy::unlimited(), engine::feature_flags{});
-  return write_of(before, h, std::move(key));
+  return write_of(before, h, key);
 }
 
 actors::wallet_write wallet_sim::hold_for_review(engine::money amount, engine::timestamp at,
@@ -62,7 +62,7 @@ actors::wallet_write wallet_sim::hold_for_review(engine::money amount, engine::t
   const engine::handled h =
       aggregate_.hold_for_review(engine::command{id_, key, engine::withdraw{amount}}, at,
                                  engine::policy::unlimited(), engine::feature_flags{}, until);
-  return write_of(before, h, std::move(key));
+  return write_of(before, h, key);
 }
 
 actors::wallet_write wallet_sim::transfer_for_review(engine::transfer_debit transfer,
@@ -74,14 +74,14 @@ actors::wallet_write wallet_sim::transfer_for_review(engine::transfer_debit tran
   const engine::handled h =
       aggregate_.hold_for_review(engine::command{id_, key, std::move(transfer)}, at,
                                  engine::policy::unlimited(), engine::feature_flags{}, until);
-  actors::wallet_write w = write_of(before, h, std::move(key));
+  actors::wallet_write w = write_of(before, h, key);
   w.review_transfer_id = std::move(transfer_id);
   w.review_destination = std::move(destination);
   return w;
 }
 
 actors::wallet_write wallet_sim::write_of(std::uint64_t before, const engine::handled& h,
-                                          std::string key) {
+                                          const std::string& key) {
   EXPECT_FALSE(h.replayed) << id_ << " " << key;
   actors::wallet_write w;
   w.wallet_id = id_;

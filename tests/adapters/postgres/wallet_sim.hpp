@@ -51,7 +51,8 @@ class wallet_sim {
   }
 
  private:
-  actors::wallet_write write_of(std::uint64_t before, const engine::handled& h, std::string key);
+  actors::wallet_write write_of(std::uint64_t before, const engine::handled& h,
+                                const std::string& key);
 
   std::string id_;
   engine::wallet_aggregate aggregate_;
