@@ -10,12 +10,11 @@ walletd=$1
 reconcile=$2
 here=$(cd "$(dirname "$0")" && pwd)
 nats_server=${NATS_SERVER:-/usr/sbin/nats-server}
-fail() {
-  echo "FAIL: $*"
-  [ -f "${work:-/nonexistent}/walletd.log" ] && { echo "--- walletd log (tail):"; tail -n 40 "$work/walletd.log"; }
-  exit 1
-}
-[ -n "${WALLET_PG_URL:-}" ] || fail "WALLET_PG_URL is not set: start scripts/services.sh"
+# shellcheck source=tests/support/walletd.sh
+source "$here/../support/walletd.sh"
+walletd_test nc
+fail_log_lines=40
+kill_on_exit+=(dpid npid)
 command -v node >/dev/null || fail "node is not installed (Debian: apt-get install nodejs npm)"
 command -v npm >/dev/null || fail "npm is not installed (Debian: apt-get install npm)"
 [ -x "$nats_server" ] || fail "no nats-server at $nats_server"
@@ -23,20 +22,7 @@ if [ ! -d "$here/node/node_modules/nats" ]; then
   (cd "$here/node" && npm ci --no-audit --no-fund) || fail "npm ci in $here/node failed"
 fi
 
-db="wallet_nc_$$"
-url="${WALLET_PG_URL%/*}/${db}"
 prefix="nc$$"
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${dpid:-}" ] && kill -9 "$dpid" 2>/dev/null
-  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
-  [ -n "${npid:-}" ] && kill -TERM "$npid" 2>/dev/null
-  wait 2>/dev/null
-  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 nats_port=$(free_port)
 nats_url="nats://127.0.0.1:${nats_port}"
@@ -59,24 +45,17 @@ start_nats() {
 }
 start_nats 1
 
-psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
+create_database
 : >"$work/walletd.log"
 # Starts walletd (again, after a SIGKILL: the log is appended to) and waits until it serves NATS
 # for the $1-th time.
 start_walletd() {
-  "$walletd" --postgres.url="$url" --nats.url="$nats_url" --runtime.shards=4 \
+  walletd_start --postgres.url="$url" --nats.url="$nats_url" --runtime.shards=4 \
     --nats.subject_prefix="$prefix" --nats.command_stream="NC$$_CMD" \
     --nats.event_stream="NC$$_EVT" --nats.dead_letter_stream="NC$$_DLQ" \
     --nats.nak_delay_ms=100 --nats.ack_wait_s=10 --nats.outbox_poll_ms=20 \
-    --http.port="$(free_port)" --auth.mode=off --metrics.port="$(free_port)" \
-    >>"$work/walletd.log" 2>&1 &
-  wpid=$!
-  for _ in $(seq 1 600); do
-    [ "$(grep -c '"msg":"NATS interface serving"' "$work/walletd.log")" -ge "$1" ] && return
-    kill -0 "$wpid" 2>/dev/null || fail "walletd died"
-    sleep 0.05
-  done
-  fail "walletd is not serving NATS"
+    --http.port="$(free_port)" --auth.mode=off --metrics.port="$(free_port)"
+  wait_for 30 "walletd is not serving NATS" logged '"msg":"NATS interface serving"' "$1"
 }
 start_walletd 1
 
@@ -120,10 +99,6 @@ echo "drive.mjs passed in $(($(date +%s) - started)) s"
 
 "$reconcile" --postgres.url="$url" >"$work/reconcile.log" 2>&1 ||
   { cat "$work/reconcile.log"; fail "wallet-reconcile found the database not clean"; }
-kill -TERM "$wpid"
-wait "$wpid"
-code=$?
-wpid=
-[ "$code" -eq 0 ] || fail "walletd exit status $code after SIGTERM, expected 0"
+walletd_stop
 echo "walletd logged $(grep -c '"level":"error"' "$work/walletd.log") errors (the outages cause some)"
 echo "PASS"

@@ -10,45 +10,24 @@
 set -u
 walletd=$1
 tests=$2
-[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
-[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
-db="wallet_http_$$"
-url="${WALLET_PG_URL%/*}/${db}"
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
-  wait 2>/dev/null
-  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- walletd log (last 50 lines):"
-  tail -n 50 "$work/walletd.log"
-  exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=tests/support/walletd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../support/walletd.sh"
+walletd_test http nats
+fail_log_lines=50
 hport=${WALLET_HTTP_PORT:-$(free_port)}
 promtool=$(bash "$(dirname "${BASH_SOURCE[0]}")/promtool.sh") || fail "no promtool (see promtool.sh)"
 echo '{"currency.GBP": false}' >"$work/flags.json"
 
-psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
-"$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
+create_database
+walletd_start --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=4 \
   --nats.subject_prefix="http$$" --nats.command_stream="HTTP$$_CMD" \
   --nats.event_stream="HTTP$$_EVT" --nats.dead_letter_stream="HTTP$$_DLQ" \
   --metrics.port="$(free_port)" --http.port="$hport" --http.body_bytes_max=4096 \
   --http.header_bytes_max=4096 --auth.mode=off \
   --compliance.flags_file="$work/flags.json" --compliance.reload_poll_ms=100 \
   --rate_limit.address_burst=20 --rate_limit.address_per_second=10 \
-  --rate_limit.principal_burst=100000 --rate_limit.principal_per_second=100000 \
-  >"$work/walletd.log" 2>&1 &
-wpid=$!
-for _ in $(seq 1 600); do
-  grep -q '"msg":"NATS interface serving"' "$work/walletd.log" && break
-  kill -0 "$wpid" 2>/dev/null || fail "walletd died"
-  sleep 0.05
-done
+  --rate_limit.principal_burst=100000 --rate_limit.principal_per_second=100000
+wait_for 30 "walletd is not serving NATS" logged '"msg":"NATS interface serving"'
 grep -q '"msg":"HTTP API serving"' "$work/walletd.log" || fail "walletd does not serve HTTP"
 grep -q '"msg":"AUTHENTICATION IS OFF' "$work/walletd.log" || fail "no loud warning for auth.mode=off"
 
@@ -87,9 +66,5 @@ done
 "$promtool" check metrics <"$work/metrics.txt" || fail "promtool check metrics refused /metrics"
 echo "/metrics: promtool check metrics accepts $(grep -c '^# TYPE' "$work/metrics.txt") families"
 
-kill -TERM "$wpid"
-wait "$wpid"
-code=$?
-wpid=
-[ "$code" -eq 0 ] || fail "walletd exit $code on SIGTERM, expected 0"
+walletd_stop
 echo "PASS"

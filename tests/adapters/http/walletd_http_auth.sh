@@ -8,26 +8,11 @@
 set -u
 walletd=$1
 token_tool=$2
-[ -n "${WALLET_PG_URL:-}" ] || { echo "WALLET_PG_URL is not set: start scripts/services.sh"; exit 1; }
-[ -n "${WALLET_NATS_URL:-}" ] || { echo "WALLET_NATS_URL is not set: start scripts/services.sh"; exit 1; }
+# shellcheck source=tests/support/walletd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../support/walletd.sh"
+walletd_test http_auth nats
+fail_log_lines=30
 command -v curl >/dev/null || { echo "curl is missing: bash scripts/install-deps.sh"; exit 1; }
-db="wallet_http_auth_$$"
-url="${WALLET_PG_URL%/*}/${db}"
-work=$(mktemp -d)
-cleanup() {
-  [ -n "${wpid:-}" ] && kill -9 "$wpid" 2>/dev/null
-  wait 2>/dev/null
-  psql -q "$WALLET_PG_URL" -c "DROP DATABASE IF EXISTS ${db}" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- walletd log (last 30 lines):"
-  tail -n 30 "$work/walletd.log"
-  exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 hport=$(free_port)
 iss="https://issuer.test"
 aud="wallet-engine"
@@ -45,21 +30,15 @@ sign() {
     --roles="$roles" "$@"
 }
 
-psql -q "$WALLET_PG_URL" -c "CREATE DATABASE ${db}" || fail "cannot create ${db}"
-"$walletd" --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=2 \
+create_database
+walletd_start --postgres.url="$url" --nats.url="$WALLET_NATS_URL" --runtime.shards=2 \
   --nats.subject_prefix="ha$$" --nats.command_stream="HA$$_CMD" \
   --nats.event_stream="HA$$_EVT" --nats.dead_letter_stream="HA$$_DLQ" \
   --metrics.port="$(free_port)" --http.port="$hport" \
   --http.tls_cert_file="$work/tls.crt" --http.tls_key_file="$work/tls.pem" \
   --auth.mode=jwt --auth.issuer="$iss" --auth.audience="$aud" --auth.jwks_file="$work/jwks.json" \
-  --rate_limit.principal_burst=5 --rate_limit.principal_per_second=2 \
-  >"$work/walletd.log" 2>&1 &
-wpid=$!
-for _ in $(seq 1 600); do
-  grep -q '"msg":"HTTP API serving"' "$work/walletd.log" && break
-  kill -0 "$wpid" 2>/dev/null || fail "walletd died"
-  sleep 0.05
-done
+  --rate_limit.principal_burst=5 --rate_limit.principal_per_second=2
+wait_for 30 "walletd does not serve HTTP" logged '"msg":"HTTP API serving"'
 grep -q '"msg":"HTTP API serving".*"tls":true' "$work/walletd.log" || fail "walletd does not serve HTTPS"
 
 base="https://127.0.0.1:$hport"
@@ -130,9 +109,5 @@ curl -s --tlsv1.2 --tls-max 1.2 --cacert "$work/tls.crt" -o /dev/null "$base/hea
 echo "ok  TLS 1.2 refused"
 grep -q 'Bearer\|eyJ' "$work/walletd.log" && fail "a token appears in the log"
 
-kill -TERM "$wpid"
-wait "$wpid"
-code=$?
-wpid=
-[ "$code" -eq 0 ] || fail "walletd exit $code on SIGTERM"
+walletd_stop
 echo "PASS"
