@@ -199,7 +199,7 @@ TEST(server, answers_from_other_threads_and_drains_on_stop) {
     const std::lock_guard lock{m};
     workers.emplace_back([req = std::move(req), respond = std::move(respond)]() mutable {
       std::this_thread::sleep_for(150ms);
-      echo(std::move(req), std::move(respond));
+      echo(std::move(req), respond);
     });
   });
   ASSERT_TRUE(srv);
