@@ -206,7 +206,7 @@ void decide_now(self_ptr self, submission sub, const screening_result& screened)
   write.expected_version = h.appended ? state.version - 1 : state.version;
   write.after = snapshot(state);
   write.idempotency_key = sub.cmd.idempotency_key;
-  write.record = *s.wallet->window().find(sub.cmd.idempotency_key);
+  write.record = h.recorded;
   if (is_administrative(sub.cmd.body) || is_review_decision(sub.cmd)) {
     const audit_context* asked = sub.context.audit ? &*sub.context.audit : nullptr;
     write.audit = audit_of(sub.cmd, asked, sub.context.trace_parent);

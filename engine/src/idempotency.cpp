@@ -2,6 +2,7 @@
 #include "wallet/engine/idempotency.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "wallet/engine/assert.hpp"
 #include "wallet/engine/limits.hpp"
@@ -9,38 +10,98 @@
 
 namespace wallet::engine {
 
+idempotency_window::idempotency_window(const idempotency_window& other) { append_copies_of(other); }
+
+idempotency_window& idempotency_window::operator=(const idempotency_window& other) {
+  if (this != &other) {
+    clear();
+    append_copies_of(other);
+  }
+  return *this;
+}
+
+// A moved map keeps its nodes (std::allocator propagates), so the chain moves with it.
+idempotency_window::idempotency_window(idempotency_window&& other) noexcept
+    : records_(std::move(other.records_)),
+      oldest_(std::exchange(other.oldest_, nullptr)),
+      newest_(std::exchange(other.newest_, nullptr)) {
+  other.records_.clear();
+}
+
+idempotency_window& idempotency_window::operator=(idempotency_window&& other) noexcept {
+  if (this != &other) {
+    records_ = std::move(other.records_);
+    oldest_ = std::exchange(other.oldest_, nullptr);
+    newest_ = std::exchange(other.newest_, nullptr);
+    other.records_.clear();
+  }
+  return *this;
+}
+
+void idempotency_window::clear() noexcept {
+  records_.clear();
+  oldest_ = nullptr;
+  newest_ = nullptr;
+}
+
+void idempotency_window::append_copies_of(const idempotency_window& other) {
+  records_.reserve(other.records_.size());
+  for (const element* e = other.oldest_; e != nullptr; e = e->second.newer) {
+    remember(e->first, e->second.record);
+  }
+}
+
 const idempotency_record* idempotency_window::find(std::string_view key) const {
-  // A heterogeneous lookup would need a transparent hash; keys are short, so copying is cheap.
-  const auto it = records_.find(std::string{key});
-  return it == records_.end() ? nullptr : &it->second;
+  const auto it = records_.find(key);
+  return it == records_.end() ? nullptr : &it->second.record;
 }
 
 bool idempotency_window::full() const noexcept {
   return records_.size() >= idempotency_keys_per_wallet_max;
 }
 
-void idempotency_window::remember(std::string key, idempotency_record record) {
+const idempotency_record& idempotency_window::remember(std::string key, idempotency_record record) {
   WALLET_ASSERT(!full());
   // A wall clock may step back; keep the window ordered so expiry stays a pop from the front.
-  if (!order_.empty()) {
-    record.recorded_at = std::max(record.recorded_at, records_.at(order_.back()).recorded_at);
+  if (newest_ != nullptr) {
+    record.recorded_at = std::max(record.recorded_at, newest_->second.record.recorded_at);
   }
-  const auto [it, inserted] = records_.emplace(key, record);
+  const auto [it, inserted] = records_.try_emplace(std::move(key), entry{record, nullptr});
   WALLET_ASSERT(inserted);
-  order_.push_back(std::move(key));
-  WALLET_ASSERT(order_.size() == records_.size());
+  element* added = &*it;
+  if (newest_ != nullptr) {
+    newest_->second.newer = added;
+  } else {
+    oldest_ = added;
+  }
+  newest_ = added;
+  return added->second.record;
 }
 
 void idempotency_window::expire(timestamp now, duration retention) {
-  while (!order_.empty()) {
-    const auto it = records_.find(order_.front());
-    WALLET_ASSERT(it != records_.end());
-    if (it->second.recorded_at + retention > now) {
-      break;
+  while (oldest_ != nullptr && oldest_->second.record.recorded_at + retention <= now) {
+    const auto it = records_.find(oldest_->first);
+    WALLET_ASSERT(it != records_.end() && &*it == oldest_);
+    oldest_ = oldest_->second.newer;
+    if (oldest_ == nullptr) {
+      newest_ = nullptr;
     }
     records_.erase(it);
-    order_.pop_front();
   }
+}
+
+bool operator==(const idempotency_window& a, const idempotency_window& b) {
+  if (a.records_.size() != b.records_.size()) {
+    return false;
+  }
+  const idempotency_window::element* ea = a.oldest_;
+  const idempotency_window::element* eb = b.oldest_;
+  for (; ea != nullptr && eb != nullptr; ea = ea->second.newer, eb = eb->second.newer) {
+    if (ea->first != eb->first || ea->second.record != eb->second.record) {
+      return false;
+    }
+  }
+  return ea == nullptr && eb == nullptr;
 }
 
 wallet_aggregate::wallet_aggregate(std::string wallet_id, duration idempotency_retention)
@@ -104,7 +165,7 @@ handled wallet_aggregate::settle(const std::string& key, std::uint64_t print,
     h.result = current(decided.error());
   }
   WALLET_ASSERT(!h.result.rejected || !is_transient(*h.result.rejected));
-  window_.remember(key, idempotency_record{print, h.result, now});
+  h.recorded = window_.remember(key, idempotency_record{print, h.result, now});
   h.remembered = true;
   return h;
 }

@@ -122,6 +122,82 @@ TEST(idempotency, a_clock_that_steps_back_keeps_the_window_ordered) {
   EXPECT_EQ(w.window().find("b")->recorded_at, t0 + 10s);
 }
 
+idempotency_record record_at(timestamp at, std::uint64_t print = 1) {
+  return idempotency_record{print, outcome{}, at};
+}
+
+// Keys longer than the short-string buffer, so that a copy that shared the original's key texts
+// or links would be caught by the sanitizers and by the checks below.
+std::string long_key(int i) { return "a-key-longer-than-sixteen-bytes-" + std::to_string(i); }
+
+TEST(idempotency_window, expires_in_recording_order_and_links_survive_growth) {
+  idempotency_window w;
+  for (int i = 0; i < 1'000; ++i) {  // enough to rehash the map several times
+    w.remember(long_key(i), record_at(t0 + std::chrono::seconds{i}));
+  }
+  w.expire(t0 + retention + 499s, retention);  // forgets the records of t0 .. t0 + 499 s
+  EXPECT_EQ(w.size(), 500U);
+  EXPECT_EQ(w.find(long_key(499)), nullptr);
+  ASSERT_NE(w.find(long_key(500)), nullptr);
+  w.remember("new", record_at(t0));  // stamped with the newest time: expires last
+  EXPECT_EQ(w.find("new")->recorded_at, t0 + 999s);
+  w.expire(t0 + retention + 998s, retention);
+  EXPECT_EQ(w.size(), 2U);
+  w.expire(t0 + retention + 999s, retention);
+  EXPECT_EQ(w.size(), 0U);
+  w.remember("again", record_at(t0));  // an emptied window starts a fresh order
+  w.expire(t0 + retention, retention);
+  EXPECT_EQ(w.size(), 0U);
+}
+
+TEST(idempotency_window, copies_and_moves_keep_the_records_and_their_order) {
+  idempotency_window w;
+  for (int i = 0; i < 50; ++i) {
+    w.remember(long_key(i), record_at(t0 + std::chrono::seconds{i}, static_cast<std::uint64_t>(i)));
+  }
+  idempotency_window copy{w};
+  EXPECT_EQ(copy, w);
+  idempotency_window assigned;
+  assigned.remember("other", record_at(t0));
+  assigned = w;
+  EXPECT_EQ(assigned, w);
+  idempotency_window moved{std::move(copy)};
+  EXPECT_EQ(moved, w);
+  idempotency_window move_assigned;
+  move_assigned = std::move(assigned);
+  EXPECT_EQ(move_assigned, w);
+  // Each keeps its own chain: expiring one leaves the others whole.
+  w.expire(t0 + retention + 24s, retention);
+  EXPECT_EQ(w.size(), 25U);
+  EXPECT_EQ(moved.size(), 50U);
+  moved.expire(t0 + retention + 9s, retention);
+  EXPECT_EQ(moved.size(), 40U);
+  EXPECT_EQ(moved.find(long_key(10))->fingerprint, 10U);
+  EXPECT_EQ(move_assigned.size(), 50U);
+  move_assigned.remember("last", record_at(t0 + 60s));
+  move_assigned.expire(t0 + retention + 49s, retention);
+  ASSERT_EQ(move_assigned.size(), 1U);
+  EXPECT_NE(move_assigned.find("last"), nullptr);
+}
+
+TEST(idempotency_window, equality_needs_the_same_records_in_the_same_order) {
+  idempotency_window ab;
+  ab.remember("a", record_at(t0));
+  ab.remember("b", record_at(t0));
+  idempotency_window ba;
+  ba.remember("b", record_at(t0));
+  ba.remember("a", record_at(t0));
+  EXPECT_NE(ab, ba);
+  idempotency_window ab2;
+  ab2.remember("a", record_at(t0));
+  ab2.remember("b", record_at(t0, 2));
+  EXPECT_NE(ab, ab2);
+  idempotency_window ab3;
+  ab3.remember("a", record_at(t0));
+  ab3.remember("b", record_at(t0));
+  EXPECT_EQ(ab, ab3);
+}
+
 TEST(idempotency, a_flag_refuses_a_new_command_without_remembering_it) {
   wallet_aggregate w = opened_wallet();
   feature_flags no_transfers;

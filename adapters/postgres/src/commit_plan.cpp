@@ -102,7 +102,6 @@ class planner {
     add_text_or_null(c[7], w.idempotency_key);
     add_text_or_null(c[8], w.command_id);
     add_text_or_null(c[9], w.trace_parent);
-    plan_.events.keys.push_back(w.wallet_id);
     add_effects(g, w, e);
   }
 
@@ -112,7 +111,6 @@ class planner {
       if (g.holds_placed.erase(hold_id) == 0) {  // stored before this batch: delete its row
         plan_.holds_closed.columns[0].add_text(w.wallet_id);
         plan_.holds_closed.columns[1].add_text(hold_id);
-        plan_.holds_closed.keys.push_back(w.wallet_id + "/" + hold_id);
       }
     };
     std::visit(overloaded{
@@ -146,7 +144,6 @@ class planner {
                      c[3].add_text(w.after.ccy.code());
                      c[4].add_int(x.amount);
                      c[5].add_timestamp(e.at);
-                     plan_.debits.keys.push_back(w.wallet_id + "/" + x.transfer_id);
                    },
                    [&](const engine::transfer_credited& x) {
                      auto& c = plan_.credits.columns;
@@ -156,7 +153,6 @@ class planner {
                      c[3].add_text(w.after.ccy.code());
                      c[4].add_int(x.amount);
                      c[5].add_timestamp(e.at);
-                     plan_.credits.keys.push_back(x.source + "/" + x.transfer_id);
                    },
                    [&](const engine::transfer_reversed& x) {
                      auto& c = plan_.reversals.columns;
@@ -164,7 +160,6 @@ class planner {
                      c[1].add_text(w.wallet_id);
                      c[2].add_int(x.amount);
                      c[3].add_timestamp(e.at);
-                     plan_.reversals.keys.push_back(w.wallet_id + "/" + x.transfer_id);
                    },
                    [](const auto&) {},
                },
@@ -188,7 +183,6 @@ class planner {
     c[9].add_text(transfer ? "transfer_debit" : "withdraw");
     add_text_or_null(c[10], w.review_transfer_id);
     add_text_or_null(c[11], w.review_destination);
-    plan_.reviews_opened.keys.push_back(std::string(engine::review_of_hold(x.hold_id)));
   }
 
   void close_review(const actors::wallet_write& w, const engine::event& e,
@@ -206,7 +200,6 @@ class planner {
       c[4].add_null();
       c[5].add_null();
     }
-    plan_.reviews_closed.keys.push_back(w.wallet_id + "/" + hold_id);
   }
 
   void add_record(const actors::wallet_write& w) {
@@ -224,7 +217,6 @@ class planner {
     c[5].add_int(r.result.balance);
     c[6].add_int(r.result.held);
     c[7].add_timestamp(r.recorded_at);
-    plan_.records.keys.push_back(w.wallet_id + "/" + w.idempotency_key);
   }
 
   void add_audit(const actors::audit_entry& a, const engine::idempotency_record* record) {
@@ -235,7 +227,6 @@ class planner {
     c[3].add_text(a.reason);
     add_text_or_null(c[4], a.trace_id);
     c[5].add_text(audit_details(a, record));
-    plan_.audits.keys.push_back(a.target);
   }
 
   void add_wallet(const wallet_group& g) {
@@ -244,7 +235,6 @@ class planner {
     if (s.status == engine::wallet_status::none) {
       WALLET_ASSERT(expected == 0 && s.version == 0);
       plan_.absent.columns[0].add_text(s.id);
-      plan_.absent.keys.push_back(s.id);
     } else if (expected == 0) {
       WALLET_ASSERT(g.first_event != nullptr);  // its wallet_opened
       auto& c = plan_.created.columns;
@@ -259,7 +249,6 @@ class planner {
       c[8].add_timestamp(g.first_event->at);
       c[9].add_timestamp(g.last_event->at);
       add_kyc(c, 10, s);
-      plan_.created.keys.push_back(s.id);
     } else {
       auto& c = plan_.updated.columns;
       c[0].add_text(s.id);
@@ -274,7 +263,6 @@ class planner {
         c[6].add_null();
       }
       add_kyc(c, 7, s);
-      plan_.updated.keys.push_back(s.id);
     }
   }
 
@@ -295,7 +283,6 @@ class planner {
       c[1].add_text(hold_id);
       c[2].add_int(placed->amount);
       c[3].add_timestamp(placed->expires_at);
-      plan_.holds_opened.keys.push_back(id + "/" + std::string(hold_id));
     }
   }
 

@@ -19,13 +19,12 @@ namespace wallet::postgres::detail {
 // The rows of one part of the commit, column by column.
 template <std::size_t Columns>
 struct rows {
+  // Every column holds one element per row. Refusals name their rows from the database's side
+  // (wallet_commit), so no identifying text is kept here.
   std::array<array_literal, Columns> columns;
-  // An identifying text per row (wallet id, 'source/transfer id'): the plan's size and what its
-  // tests read. Refusals name their rows from the database's side (wallet_commit).
-  std::vector<std::string> keys;
 
-  [[nodiscard]] std::size_t size() const noexcept { return keys.size(); }
-  [[nodiscard]] bool empty() const noexcept { return keys.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return columns[0].size(); }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
   // The finished literals, one per column.
   [[nodiscard]] std::array<std::string, Columns> literals() &&;
 };

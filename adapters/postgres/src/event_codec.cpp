@@ -3,11 +3,13 @@
 #include "wallet/postgres/event_codec.hpp"
 #include "wallet/engine/overloaded.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <optional>
 
 #include "wallet/engine/assert.hpp"
@@ -28,7 +30,10 @@ class json_object {
   }
   json_object& integer(std::string_view key, std::int64_t value) {
     open(key);
-    out_.append(std::to_string(value));
+    char digits[24];  // an int64 has at most 19 digits and a sign
+    const auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), value);
+    WALLET_ASSERT(ec == std::errc{});
+    out_.append(std::begin(digits), end);
     return *this;
   }
   // The object, closed; the builder is left empty.
@@ -47,20 +52,28 @@ class json_object {
   }
   void quote(std::string_view value) {
     static constexpr std::string_view hex = "0123456789abcdef";
+    const auto special = [](char ch) {
+      return ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20;
+    };
     out_.push_back('"');
-    for (const char ch : value) {
-      const auto byte = static_cast<unsigned char>(ch);
-      if (ch == '"' || ch == '\\') {
-        out_.push_back('\\');
-        out_.push_back(ch);
-      } else if (byte < 0x20) {
+    // Runs without a character to escape are copied whole; UTF-8 passes through (jsonb refuses
+    // invalid sequences).
+    auto run = value.begin();
+    for (auto it = std::find_if(run, value.end(), special); it != value.end();
+         it = std::find_if(run, value.end(), special)) {
+      out_.append(run, it);
+      const auto byte = static_cast<unsigned char>(*it);
+      if (byte < 0x20) {
         out_.append("\\u00");
         out_.push_back(hex[byte >> 4U]);
         out_.push_back(hex[byte & 0x0FU]);
       } else {
-        out_.push_back(ch);  // UTF-8 passes through; jsonb refuses invalid sequences
+        out_.push_back('\\');
+        out_.push_back(*it);
       }
+      run = it + 1;
     }
+    out_.append(run, value.end());
     out_.push_back('"');
   }
 

@@ -14,6 +14,8 @@ namespace wallet::postgres::detail {
 
 // "2026-11-30 03:36:26.870931+00"; years before 1 AD in PostgreSQL's "... BC" form.
 [[nodiscard]] std::string timestamp_literal(engine::timestamp t);
+// The same, appended to `out`.
+void append_timestamp_literal(std::string& out, engine::timestamp t);
 
 // Microseconds since the Unix epoch as read back by the epoch_us() SQL expression below.
 [[nodiscard]] inline engine::timestamp from_epoch_us(std::int64_t us) {
@@ -32,7 +34,7 @@ class array_literal {
   void add_text(std::string_view value);
   void add_int(std::int64_t value);
   void add_null();
-  void add_timestamp(engine::timestamp t) { add_text(timestamp_literal(t)); }
+  void add_timestamp(engine::timestamp t);
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   // The literal, closed. The builder must not be used afterwards.

@@ -1,6 +1,9 @@
 // The event codec and the text literals, without a server: exact round trips and strict decoding.
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <random>
+
 #include "failure.hpp"
 #include "sql_text.hpp"
 #include "wallet/postgres/event_codec.hpp"
@@ -170,6 +173,40 @@ TEST(sql_text, timestamp_literals_are_utc_with_microseconds) {
   // Astronomical year 0 is 1 BC.
   EXPECT_EQ(detail::timestamp_literal(at(-62'167'219'200'000'000)),
             "0001-01-01 00:00:00.000000+00 BC");
+}
+
+// The digits written by hand (years 1 to 9999) read as the ISO form's, which snprintf writes.
+TEST(sql_text, timestamp_literals_agree_with_the_iso_form_over_the_years) {
+  std::mt19937_64 random{20261201};
+  // 0001-01-01 .. 9999-12-31 23:59:59.999999, in microseconds since the epoch.
+  std::uniform_int_distribution<std::int64_t> us{-62'135'596'800'000'000, 253'402'300'799'999'999};
+  for (int i = 0; i < 20'000; ++i) {
+    const engine::timestamp t = at(us(random));
+    std::string expected = format_iso_timestamp(t);
+    expected[10] = ' ';
+    expected.replace(expected.size() - 1, 1, "+00");
+    ASSERT_EQ(detail::timestamp_literal(t), expected);
+    detail::array_literal a;
+    a.add_timestamp(t);
+    ASSERT_EQ(std::move(a).finish(), "{\"" + expected + "\"}");
+  }
+  EXPECT_EQ(detail::timestamp_literal(at(253'402'300'799'999'999)),
+            "9999-12-31 23:59:59.999999+00");
+  EXPECT_EQ(detail::timestamp_literal(at(253'402'300'800'000'000)),
+            "10000-01-01 00:00:00.000000+00");
+  EXPECT_EQ(detail::timestamp_literal(at(-62'135'596'800'000'000)),
+            "0001-01-01 00:00:00.000000+00");
+}
+
+TEST(sql_text, array_literal_integers_cover_the_int64_range) {
+  detail::array_literal a;
+  a.add_int(std::numeric_limits<std::int64_t>::min());
+  a.add_int(0);
+  a.add_int(std::numeric_limits<std::int64_t>::max());
+  a.add_text("\\\"");
+  a.add_text("a\"b\\c\"");
+  EXPECT_EQ(std::move(a).finish(),
+            R"({-9223372036854775808,0,9223372036854775807,"\\\"","a\"b\\c\""})");
 }
 
 TEST(failure, sqlstates_split_into_retry_and_refusal) {

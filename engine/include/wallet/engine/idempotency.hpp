@@ -3,11 +3,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "wallet/engine/flags.hpp"
 #include "wallet/engine/policy.hpp"
@@ -38,24 +39,57 @@ struct idempotency_record {
 // Bounded by idempotency_keys_per_wallet_max.
 class idempotency_window {
  public:
+  idempotency_window() = default;
+  // Copies rebuild the recording order (it links the copied map's own nodes); moves keep the nodes
+  // and so the links.
+  idempotency_window(const idempotency_window& other);
+  idempotency_window& operator=(const idempotency_window& other);
+  idempotency_window(idempotency_window&& other) noexcept;
+  idempotency_window& operator=(idempotency_window&& other) noexcept;
+  ~idempotency_window() = default;
+
   [[nodiscard]] const idempotency_record* find(std::string_view key) const;
   [[nodiscard]] bool full() const noexcept;
   [[nodiscard]] std::size_t size() const noexcept { return records_.size(); }
 
   // Records a new key. The key must not be present and the window must not be full (asserted).
   // A record older than the newest one is stamped with the newest time (a clock that stepped back).
-  void remember(std::string key, idempotency_record record);
+  // Returns the record as kept.
+  const idempotency_record& remember(std::string key, idempotency_record record);
 
   // Forgets every record older than now - retention.
   void expire(timestamp now, duration retention);
 
-  friend bool operator==(const idempotency_window&, const idempotency_window&) = default;
+  // The same keys with the same records, recorded in the same order.
+  friend bool operator==(const idempotency_window& a, const idempotency_window& b);
 
  private:
-  std::unordered_map<std::string, idempotency_record> records_;
-  // A list, not a deque: an empty std::deque still holds about 600 bytes (its map and a first
-  // block), and a resident wallet keeps only the few keys of the retention window.
-  std::list<std::string> order_;  // keys in recording order
+  // A key's record and the element recorded after it. The recording order is a chain through the
+  // map's own elements, not a second container: a resident wallet pays one allocation per key
+  // (plus its text when longer than the short-string buffer) instead of two copies of every key,
+  // a command does not allocate to look its key up, and expiry reads the oldest record without
+  // hashing its key. The pointers stay valid: an unordered_map never moves its elements
+  // (rehashing relinks nodes), and an element leaves only through expire(), which unlinks it.
+  struct entry;
+  using element = std::pair<const std::string, entry>;
+  struct entry {
+    idempotency_record record;
+    element* newer = nullptr;  // null: the newest
+  };
+  // Hashes a std::string and a std::string_view alike, so find() takes a view as it is.
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
+
+  void clear() noexcept;
+  void append_copies_of(const idempotency_window& other);
+
+  std::unordered_map<std::string, entry, key_hash, std::equal_to<>> records_;
+  element* oldest_ = nullptr;  // null when empty
+  element* newest_ = nullptr;  // null when empty
 };
 
 // What happened to one command at the wallet.
@@ -64,6 +98,7 @@ struct handled {
   std::optional<event> appended;  // the new event, when the command was accepted now
   bool replayed = false;          // a repeat of an earlier command: nothing changed
   bool remembered = false;        // the outcome was recorded under the key (and must be stored)
+  idempotency_record recorded{};  // when remembered: the record as kept in the window
 };
 
 // A wallet with its idempotency window: the unit a wallet actor owns. handle() is the only way
