@@ -1,12 +1,46 @@
-// What the database itself enforces: append-only events, (wallet_id, seq) uniqueness across
-// partitions, partitions created ahead (and none by default), CHECKs, transfer transitions, purge.
+// What the database itself enforces: append-only events, (wallet_id, seq) uniqueness through
+// wallet_commit, partitions created ahead (and none by default), CHECKs, transfer transitions, purge.
+#include <map>
+#include <string>
+#include <vector>
+
 #include "pg_fixture.hpp"
 #include "wallet/postgres/database.hpp"
 
 namespace wallet::postgres::testing {
 namespace {
 
-using schema_test = pg_test;
+class schema_test : public pg_test {
+ protected:
+  // A call of wallet_commit with every part empty except those in `parts` (parameter name to array
+  // literal): the parameter list is read from the function, so a test names only what it writes.
+  std::string commit_call(const std::map<std::string, std::string>& parts) {
+    const auto names =
+        sql("SELECT unnest(proargnames) FROM pg_proc WHERE proname = 'wallet_commit'");
+    std::string call = "SELECT wallet_commit(";
+    for (pqxx::result::size_type i = 0; i < names.size(); ++i) {
+      const auto name = names[i][0].as<std::string>();
+      const auto part = parts.find(name);
+      call += i == 0 ? "" : ", ";
+      call += name == "p_shard" ? "0" : "'" + (part == parts.end() ? "{}" : part->second) + "'";
+    }
+    return call + ")";
+  }
+
+  // "" when the statement succeeds, else its SQLSTATE and the first line of its message.
+  std::string refusal(const std::string& statement) {
+    try {
+      sql(statement);
+      return "";
+    } catch (const pqxx::sql_error& e) {
+      std::string message = e.what();
+      message = message.substr(0, message.find('\n'));
+      const std::string prefix = "ERROR:  ";
+      if (message.rfind(prefix, 0) == 0) message.erase(0, prefix.size());
+      return e.sqlstate() + " " + message;
+    }
+  }
+};
 
 // An INSERT of one raw event row at `at` (an SQL expression).
 std::string insert_event(const std::string& wallet, int seq, const std::string& at) {
@@ -30,9 +64,6 @@ TEST_F(schema_test, events_are_append_only) {
     EXPECT_EQ(sqlstate_of("DELETE FROM " + table), "P0001") << table;
     EXPECT_EQ(sqlstate_of("TRUNCATE " + table), "P0001") << table;
   }
-  EXPECT_EQ(sqlstate_of("UPDATE wallet_event_seqs SET seq = 9"), "P0001");
-  EXPECT_EQ(sqlstate_of("DELETE FROM wallet_event_seqs"), "P0001");
-  EXPECT_EQ(sqlstate_of("TRUNCATE wallet_event_seqs"), "P0001");
   EXPECT_EQ(sql("SELECT count(*) FROM wallet_events")[0][0].as<int>(), 1);
 }
 
@@ -43,46 +74,104 @@ TEST_F(schema_test, detaching_a_partition_is_the_way_to_archive) {
   sql("ALTER TABLE wallet_events DETACH PARTITION " + partition);
   EXPECT_EQ(sql("SELECT count(*) FROM wallet_events")[0][0].as<int>(), 0);
   EXPECT_EQ(sql("SELECT count(*) FROM " + partition)[0][0].as<int>(), 1) << "kept for archival";
-  EXPECT_EQ(sqlstate_of(insert_event("w1", 1, "now() + interval '1 month'")), "23505")
-      << "the archived event's seq stays taken";
   // Re-creating the month is refused while the archived table still has its name.
   const auto r = ensure_partitions(db(), now_us(), 1);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().detail.find("not a partition"), std::string::npos) << r.error().detail;
 }
 
-TEST_F(schema_test, a_seq_is_unique_per_wallet_across_partitions) {
-  db();
-  sql(insert_event("w1", 1, "now()"));
-  EXPECT_EQ(sqlstate_of(insert_event("w1", 1, "now()")), "23505");
-  EXPECT_EQ(sqlstate_of(insert_event("w1", 1, "now() + interval '1 month'")), "23505")
-      << "same seq, another month's partition";
-  EXPECT_EQ(sqlstate_of(insert_event("w2", 1, "now() + interval '1 month'")), "");
-  // A statement naming a partition itself is held to the same rule.
-  const auto next_month = sql("SELECT " + month_partition(1))[0][0].as<std::string>();
-  std::string direct = insert_event("w2", 1, "now() + interval '1 month'");
-  direct.replace(direct.find("wallet_events"), std::string("wallet_events").size(), next_month);
-  EXPECT_EQ(sqlstate_of(direct), "23505") << direct;
-  direct = insert_event("w2", 2, "now() + interval '1 month'");
-  direct.replace(direct.find("wallet_events"), std::string("wallet_events").size(), next_month);
-  EXPECT_EQ(sqlstate_of(direct), "");
-  EXPECT_EQ(sql("SELECT count(*) FROM wallet_event_seqs WHERE wallet_id = 'w2'")[0][0].as<int>(), 2)
-      << "recorded once, whichever table the statement names";
-  // COPY goes through the same trigger.
-  auto c = connect();
-  pqxx::work tx(*c);
-  const std::vector<std::string> columns{"wallet_id", "seq",   "at",         "shard",
-                                         "type",      "delta", "held_delta", "data"};
-  bool refused = false;
-  try {
-    pqxx::stream_to copy(tx, "wallet_events", columns);
-    copy << std::make_tuple(std::string("w1"), 1, std::string("2030-01-01 00:00:00+00"), 0,
-                            std::string("deposited"), 5, 0, std::string("{\"amount\": 5}"));
-    copy.complete();
-  } catch (const pqxx::sql_error&) {
-    refused = true;
+// The parts of a call that moves wallet `id` from version `expected` to `version` (0: opens it)
+// and appends `events` to it: "wallet:seq" pairs at `at` (an array literal of timestamps' element).
+std::map<std::string, std::string> wallet_move(const std::string& id, int expected, int version,
+                                        const std::vector<std::string>& events,
+                                        const std::string& at) {
+  std::map<std::string, std::string> parts;
+  const auto repeat = [](const std::string& value, std::size_t n) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < n; ++i) out += (i == 0 ? "" : ",") + value;
+    return out + "}";
+  };
+  const std::string v = "{" + std::to_string(version) + "}";
+  if (expected == 0) {
+    for (const auto& [name, value] :
+         std::map<std::string, std::string>{{"c_owners", "o"},    {"c_currencies", "EUR"},
+                                            {"c_balances", "0"},  {"c_helds", "0"},
+                                            {"c_statuses", "1"},  {"c_overdrafts", "0"},
+                                            {"c_created", at},    {"c_updated", at},
+                                            {"c_kyc", "0"},       {"c_days", "0"},
+                                            {"c_outgoing", "0"}}) {
+      parts[name] = "{\"" + value + "\"}";
+    }
+    parts["c_ids"] = "{" + id + "}";
+    parts["c_versions"] = v;
+  } else {
+    for (const auto& [name, value] : std::map<std::string, std::string>{
+             {"u_balances", "0"}, {"u_helds", "0"}, {"u_statuses", "1"}, {"u_updated", at},
+             {"u_kyc", "0"},      {"u_days", "0"},  {"u_outgoing", "0"}}) {
+      parts[name] = "{\"" + value + "\"}";
+    }
+    parts["u_ids"] = "{" + id + "}";
+    parts["u_expected"] = "{" + std::to_string(expected) + "}";
+    parts["u_versions"] = v;
   }
-  EXPECT_TRUE(refused);
+  if (!events.empty()) {
+    std::string wallets = "{";
+    std::string seqs = "{";
+    for (const auto& e : events) {
+      const auto colon = e.find(':');
+      wallets += (wallets.size() > 1 ? "," : "") + e.substr(0, colon);
+      seqs += (seqs.size() > 1 ? "," : "") + e.substr(colon + 1);
+    }
+    const std::size_t n = events.size();
+    parts["e_wallets"] = wallets + "}";
+    parts["e_seqs"] = seqs + "}";
+    parts["e_at"] = repeat("\"" + at + "\"", n);
+    parts["e_types"] = repeat("deposited", n);
+    parts["e_deltas"] = repeat("0", n);
+    parts["e_held_deltas"] = repeat("0", n);
+    parts["e_data"] = repeat("\"{}\"", n);
+    parts["e_keys"] = repeat("NULL", n);
+    parts["e_commands"] = repeat("NULL", n);
+    parts["e_traces"] = repeat("NULL", n);
+  }
+  return parts;
+}
+
+// Since migration 0012 no side table holds the pairs (ADR 0013): wallet_commit refuses, before
+// writing anything, an event outside its wallet's fenced move or listed twice, and a version that
+// moves backwards; the fence refuses a second writer of the same move, whichever month it writes.
+TEST_F(schema_test, wallet_commit_keeps_each_seq_within_its_wallets_fenced_move) {
+  db();
+  EXPECT_TRUE(sql("SELECT to_regclass('wallet_event_seqs') IS NULL")[0][0].as<bool>());
+  const std::string now = sql("SELECT now()::text")[0][0].as<std::string>();
+  const std::string next_month =
+      sql("SELECT (now() + interval '1 month')::text")[0][0].as<std::string>();
+  ASSERT_EQ(refusal(commit_call(wallet_move("w", 0, 1, {"w:1"}, now))), "");
+
+  EXPECT_EQ(refusal(commit_call(wallet_move("w", 1, 2, {"w:1"}, now))),
+            "WLR01 events outside their wallet's fenced move or repeated: w#1");
+  EXPECT_EQ(refusal(commit_call(wallet_move("w", 1, 3, {"w:2", "w:3", "w:4"}, next_month))),
+            "WLR01 events outside their wallet's fenced move or repeated: w#4");
+  EXPECT_EQ(refusal(commit_call(wallet_move("w", 1, 3, {"w:2", "w:2"}, now))),
+            "WLR01 events outside their wallet's fenced move or repeated: w#2, w#2");
+  EXPECT_EQ(refusal(commit_call(wallet_move("w", 1, 2, {"w:2", "x:1"}, now))),
+            "WLR01 events outside their wallet's fenced move or repeated: x#1")
+      << "an event of a wallet the call does not fence";
+  EXPECT_EQ(refusal(commit_call(wallet_move("n", 0, 1, {"n:1", "n:0"}, now))),
+            "WLR01 events outside their wallet's fenced move or repeated: n#0");
+  EXPECT_EQ(refusal(commit_call(wallet_move("w", 1, 0, {}, now))),
+            "WLR01 wallet versions moving backwards: w");
+  EXPECT_EQ(sql("SELECT count(*) FROM wallet_events")[0][0].as<int>(), 1) << "all refused";
+  EXPECT_EQ(sql("SELECT count(*) FROM wallets WHERE id = 'n'")[0][0].as<int>(), 0);
+
+  ASSERT_EQ(refusal(commit_call(wallet_move("w", 1, 2, {"w:2"}, now))), "");
+  // A stale writer that also expects version 1 writes seq 2 again, in next month's partition
+  // (which no primary key compares with this month's): the fence stops it.
+  EXPECT_EQ(refusal(commit_call(wallet_move("w", 1, 2, {"w:2"}, next_month))),
+            "WLF01 wallets not at the expected version (another writer): w");
+  EXPECT_EQ(sql("SELECT count(*) FROM wallet_events WHERE wallet_id = 'w' AND seq = 2")[0][0]
+                .as<int>(),
+            1);
 }
 
 TEST_F(schema_test, partitions_exist_for_this_month_and_three_ahead_and_no_default) {

@@ -155,6 +155,8 @@ TEST_F(store_test, a_stale_writer_gets_fence_conflict_and_nothing_is_written) {
   EXPECT_EQ(count("SELECT count(*) FROM idempotency_records"), keys_before);
   EXPECT_EQ(count("SELECT balance FROM wallets WHERE id = 'other'"), 0) << "the whole batch";
   EXPECT_EQ(count("SELECT balance FROM wallets WHERE id = 'w'"), 5);
+  // The stale deposit was seq 2 again: the fence alone keeps (wallet_id, seq) unique (ADR 0013).
+  EXPECT_EQ(count("SELECT count(*) FROM wallet_events WHERE wallet_id = 'w' AND seq = 2"), 1);
 }
 
 TEST_F(store_test, opening_a_wallet_twice_is_a_fence_conflict) {
