@@ -257,15 +257,20 @@ TEST_F(outbox_test, a_failed_commit_leaves_no_outbox_row) {
   EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before);
 }
 
-TEST_F(outbox_test, a_duplicate_event_is_still_refused_and_leaves_no_outbox_row) {
+TEST_F(outbox_test, an_event_insert_that_fails_leaves_no_outbox_row) {
   pg_store store(store_settings());
   wallet_sim w("w");
   commit_ok(store, {w.handle(open(), t0_)});
-  // A stray event 2 written around the store (the fence does not see it; ADR 0001's trigger does).
+  // A stray event 2 written around the store with the very key of the next deposit, (w, 2, its
+  // time): the fence does not see it, the primary key refuses the deposit's event. (With another
+  // time it would be stored beside it: ADR 0013; wallet-reconcile reports the sequence break.)
+  const auto deposit_at = t0_ + 1us;
   sql("INSERT INTO wallet_events (wallet_id, seq, at, shard, type, delta, held_delta, data)"
-      " VALUES ('w', 2, now(), 0, 'deposited', 5, 0, '{\"amount\": 5}')");
+      " VALUES ('w', 2, timestamptz 'epoch' + interval '1 microsecond' * " +
+      std::to_string(deposit_at.time_since_epoch().count()) +
+      ", 0, 'deposited', 5, 0, '{\"amount\": 5}')");
   const auto e =
-      store.commit(std::vector<wallet_write>{w.handle(engine::deposit{eur(1)}, t0_ + 1us)});
+      store.commit(std::vector<wallet_write>{w.handle(engine::deposit{eur(1)}, deposit_at)});
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code, store_errc::rejected) << e->detail;
   EXPECT_NE(e->detail.find("23505"), std::string::npos) << e->detail;

@@ -1,5 +1,6 @@
 // What the database itself enforces: append-only events, (wallet_id, seq) uniqueness through
-// wallet_commit, partitions created ahead (and none by default), CHECKs, transfer transitions, purge.
+// wallet_commit, partitions created ahead (and none by default), CHECKs, transfer transitions,
+// purge.
 #include <map>
 #include <string>
 #include <vector>
@@ -83,8 +84,8 @@ TEST_F(schema_test, detaching_a_partition_is_the_way_to_archive) {
 // The parts of a call that moves wallet `id` from version `expected` to `version` (0: opens it)
 // and appends `events` to it: "wallet:seq" pairs at `at` (an array literal of timestamps' element).
 std::map<std::string, std::string> wallet_move(const std::string& id, int expected, int version,
-                                        const std::vector<std::string>& events,
-                                        const std::string& at) {
+                                               const std::vector<std::string>& events,
+                                               const std::string& at) {
   std::map<std::string, std::string> parts;
   const auto repeat = [](const std::string& value, std::size_t n) {
     std::string out = "{";
@@ -93,21 +94,29 @@ std::map<std::string, std::string> wallet_move(const std::string& id, int expect
   };
   const std::string v = "{" + std::to_string(version) + "}";
   if (expected == 0) {
-    for (const auto& [name, value] :
-         std::map<std::string, std::string>{{"c_owners", "o"},    {"c_currencies", "EUR"},
-                                            {"c_balances", "0"},  {"c_helds", "0"},
-                                            {"c_statuses", "1"},  {"c_overdrafts", "0"},
-                                            {"c_created", at},    {"c_updated", at},
-                                            {"c_kyc", "0"},       {"c_days", "0"},
-                                            {"c_outgoing", "0"}}) {
+    for (const auto& [name, value] : std::map<std::string, std::string>{{"c_owners", "o"},
+                                                                        {"c_currencies", "EUR"},
+                                                                        {"c_balances", "0"},
+                                                                        {"c_helds", "0"},
+                                                                        {"c_statuses", "1"},
+                                                                        {"c_overdrafts", "0"},
+                                                                        {"c_created", at},
+                                                                        {"c_updated", at},
+                                                                        {"c_kyc", "0"},
+                                                                        {"c_days", "0"},
+                                                                        {"c_outgoing", "0"}}) {
       parts[name] = "{\"" + value + "\"}";
     }
     parts["c_ids"] = "{" + id + "}";
     parts["c_versions"] = v;
   } else {
-    for (const auto& [name, value] : std::map<std::string, std::string>{
-             {"u_balances", "0"}, {"u_helds", "0"}, {"u_statuses", "1"}, {"u_updated", at},
-             {"u_kyc", "0"},      {"u_days", "0"},  {"u_outgoing", "0"}}) {
+    for (const auto& [name, value] : std::map<std::string, std::string>{{"u_balances", "0"},
+                                                                        {"u_helds", "0"},
+                                                                        {"u_statuses", "1"},
+                                                                        {"u_updated", at},
+                                                                        {"u_kyc", "0"},
+                                                                        {"u_days", "0"},
+                                                                        {"u_outgoing", "0"}}) {
       parts[name] = "{\"" + value + "\"}";
     }
     parts["u_ids"] = "{" + id + "}";
@@ -169,9 +178,9 @@ TEST_F(schema_test, wallet_commit_keeps_each_seq_within_its_wallets_fenced_move)
   // (which no primary key compares with this month's): the fence stops it.
   EXPECT_EQ(refusal(commit_call(wallet_move("w", 1, 2, {"w:2"}, next_month))),
             "WLF01 wallets not at the expected version (another writer): w");
-  EXPECT_EQ(sql("SELECT count(*) FROM wallet_events WHERE wallet_id = 'w' AND seq = 2")[0][0]
-                .as<int>(),
-            1);
+  EXPECT_EQ(
+      sql("SELECT count(*) FROM wallet_events WHERE wallet_id = 'w' AND seq = 2")[0][0].as<int>(),
+      1);
 }
 
 TEST_F(schema_test, partitions_exist_for_this_month_and_three_ahead_and_no_default) {
