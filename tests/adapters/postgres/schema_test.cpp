@@ -217,6 +217,11 @@ TEST_F(schema_test, ensure_partitions_creates_ahead_idempotently) {
 
 TEST_F(schema_test, wallet_rows_are_checked) {
   db();
+  // Room on each page for the updated version of a row, so balance updates stay HOT (0012).
+  EXPECT_EQ(
+      sql("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'wallets'")[0][0]
+          .as<std::string>(),
+      "fillfactor=60");
   const std::string insert =
       "INSERT INTO wallets (id, shard, owner, currency, balance, held, status, version,"
       " overdraft_limit, created_at, updated_at) VALUES ";
