@@ -231,6 +231,20 @@ TEST(commit_plan, a_broken_chain_is_a_programming_error) {
   EXPECT_DEATH((void)detail::plan_commit(writes, 0, 1), "expected_version");
 }
 
+// What keeps (wallet_id, seq) unique with the fence (ADR 0013): a write's events number exactly the
+// versions it moves its wallet through.
+TEST(commit_plan, an_event_seq_off_its_wallets_versions_is_a_programming_error) {
+  const engine::timestamp t = now_us();
+  wallet_sim a("a");
+  std::vector<wallet_write> writes{a.handle(open(), t), a.handle(engine::deposit{eur(1)}, t)};
+  ASSERT_EQ(writes[1].events.size(), 1U);
+  writes[1].events[0].seq = 1;  // the seq of wallet_opened again
+  EXPECT_DEATH((void)detail::plan_commit(writes, 0, 1), "e.seq");
+  writes[1].events[0].seq = 2;
+  writes[1].after.version = 3;  // a version the events do not reach
+  EXPECT_DEATH((void)detail::plan_commit(writes, 0, 1), "after.version");
+}
+
 TEST(commit_plan, a_wallet_of_another_shard_is_a_programming_error) {
   wallet_sim a(ids_on_shard("x", 1, 2, 1)[0]);
   const std::vector<wallet_write> writes{a.handle(open(), now_us())};
