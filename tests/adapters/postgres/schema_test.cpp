@@ -151,9 +151,8 @@ std::map<std::string, std::string> wallet_move(const std::string& id, int expect
 TEST_F(schema_test, a_stale_writer_cannot_append_a_taken_seq_even_in_another_month) {
   db();
   EXPECT_TRUE(sql("SELECT to_regclass('wallet_event_seqs') IS NULL")[0][0].as<bool>());
-  const std::string now = sql("SELECT now()::text")[0][0].as<std::string>();
-  const std::string next_month =
-      sql("SELECT (now() + interval '1 month')::text")[0][0].as<std::string>();
+  const auto now = sql("SELECT now()::text")[0][0].as<std::string>();
+  const auto next_month = sql("SELECT (now() + interval '1 month')::text")[0][0].as<std::string>();
   ASSERT_EQ(refusal(commit_call(wallet_move("w", 0, 1, {"w:1"}, now))), "");
   ASSERT_EQ(refusal(commit_call(wallet_move("w", 1, 2, {"w:2"}, now))), "");
   // Seq 2 again in next month's partition, which no primary key compares with this month's.
