@@ -5,7 +5,7 @@
 
 -- Every commit updates its wallets' rows. An update is HOT (no new entry in the three indexes of
 -- wallets) only when the row's page has room for the new version: at 80, 8 to 12 % of the updates
--- of a closed-loop load were not HOT, at 60 under 3 %. Applies to pages written from now on;
+-- of a closed-loop load were not HOT, at 60 3 to 5 %. Applies to pages written from now on;
 -- VACUUM FULL wallets (or pg_repack) applies it to the stored rows at once.
 ALTER TABLE wallets SET (fillfactor = 60);
 
