@@ -268,7 +268,7 @@ bool outbox_wakeups::notify(std::uint32_t shard) noexcept {
 }
 
 void outbox_wakeups::attach(const std::vector<std::uint32_t>& shards,
-                            std::shared_ptr<outbox_signal> signal) {
+                            const std::shared_ptr<outbox_signal>& signal) {
   const std::lock_guard lock{mutex_};
   for (const std::uint32_t shard : shards) {
     by_shard_[shard] = signal;

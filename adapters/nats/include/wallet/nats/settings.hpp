@@ -49,8 +49,8 @@ struct nats_settings {
   std::chrono::milliseconds request_timeout{5'000};  // JetStream API and publish acks
   // The main connection writes each publish (a command's reply and ack, a pull request) to the
   // socket at once, instead of leaving it to NATS.c's flusher thread, which sends about 1 ms after
-  // a wake-up (walletd's nats.send_asap). Off by default: the library's own default, which the
-  // load-test harness keeps for its publishes.
+  // a wake-up (walletd's nats.send_asap). Off by default, the library's own default: on this
+  // 2-core machine the A/B runs of session 8 did not show it helping (loadtest/README.md).
   bool send_asap = false;
 };
 

@@ -109,7 +109,8 @@ class outbox_wakeups {
   // Raises the signal attached for `shard`; false when none is.
   bool notify(std::uint32_t shard) noexcept;
   // Attaches `signal` for `shards` (replacing an earlier one) until detach() with the same signal.
-  void attach(const std::vector<std::uint32_t>& shards, std::shared_ptr<outbox_signal> signal);
+  void attach(const std::vector<std::uint32_t>& shards,
+              const std::shared_ptr<outbox_signal>& signal);
   void detach(const outbox_signal& signal) noexcept;
 
  private:
