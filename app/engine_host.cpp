@@ -114,11 +114,12 @@ bool engine_host::start() {
   const std::uint32_t shards = settings_.shards;
   runtime_ = std::make_unique<actors::runtime>(
       *system_, settings_,
-      [conninfo, shards](std::uint32_t shard) {
+      [conninfo, shards, wakeups = outbox_wakeups_](std::uint32_t shard) {
         postgres::pg_store_settings s;
         s.conninfo = conninfo;
         s.shard_id = shard;
         s.shard_count = shards;
+        s.wakeups = wakeups;
         return std::make_unique<postgres::pg_store>(std::move(s));
       },
       probe, actors::runtime::clock{},

@@ -18,6 +18,7 @@
 #include "wallet/config/config.hpp"
 #include "wallet/logging/log.hpp"
 #include "wallet/metrics/metrics.hpp"
+#include "wallet/postgres/outbox.hpp"
 
 namespace wallet::app {
 
@@ -46,6 +47,10 @@ class engine_host {
   [[nodiscard]] actors::runtime* runtime() { return runtime_.get(); }
   // Where the runtime sends legs for wallets of other instances (instance.count > 1).
   [[nodiscard]] remote_legs& remote() noexcept { return *remote_; }
+  // Where the stores wake this process's outbox publisher after a commit (ADR 0014).
+  [[nodiscard]] std::shared_ptr<postgres::outbox_wakeups> outbox_wakeups() const noexcept {
+    return outbox_wakeups_;
+  }
   // The PostgreSQL connection string (holds the password: never log it), once started.
   [[nodiscard]] const std::string& conninfo() const noexcept { return conninfo_; }
   // Why the runtime cannot go on, if it cannot.
@@ -66,6 +71,8 @@ class engine_host {
   caf::actor_system_config caf_config_;
   std::unique_ptr<caf::actor_system> system_;
   std::shared_ptr<remote_legs> remote_ = std::make_shared<remote_legs>();
+  std::shared_ptr<postgres::outbox_wakeups> outbox_wakeups_ =
+      std::make_shared<postgres::outbox_wakeups>();
   std::unique_ptr<actors::runtime> runtime_;
   std::thread maintenance_;
   std::mutex mutex_;

@@ -130,8 +130,9 @@ int run(const config::loaded& loaded) {
   screening.install(engine.runtime()->compliance());
   compliance.start_watching(engine.runtime()->compliance(), engine.conninfo());
   // The runtime answers through the NATS connection: the engine stops (and drains) first.
-  wallet::app::nats_host nats{loaded.values,     log,     *engine.runtime(),
-                              engine.conninfo(), metrics, &engine.remote()};
+  wallet::app::nats_host nats{loaded.values,          log,     *engine.runtime(),
+                              engine.conninfo(),      metrics, &engine.remote(),
+                              engine.outbox_wakeups()};
   // HTTP answers come from the runtime too: its listener closes first, its connections after the
   // engine has answered what it took.
   wallet::app::http_host http{loaded.values,     log,     *engine.runtime(),

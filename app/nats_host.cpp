@@ -60,7 +60,7 @@ std::vector<std::uint32_t> owned_shards(std::uint32_t shards, std::uint32_t inde
 
 nats_host::nats_host(const config::config& cfg, logging::logger log, actors::runtime& runtime,
                      std::string conninfo, std::shared_ptr<metrics::registry> metrics,
-                     remote_legs* remote)
+                     remote_legs* remote, std::shared_ptr<postgres::outbox_wakeups> wakeups)
     : log_(std::move(log)),
       metrics_(std::move(metrics)),
       runtime_(runtime),
@@ -70,7 +70,8 @@ nats_host::nats_host(const config::config& cfg, logging::logger log, actors::run
           static_cast<std::size_t>(cfg.integer("nats.publish_wallet_window_max"))),
       publish_threads_(static_cast<std::size_t>(cfg.integer("nats.publish_threads"))),
       publish_round_interval_(cfg.integer("nats.publish_round_interval_ms")),
-      remote_(remote) {
+      remote_(remote),
+      wakeups_(std::move(wakeups)) {
   auto& s = settings_;
   s.url = cfg.text("nats.url");
   s.credentials_file = cfg.text("nats.credentials_file");
@@ -94,6 +95,7 @@ nats_host::nats_host(const config::config& cfg, logging::logger log, actors::run
   s.deliveries_max = cfg.integer("nats.deliveries_max");
   s.ack_pending_max = cfg.integer("nats.ack_pending_max");
   s.fetch_batch = static_cast<int>(cfg.integer("nats.fetch_batch"));
+  s.send_asap = cfg.boolean("nats.send_asap");
   s.nak_delay = std::chrono::milliseconds{cfg.integer("nats.nak_delay_ms")};
   s.overloaded_nak_delay = std::chrono::milliseconds{cfg.integer("nats.overloaded_nak_delay_ms")};
   outbox_poll_ = std::chrono::milliseconds{cfg.integer("nats.outbox_poll_ms")};
@@ -198,6 +200,7 @@ void nats_host::bring_up() {
               {{"replicas", settings_.replicas}});
   }
   p.ack_wait = settings_.request_timeout;
+  p.wakeups = wakeups_;
   publisher_ = std::make_unique<nats::event_publisher>(
       *client_, p,
       std::make_shared<metrics::publisher_tee>(

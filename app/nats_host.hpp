@@ -29,10 +29,12 @@ namespace wallet::app {
 class nats_host {
  public:
   // `remote` gets this host's leg sender bound while it serves (several instances). The consumer,
-  // publisher and queries report to the log and to `metrics`.
+  // publisher and queries report to the log and to `metrics`. The stores wake the publisher
+  // through `wakeups` (ADR 0014); without it, by NOTIFY only.
   nats_host(const config::config& cfg, logging::logger log, actors::runtime& runtime,
             std::string conninfo, std::shared_ptr<metrics::registry> metrics,
-            remote_legs* remote = nullptr);
+            remote_legs* remote = nullptr,
+            std::shared_ptr<postgres::outbox_wakeups> wakeups = nullptr);
   nats_host(const nats_host&) = delete;
   nats_host& operator=(const nats_host&) = delete;
   nats_host(nats_host&&) = delete;
@@ -64,6 +66,7 @@ class nats_host {
   std::chrono::milliseconds publish_round_interval_{0};
   std::unique_ptr<nats::client> client_;
   remote_legs* remote_ = nullptr;
+  std::shared_ptr<postgres::outbox_wakeups> wakeups_;
   std::shared_ptr<nats::leg_sender> legs_;  // shared with the bound port: a late leg finds it
   std::unique_ptr<nats::command_consumer> consumer_;
   std::unique_ptr<nats::event_publisher> publisher_;

@@ -119,6 +119,7 @@ engine::result<std::unique_ptr<client>, nats_error> client::connect(const nats_s
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts.get(), on_reconnected, closure);
   if (s == NATS_OK) s = natsOptions_SetClosedCB(opts.get(), on_closed, closure);
   if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts.get(), on_error, closure);
+  if (s == NATS_OK && settings.send_asap) s = natsOptions_SetSendAsap(opts.get(), true);
   if (s == NATS_OK) {
     // Keep trying in the background when the server is not up yet; readiness says so meanwhile.
     s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, on_reconnected, closure);

@@ -441,6 +441,11 @@ bool event_publisher::pause(std::chrono::milliseconds d) {
 }
 
 void event_publisher::run(const std::vector<std::uint32_t>& shards) {
+  std::shared_ptr<postgres::outbox_signal> signal;  // the stores' wake-ups for `shards`
+  if (settings_.wakeups) {
+    signal = std::make_shared<postgres::outbox_signal>();
+    settings_.wakeups->attach(shards, signal);
+  }
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<postgres::outbox_listener> listener;  // destroyed before its connection
   connection_ptr nc;  // this thread's own: it never reconnects (ADR 0011)
@@ -469,7 +474,7 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
         // moves, the events after it are published again and the stream drops them as
         // duplicates. Not waiting for the flush keeps the round short.
         conn->set_variable("synchronous_commit", "off");
-        auto l = postgres::outbox_listener::listen(*conn);
+        auto l = postgres::outbox_listener::listen(*conn, signal);
         if (!l.ok()) throw std::runtime_error(l.error().detail);
         listener = std::move(l).value();
         due_all();  // whatever was notified while nobody listened
@@ -546,6 +551,7 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
     }
     if (failed && !pause(settings_.retry)) break;
   }
+  if (signal) settings_.wakeups->detach(*signal);  // the stores NOTIFY again
   listener.reset();
   acks.close();
   nc.reset();

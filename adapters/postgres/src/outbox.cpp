@@ -1,10 +1,17 @@
 // The outbox reader and cursor on the publisher's connection. Every call catches at this boundary.
 #include "wallet/postgres/outbox.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <charconv>
 #include <limits>
 #include <pqxx/pqxx>
+#include <system_error>
 #include <utility>
 
 #include "failure.hpp"
@@ -37,19 +44,21 @@ constexpr const char* read_sql =
     " ) ON true"
     " ORDER BY r.position, x.n";
 
-// Moves the cursor only to a row still in the outbox, and never backwards.
-constexpr const char* move_cursor_sql =
-    "INSERT INTO event_outbox_cursors AS c (shard, position, published_at)"
-    " SELECT $1::integer, $2::bigint, now() WHERE EXISTS ("
-    "  SELECT 1 FROM event_outbox WHERE shard = $1::integer AND position = $2::bigint)"
-    " ON CONFLICT (shard) DO UPDATE"
-    " SET position = GREATEST(c.position, EXCLUDED.position), published_at = EXCLUDED.published_at"
-    " RETURNING position";
+// Moves the cursor only to a row still in the outbox, and never backwards, and deletes the rows it
+// covers: one statement, so one round trip in autocommit (a data-modifying CTE runs once, and the
+// DELETE waits for the cursor's new position).
+constexpr const char* advance_sql =
+    "WITH moved AS (INSERT INTO event_outbox_cursors AS c (shard, position, published_at)"
+    "  SELECT $1::integer, $2::bigint, now() WHERE EXISTS ("
+    "   SELECT 1 FROM event_outbox WHERE shard = $1::integer AND position = $2::bigint)"
+    "  ON CONFLICT (shard) DO UPDATE"
+    "  SET position = GREATEST(c.position, EXCLUDED.position), published_at = EXCLUDED.published_at"
+    "  RETURNING position),"
+    " deleted AS (DELETE FROM event_outbox"
+    "  WHERE shard = $1::integer AND position <= (SELECT position FROM moved))"
+    " SELECT position FROM moved";
 
 constexpr const char* cursor_sql = "SELECT " WALLET_PG_OUTBOX_CURSOR;
-
-constexpr const char* delete_published_sql =
-    "DELETE FROM event_outbox WHERE shard = $1::integer AND position <= $2::bigint";
 
 constexpr const char* lag_sql =
     "SELECT count(*) FROM event_outbox"
@@ -61,8 +70,7 @@ constexpr const char* lag_sql =
 // registers a name once per connection and re-prepares it after a reconnect), they are planned once
 // instead of at every call.
 constexpr const char* read_name = "outbox_read";
-constexpr const char* move_cursor_name = "outbox_move_cursor";
-constexpr const char* delete_published_name = "outbox_delete_published";
+constexpr const char* advance_name = "outbox_advance";
 
 void prepare(pqxx::connection_base& conn, const char* name, const char* sql) {
   conn.prepare(name, sql);  // a no-op when already defined with this text
@@ -120,9 +128,10 @@ engine::result<outbox_batch, error> read_outbox(pqxx::connection_base& conn, std
   WALLET_ASSERT(rows_max >= 1);
   const std::string doing = doing_on("read_outbox", shard);
   try {
-    // One statement: one snapshot for the cursor, the rows and their events.
+    // One statement: one snapshot for the cursor, the rows and their events. In autocommit it is
+    // its own transaction: no BEGIN and COMMIT round trips.
     prepare(conn, read_name, read_sql);
-    pqxx::read_transaction tx(conn);
+    pqxx::nontransaction tx(conn);
     const pqxx::result rows =
         tx.exec_prepared(read_name, static_cast<std::int64_t>(shard),
                          detail::to_bigint(std::min<std::uint64_t>(
@@ -159,27 +168,24 @@ engine::result<std::int64_t, error> advance_outbox(pqxx::connection_base& conn, 
                  doing + ": position must not be negative, got " + std::to_string(position)};
   }
   try {
-    prepare(conn, move_cursor_name, move_cursor_sql);
-    prepare(conn, delete_published_name, delete_published_sql);
-    pqxx::work tx(conn);
+    prepare(conn, advance_name, advance_sql);
+    // One statement in autocommit: the cursor's move and the deletion commit together.
+    pqxx::nontransaction tx(conn);
     const auto shard_param = static_cast<std::int64_t>(shard);
-    const pqxx::result moved = tx.exec_prepared(move_cursor_name, shard_param, position);
-    if (moved.empty()) {
-      // Not a pending row: at or below the cursor it was published already.
-      const auto cursor = tx.exec_params(cursor_sql, shard_param)[0][0].as<std::int64_t>();
-      tx.commit();
-      if (position <= cursor) {
-        return cursor;
-      }
-      return error{errc::invalid_argument,
-                   doing + ": position " + std::to_string(position) + " is beyond the cursor (" +
-                       std::to_string(cursor) +
-                       ") but not a row of the outbox; advance only to a read batch's position_to"};
+    const pqxx::result moved = tx.exec_prepared(advance_name, shard_param, position);
+    if (!moved.empty()) {
+      return moved[0][0].as<std::int64_t>();
     }
-    const auto cursor = moved[0][0].as<std::int64_t>();
-    tx.exec_prepared(delete_published_name, shard_param, cursor);
-    tx.commit();
-    return cursor;
+    // Not a pending row: at or below the cursor it was published already (the cursor never moves
+    // back, so a later read of it still tells).
+    const auto cursor = tx.exec_params(cursor_sql, shard_param)[0][0].as<std::int64_t>();
+    if (position <= cursor) {
+      return cursor;
+    }
+    return error{errc::invalid_argument,
+                 doing + ": position " + std::to_string(position) + " is beyond the cursor (" +
+                     std::to_string(cursor) +
+                     ") but not a row of the outbox; advance only to a read batch's position_to"};
   } catch (...) {
     return failed(doing);
   }
@@ -218,27 +224,105 @@ struct outbox_listener::receiver final : pqxx::notification_receiver {
   outbox_wakeup pending;
 };
 
+outbox_signal::outbox_signal() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (fd_ < 0) {
+    throw std::system_error(errno, std::generic_category(), "eventfd for the outbox signal");
+  }
+}
+
+outbox_signal::~outbox_signal() { ::close(fd_); }
+
+void outbox_signal::raise(std::uint32_t shard) noexcept {
+  {
+    const std::lock_guard lock{mutex_};
+    if (std::find(raised_.begin(), raised_.end(), shard) != raised_.end()) {
+      return;  // raised already: the descriptor is readable until take()
+    }
+    raised_.push_back(shard);
+  }
+  const std::uint64_t one = 1;
+  // Cannot fail short of a counter at 2^64 - 1: take() drains it.
+  [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
+}
+
+std::vector<std::uint32_t> outbox_signal::take() noexcept {
+  const std::lock_guard lock{mutex_};
+  std::uint64_t count = 0;
+  // Drained under the lock, so a raise() after it writes again: readable iff something is raised.
+  [[maybe_unused]] const auto read = ::read(fd_, &count, sizeof count);
+  return std::exchange(raised_, {});
+}
+
+bool outbox_wakeups::notify(std::uint32_t shard) noexcept {
+  std::shared_ptr<outbox_signal> signal;
+  {
+    const std::lock_guard lock{mutex_};
+    const auto it = by_shard_.find(shard);
+    if (it == by_shard_.end()) {
+      return false;
+    }
+    signal = it->second;
+  }
+  signal->raise(shard);
+  return true;
+}
+
+void outbox_wakeups::attach(const std::vector<std::uint32_t>& shards,
+                            const std::shared_ptr<outbox_signal>& signal) {
+  const std::lock_guard lock{mutex_};
+  for (const std::uint32_t shard : shards) {
+    by_shard_[shard] = signal;
+  }
+}
+
+void outbox_wakeups::detach(const outbox_signal& signal) noexcept {
+  const std::lock_guard lock{mutex_};
+  std::erase_if(by_shard_, [&signal](const auto& entry) { return entry.second.get() == &signal; });
+}
+
 outbox_listener::outbox_listener(pqxx::connection_base& conn) : conn_(conn) {}
 
 outbox_listener::~outbox_listener() = default;
 
 engine::result<std::unique_ptr<outbox_listener>, error> outbox_listener::listen(
-    pqxx::connection_base& conn) {
+    pqxx::connection_base& conn, std::shared_ptr<outbox_signal> local) {
   try {
     std::unique_ptr<outbox_listener> l{new outbox_listener(conn)};
     l->receiver_ = std::make_unique<receiver>(conn);  // issues the LISTEN
+    l->local_ = std::move(local);
     return l;
   } catch (...) {
     return failed("LISTEN " + std::string{outbox_channel});
   }
 }
 
+void outbox_listener::wait_either(std::chrono::milliseconds wait) {
+  if (!local_) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
+    conn_.await_notification(static_cast<long>(us / 1'000'000), static_cast<long>(us % 1'000'000));
+    return;
+  }
+  std::array<pollfd, 2> fds{pollfd{conn_.sock(), POLLIN, 0}, pollfd{local_->fd(), POLLIN, 0}};
+  // A signal (EINTR) ends the wait early, like a notification: the caller waits again if need be.
+  ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
+  conn_.get_notifs();  // reads what the server sent; a lost connection shows in is_open()
+}
+
 engine::result<outbox_wakeup, error> outbox_listener::await(std::chrono::milliseconds wait) {
   try {
+    const auto take_local = [this] {
+      if (!local_) return;
+      for (const std::uint32_t shard : local_->take()) {
+        auto& shards = receiver_->pending.shards;
+        if (std::find(shards.begin(), shards.end(), shard) == shards.end()) {
+          shards.push_back(shard);
+        }
+      }
+    };
+    take_local();
     if (conn_.get_notifs() == 0 && receiver_->pending.empty() && wait.count() > 0) {
-      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
-      conn_.await_notification(static_cast<long>(us / 1'000'000),
-                               static_cast<long>(us % 1'000'000));
+      wait_either(wait);
+      take_local();
     }
     if (!conn_.is_open()) {
       return error{errc::unavailable, "waiting for outbox notifications: the connection was lost"};

@@ -350,7 +350,12 @@ std::optional<store_error> pg_store::commit(std::span<const actors::wallet_write
       throw;  // classified by run() like every other error
     }
     if (appends_events) {
-      impl_->notify_outbox(c);
+      // In process when the publisher lives here: no round trip, no wake-up of the other shards'
+      // publishing threads (ADR 0014).
+      const auto& local = impl_->settings.wakeups;
+      if (!local || !local->notify(impl_->settings.shard_id)) {
+        impl_->notify_outbox(c);
+      }
     }
     return std::nullopt;
   });

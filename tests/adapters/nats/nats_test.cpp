@@ -25,6 +25,7 @@
 #include "wallet/nats/event_publisher.hpp"
 #include "wallet/nats/query_service.hpp"
 #include "wallet/postgres/database.hpp"
+#include "wallet/postgres/outbox.hpp"
 
 namespace wallet::nats {
 namespace {
@@ -108,12 +109,14 @@ class nats_test : public postgres::testing::pg_test {
     ASSERT_FALSE(error) << error->message;
   }
 
-  void start_runtime() {
+  // `wakeups`: the stores wake the publisher in process (ADR 0014) rather than by NOTIFY.
+  void start_runtime(std::shared_ptr<postgres::outbox_wakeups> wakeups = nullptr) {
     actors::runtime_settings rs;
     rs.shards = shards;
     cfg.set("scheduler.max-threads", std::size_t{2});
     system = std::make_unique<caf::actor_system>(cfg);
-    const auto base = store_settings(0, shards);
+    auto base = store_settings(0, shards);
+    base.wakeups = std::move(wakeups);
     runtime = std::make_unique<actors::runtime>(
         *system, rs,
         [base](std::uint32_t shard) {
@@ -728,6 +731,37 @@ TEST_F(nats_test, a_commit_wakes_the_publisher_before_its_poll) {
   EXPECT_TRUE(eventually(
       [&] { return publisher.published() == static_cast<std::uint64_t>(wallets * 4); }, 20s))
       << "published " << publisher.published() << " before the poll";
+  publisher.stop();
+  int read = 0;
+  const auto seqs = read_event_stream(read);
+  expect_complete_stream(seqs, read, wallets, 4);
+}
+
+// ADR 0014: with the stores and the publisher sharing outbox_wakeups, a commit wakes the publishing
+// thread of its shard directly and sends no NOTIFY; the events still reach the stream at once with
+// the poll a minute away, and complete.
+TEST_F(nats_test, a_commit_wakes_the_publisher_in_process_without_a_notify) {
+  connect();
+  auto wakeups = std::make_shared<postgres::outbox_wakeups>();
+  start_runtime(wakeups);
+  auto ps = publisher_for_all_shards();
+  ps.idle_poll = 60s;
+  ps.threads = 2;  // two shards each: a thread is woken for either of its shards
+  ps.wakeups = wakeups;
+  event_publisher publisher{*nats, ps, nullptr};
+  publisher.start();
+  std::this_thread::sleep_for(500ms);       // its first reading of every shard found nothing
+  auto listener_conn = pg_test::connect();  // PostgreSQL, not NATS
+  auto notified = postgres::outbox_listener::listen(*listener_conn);
+  ASSERT_TRUE(notified.ok()) << notified.error().detail;
+  constexpr int wallets = 6;
+  make_events(wallets, 0, 3);
+  EXPECT_TRUE(eventually(
+      [&] { return publisher.published() == static_cast<std::uint64_t>(wallets * 4); }, 20s))
+      << "published " << publisher.published() << " before the poll";
+  const auto heard = notified.value()->await(300ms);
+  ASSERT_TRUE(heard.ok()) << heard.error().detail;
+  EXPECT_TRUE(heard.value().empty()) << "a store sent a NOTIFY although its publisher is local";
   publisher.stop();
   int read = 0;
   const auto seqs = read_event_stream(read);

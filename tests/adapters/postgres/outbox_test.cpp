@@ -327,6 +327,55 @@ TEST_F(outbox_test, a_commit_that_appends_events_notifies_its_shard) {
   EXPECT_TRUE(every.value().every_shard);
 }
 
+// ADR 0014: with a publishing thread of the process attached for its shard, pg_store wakes it
+// directly and sends no NOTIFY; with none attached for the shard it falls back to the NOTIFY.
+TEST_F(outbox_test, a_commit_wakes_the_local_thread_of_its_shard_instead_of_notifying) {
+  auto wakeups = std::make_shared<outbox_wakeups>();
+  auto signal = std::make_shared<outbox_signal>();
+  wakeups->attach({1}, signal);
+  auto notified = outbox_listener::listen(*reader_);  // sees NOTIFYs only
+  ASSERT_TRUE(notified.ok()) << notified.error().detail;
+  auto other_reader = connect();
+  auto local = outbox_listener::listen(*other_reader, signal);  // sees both
+  ASSERT_TRUE(local.ok()) << local.error().detail;
+
+  const auto on0 = ids_on_shard("w", 0, 2, 1);
+  const auto on1 = ids_on_shard("w", 1, 2, 1);
+  auto settings1 = store_settings(1, 2);
+  settings1.wakeups = wakeups;
+  pg_store store1(settings1);
+  wallet_sim w1(on1[0]);
+  commit_ok(store1, {w1.handle(open(), t0_)});
+  const auto woken = local.value()->await(10s);
+  ASSERT_TRUE(woken.ok()) << woken.error().detail;
+  EXPECT_EQ(woken.value().shards, std::vector<std::uint32_t>{1});
+  const auto no_notify = notified.value()->await(300ms);
+  ASSERT_TRUE(no_notify.ok()) << no_notify.error().detail;
+  EXPECT_TRUE(no_notify.value().empty()) << "a store with a local publisher also sent a NOTIFY";
+
+  // Shard 0 has no thread attached here: its store notifies as before, and the local listener
+  // still hears the NOTIFY.
+  auto settings0 = store_settings(0, 2);
+  settings0.wakeups = wakeups;
+  pg_store store0(settings0);
+  wallet_sim w0(on0[0]);
+  commit_ok(store0, {w0.handle(open(), t0_)});
+  const auto by_notify = notified.value()->await(10s);
+  ASSERT_TRUE(by_notify.ok()) << by_notify.error().detail;
+  EXPECT_EQ(by_notify.value().shards, std::vector<std::uint32_t>{0});
+  const auto heard = local.value()->await(10s);
+  ASSERT_TRUE(heard.ok()) << heard.error().detail;
+  EXPECT_EQ(heard.value().shards, std::vector<std::uint32_t>{0});
+
+  // Detached (its thread stopped), shard 1 goes back to the NOTIFY.
+  wakeups->detach(*signal);
+  commit_ok(store1, {w1.handle(engine::deposit{eur(500)}, t0_ + 1us, "k-dep")});
+  const auto again = notified.value()->await(10s);
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  EXPECT_EQ(again.value().shards, std::vector<std::uint32_t>{1});
+  EXPECT_TRUE(signal->take().empty()) << "a detached signal was raised";
+}
+
 TEST_F(outbox_test, shards_have_their_own_rows_and_cursors) {
   const auto on0 = ids_on_shard("w", 0, 2, 1);
   const auto on1 = ids_on_shard("w", 1, 2, 1);

@@ -4,8 +4,8 @@
 // and per wallet, on a connection of each thread's own that never reconnects: ADR 0011), and moves
 // the shard's cursor only past events whose acknowledgement came. After any failure it resumes from
 // the cursor: what was stored already is a duplicate the stream drops, so a subscriber sees each
-// event once, in order, without gaps (within the stream's duplicate window). It wakes on the
-// store's NOTIFY after a commit, and polls as a fallback.
+// event once, in order, without gaps (within the stream's duplicate window). It wakes when a store
+// of this process commits (ADR 0014) or on a NOTIFY, and polls as a fallback.
 #pragma once
 
 #include <atomic>
@@ -19,6 +19,10 @@
 #include <vector>
 
 #include "wallet/nats/client.hpp"
+
+namespace wallet::postgres {
+class outbox_wakeups;
+}  // namespace wallet::postgres
 
 namespace wallet::nats {
 
@@ -57,6 +61,9 @@ struct publisher_settings {
   // Publishing threads, each with its own connections and a share of the shards: order matters
   // only within a wallet, and a wallet lives in one shard, so shards publish side by side.
   std::size_t threads = 4;
+  // The stores of this process wake the thread of their shard here instead of by a NOTIFY (ADR
+  // 0014); without it only NOTIFYs (and the poll) wake a thread.
+  std::shared_ptr<postgres::outbox_wakeups> wakeups;
 };
 
 class event_publisher {

@@ -47,6 +47,11 @@ struct nats_settings {
   // The first redelivery delay after `overloaded`, doubled at each further one up to nak_delay.
   std::chrono::milliseconds overloaded_nak_delay{50};
   std::chrono::milliseconds request_timeout{5'000};  // JetStream API and publish acks
+  // The main connection writes each publish (a command's reply and ack, a pull request) to the
+  // socket at once, instead of leaving it to NATS.c's flusher thread, which sends about 1 ms after
+  // a wake-up (walletd's nats.send_asap). Off by default, the library's own default: on this
+  // 2-core machine the A/B runs of session 8 did not show it helping (loadtest/README.md).
+  bool send_asap = false;
 };
 
 // Where clients publish a wallet's commands.

@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "wallet/engine/event.hpp"
@@ -75,13 +77,55 @@ struct outbox_wakeup {
   [[nodiscard]] bool empty() const noexcept { return shards.empty() && !every_shard; }
 };
 
+// A publishing thread's in-process wake-up (ADR 0014): the shards raised since the last take, and
+// a descriptor that is readable while any are, so a thread can wait for it beside its PostgreSQL
+// connection. Thread-safe.
+class outbox_signal {
+ public:
+  outbox_signal();  // throws std::system_error when the kernel gives no eventfd
+  ~outbox_signal();
+  outbox_signal(const outbox_signal&) = delete;
+  outbox_signal& operator=(const outbox_signal&) = delete;
+  outbox_signal(outbox_signal&&) = delete;
+  outbox_signal& operator=(outbox_signal&&) = delete;
+
+  void raise(std::uint32_t shard) noexcept;
+  // The shards raised since the last call (none: empty), leaving the descriptor unreadable.
+  [[nodiscard]] std::vector<std::uint32_t> take() noexcept;
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+
+ private:
+  int fd_ = -1;
+  std::mutex mutex_;
+  std::vector<std::uint32_t> raised_;
+};
+
+// Where the stores of a process tell its outbox publisher about their commits (ADR 0014): a
+// publishing thread attaches a signal for its shards; a store's commit raises the signal of its
+// shard. Without a thread attached for the shard (no publisher in this process, or not started
+// yet) notify() returns false and the store sends the NOTIFY instead. Thread-safe.
+class outbox_wakeups {
+ public:
+  // Raises the signal attached for `shard`; false when none is.
+  bool notify(std::uint32_t shard) noexcept;
+  // Attaches `signal` for `shards` (replacing an earlier one) until detach() with the same signal.
+  void attach(const std::vector<std::uint32_t>& shards,
+              const std::shared_ptr<outbox_signal>& signal);
+  void detach(const outbox_signal& signal) noexcept;
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::uint32_t, std::shared_ptr<outbox_signal>> by_shard_;
+};
+
 // LISTENs on outbox_channel on the publisher's connection, for as long as it lives (destroy it
 // before the connection). Notifications arrive only between transactions.
 class outbox_listener {
  public:
-  // Issues the LISTEN; fails when the connection cannot.
+  // Issues the LISTEN; fails when the connection cannot. With `local`, await() also returns when
+  // that signal is raised, and reports its shards with the notified ones.
   [[nodiscard]] static engine::result<std::unique_ptr<outbox_listener>, error> listen(
-      pqxx::connection_base& conn);
+      pqxx::connection_base& conn, std::shared_ptr<outbox_signal> local = nullptr);
   ~outbox_listener();
   outbox_listener(const outbox_listener&) = delete;
   outbox_listener& operator=(const outbox_listener&) = delete;
@@ -95,8 +139,11 @@ class outbox_listener {
  private:
   struct receiver;
   explicit outbox_listener(pqxx::connection_base& conn);
+  // Waits until the connection or the local signal has something, or `wait` passed.
+  void wait_either(std::chrono::milliseconds wait);
   pqxx::connection_base& conn_;
   std::unique_ptr<receiver> receiver_;
+  std::shared_ptr<outbox_signal> local_;
 };
 
 // How many outbox rows (committed batches) of `shard` are not yet published: for metrics and

@@ -12,6 +12,8 @@
 
 namespace wallet::postgres {
 
+class outbox_wakeups;
+
 struct pg_store_settings {
   std::string conninfo;  // from make_conninfo; holds the password: never log it
   std::uint32_t shard_id = 0;
@@ -19,6 +21,10 @@ struct pg_store_settings {
   std::chrono::milliseconds statement_timeout{5'000};  // a slower statement fails: unavailable
   std::chrono::milliseconds lock_timeout{2'000};       // a longer row-lock wait fails: unavailable
   std::string application_name = "walletd";            // pg_stat_activity; the shard is appended
+  // The outbox publisher of this process, woken directly after a commit that appended events;
+  // only when it has no thread for the shard (or none is given) does the store send the NOTIFY
+  // (ADR 0014).
+  std::shared_ptr<outbox_wakeups> wakeups;
 };
 
 // Connects lazily, on the first call and again after a connection was lost; a call that finds no
