@@ -236,11 +236,13 @@ class round_runner {
       ++outcome_.database_reads;
       outcome_.database_events += batch.value().events.size();
       probe_.taken(shard, outbox_source::database, batch.value().events.size());
-      if (batch.value().events.empty()) {
-        // Nothing after the cursor: from here the hand-off holds every commit, unless it lost one.
-        if (state.handoff) state.handoff->establish(batch.value().position_from);
-        continue;
+      // A read of fewer rows than it may took everything its snapshot had after the cursor: every
+      // later commit is in the hand-off, unless it lost one (ADR 0015). Fewer events than
+      // rows_per_read means fewer rows (each row holds at least one event).
+      if (state.handoff && batch.value().events.size() < settings_.rows_per_read) {
+        state.handoff->establish(batch.value().position_to);
       }
+      if (batch.value().events.empty()) continue;
       rounds_.emplace_back(std::move(batch).value(), std::nullopt);
     }
   }

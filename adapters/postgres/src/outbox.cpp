@@ -331,10 +331,10 @@ void outbox_handoff::arm() noexcept {
   complete_ = false;
 }
 
-bool outbox_handoff::establish(std::int64_t cursor) noexcept {
+bool outbox_handoff::establish(std::int64_t position) noexcept {
   const std::lock_guard lock{mutex_};
   if (!armed_ || lost_) return false;
-  while (!entries_.empty() && entries_.front().position <= cursor) {
+  while (!entries_.empty() && entries_.front().position <= position) {
     events_ -= entries_.front().events.size();
     entries_.pop_front();
   }

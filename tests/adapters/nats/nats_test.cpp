@@ -26,6 +26,7 @@
 #include "wallet/nats/query_service.hpp"
 #include "wallet/postgres/database.hpp"
 #include "wallet/postgres/outbox.hpp"
+#include "wallet_sim.hpp"
 
 namespace wallet::nats {
 namespace {
@@ -766,6 +767,98 @@ TEST_F(nats_test, a_commit_wakes_the_publisher_in_process_without_a_notify) {
   int read = 0;
   const auto seqs = read_event_stream(read);
   expect_complete_stream(seqs, read, wallets, 4);
+}
+
+// ADR 0015, steady state: once its first reading of each shard found the outbox empty, the
+// publisher takes every committed event from the stores' in-memory hand-off and reads nothing back
+// from PostgreSQL (the poll is a minute away); the stream still gets each event once, in order.
+TEST_F(nats_test, in_steady_state_the_publisher_takes_events_from_memory_not_postgresql) {
+  connect();
+  auto wakeups = std::make_shared<postgres::outbox_wakeups>();
+  start_runtime(wakeups);
+  auto ps = publisher_for_all_shards();
+  ps.idle_poll = 60s;
+  ps.wakeups = wakeups;
+  event_publisher publisher{*nats, ps, nullptr};
+  publisher.start();
+  ASSERT_TRUE(eventually([&] { return publisher.database_reads() >= shards; }, 10s));
+  const auto reads = publisher.database_reads();
+  constexpr int wallets = 12;
+  constexpr int deposits = 10;
+  make_events(wallets, 0, deposits);
+  constexpr int total = wallets * (deposits + 1);
+  EXPECT_TRUE(
+      eventually([&] { return publisher.published() == static_cast<std::uint64_t>(total); }, 20s))
+      << "published " << publisher.published();
+  publisher.stop();
+  EXPECT_EQ(publisher.events_from_database(), 0U) << "events were read back from PostgreSQL";
+  EXPECT_EQ(publisher.events_from_memory(), static_cast<std::uint64_t>(total));
+  EXPECT_EQ(publisher.database_reads(), reads) << "the outbox was read again in steady state";
+  EXPECT_EQ(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0)
+      << "the cursor did not move over the hand-off's rows";
+  int read = 0;
+  const auto seqs = read_event_stream(read);
+  expect_complete_stream(seqs, read, wallets, deposits + 1);
+}
+
+// ADR 0015, overflow: a batch above the hand-off's bound is lost to it; the publisher reads the
+// outbox until it has caught up, then takes from memory again. Every event reaches the stream
+// once, in order per wallet, whichever way it went.
+TEST_F(nats_test, an_overflowing_handoff_falls_back_to_the_outbox_and_loses_nothing) {
+  connect();
+  auto wakeups = std::make_shared<postgres::outbox_wakeups>();
+  auto ps = publisher_for_all_shards();
+  ps.idle_poll = 60s;
+  ps.wakeups = wakeups;
+  ps.handoff_events_max = 3;
+  event_publisher publisher{*nats, ps, nullptr};
+  publisher.start();
+  ASSERT_TRUE(eventually([&] { return publisher.database_reads() >= shards; }, 10s));
+  auto store_settings0 = store_settings(0, shards);
+  store_settings0.wakeups = wakeups;
+  postgres::pg_store store{store_settings0};
+  const auto ids = postgres::testing::ids_on_shard("e", 0, shards, 4);
+  std::vector<postgres::testing::wallet_sim> sims;
+  for (const auto& id : ids) sims.emplace_back(id);
+  const auto eur = *engine::currency::from_code("EUR");
+  auto at = postgres::testing::now_us();
+  std::uint64_t committed = 0;
+  // One commit of a write of each of `which` (their opening, or a deposit each), then its events'
+  // publication awaited.
+  const auto commit = [&](const std::vector<std::size_t>& which, bool open) {
+    std::vector<actors::wallet_write> writes;
+    for (const std::size_t w : which) {
+      at += 1us;
+      writes.push_back(open ? sims[w].handle(engine::open_wallet{"o", eur, 0}, at)
+                            : sims[w].handle(engine::deposit{{7, eur}}, at));
+    }
+    const auto error = store.commit(writes);
+    ASSERT_FALSE(error.has_value()) << postgres::testing::describe(error);
+    committed += which.size();
+    ASSERT_TRUE(eventually([&] { return publisher.published() == committed; }, 20s))
+        << "published " << publisher.published() << " of " << committed;
+  };
+  for (std::size_t w = 0; w < sims.size(); ++w) commit({w}, true);
+  EXPECT_EQ(publisher.events_from_database(), 0U);
+  const auto memory_before = publisher.events_from_memory();
+  EXPECT_EQ(memory_before, committed);
+  commit({0, 1, 2, 3}, false);  // 4 events > 3: lost to the hand-off, read from the outbox
+  EXPECT_EQ(publisher.events_from_database(), 4U);
+  for (std::size_t w = 0; w < 3; ++w) commit({w}, false);
+  EXPECT_EQ(publisher.events_from_memory(), memory_before + 3)
+      << "the publisher did not take from memory again once it had caught up";
+  publisher.stop();
+  EXPECT_EQ(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
+  int read = 0;
+  auto seqs = read_event_stream(read);
+  EXPECT_EQ(read, static_cast<int>(committed)) << "an event is missing or doubled";
+  for (const auto& sim : sims) {
+    std::vector<std::int64_t> expected;
+    for (std::uint64_t s = 1; s <= sim.state().version; ++s) {
+      expected.push_back(static_cast<std::int64_t>(s));
+    }
+    EXPECT_EQ(seqs[sim.id()], expected) << sim.id() << ": out of order, doubled or missing";
+  }
 }
 
 // An event the stream refuses (here: no stream takes its subject) stops its shard: the cursor

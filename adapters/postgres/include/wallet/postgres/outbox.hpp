@@ -81,14 +81,15 @@ struct outbox_entry {
 // in steady state the publisher need not read committed events back from PostgreSQL. Bounded by
 // `events_max` events (nats.outbox_handoff_events_max); thread-safe.
 //
-// It is *complete* when it holds every commit of the shard with a position above the cursor the
+// It is *complete* when it holds every commit of the shard with a position above the one the
 // publisher last established: the publisher arms it (it records from then on), reads the outbox,
-// and once a read finds nothing after the cursor, establish(cursor) makes it complete unless an
-// entry was lost since the arm. That is sound because a store hands its commit over only after the
-// commit returned: a commit the read did not see committed after the read's snapshot, so after the
-// arm, and it is recorded; a commit the read saw is at or below the cursor and skipped by position.
-// Losing an entry (the bound reached, or a commit whose outcome the store does not know) makes it
-// incomplete until the publisher re-arms and reads the outbox again.
+// and once a read returned every row its snapshot had after the cursor (fewer than it may read),
+// establish(the last position read) makes it complete unless an entry was lost since the arm. That
+// is sound because a store hands its commit over only after the commit returned: a commit the read
+// did not see committed after the read's snapshot, so after the arm, and it is recorded; a commit
+// the read saw is at or below that position and skipped by position. Losing an entry (the bound
+// reached, or a commit whose outcome the store does not know) makes it incomplete until the
+// publisher re-arms and reads the outbox again.
 class outbox_handoff {
  public:
   explicit outbox_handoff(std::size_t events_max) : events_max_(events_max) {}
@@ -107,9 +108,10 @@ class outbox_handoff {
   // Starts recording before a read of the outbox, unless it records already with nothing lost
   // since: then what it holds stays.
   void arm() noexcept;
-  // After a read that found nothing after `cursor`: complete (true) unless an entry was lost since
-  // the arm; entries at or below `cursor` are dropped.
-  bool establish(std::int64_t cursor) noexcept;
+  // After a read that returned every row after the cursor up to `position` (its snapshot had none
+  // above): complete (true) unless an entry was lost since the arm; entries at or below `position`
+  // are dropped.
+  bool establish(std::int64_t position) noexcept;
   [[nodiscard]] bool complete() const noexcept;
   // The oldest entries above `cursor`, at most `entries_max`, taken out in position order; nullopt
   // when not complete (the publisher must read the outbox).
