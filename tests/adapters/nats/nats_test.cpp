@@ -850,6 +850,7 @@ TEST_F(nats_test, an_overflowing_handoff_falls_back_to_the_outbox_and_loses_noth
   postgres::pg_store store{store_settings0};
   const auto ids = postgres::testing::ids_on_shard("e", 0, shards, 4);
   std::vector<postgres::testing::wallet_sim> sims;
+  sims.reserve(ids.size());
   for (const auto& id : ids) sims.emplace_back(id);
   const auto eur = *engine::currency::from_code("EUR");
   auto at = postgres::testing::now_us();

@@ -66,6 +66,7 @@ outbox_entry entry(std::int64_t position, std::size_t n, std::uint64_t first_seq
 
 std::vector<std::int64_t> positions(const std::vector<outbox_entry>& entries) {
   std::vector<std::int64_t> out;
+  out.reserve(entries.size());
   for (const auto& e : entries) out.push_back(e.position);
   return out;
 }
