@@ -70,6 +70,7 @@ nats_host::nats_host(const config::config& cfg, logging::logger log, actors::run
           static_cast<std::size_t>(cfg.integer("nats.publish_wallet_window_max"))),
       publish_threads_(static_cast<std::size_t>(cfg.integer("nats.publish_threads"))),
       publish_round_interval_(cfg.integer("nats.publish_round_interval_ms")),
+      handoff_events_max_(static_cast<std::size_t>(cfg.integer("nats.outbox_handoff_events_max"))),
       remote_(remote),
       wakeups_(std::move(wakeups)) {
   auto& s = settings_;
@@ -201,6 +202,7 @@ void nats_host::bring_up() {
   }
   p.ack_wait = settings_.request_timeout;
   p.wakeups = wakeups_;
+  p.handoff_events_max = handoff_events_max_;
   publisher_ = std::make_unique<nats::event_publisher>(
       *client_, p,
       std::make_shared<metrics::publisher_tee>(

@@ -64,6 +64,7 @@ class nats_host {
   std::size_t publish_wallet_window_ = 32;
   std::size_t publish_threads_ = 4;
   std::chrono::milliseconds publish_round_interval_{0};
+  std::size_t handoff_events_max_ = 16'384;
   std::unique_ptr<nats::client> client_;
   remote_legs* remote_ = nullptr;
   std::shared_ptr<postgres::outbox_wakeups> wakeups_;

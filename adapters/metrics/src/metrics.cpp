@@ -193,6 +193,8 @@ struct registry::families {
   labelled_counters nats_answered;
   labelled_counters nats_failures;
   counter_family& events_published;
+  labelled_counters outbox_takes;
+  labelled_counters outbox_events_taken;
   labelled_counters publish_failures;
   labelled_counters query_failures;
 
@@ -276,6 +278,20 @@ registry::families::families(prometheus::Registry& r)
                     {"fetch", "ack", "reply", "publish", "dead_letter", "leg"}},
       events_published{counter(r, "wallet_events_published_total",
                                "Events published from the outbox to JetStream, by shard.")},
+      outbox_takes{counter(r, "wallet_outbox_takes_total",
+                           "Where the outbox publisher took committed events from: reads of the "
+                           "outbox in PostgreSQL (source database, also those that found none), or "
+                           "takes from the stores' in-memory hand-off that gave events (source "
+                           "memory; ADR 0015)."),
+                   {},
+                   "source",
+                   {"database", "memory"}},
+      outbox_events_taken{counter(r, "wallet_outbox_events_taken_total",
+                                  "Events the outbox publisher took, by source (database: read "
+                                  "back from PostgreSQL, memory: the stores' hand-off; ADR 0015)."),
+                          {},
+                          "source",
+                          {"database", "memory"}},
       publish_failures{counter(r, "wallet_event_publish_failures_total",
                                "Outbox publisher failures, by stage (outbox_read, publish, "
                                "outbox_cursor, database, order: an event stored after an "
@@ -471,6 +487,14 @@ publisher_metrics::publisher_metrics(std::shared_ptr<registry> r) : registry_{st
 void publisher_metrics::published(std::uint32_t shard, std::size_t events) {
   registry_->families_->events_published.Add({{"shard", shard_label(shard)}})
       .Increment(static_cast<double>(events));
+}
+
+void publisher_metrics::taken(std::uint32_t /*shard*/, nats::outbox_source source,
+                              std::size_t events) {
+  auto& f = *registry_->families_;
+  const std::string_view name = source == nats::outbox_source::memory ? "memory" : "database";
+  f.outbox_takes.at(name).Increment();
+  f.outbox_events_taken.at(name).Increment(static_cast<double>(events));
 }
 
 void publisher_metrics::failed(std::string_view what) {

@@ -1,5 +1,6 @@
-// The outbox publisher: PostgreSQL rows in commit order -> pipelined publishes -> acknowledgements
-// -> the cursor. Woken by the store's NOTIFY, with a poll as the fallback.
+// The outbox publisher: committed events in commit order (from the stores' in-memory hand-off, or
+// read back from PostgreSQL) -> pipelined publishes -> acknowledgements -> the cursor. Woken by the
+// stores of this process or a NOTIFY, with a poll as the fallback.
 #include "wallet/nats/event_publisher.hpp"
 
 #include <pqxx/pqxx>
@@ -8,7 +9,9 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <deque>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -121,16 +124,35 @@ struct wallet_events {
   bool lost = false;     // an event of it was refused or never acknowledged in this round
 };
 
+// What a publishing thread knows of one of its shards between rounds.
+struct shard_state {
+  std::shared_ptr<postgres::outbox_handoff> handoff;  // null: every round reads the outbox
+  // The shard's cursor as this thread last read or moved it; unknown after a failure, and then the
+  // outbox is read (which tells it) before the hand-off is used again.
+  std::optional<std::int64_t> cursor;
+  bool read_outbox = false;  // the next round reads the outbox even if the hand-off is complete
+  bool took = false;         // the hand-off gave events since the last poll
+
+  // Back to reading the outbox: after a failure nothing of the hand-off or the cursor is trusted.
+  void reset() noexcept {
+    cursor.reset();
+    if (handoff) handoff->lose();
+  }
+};
+
 // One shard's events of a round on their way to the stream.
 struct shard_round {
   postgres::outbox_batch batch;
+  // Taken from the hand-off: its entries (outbox rows), which the cursor's move checks.
+  std::optional<std::size_t> rows;
   std::unordered_map<std::string_view, wallet_events> wallets;
   std::deque<std::string_view> ready;  // wallets with unsent events and room in their window
   std::size_t in_flight = 0;
   std::size_t acked = 0;
   std::optional<std::string> failure;  // set: the round of this shard publishes nothing more
 
-  explicit shard_round(postgres::outbox_batch b) : batch(std::move(b)) {
+  shard_round(postgres::outbox_batch b, std::optional<std::size_t> taken_rows)
+      : batch(std::move(b)), rows(taken_rows) {
     for (std::size_t i = 0; i < batch.events.size(); ++i) {
       auto& w = wallets[batch.events[i].wallet_id];
       if (!w.waiting) {
@@ -165,19 +187,24 @@ struct flight {
 class round_runner {
  public:
   round_runner(natsConnection* nc, const std::string& prefix, const publisher_settings& settings,
-               publisher_probe& probe, ack_inbox& acks, std::uint64_t& next_token)
+               publisher_probe& probe, ack_inbox& acks, std::uint64_t& next_token,
+               std::unordered_map<std::uint32_t, shard_state>& states)
       : nc_(nc),
         prefix_(prefix),
         settings_(settings),
         probe_(probe),
         acks_(acks),
-        next_token_(next_token) {}
+        next_token_(next_token),
+        states_(states) {}
 
   struct outcome {
     // Shards whose read was full (or failed): more may be pending, so they are read again at once.
     // A read that found fewer rows took all there were; a later commit sends its own NOTIFY.
     std::vector<std::uint32_t> published;
     std::size_t events = 0;  // events whose cursor moved
+    std::size_t database_reads = 0;
+    std::size_t database_events = 0;
+    std::size_t memory_events = 0;
     bool failed = false;
   };
 
@@ -193,6 +220,11 @@ class round_runner {
  private:
   void read(pqxx::connection_base& conn, const std::vector<std::uint32_t>& due) {
     for (const std::uint32_t shard : due) {
+      shard_state& state = states_.at(shard);
+      if (take(shard, state)) continue;
+      state.read_outbox = false;
+      // Recording from before the read: a commit the read does not see is in the hand-off.
+      if (state.handoff) state.handoff->arm();
       auto batch = postgres::read_outbox(conn, shard, settings_.rows_per_read);
       if (!batch.ok()) {
         probe_.failed("reading the outbox of shard " + std::to_string(shard) + ": " +
@@ -200,9 +232,44 @@ class round_runner {
         outcome_.failed = true;
         continue;
       }
+      state.cursor = batch.value().position_from;
+      ++outcome_.database_reads;
+      outcome_.database_events += batch.value().events.size();
+      probe_.taken(shard, outbox_source::database, batch.value().events.size());
+      // A read of fewer rows than it may took everything its snapshot had after the cursor: every
+      // later commit is in the hand-off, unless it lost one (ADR 0015). Fewer events than
+      // rows_per_read means fewer rows (each row holds at least one event).
+      if (state.handoff && batch.value().events.size() < settings_.rows_per_read) {
+        state.handoff->establish(batch.value().position_to);
+      }
       if (batch.value().events.empty()) continue;
-      rounds_.emplace_back(std::move(batch).value());
+      rounds_.emplace_back(std::move(batch).value(), std::nullopt);
     }
+  }
+
+  // The shard's round from its hand-off when that is complete and the cursor known (ADR 0015):
+  // true when the hand-off answered (with events or with none pending), false when the outbox
+  // must be read.
+  bool take(std::uint32_t shard, shard_state& state) {
+    if (!state.handoff || !state.cursor || state.read_outbox) return false;
+    auto taken = state.handoff->take(*state.cursor, settings_.rows_per_read);
+    if (!taken) return false;  // it lost an entry since it was complete
+    if (taken->empty()) return true;
+    postgres::outbox_batch batch;
+    batch.shard = shard;
+    batch.position_from = *state.cursor;
+    batch.position_to = taken->back().position;
+    std::size_t events = 0;
+    for (const auto& entry : *taken) events += entry.events.size();
+    batch.events.reserve(events);
+    for (auto& entry : *taken) {
+      std::move(entry.events.begin(), entry.events.end(), std::back_inserter(batch.events));
+    }
+    state.took = true;
+    outcome_.memory_events += events;
+    probe_.taken(shard, outbox_source::memory, events);
+    rounds_.emplace_back(std::move(batch), taken->size());
+    return true;
   }
 
   void publish_all() {
@@ -354,21 +421,27 @@ class round_runner {
   void finish(pqxx::connection_base& conn) {
     for (shard_round& round : rounds_) {
       const std::uint32_t shard = round.batch.shard;
-      // Fewer events than rows_per_read means fewer rows (each row holds at least one event).
-      if (round.batch.events.size() >= settings_.rows_per_read) outcome_.published.push_back(shard);
+      shard_state& state = states_.at(shard);
+      // Fewer events than rows_per_read means fewer rows (each row holds at least one event); a
+      // take of fewer entries than that emptied the hand-off.
+      if (round.rows ? *round.rows >= settings_.rows_per_read
+                     : round.batch.events.size() >= settings_.rows_per_read) {
+        outcome_.published.push_back(shard);
+      }
       if (round.failure) {
         // Resuming from the cursor keeps each wallet's order; what was stored is a duplicate.
         probe_.failed(*round.failure);
         outcome_.failed = true;
         continue;
       }
-      auto advanced = postgres::advance_outbox(conn, shard, round.batch.position_to);
+      auto advanced = postgres::advance_outbox(conn, shard, round.batch.position_to, round.rows);
       if (!advanced.ok()) {
         probe_.failed("moving the outbox cursor of shard " + std::to_string(shard) + ": " +
                       advanced.error().detail);
         outcome_.failed = true;
         continue;
       }
+      state.cursor = advanced.value();
       outcome_.events += round.batch.events.size();
       probe_.published(shard, round.batch.events.size());
     }
@@ -380,6 +453,7 @@ class round_runner {
   publisher_probe& probe_;
   ack_inbox& acks_;
   std::uint64_t& next_token_;
+  std::unordered_map<std::uint32_t, shard_state>& states_;
   std::deque<shard_round> rounds_;           // deque: growing it keeps references valid
   std::map<std::uint64_t, flight> flights_;  // by token, which is the order of publishing
   outcome outcome_;
@@ -442,9 +516,19 @@ bool event_publisher::pause(std::chrono::milliseconds d) {
 
 void event_publisher::run(const std::vector<std::uint32_t>& shards) {
   std::shared_ptr<postgres::outbox_signal> signal;  // the stores' wake-ups for `shards`
+  std::unordered_map<std::uint32_t, shard_state> states;
+  for (const std::uint32_t s : shards) states[s] = shard_state{};
   if (settings_.wakeups) {
     signal = std::make_shared<postgres::outbox_signal>();
-    settings_.wakeups->attach(shards, signal);
+    std::vector<std::shared_ptr<postgres::outbox_handoff>> handoffs;
+    if (settings_.handoff_events_max > 0) {
+      for (const std::uint32_t s : shards) {
+        handoffs.push_back(
+            std::make_shared<postgres::outbox_handoff>(settings_.handoff_events_max));
+        states[s].handoff = handoffs.back();
+      }
+    }
+    settings_.wakeups->attach(shards, signal, handoffs);
   }
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<postgres::outbox_listener> listener;  // destroyed before its connection
@@ -459,11 +543,22 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
   // once.
   steady::time_point next_round_at{};
   bool behind = false;
-  auto due_all = [&] {
+  // Every shard is due; after a failure (or a new connection) each reads its outbox first.
+  auto due_all = [&](bool failed) {
     due = shards;
     read_all_at = steady::now();
+    for (auto& [shard, state] : states) {
+      if (failed) {
+        state.reset();
+      } else {
+        // The poll: a shard whose hand-off gave nothing since the last one reads the outbox, for a
+        // commit of another process (it is cheap when nothing is pending).
+        state.read_outbox = state.read_outbox || !state.took;
+      }
+      state.took = false;
+    }
   };
-  due_all();
+  due_all(true);
   while (running_.load()) {
     bool failed = false;
     try {
@@ -477,14 +572,14 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
         auto l = postgres::outbox_listener::listen(*conn, signal);
         if (!l.ok()) throw std::runtime_error(l.error().detail);
         listener = std::move(l).value();
-        due_all();  // whatever was notified while nobody listened
+        due_all(true);  // whatever was notified while nobody listened
       }
       if (nc && natsConnection_Status(nc.get()) != NATS_CONN_STATUS_CONNECTED) {
         // Broken: it stays closed. A new one starts from the cursors; what the old one stored
         // is a duplicate the stream drops.
         acks.close();
         nc.reset();
-        due_all();
+        due_all(true);
       }
       if (!nc) {
         if (!client_.connected()) {
@@ -523,18 +618,29 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
       for (const std::uint32_t s : woken(wakeup.value(), shards)) {
         if (std::find(due.begin(), due.end(), s) == due.end()) due.push_back(s);
       }
-      if (steady::now() >= read_all_at + settings_.idle_poll) due_all();
+      // A NOTIFY names commits of a store without this thread: only the outbox has them.
+      for (const std::uint32_t s : wakeup.value().notified) {
+        if (const auto it = states.find(s); it != states.end()) it->second.read_outbox = true;
+      }
+      if (wakeup.value().every_shard) {
+        for (auto& [shard, state] : states) state.read_outbox = true;
+      }
+      if (steady::now() >= read_all_at + settings_.idle_poll) due_all(false);
       if (due.empty()) continue;
       if (!behind && steady::now() < next_round_at) continue;  // notifications gather meanwhile
       next_round_at = steady::now() + settings_.round_interval;
       auto result =
-          round_runner{nc.get(), client_.settings().prefix, settings_, *probe_, acks, next_token}
+          round_runner{nc.get(), client_.settings().prefix, settings_, *probe_, acks, next_token,
+                       states}
               .run(*conn, due);
       published_.fetch_add(result.events);
+      database_reads_.fetch_add(result.database_reads);
+      database_events_.fetch_add(result.database_events);
+      memory_events_.fetch_add(result.memory_events);
       failed = result.failed;
       // A shard whose read was full may have more; after a failure everything is read again.
       if (failed) {
-        due_all();
+        due_all(true);
       } else {
         due = std::move(result.published);
       }
@@ -547,7 +653,7 @@ void event_publisher::run(const std::vector<std::uint32_t>& shards) {
       listener.reset();
       conn.reset();
       failed = true;
-      due_all();
+      due_all(true);
     }
     if (failed && !pause(settings_.retry)) break;
   }

@@ -58,6 +58,22 @@ constexpr const char* advance_sql =
     "  WHERE shard = $1::integer AND position <= (SELECT position FROM moved))"
     " SELECT position FROM moved";
 
+// The same for a batch of the in-memory hand-off (ADR 0015): the cursor moves only when the rows up
+// to $2 are exactly the $3 rows published (the PRIMARY KEY's range, a few rows: older ones were
+// deleted by earlier moves).
+constexpr const char* advance_counted_sql =
+    "WITH moved AS (INSERT INTO event_outbox_cursors AS c (shard, position, published_at)"
+    "  SELECT $1::integer, $2::bigint, now() WHERE EXISTS ("
+    "   SELECT 1 FROM event_outbox WHERE shard = $1::integer AND position = $2::bigint)"
+    "   AND (SELECT count(*) FROM event_outbox"
+    "    WHERE shard = $1::integer AND position <= $2::bigint) = $3::bigint"
+    "  ON CONFLICT (shard) DO UPDATE"
+    "  SET position = GREATEST(c.position, EXCLUDED.position), published_at = EXCLUDED.published_at"
+    "  RETURNING position),"
+    " deleted AS (DELETE FROM event_outbox"
+    "  WHERE shard = $1::integer AND position <= (SELECT position FROM moved))"
+    " SELECT position FROM moved";
+
 constexpr const char* cursor_sql = "SELECT " WALLET_PG_OUTBOX_CURSOR;
 
 constexpr const char* lag_sql =
@@ -71,6 +87,7 @@ constexpr const char* lag_sql =
 // instead of at every call.
 constexpr const char* read_name = "outbox_read";
 constexpr const char* advance_name = "outbox_advance";
+constexpr const char* advance_counted_name = "outbox_advance_counted";
 
 void prepare(pqxx::connection_base& conn, const char* name, const char* sql) {
   conn.prepare(name, sql);  // a no-op when already defined with this text
@@ -161,18 +178,27 @@ engine::result<outbox_batch, error> read_outbox(pqxx::connection_base& conn, std
 }
 
 engine::result<std::int64_t, error> advance_outbox(pqxx::connection_base& conn, std::uint32_t shard,
-                                                   std::int64_t position) {
+                                                   std::int64_t position,
+                                                   std::optional<std::size_t> rows) {
   const std::string doing = doing_on("advance_outbox", shard);
   if (position < 0) {
     return error{errc::invalid_argument,
                  doing + ": position must not be negative, got " + std::to_string(position)};
   }
   try {
-    prepare(conn, advance_name, advance_sql);
     // One statement in autocommit: the cursor's move and the deletion commit together.
     pqxx::nontransaction tx(conn);
     const auto shard_param = static_cast<std::int64_t>(shard);
-    const pqxx::result moved = tx.exec_prepared(advance_name, shard_param, position);
+    pqxx::result moved;
+    if (rows) {
+      prepare(conn, advance_counted_name, advance_counted_sql);
+      moved = tx.exec_prepared(advance_counted_name, shard_param, position,
+                               detail::to_bigint(std::min<std::uint64_t>(
+                                   *rows, std::numeric_limits<std::int64_t>::max())));
+    } else {
+      prepare(conn, advance_name, advance_sql);
+      moved = tx.exec_prepared(advance_name, shard_param, position);
+    }
     if (!moved.empty()) {
       return moved[0][0].as<std::int64_t>();
     }
@@ -181,6 +207,13 @@ engine::result<std::int64_t, error> advance_outbox(pqxx::connection_base& conn, 
     const auto cursor = tx.exec_params(cursor_sql, shard_param)[0][0].as<std::int64_t>();
     if (position <= cursor) {
       return cursor;
+    }
+    if (rows) {
+      return error{errc::rejected,
+                   doing + ": the outbox holds rows up to position " + std::to_string(position) +
+                       " that the in-memory hand-off did not list (" + std::to_string(*rows) +
+                       " listed; a commit of another process?): the cursor stays at " +
+                       std::to_string(cursor)};
     }
     return error{errc::invalid_argument,
                  doing + ": position " + std::to_string(position) + " is beyond the cursor (" +
@@ -215,6 +248,10 @@ struct outbox_listener::receiver final : pqxx::notification_receiver {
     if (ec == std::errc{} && ptr == end && !payload.empty()) {
       if (std::find(pending.shards.begin(), pending.shards.end(), shard) == pending.shards.end()) {
         pending.shards.push_back(shard);
+      }
+      if (std::find(pending.notified.begin(), pending.notified.end(), shard) ==
+          pending.notified.end()) {
+        pending.notified.push_back(shard);
       }
     } else {
       pending.every_shard = true;
@@ -253,6 +290,82 @@ std::vector<std::uint32_t> outbox_signal::take() noexcept {
   return std::exchange(raised_, {});
 }
 
+bool outbox_handoff::recording() const noexcept {
+  const std::lock_guard lock{mutex_};
+  return armed_ && !lost_;
+}
+
+void outbox_handoff::drop_locked() noexcept {
+  entries_.clear();
+  events_ = 0;
+}
+
+void outbox_handoff::push(outbox_entry entry) noexcept {
+  const std::lock_guard lock{mutex_};
+  if (!armed_ || lost_) return;
+  if (entry.events.size() > events_max_ - std::min(events_max_, events_)) {
+    // Full: the publisher reads the outbox until it has caught up (and re-arms).
+    lost_ = true;
+    complete_ = false;
+    drop_locked();
+    return;
+  }
+  events_ += entry.events.size();
+  entries_.push_back(std::move(entry));
+}
+
+void outbox_handoff::lose() noexcept {
+  const std::lock_guard lock{mutex_};
+  if (!armed_) return;
+  lost_ = true;
+  complete_ = false;
+  drop_locked();
+}
+
+void outbox_handoff::arm() noexcept {
+  const std::lock_guard lock{mutex_};
+  if (armed_ && !lost_) return;
+  drop_locked();
+  armed_ = true;
+  lost_ = false;
+  complete_ = false;
+}
+
+bool outbox_handoff::establish(std::int64_t position) noexcept {
+  const std::lock_guard lock{mutex_};
+  if (!armed_ || lost_) return false;
+  while (!entries_.empty() && entries_.front().position <= position) {
+    events_ -= entries_.front().events.size();
+    entries_.pop_front();
+  }
+  complete_ = true;
+  return true;
+}
+
+bool outbox_handoff::complete() const noexcept {
+  const std::lock_guard lock{mutex_};
+  return complete_;
+}
+
+std::optional<std::vector<outbox_entry>> outbox_handoff::take(std::int64_t cursor,
+                                                              std::size_t entries_max) {
+  const std::lock_guard lock{mutex_};
+  if (!complete_) return std::nullopt;
+  std::vector<outbox_entry> out;
+  while (!entries_.empty() && out.size() < entries_max) {
+    outbox_entry& e = entries_.front();
+    events_ -= e.events.size();
+    if (e.position > cursor) out.push_back(std::move(e));
+    entries_.pop_front();
+  }
+  return out;
+}
+
+std::size_t outbox_handoff::events() const noexcept {
+  const std::lock_guard lock{mutex_};
+  return events_;
+}
+
 bool outbox_wakeups::notify(std::uint32_t shard) noexcept {
   std::shared_ptr<outbox_signal> signal;
   {
@@ -261,23 +374,59 @@ bool outbox_wakeups::notify(std::uint32_t shard) noexcept {
     if (it == by_shard_.end()) {
       return false;
     }
-    signal = it->second;
+    signal = it->second.signal;
   }
   signal->raise(shard);
   return true;
 }
 
+bool outbox_wakeups::committed(std::uint32_t shard, std::int64_t position,
+                               const std::function<std::vector<outbox_event>()>& events) noexcept {
+  slot s;
+  {
+    const std::lock_guard lock{mutex_};
+    const auto it = by_shard_.find(shard);
+    if (it == by_shard_.end()) {
+      return false;
+    }
+    s = it->second;
+  }
+  if (s.handoff && s.handoff->recording()) {
+    try {
+      s.handoff->push(outbox_entry{position, events()});
+    } catch (...) {  // the events could not be copied (out of memory): the outbox still has them
+      s.handoff->lose();
+    }
+  }
+  s.signal->raise(shard);
+  return true;
+}
+
+void outbox_wakeups::lost(std::uint32_t shard) noexcept {
+  std::shared_ptr<outbox_handoff> handoff;
+  {
+    const std::lock_guard lock{mutex_};
+    const auto it = by_shard_.find(shard);
+    if (it == by_shard_.end()) return;
+    handoff = it->second.handoff;
+  }
+  if (handoff) handoff->lose();
+}
+
 void outbox_wakeups::attach(const std::vector<std::uint32_t>& shards,
-                            const std::shared_ptr<outbox_signal>& signal) {
+                            const std::shared_ptr<outbox_signal>& signal,
+                            const std::vector<std::shared_ptr<outbox_handoff>>& handoffs) {
+  WALLET_ASSERT(handoffs.empty() || handoffs.size() == shards.size());
   const std::lock_guard lock{mutex_};
-  for (const std::uint32_t shard : shards) {
-    by_shard_[shard] = signal;
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    by_shard_[shards[i]] = slot{signal, handoffs.empty() ? nullptr : handoffs[i]};
   }
 }
 
 void outbox_wakeups::detach(const outbox_signal& signal) noexcept {
   const std::lock_guard lock{mutex_};
-  std::erase_if(by_shard_, [&signal](const auto& entry) { return entry.second.get() == &signal; });
+  std::erase_if(by_shard_,
+                [&signal](const auto& entry) { return entry.second.signal.get() == &signal; });
 }
 
 outbox_listener::outbox_listener(pqxx::connection_base& conn) : conn_(conn) {}

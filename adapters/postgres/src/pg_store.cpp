@@ -336,24 +336,48 @@ std::optional<store_error> pg_store::commit(std::span<const actors::wallet_write
         detail::plan_commit(writes, impl_->settings.shard_id, impl_->settings.shard_count);
     const bool appends_events = !plan.events.empty();
     const std::vector<std::string> params = commit_arguments(plan, impl_->shard());
+    const auto& local = impl_->settings.wakeups;
+    std::int64_t position = 0;  // of the batch's outbox row, when it appended events
     try {
       // One statement in autocommit is a transaction of its own: all of the batch or none of it.
       pqxx::nontransaction tx(c);
-      tx.exec_prepared(detail::stmt::commit.name, pqxx::prepare::make_dynamic_params(params));
+      if (appends_events) {
+        // The same call, answering its outbox row's position for the in-memory hand-off.
+        const pqxx::result r = tx.exec_prepared(detail::stmt::commit_outbox.name,
+                                                pqxx::prepare::make_dynamic_params(params));
+        position = r[0][0].as<std::int64_t>();
+      } else {
+        tx.exec_prepared(detail::stmt::commit.name, pqxx::prepare::make_dynamic_params(params));
+      }
       tx.commit();
     } catch (const pqxx::sql_error& e) {
       // A refusal (fence conflict, a used transfer id, ...) is the batch's answer, not a failure
       // of the adapter: its detail is the raised message alone, as when C++ checked the counts.
+      // The function raised it, so nothing was committed.
       if (const auto code = refusal_code(e.sqlstate())) {
         return store_error{*code, detail::primary_message(e.what())};
       }
+      // Whether it committed is not known: the hand-off cannot claim to hold every commit.
+      if (appends_events && local) local->lost(impl_->settings.shard_id);
       throw;  // classified by run() like every other error
+    } catch (...) {
+      if (appends_events && local) local->lost(impl_->settings.shard_id);
+      throw;
     }
     if (appends_events) {
-      // In process when the publisher lives here: no round trip, no wake-up of the other shards'
-      // publishing threads (ADR 0014).
-      const auto& local = impl_->settings.wakeups;
-      if (!local || !local->notify(impl_->settings.shard_id)) {
+      // In process when the publisher lives here: the events themselves (ADR 0015), no round
+      // trip, no wake-up of the other shards' publishing threads (ADR 0014).
+      const auto events = [writes] {
+        std::vector<outbox_event> out;
+        for (const actors::wallet_write& w : writes) {
+          for (const engine::event& e : w.events) {
+            out.push_back(outbox_event{w.wallet_id, std::string{w.after.ccy.code()}, e,
+                                       w.idempotency_key, w.command_id, w.trace_parent});
+          }
+        }
+        return out;
+      };
+      if (!local || !local->committed(impl_->settings.shard_id, position, events)) {
         impl_->notify_outbox(c);
       }
     }

@@ -22,22 +22,28 @@ namespace stmt {
 // $1 is the shard; then one array literal per column, part after part in commit_plan's order.
 // The parameters take their types from the function (it has no overloads).
 inline constexpr std::size_t commit_parameters = 89;
-inline constexpr statement commit{
-    "wallet_commit",
-    "SELECT wallet_commit($1,"
-    " $2,"                                                          // absent (1)
-    " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"    // created (13)
-    " $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,"            // updated (10)
-    " $26, $27, $28, $29, $30, $31, $32, $33, $34, $35,"            // events (10)
-    " $36, $37,"                                                    // holds closed (2)
-    " $38, $39, $40, $41,"                                          // holds opened (4)
-    " $42, $43, $44, $45, $46, $47, $48, $49,"                      // records (8)
-    " $50, $51, $52, $53, $54, $55,"                                // debits (6)
-    " $56, $57, $58, $59, $60, $61,"                                // audits (6)
-    " $62, $63, $64, $65, $66, $67, $68, $69, $70, $71, $72, $73,"  // reviews opened (12)
-    " $74, $75, $76, $77, $78, $79,"                                // reviews closed (6)
-    " $80, $81, $82, $83, $84, $85,"                                // credits (6)
-    " $86, $87, $88, $89)"};                                        // reversals (4)
+// The call's arguments, part after part: absent (1), created (13), updated (10), events (10),
+// holds closed (2), holds opened (4), records (8), debits (6), audits (6), reviews opened (12),
+// reviews closed (6), credits (6), reversals (4).
+#define WALLET_PG_COMMIT_CALL                                                                  \
+  "wallet_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"  \
+  " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35," \
+  " $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, $53," \
+  " $54, $55, $56, $57, $58, $59, $60, $61, $62, $63, $64, $65, $66, $67, $68, $69, $70, $71," \
+  " $72, $73, $74, $75, $76, $77, $78, $79, $80, $81, $82, $83, $84, $85, $86, $87, $88, $89)"
+inline constexpr statement commit{"wallet_commit", "SELECT " WALLET_PG_COMMIT_CALL};
+
+// The same call for a batch that appends events, answering the position of its outbox row, which
+// the store hands to the publisher of its process with the events (ADR 0015). currval is the value
+// this session last drew from the outbox's identity sequence: the function inserts exactly one
+// outbox row when it has events (or raises), and no other session's draw changes it. The
+// materialized CTE runs the call before currval is read.
+inline constexpr statement commit_outbox{
+    "wallet_commit_outbox",
+    "WITH c AS MATERIALIZED (SELECT " WALLET_PG_COMMIT_CALL
+    " AS done)"
+    " SELECT currval(pg_get_serial_sequence('event_outbox', 'position')) FROM c"};
+#undef WALLET_PG_COMMIT_CALL
 
 // Wakes the outbox publisher (outbox.hpp, outbox_channel): $1 the channel, $2 the shard. Sent right
 // after a commit that appended events, in a statement of its own: a NOTIFY inside the commit makes
@@ -97,9 +103,9 @@ inline constexpr statement holds_due{
     " FROM wallet_holds WHERE shard = $1 AND expires_at <= $2::timestamptz"
     " ORDER BY expires_at, wallet_id, hold_id LIMIT $3"};
 
-inline constexpr std::array all = {commit,        outbox_notify, wallet_load,
-                                   holds_load,    keys_load,     transfers_pending,
-                                   transfer_find, holds_due,     outgoing_load};
+inline constexpr std::array all = {commit,     commit_outbox, outbox_notify,     wallet_load,
+                                   holds_load, keys_load,     transfers_pending, transfer_find,
+                                   holds_due,  outgoing_load};
 
 }  // namespace stmt
 }  // namespace wallet::postgres::detail

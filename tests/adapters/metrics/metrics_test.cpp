@@ -279,6 +279,15 @@ TEST_F(metrics_test, publisher_and_query_reports_are_counted) {
   EXPECT_EQ(counter_value(*reg_, stages, {{"stage", "outbox_cursor"}}), 1.0);
   EXPECT_EQ(counter_value(*reg_, stages, {{"stage", "database"}}), 1.0);
   EXPECT_EQ(counter_value(*reg_, "wallet_nats_failures_total", {{"what", "publish"}}), 1.0);
+  // ADR 0015: where the events came from.
+  publisher.taken(2, nats::outbox_source::database, 0);
+  publisher.taken(2, nats::outbox_source::database, 7);
+  publisher.taken(2, nats::outbox_source::memory, 30);
+  EXPECT_EQ(counter_value(*reg_, "wallet_outbox_takes_total", {{"source", "database"}}), 2.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_outbox_takes_total", {{"source", "memory"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_outbox_events_taken_total", {{"source", "database"}}),
+            7.0);
+  EXPECT_EQ(counter_value(*reg_, "wallet_outbox_events_taken_total", {{"source", "memory"}}), 30.0);
 
   query_metrics query{reg_};
   query.failed("answering a query: No Responders");
@@ -367,6 +376,8 @@ TEST_F(metrics_test, tees_forward_every_call_to_both_probes) {
                      std::make_shared<publisher_metrics>(reg_)};
   ptee.published(1, 3);
   EXPECT_EQ(counter_value(*reg_, "wallet_events_published_total", {{"shard", "1"}}), 3.0);
+  ptee.taken(1, nats::outbox_source::memory, 4);
+  EXPECT_EQ(counter_value(*reg_, "wallet_outbox_events_taken_total", {{"source", "memory"}}), 4.0);
 
   query_tee qtee{std::make_shared<nats::query_probe>(), std::make_shared<query_metrics>(reg_)};
   qtee.failed("answering a query: x");

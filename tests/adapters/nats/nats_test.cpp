@@ -26,6 +26,7 @@
 #include "wallet/nats/query_service.hpp"
 #include "wallet/postgres/database.hpp"
 #include "wallet/postgres/outbox.hpp"
+#include "wallet_sim.hpp"
 
 namespace wallet::nats {
 namespace {
@@ -609,50 +610,66 @@ class private_nats_server {
   int port_ = 0;
 };
 
-TEST_F(nats_test, publishing_resumes_after_a_nats_outage_without_gaps_or_doubles) {
-  const std::string dir = ::testing::TempDir() + "nats-outage-" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  private_nats_server server{dir};
-  ASSERT_TRUE(server.start()) << "cannot start nats-server (see " << dir << "/log)";
-  settings.url = server.url();
-  settings.memory_storage = false;  // the stream must survive the server's restart
-  connect();
-  start_runtime();
-  constexpr int wallets = 8;
-  make_events(wallets, 0, 5);
-  event_publisher publisher{*nats, publisher_for_all_shards(), nullptr};
-  publisher.start();
-  for (int i = 0; i < 500 && publisher.published() < wallets * 6; ++i) {
-    std::this_thread::sleep_for(10ms);
+class nats_outage_test : public nats_test {
+ protected:
+  // `in_memory`: the stores hand their events to the publisher (ADR 0015); the commits made while
+  // NATS is away reach it in memory, and must still come out of the outbox.
+  void resumes_after_an_outage(bool in_memory) {
+    const std::string dir = ::testing::TempDir() + "nats-outage-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    private_nats_server server{dir};
+    ASSERT_TRUE(server.start()) << "cannot start nats-server (see " << dir << "/log)";
+    settings.url = server.url();
+    settings.memory_storage = false;  // the stream must survive the server's restart
+    connect();
+    auto wakeups = in_memory ? std::make_shared<postgres::outbox_wakeups>() : nullptr;
+    start_runtime(wakeups);
+    constexpr int wallets = 8;
+    make_events(wallets, 0, 5);
+    auto ps = publisher_for_all_shards();
+    ps.wakeups = wakeups;
+    event_publisher publisher{*nats, ps, nullptr};
+    publisher.start();
+    for (int i = 0; i < 500 && publisher.published() < wallets * 6; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(publisher.published(), static_cast<std::uint64_t>(wallets * 6));
+    server.stop();
+    make_events(wallets, 5, 10);  // committed while NATS is away: they wait in the outbox
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(publisher.published(), static_cast<std::uint64_t>(wallets * 6));
+    EXPECT_GT(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
+    ASSERT_TRUE(server.start());
+    constexpr int total = wallets * 16;
+    for (int i = 0; i < 3'000 && publisher.published() < total; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    publisher.stop();
+    ASSERT_EQ(publisher.published(), static_cast<std::uint64_t>(total));
+    int read = 0;
+    auto seqs = read_event_stream(read);
+    EXPECT_EQ(read, total) << "an event is missing or doubled";
+    std::vector<std::int64_t> expected;
+    for (int s = 1; s <= 16; ++s) expected.push_back(s);
+    for (int w = 0; w < wallets; ++w) {
+      EXPECT_EQ(seqs["e" + std::to_string(w)], expected) << "wallet e" << w;
+    }
+    for (const auto& stream :
+         {settings.command_stream, settings.event_stream, settings.dead_letter_stream}) {
+      js_DeleteStream(nats->jetstream(), stream.c_str(), nullptr, nullptr);
+    }
+    nats.reset();  // before its server goes
+    server.stop();
+    std::filesystem::remove_all(dir);
   }
-  ASSERT_EQ(publisher.published(), static_cast<std::uint64_t>(wallets * 6));
-  server.stop();
-  make_events(wallets, 5, 10);  // committed while NATS is away: they wait in the outbox
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(publisher.published(), static_cast<std::uint64_t>(wallets * 6));
-  EXPECT_GT(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
-  ASSERT_TRUE(server.start());
-  constexpr int total = wallets * 16;
-  for (int i = 0; i < 3'000 && publisher.published() < total; ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
-  publisher.stop();
-  ASSERT_EQ(publisher.published(), static_cast<std::uint64_t>(total));
-  int read = 0;
-  auto seqs = read_event_stream(read);
-  EXPECT_EQ(read, total) << "an event is missing or doubled";
-  std::vector<std::int64_t> expected;
-  for (int s = 1; s <= 16; ++s) expected.push_back(s);
-  for (int w = 0; w < wallets; ++w) {
-    EXPECT_EQ(seqs["e" + std::to_string(w)], expected) << "wallet e" << w;
-  }
-  for (const auto& stream :
-       {settings.command_stream, settings.event_stream, settings.dead_letter_stream}) {
-    js_DeleteStream(nats->jetstream(), stream.c_str(), nullptr, nullptr);
-  }
-  nats.reset();  // before its server goes
-  server.stop();
-  std::filesystem::remove_all(dir);
+};
+
+TEST_F(nats_outage_test, publishing_resumes_after_a_nats_outage_without_gaps_or_doubles) {
+  resumes_after_an_outage(false);
+}
+
+TEST_F(nats_outage_test, publishing_from_memory_resumes_after_a_nats_outage) {
+  resumes_after_an_outage(true);
 }
 
 // The stream holds each event of e0..e<wallets-1> once, in seq order, 1 to `events`.
@@ -672,48 +689,63 @@ void expect_complete_stream(const std::map<std::string, std::vector<std::int64_t
 // never come (a server that stopped answering with the window in flight) fail the round; the
 // publisher resumes from the cursor, and the late copies the server stores when it answers again
 // are dropped as duplicates: no gap, no double, no reordering.
-TEST_F(nats_test, publishing_resumes_when_a_window_loses_its_acknowledgements) {
-  const std::string dir = ::testing::TempDir() + "nats-window-" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  private_nats_server server{dir};
-  ASSERT_TRUE(server.start()) << "cannot start nats-server (see " << dir << "/log)";
-  settings.url = server.url();
-  settings.memory_storage = false;
-  connect();
-  start_runtime();
-  constexpr int wallets = 8;
-  make_events(wallets, 0, 4);
-  auto failures = std::make_shared<publisher_failures>();
-  auto ps = publisher_for_all_shards();
-  ps.rows_per_read = 2;
-  ps.window_max = 3;
-  ps.ack_wait = 500ms;
-  event_publisher publisher{*nats, ps, failures};
-  publisher.start();
-  ASSERT_TRUE(eventually(
-      [&] { return publisher.published() == static_cast<std::uint64_t>(wallets * 5); }, 10s));
-  server.pause();
-  make_events(wallets, 4, 20);  // the commits wake the publisher; its windows go unanswered
-  EXPECT_TRUE(eventually([&] { return failures->count("publishing to") >= 2; }, 10s))
-      << "no window timed out";
-  EXPECT_EQ(publisher.published(), static_cast<std::uint64_t>(wallets * 5))
-      << "a cursor moved without acknowledgements";
-  server.resume();
-  constexpr int total = wallets * 25;
-  EXPECT_TRUE(
-      eventually([&] { return publisher.published() == static_cast<std::uint64_t>(total); }, 30s));
-  publisher.stop();
-  EXPECT_EQ(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
-  int read = 0;
-  const auto seqs = read_event_stream(read);
-  expect_complete_stream(seqs, read, wallets, 25);
-  for (const auto& stream :
-       {settings.command_stream, settings.event_stream, settings.dead_letter_stream}) {
-    js_DeleteStream(nats->jetstream(), stream.c_str(), nullptr, nullptr);
+class nats_window_test : public nats_test {
+ protected:
+  // `in_memory`: the stores hand their events to the publisher (ADR 0015), whose rounds from
+  // memory are the ones that lose their acknowledgements.
+  void window_loses_its_acknowledgements(bool in_memory) {
+    const std::string dir = ::testing::TempDir() + "nats-window-" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir);
+    private_nats_server server{dir};
+    ASSERT_TRUE(server.start()) << "cannot start nats-server (see " << dir << "/log)";
+    settings.url = server.url();
+    settings.memory_storage = false;
+    connect();
+    auto wakeups = in_memory ? std::make_shared<postgres::outbox_wakeups>() : nullptr;
+    start_runtime(wakeups);
+    constexpr int wallets = 8;
+    make_events(wallets, 0, 4);
+    auto failures = std::make_shared<publisher_failures>();
+    auto ps = publisher_for_all_shards();
+    ps.wakeups = wakeups;
+    ps.rows_per_read = 2;
+    ps.window_max = 3;
+    ps.ack_wait = 500ms;
+    event_publisher publisher{*nats, ps, failures};
+    publisher.start();
+    ASSERT_TRUE(eventually(
+        [&] { return publisher.published() == static_cast<std::uint64_t>(wallets * 5); }, 10s));
+    server.pause();
+    make_events(wallets, 4, 20);  // the commits wake the publisher; its windows go unanswered
+    EXPECT_TRUE(eventually([&] { return failures->count("publishing to") >= 2; }, 10s))
+        << "no window timed out";
+    EXPECT_EQ(publisher.published(), static_cast<std::uint64_t>(wallets * 5))
+        << "a cursor moved without acknowledgements";
+    server.resume();
+    constexpr int total = wallets * 25;
+    EXPECT_TRUE(eventually(
+        [&] { return publisher.published() == static_cast<std::uint64_t>(total); }, 30s));
+    publisher.stop();
+    EXPECT_EQ(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
+    int read = 0;
+    const auto seqs = read_event_stream(read);
+    expect_complete_stream(seqs, read, wallets, 25);
+    for (const auto& stream :
+         {settings.command_stream, settings.event_stream, settings.dead_letter_stream}) {
+      js_DeleteStream(nats->jetstream(), stream.c_str(), nullptr, nullptr);
+    }
+    nats.reset();
+    server.stop();
+    std::filesystem::remove_all(dir);
   }
-  nats.reset();
-  server.stop();
-  std::filesystem::remove_all(dir);
+};
+
+TEST_F(nats_window_test, publishing_resumes_when_a_window_loses_its_acknowledgements) {
+  window_loses_its_acknowledgements(false);
+}
+
+TEST_F(nats_window_test, publishing_from_memory_resumes_when_a_window_loses_its_acknowledgements) {
+  window_loses_its_acknowledgements(true);
 }
 
 // The store's NOTIFY after a commit wakes the publisher: with the poll a minute away, committed
@@ -766,6 +798,99 @@ TEST_F(nats_test, a_commit_wakes_the_publisher_in_process_without_a_notify) {
   int read = 0;
   const auto seqs = read_event_stream(read);
   expect_complete_stream(seqs, read, wallets, 4);
+}
+
+// ADR 0015, steady state: once its first reading of each shard found the outbox empty, the
+// publisher takes every committed event from the stores' in-memory hand-off and reads nothing back
+// from PostgreSQL (the poll is a minute away); the stream still gets each event once, in order.
+TEST_F(nats_test, in_steady_state_the_publisher_takes_events_from_memory_not_postgresql) {
+  connect();
+  auto wakeups = std::make_shared<postgres::outbox_wakeups>();
+  start_runtime(wakeups);
+  auto ps = publisher_for_all_shards();
+  ps.idle_poll = 60s;
+  ps.wakeups = wakeups;
+  event_publisher publisher{*nats, ps, nullptr};
+  publisher.start();
+  ASSERT_TRUE(eventually([&] { return publisher.database_reads() >= shards; }, 10s));
+  const auto reads = publisher.database_reads();
+  constexpr int wallets = 12;
+  constexpr int deposits = 10;
+  make_events(wallets, 0, deposits);
+  constexpr int total = wallets * (deposits + 1);
+  EXPECT_TRUE(
+      eventually([&] { return publisher.published() == static_cast<std::uint64_t>(total); }, 20s))
+      << "published " << publisher.published();
+  publisher.stop();
+  EXPECT_EQ(publisher.events_from_database(), 0U) << "events were read back from PostgreSQL";
+  EXPECT_EQ(publisher.events_from_memory(), static_cast<std::uint64_t>(total));
+  EXPECT_EQ(publisher.database_reads(), reads) << "the outbox was read again in steady state";
+  EXPECT_EQ(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0)
+      << "the cursor did not move over the hand-off's rows";
+  int read = 0;
+  const auto seqs = read_event_stream(read);
+  expect_complete_stream(seqs, read, wallets, deposits + 1);
+}
+
+// ADR 0015, overflow: a batch above the hand-off's bound is lost to it; the publisher reads the
+// outbox until it has caught up, then takes from memory again. Every event reaches the stream
+// once, in order per wallet, whichever way it went.
+TEST_F(nats_test, an_overflowing_handoff_falls_back_to_the_outbox_and_loses_nothing) {
+  connect();
+  auto wakeups = std::make_shared<postgres::outbox_wakeups>();
+  auto ps = publisher_for_all_shards();
+  ps.idle_poll = 60s;
+  ps.wakeups = wakeups;
+  ps.handoff_events_max = 3;
+  event_publisher publisher{*nats, ps, nullptr};
+  publisher.start();
+  ASSERT_TRUE(eventually([&] { return publisher.database_reads() >= shards; }, 10s));
+  auto store_settings0 = store_settings(0, shards);
+  store_settings0.wakeups = wakeups;
+  postgres::pg_store store{store_settings0};
+  const auto ids = postgres::testing::ids_on_shard("e", 0, shards, 4);
+  std::vector<postgres::testing::wallet_sim> sims;
+  sims.reserve(ids.size());
+  for (const auto& id : ids) sims.emplace_back(id);
+  const auto eur = *engine::currency::from_code("EUR");
+  auto at = postgres::testing::now_us();
+  std::uint64_t committed = 0;
+  // One commit of a write of each of `which` (their opening, or a deposit each), then its events'
+  // publication awaited.
+  const auto commit = [&](const std::vector<std::size_t>& which, bool open) {
+    std::vector<actors::wallet_write> writes;
+    for (const std::size_t w : which) {
+      at += 1us;
+      writes.push_back(open ? sims[w].handle(engine::open_wallet{"o", eur, 0}, at)
+                            : sims[w].handle(engine::deposit{{7, eur}}, at));
+    }
+    const auto error = store.commit(writes);
+    ASSERT_FALSE(error.has_value()) << postgres::testing::describe(error);
+    committed += which.size();
+    ASSERT_TRUE(eventually([&] { return publisher.published() == committed; }, 20s))
+        << "published " << publisher.published() << " of " << committed;
+  };
+  for (std::size_t w = 0; w < sims.size(); ++w) commit({w}, true);
+  EXPECT_EQ(publisher.events_from_database(), 0U);
+  const auto memory_before = publisher.events_from_memory();
+  EXPECT_EQ(memory_before, committed);
+  commit({0, 1, 2, 3}, false);  // 4 events > 3: lost to the hand-off, read from the outbox
+  EXPECT_EQ(publisher.events_from_database(), 4U);
+  for (std::size_t w = 0; w < 3; ++w) commit({w}, false);
+  EXPECT_EQ(publisher.events_from_memory(), memory_before + 3)
+      << "the publisher did not take from memory again once it had caught up";
+  publisher.stop();
+  EXPECT_EQ(sql("SELECT count(*) FROM event_outbox")[0][0].as<long>(), 0);
+  int read = 0;
+  auto seqs = read_event_stream(read);
+  EXPECT_EQ(read, static_cast<int>(committed)) << "an event is missing or doubled";
+  for (const auto& sim : sims) {
+    std::vector<std::int64_t> expected;
+    for (std::uint64_t s = 1; s <= sim.state().version; ++s) {
+      expected.push_back(static_cast<std::int64_t>(s));
+    }
+    EXPECT_EQ(seqs[sim.id()], expected) << sim.id() << ": out of order, doubled or missing";
+  }
 }
 
 // An event the stream refuses (here: no stream takes its subject) stops its shard: the cursor

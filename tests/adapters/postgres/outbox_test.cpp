@@ -376,6 +376,90 @@ TEST_F(outbox_test, a_commit_wakes_the_local_thread_of_its_shard_instead_of_noti
   EXPECT_TRUE(signal->take().empty()) << "a detached signal was raised";
 }
 
+// ADR 0015: a store whose shard has a recording hand-off hands each commit over with the position
+// of its outbox row and the events exactly as read_outbox returns them (bodies, times, currency,
+// key, command id, trace context), in commit order; a batch without events hands nothing.
+TEST_F(outbox_test, a_commit_hands_its_outbox_row_over_as_the_reader_would_return_it) {
+  auto wakeups = std::make_shared<outbox_wakeups>();
+  auto signal = std::make_shared<outbox_signal>();
+  auto handoff = std::make_shared<outbox_handoff>(1'000);
+  wakeups->attach({0}, signal, {handoff});
+  handoff->arm();
+  ASSERT_TRUE(read(0).events.empty());
+  ASSERT_TRUE(handoff->establish(0));
+  auto settings = store_settings();
+  settings.wakeups = wakeups;
+  pg_store store(settings);
+  wallet_sim a("a");
+  wallet_sim b("b");
+  commit_ok(store, {b.handle(open(usd(0).ccy), t0_), a.handle(open(), t0_)});
+  auto deposited = a.handle(engine::deposit{eur(70)}, t0_ + 1us, "k-a");
+  deposited.command_id = "cmd-7";
+  deposited.trace_parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  commit_ok(store, {deposited, b.handle(engine::deposit{usd(9)}, t0_ + 2us)});
+  commit_ok(store, {a.handle(engine::withdraw{eur(1'000)}, t0_ + 3us, "k-poor")});  // refused
+
+  const auto taken = handoff->take(0, 10);
+  ASSERT_TRUE(taken.has_value());
+  ASSERT_EQ(taken->size(), 2U) << "one entry per commit that appended events";
+  const auto rows = sql("SELECT position FROM event_outbox ORDER BY position");
+  ASSERT_EQ(rows.size(), 2U);
+  EXPECT_EQ((*taken)[0].position, rows[0][0].as<std::int64_t>());
+  EXPECT_EQ((*taken)[1].position, rows[1][0].as<std::int64_t>());
+  const outbox_batch batch = read(0);
+  std::vector<outbox_event> handed;
+  for (const auto& e : *taken) handed.insert(handed.end(), e.events.begin(), e.events.end());
+  ASSERT_EQ(handed.size(), batch.events.size());
+  for (std::size_t i = 0; i < handed.size(); ++i) {
+    const auto& h = handed[i];
+    const auto& r = batch.events[i];
+    EXPECT_EQ(h.wallet_id, r.wallet_id) << i;
+    EXPECT_EQ(h.currency, r.currency) << i;
+    EXPECT_EQ(h.event, r.event) << i << ": body, time or seq differs from the stored event";
+    EXPECT_EQ(h.idempotency_key, r.idempotency_key) << i;
+    EXPECT_EQ(h.command_id, r.command_id) << i;
+    EXPECT_EQ(h.trace_parent, r.trace_parent) << i;
+  }
+  EXPECT_EQ(handed[2].command_id, "cmd-7");
+}
+
+// ADR 0015: a hand-off batch moves the cursor only when the outbox holds exactly the rows it
+// listed up to its position; a row it did not list (here: committed by a store without the
+// hand-off, as another process would) fails the move and is neither deleted nor skipped.
+TEST_F(outbox_test, a_handoff_batch_moves_the_cursor_only_over_exactly_its_rows) {
+  pg_store bare(store_settings());  // no hand-off: its commits reach the outbox only
+  wallet_sim a("a");
+  wallet_sim b("b");
+  commit_ok(bare, {a.handle(open(), t0_)});
+  commit_ok(bare, {b.handle(open(), t0_)});
+  commit_ok(bare, {a.handle(engine::deposit{eur(5)}, t0_ + 1us)});
+  const auto rows = sql("SELECT position FROM event_outbox ORDER BY position");
+  ASSERT_EQ(rows.size(), 3U);
+  const auto p1 = rows[0][0].as<std::int64_t>();
+  const auto p3 = rows[2][0].as<std::int64_t>();
+  // A hand-off that listed rows 1 and 3 but not 2: refused, nothing changes.
+  const auto refused = advance_outbox(*reader_, 0, p3, 2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, errc::rejected);
+  EXPECT_NE(refused.error().detail.find("did not list"), std::string::npos)
+      << refused.error().detail;
+  EXPECT_EQ(lag(0), 3);
+  EXPECT_EQ(read(0).position_from, 0);
+  // Listing exactly the rows up to a position moves the cursor and deletes them.
+  const auto moved = advance_outbox(*reader_, 0, p1, 1);
+  ASSERT_TRUE(moved.ok()) << moved.error().detail;
+  EXPECT_EQ(moved.value(), p1);
+  const auto rest = advance_outbox(*reader_, 0, p3, 2);
+  ASSERT_TRUE(rest.ok()) << rest.error().detail;
+  EXPECT_EQ(rest.value(), p3);
+  EXPECT_EQ(lag(0), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 0);
+  // Repeating a move whose outcome was unknown is still a no-op.
+  const auto again = advance_outbox(*reader_, 0, p3, 2);
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  EXPECT_EQ(again.value(), p3);
+}
+
 TEST_F(outbox_test, shards_have_their_own_rows_and_cursors) {
   const auto on0 = ids_on_shard("w", 0, 2, 1);
   const auto on1 = ids_on_shard("w", 1, 2, 1);

@@ -156,6 +156,8 @@ inline constexpr std::array settings{
     "Shortest time between the starts of two rounds of an event publishing thread (unless the last one left events behind): the commits notified meanwhile are read and published together, at the cost of PostgreSQL statements per round. 0: a round at each notification."),
   integer_setting("nats.publish_threads", 4, 1, 64,
     "Threads publishing events, each with a PostgreSQL and a NATS connection of its own and a share of the owned shards (at most one thread per shard). A commit wakes only the thread of its shard (ADR 0014)."),
+  integer_setting("nats.outbox_handoff_events_max", 16'384, 0, 1'048'576,
+    "Committed events each shard's store hands to the event publisher of its process in memory (ADR 0015), at most; past it the publisher reads the shard's outbox back from PostgreSQL until it has caught up. 0: no hand-off, the publisher always reads the outbox."),
   integer_setting("nats.publish_wallet_window_max", 32, 1, 1'024,
     "Of those, events of one wallet (published in order on a connection that never reconnects, ADR 0011); 1 when nats.replicas > 1, where a leader change could store them out of order."),
 

@@ -101,6 +101,7 @@ class publisher_metrics final : public nats::publisher_probe {
   explicit publisher_metrics(std::shared_ptr<registry> r);
 
   void published(std::uint32_t shard, std::size_t events) override;
+  void taken(std::uint32_t shard, nats::outbox_source source, std::size_t events) override;
   void failed(std::string_view what) override;
 
  private:

@@ -124,6 +124,10 @@ class publisher_tee final : public nats::publisher_probe {
     first_->published(shard, events);
     second_->published(shard, events);
   }
+  void taken(std::uint32_t shard, nats::outbox_source source, std::size_t events) override {
+    first_->taken(shard, source, events);
+    second_->taken(shard, source, events);
+  }
   void failed(std::string_view what) override {
     first_->failed(what);
     second_->failed(what);

@@ -1,11 +1,13 @@
-// Events out: the transactional outbox's publisher. Reads each owned shard's committed events from
-// PostgreSQL in commit order, publishes them to the event stream with Nats-Msg-Id = wallet id ':'
-// seq, pipelined (a bounded window of publishes awaiting their stream acknowledgement per shard,
-// and per wallet, on a connection of each thread's own that never reconnects: ADR 0011), and moves
-// the shard's cursor only past events whose acknowledgement came. After any failure it resumes from
-// the cursor: what was stored already is a duplicate the stream drops, so a subscriber sees each
-// event once, in order, without gaps (within the stream's duplicate window). It wakes when a store
-// of this process commits (ADR 0014) or on a NOTIFY, and polls as a fallback.
+// Events out: the transactional outbox's publisher. Takes each owned shard's committed events in
+// commit order from the in-memory hand-off of its store (ADR 0015), or reads them from PostgreSQL
+// when the hand-off cannot be known complete (start-up, after a failure, after it overflowed, or
+// without a store in this process), publishes them to the event stream with Nats-Msg-Id = wallet id
+// ':' seq, pipelined (a bounded window of publishes awaiting their stream acknowledgement per
+// shard, and per wallet, on a connection of each thread's own that never reconnects: ADR 0011), and
+// moves the shard's cursor only past events whose acknowledgement came. After any failure it
+// resumes from the cursor: what was stored already is a duplicate the stream drops, so a subscriber
+// sees each event once, in order, without gaps (within the stream's duplicate window). It wakes
+// when a store of this process commits (ADR 0014) or on a NOTIFY, and polls as a fallback.
 #pragma once
 
 #include <atomic>
@@ -26,6 +28,10 @@ class outbox_wakeups;
 
 namespace wallet::nats {
 
+// Where a round's events came from: read from the outbox in PostgreSQL, or taken from the
+// in-memory hand-off of the shard's store (ADR 0015).
+enum class outbox_source : std::uint8_t { database, memory };
+
 class publisher_probe {
  public:
   publisher_probe() = default;
@@ -35,6 +41,9 @@ class publisher_probe {
   publisher_probe& operator=(publisher_probe&&) = delete;
   virtual ~publisher_probe() = default;
   virtual void published(std::uint32_t /*shard*/, std::size_t /*events*/) {}
+  // A read of the outbox (`events` may be 0: it found nothing), or a take of the hand-off that
+  // gave `events` (> 0).
+  virtual void taken(std::uint32_t /*shard*/, outbox_source /*source*/, std::size_t /*events*/) {}
   virtual void failed(std::string_view /*what*/) {}  // a read, a publish or a cursor move failed
 };
 
@@ -64,6 +73,10 @@ struct publisher_settings {
   // The stores of this process wake the thread of their shard here instead of by a NOTIFY (ADR
   // 0014); without it only NOTIFYs (and the poll) wake a thread.
   std::shared_ptr<postgres::outbox_wakeups> wakeups;
+  // With `wakeups`: each shard's in-memory hand-off of committed events holds at most this many
+  // (nats.outbox_handoff_events_max); past it the publisher reads the outbox until it has caught
+  // up (ADR 0015). 0: no hand-off, every round reads the outbox.
+  std::size_t handoff_events_max = 16'384;
 };
 
 class event_publisher {
@@ -81,6 +94,12 @@ class event_publisher {
 
   // Events published since start (for tests and metrics).
   [[nodiscard]] std::uint64_t published() const noexcept { return published_.load(); }
+  // Reads of the outbox (also those that found nothing), and the events taken from each source.
+  [[nodiscard]] std::uint64_t database_reads() const noexcept { return database_reads_.load(); }
+  [[nodiscard]] std::uint64_t events_from_database() const noexcept {
+    return database_events_.load();
+  }
+  [[nodiscard]] std::uint64_t events_from_memory() const noexcept { return memory_events_.load(); }
 
  private:
   void run(const std::vector<std::uint32_t>& shards);
@@ -92,6 +111,9 @@ class event_publisher {
   std::shared_ptr<publisher_probe> probe_;
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> published_{0};
+  std::atomic<std::uint64_t> database_reads_{0};
+  std::atomic<std::uint64_t> database_events_{0};
+  std::atomic<std::uint64_t> memory_events_{0};
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::thread> threads_;

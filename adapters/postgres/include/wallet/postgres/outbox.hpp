@@ -5,8 +5,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,9 +61,76 @@ struct outbox_batch {
 // otherwise, changing nothing), since a cursor past rows not yet committed would skip them. At or
 // below the cursor it is a no-op, so repeating a call whose outcome was unknown is safe. Returns
 // the cursor after the call.
-[[nodiscard]] engine::result<std::int64_t, error> advance_outbox(pqxx::connection_base& conn,
-                                                                 std::uint32_t shard,
-                                                                 std::int64_t position);
+//
+// With `rows` (a batch taken from the in-memory hand-off, ADR 0015), the cursor moves only when
+// the shard's outbox holds exactly `rows` rows up to `position`, the ones published: a row the
+// hand-off did not list (a commit of another process, or a hand-off that missed one) fails with
+// `rejected`, changing nothing, instead of being deleted unpublished.
+[[nodiscard]] engine::result<std::int64_t, error> advance_outbox(
+    pqxx::connection_base& conn, std::uint32_t shard, std::int64_t position,
+    std::optional<std::size_t> rows = std::nullopt);
+
+// One committed batch as its store hands it to the publisher of its process (ADR 0015): the
+// position of its outbox row and its events in batch order, as read_outbox would return them.
+struct outbox_entry {
+  std::int64_t position = 0;
+  std::vector<outbox_event> events;
+};
+
+// The in-memory hand-off of one shard from its store to its publishing thread (ADR 0015), so that
+// in steady state the publisher need not read committed events back from PostgreSQL. Bounded by
+// `events_max` events (nats.outbox_handoff_events_max); thread-safe.
+//
+// It is *complete* when it holds every commit of the shard with a position above the one the
+// publisher last established: the publisher arms it (it records from then on), reads the outbox,
+// and once a read returned every row its snapshot had after the cursor (fewer than it may read),
+// establish(the last position read) makes it complete unless an entry was lost since the arm. That
+// is sound because a store hands its commit over only after the commit returned: a commit the read
+// did not see committed after the read's snapshot, so after the arm, and it is recorded; a commit
+// the read saw is at or below that position and skipped by position. Losing an entry (the bound
+// reached, or a commit whose outcome the store does not know) makes it incomplete until the
+// publisher re-arms and reads the outbox again.
+class outbox_handoff {
+ public:
+  explicit outbox_handoff(std::size_t events_max) : events_max_(events_max) {}
+
+  // ---- the store's side (one store per shard, in commit order) ----
+  // Whether push() would keep an entry: false while not armed or after a loss (the store then
+  // builds nothing).
+  [[nodiscard]] bool recording() const noexcept;
+  // Appends the entry of a commit; past the bound the hand-off loses it (and everything it holds).
+  void push(outbox_entry entry) noexcept;
+  // A commit of the shard may have appended events that will not be pushed: the hand-off cannot
+  // be complete.
+  void lose() noexcept;
+
+  // ---- the publisher's side ----
+  // Starts recording before a read of the outbox, unless it records already with nothing lost
+  // since: then what it holds stays.
+  void arm() noexcept;
+  // After a read that returned every row after the cursor up to `position` (its snapshot had none
+  // above): complete (true) unless an entry was lost since the arm; entries at or below `position`
+  // are dropped.
+  bool establish(std::int64_t position) noexcept;
+  [[nodiscard]] bool complete() const noexcept;
+  // The oldest entries above `cursor`, at most `entries_max`, taken out in position order; nullopt
+  // when not complete (the publisher must read the outbox).
+  [[nodiscard]] std::optional<std::vector<outbox_entry>> take(std::int64_t cursor,
+                                                              std::size_t entries_max);
+  // Events held now (for tests).
+  [[nodiscard]] std::size_t events() const noexcept;
+
+ private:
+  void drop_locked() noexcept;
+
+  const std::size_t events_max_;
+  mutable std::mutex mutex_;
+  std::deque<outbox_entry> entries_;
+  std::size_t events_ = 0;
+  bool armed_ = false;
+  bool lost_ = false;
+  bool complete_ = false;
+};
 
 // The channel on which pg_store announces, right after a commit that appended events, that shard
 // `<payload>` has outbox rows to publish (NOTIFY wallet_outbox, '<shard>'). A notification is a
@@ -72,6 +142,9 @@ inline constexpr const char* outbox_channel = "wallet_outbox";
 // bare `NOTIFY wallet_outbox`), which means "look at every shard".
 struct outbox_wakeup {
   std::vector<std::uint32_t> shards;
+  // Of them, those named by a NOTIFY rather than by the local signal only: a commit of a store
+  // without a publishing thread in its process, whose events only the outbox holds (ADR 0015).
+  std::vector<std::uint32_t> notified;
   bool every_shard = false;
 
   [[nodiscard]] bool empty() const noexcept { return shards.empty() && !every_shard; }
@@ -101,21 +174,35 @@ class outbox_signal {
 };
 
 // Where the stores of a process tell its outbox publisher about their commits (ADR 0014): a
-// publishing thread attaches a signal for its shards; a store's commit raises the signal of its
-// shard. Without a thread attached for the shard (no publisher in this process, or not started
-// yet) notify() returns false and the store sends the NOTIFY instead. Thread-safe.
+// publishing thread attaches a signal for its shards, and a hand-off per shard (ADR 0015); a
+// store's commit hands its events over and raises the signal of its shard. Without a thread
+// attached for the shard (no publisher in this process, or not started yet) notify() returns
+// false and the store sends the NOTIFY instead. Thread-safe.
 class outbox_wakeups {
  public:
   // Raises the signal attached for `shard`; false when none is.
   bool notify(std::uint32_t shard) noexcept;
-  // Attaches `signal` for `shards` (replacing an earlier one) until detach() with the same signal.
+  // After a commit of `shard` that appended events at outbox `position`: hands the events (made by
+  // `events`, called only when the shard's hand-off records) to its hand-off, then raises its
+  // signal. False when no signal is attached for the shard.
+  bool committed(std::uint32_t shard, std::int64_t position,
+                 const std::function<std::vector<outbox_event>()>& events) noexcept;
+  // After a commit of `shard` whose outcome (or outbox position) is unknown.
+  void lost(std::uint32_t shard) noexcept;
+  // Attaches `signal` for `shards` (replacing an earlier one) until detach() with the same signal,
+  // with `handoffs[i]` as the hand-off of `shards[i]` (none: an empty vector).
   void attach(const std::vector<std::uint32_t>& shards,
-              const std::shared_ptr<outbox_signal>& signal);
+              const std::shared_ptr<outbox_signal>& signal,
+              const std::vector<std::shared_ptr<outbox_handoff>>& handoffs = {});
   void detach(const outbox_signal& signal) noexcept;
 
  private:
+  struct slot {
+    std::shared_ptr<outbox_signal> signal;
+    std::shared_ptr<outbox_handoff> handoff;  // may be null
+  };
   std::mutex mutex_;
-  std::unordered_map<std::uint32_t, std::shared_ptr<outbox_signal>> by_shard_;
+  std::unordered_map<std::uint32_t, slot> by_shard_;
 };
 
 // LISTENs on outbox_channel on the publisher's connection, for as long as it lives (destroy it

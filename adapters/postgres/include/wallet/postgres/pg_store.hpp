@@ -21,9 +21,9 @@ struct pg_store_settings {
   std::chrono::milliseconds statement_timeout{5'000};  // a slower statement fails: unavailable
   std::chrono::milliseconds lock_timeout{2'000};       // a longer row-lock wait fails: unavailable
   std::string application_name = "walletd";            // pg_stat_activity; the shard is appended
-  // The outbox publisher of this process, woken directly after a commit that appended events;
-  // only when it has no thread for the shard (or none is given) does the store send the NOTIFY
-  // (ADR 0014).
+  // The outbox publisher of this process, handed the events (ADR 0015) and woken directly after a
+  // commit that appended events; only when it has no thread for the shard (or none is given) does
+  // the store send the NOTIFY (ADR 0014).
   std::shared_ptr<outbox_wakeups> wakeups;
 };
 
