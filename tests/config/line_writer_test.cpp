@@ -235,7 +235,7 @@ TEST(LineWriter, ADescriptorThatRefusesWritesNeverBlocksTheLoggers) {
   EXPECT_GE(stats.write_failures, 1U);
 }
 
-TEST(BatchingLogger, WritesValidJsonLinesAndErrorsAtOnce) {
+TEST(BatchingLogger, WritesValidJsonLinesAndWarningsAndErrorsAtOnce) {
   pipe_reader pipe;
   line_writer_settings s;
   s.fd = pipe.fd();
@@ -254,6 +254,9 @@ TEST(BatchingLogger, WritesValidJsonLinesAndErrorsAtOnce) {
   const auto second = boost::json::parse(lines[1]).as_object();
   EXPECT_EQ(second.at("level").as_string(), "error");
   EXPECT_EQ(second.at("detail").as_string(), "quote\" and\nnewline");
+  log.info("then");
+  log.warn("a warning");
+  EXPECT_EQ(lines_of(pipe.available()).size(), 2U);
   log.info("last");
   log.flush();
   EXPECT_EQ(lines_of(pipe.available()).size(), 1U);

@@ -199,8 +199,8 @@ class string_sink final : public spdlog::sinks::base_sink<std::mutex> {
   std::shared_ptr<std::string> out_;
 };
 
-// Hands formatted lines to a line_writer; error lines go out before log() returns, since their
-// process may be about to end. The writer is thread-safe, and so is the stateless formatter:
+// Hands formatted lines to a line_writer; warn and error lines go out before log() returns, since
+// their process may be about to end and whoever watches the log waits for them. The writer is thread-safe, and so is the stateless formatter:
 // no sink mutex.
 class writer_sink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  public:
@@ -211,7 +211,7 @@ class writer_sink final : public spdlog::sinks::base_sink<spdlog::details::null_
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
     writer_.append(std::string_view(formatted.data(), formatted.size()),
-                   msg.level >= spdlog::level::err);
+                   msg.level >= spdlog::level::warn);
   }
   void flush_() override { writer_.flush(); }
 

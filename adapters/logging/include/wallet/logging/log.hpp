@@ -77,7 +77,8 @@ class logger {
   // Writes to stdout, one flushed line per event; lines below `min` are dropped.
   logger(std::string name, level min);
   // Writes to `out.fd` through a line_writer: lines gathered for up to out.flush_interval and
-  // written in one batch; error lines (and all before them) are written before log() returns.
+  // written in one batch; warn and error lines (and all before them) are written before log()
+  // returns.
   // A flush_interval of 0 writes and flushes each line as it is logged, as the constructor above.
   logger(std::string name, level min, line_writer_settings out);
   // Writes to `out` instead (tests).
