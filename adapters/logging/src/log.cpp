@@ -200,8 +200,8 @@ class string_sink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 // Hands formatted lines to a line_writer; warn and error lines go out before log() returns, since
-// their process may be about to end and whoever watches the log waits for them. The writer is thread-safe, and so is the stateless formatter:
-// no sink mutex.
+// their process may be about to end and whoever watches the log waits for them. The writer is
+// thread-safe, and so is the stateless formatter: no sink mutex.
 class writer_sink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  public:
   explicit writer_sink(line_writer_settings settings) : writer_(settings) {}
