@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -69,6 +71,21 @@ int wait_for(const sigset_t& set, Failed failed) {
   }
 }
 
+// Writes every line logged so far when it goes out of scope: a copy of the logger held elsewhere
+// would otherwise keep the last lines buffered past main.
+class flush_on_return {
+ public:
+  explicit flush_on_return(const logging::logger& log) : log_(log) {}
+  flush_on_return(const flush_on_return&) = delete;
+  flush_on_return& operator=(const flush_on_return&) = delete;
+  flush_on_return(flush_on_return&&) = delete;
+  flush_on_return& operator=(flush_on_return&&) = delete;
+  ~flush_on_return() { log_.flush(); }
+
+ private:
+  const logging::logger& log_;
+};
+
 int run(const config::loaded& loaded) {
   // Blocked before any thread exists, so every thread inherits the mask and only sigwait below
   // receives these signals.
@@ -83,7 +100,14 @@ int run(const config::loaded& loaded) {
                  loaded.values.text("log.level").c_str());
     return exit_failure;
   }
-  const logging::logger log("walletd", *min_level);
+  // Lines are written in batches by a writer thread (one write per flush interval, not per line);
+  // the logger, and so the writer, lives until run() returns, and writes every line before that.
+  logging::line_writer_settings output;
+  output.flush_interval = std::chrono::milliseconds{loaded.values.integer("log.flush_interval_ms")};
+  output.buffer_bytes_max = static_cast<std::size_t>(loaded.values.integer("log.buffer_bytes_max"));
+  const logging::logger log("walletd", *min_level, output);
+  // Whichever way run() returns, the lines logged so far are written before it does.
+  const flush_on_return flush_guard{log};
   log.info("walletd starting",
            {{"version", wallet::app::version},
             {"pid", getpid()},

@@ -103,7 +103,9 @@ TEST(PrintConfig, ReadsBackAsAConfigurationFile) {
 TEST(PrintConfig, CompactFormIsOneLine) {
   const std::string compact = to_json(config{}, false);
   EXPECT_EQ(compact.find('\n'), std::string::npos);
-  EXPECT_TRUE(compact.starts_with("{\"log\":{\"level\":\"info\"},\"instance\":{\"index\":0,"))
+  EXPECT_TRUE(compact.starts_with(
+      "{\"log\":{\"level\":\"info\",\"flush_interval_ms\":10,\"buffer_bytes_max\":1048576},"
+      "\"instance\":{\"index\":0,"))
       << compact;
 }
 

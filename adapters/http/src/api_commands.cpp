@@ -174,8 +174,9 @@ void reply_accepted(api::impl& self, const exchange_ptr& x, const engine::comman
   r.set(field::content_type, "application/json");
   if (!location.empty()) r.set(field::location, location);
   if (out.replayed) r.set("Idempotent-Replayed", "true");
-  r.body() = nats::encode_outcome(
-      nats::outcome_view{cmd.wallet_id, cmd.idempotency_key, {}, out.ccy, out});
+  // Written straight into the body: no tree, no intermediate string.
+  nats::append_outcome(r.body(),
+                       nats::outcome_view{cmd.wallet_id, cmd.idempotency_key, {}, out.ccy, out});
   self.reply(x, std::move(r));
 }
 

@@ -38,6 +38,32 @@ struct responder::state {
 responder::responder(std::function<void(response)> send, connection_runner run)
     : state_(std::make_shared<state>(std::move(send), std::move(run))) {}
 
+void render_response(const response& r, std::string& out) {
+  out.clear();
+  // "HTTP/X.Y ### ", as Beast's fields writer lays it out.
+  const unsigned version = r.version();
+  const unsigned code = r.result_int();
+  out += "HTTP/";
+  out += static_cast<char>('0' + (version / 10));
+  out += '.';
+  out += static_cast<char>('0' + (version % 10));
+  out += ' ';
+  out += static_cast<char>('0' + (code / 100));
+  out += static_cast<char>('0' + ((code / 10) % 10));
+  out += static_cast<char>('0' + (code % 10));
+  out += ' ';
+  out += r.reason();
+  out += "\r\n";
+  for (const auto& f : r) {
+    out += f.name_string();
+    out += ": ";
+    out += f.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += r.body();
+}
+
 void responder::operator()(response r) const {
   if (!state_ || state_->answered.exchange(true)) return;
   state_->send(std::move(r));

@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -52,6 +53,9 @@ class closable {
   virtual ~closable() = default;
   virtual void close() = 0;  // thread-safe: posts to the connection's strand
 };
+
+// The most bytes of answer buffer a connection keeps between answers.
+constexpr std::size_t answer_buffer_kept_max = 16'384;
 
 // Errors that end a connection without anything to say: the peer left, or took too long.
 bool quiet_end(const error_code& ec) {
@@ -330,19 +334,23 @@ class session final : public closable, public std::enable_shared_from_this<sessi
     }
     r.keep_alive(keep_alive_ && core_->accepting.load());
     r.prepare_payload();
-    out_ = std::make_shared<response>(std::move(r));
+    // Rendered into the connection's own buffer (it keeps its capacity from one answer to the
+    // next) and sent as one piece.
+    render_response(r, out_);
+    const bool again_if_sent = r.keep_alive();
     lowest().expires_after(core_->settings.write_timeout);
-    bhttp::async_write(stream_, *out_,
-                       [self = this->shared_from_this()](const error_code& ec, std::size_t) {
-                         self->core_->answered();
-                         const bool again = !ec && self->out_->keep_alive();
-                         self->out_.reset();
-                         if (again) {
-                           self->read_header();
-                         } else {
-                           self->end();
-                         }
-                       });
+    net::async_write(
+        stream_, net::buffer(out_),
+        [self = this->shared_from_this(), again_if_sent](const error_code& ec, std::size_t) {
+          self->core_->answered();
+          // A large answer (a page of history) does not stay with the connection.
+          if (self->out_.capacity() > answer_buffer_kept_max) std::string{}.swap(self->out_);
+          if (!ec && again_if_sent) {
+            self->read_header();
+          } else {
+            self->end();
+          }
+        });
   }
 
   // Closes the connection; TLS says goodbye first (bounded by the write timeout).
@@ -370,7 +378,7 @@ class session final : public closable, public std::enable_shared_from_this<sessi
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::shared_ptr<response> out_;
+  std::string out_;  // the answer being written, rendered (render_response)
   std::chrono::steady_clock::time_point received_;
   bool keep_alive_ = false;
   bool closed_ = false;

@@ -3,6 +3,7 @@
 #include "wallet/logging/log.hpp"
 
 #include <spdlog/details/log_msg.h>
+#include <spdlog/details/null_mutex.h>
 #include <spdlog/formatter.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
@@ -12,6 +13,8 @@
 #include <ctime>
 #include <mutex>
 #include <utility>
+
+#include "wallet/logging/line_writer.hpp"
 
 namespace wallet::logging {
 namespace {
@@ -149,8 +152,8 @@ void append_head(std::string& out, std::chrono::system_clock::time_point ts, lev
 }
 
 // "msg":"...","key":value,...  (the part the logger renders before handing it to spdlog)
-std::string body(std::string_view msg, std::initializer_list<field> fields) {
-  std::string out = "\"msg\":";
+void append_body(std::string& out, std::string_view msg, std::initializer_list<field> fields) {
+  out += "\"msg\":";
   append_json_string(out, msg);
   for (const field& f : fields) {
     out += ',';
@@ -158,20 +161,21 @@ std::string body(std::string_view msg, std::initializer_list<field> fields) {
     out += ':';
     out += f.json();
   }
-  return out;
 }
 
 // Wraps the pre-rendered body that the logger passes as the payload.
 class json_formatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    std::string line;
-    line.reserve(msg.payload.size() + 96);
-    append_head(line, msg.time, from_spdlog(msg.level),
+    // The head is rendered in this thread's scratch string, which keeps its capacity.
+    thread_local std::string head;
+    head.clear();
+    append_head(head, msg.time, from_spdlog(msg.level),
                 std::string_view(msg.logger_name.data(), msg.logger_name.size()));
-    line.append(msg.payload.data(), msg.payload.size());
-    line += "}\n";
-    dest.append(line.data(), line.data() + line.size());
+    dest.append(head.data(), head.data() + head.size());
+    dest.append(msg.payload.data(), msg.payload.data() + msg.payload.size());
+    constexpr std::string_view end = "}\n";
+    dest.append(end.data(), end.data() + end.size());
   }
   [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override {
     return std::make_unique<json_formatter>();
@@ -195,13 +199,43 @@ class string_sink final : public spdlog::sinks::base_sink<std::mutex> {
   std::shared_ptr<std::string> out_;
 };
 
-std::shared_ptr<spdlog::logger> make(std::string name, level min, spdlog::sink_ptr sink) {
+// Hands formatted lines to a line_writer; warn and error lines go out before log() returns, since
+// their process may be about to end and whoever watches the log waits for them. The writer is
+// thread-safe, and so is the stateless formatter: no sink mutex.
+class writer_sink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ public:
+  explicit writer_sink(line_writer_settings settings) : writer_(settings) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    writer_.append(std::string_view(formatted.data(), formatted.size()),
+                   msg.level >= spdlog::level::warn);
+  }
+  void flush_() override { writer_.flush(); }
+
+ private:
+  line_writer writer_;
+};
+
+// `flush_each`: spdlog flushes the sink after every line (the stdio sinks); otherwise only on
+// logger::flush().
+std::shared_ptr<spdlog::logger> make(std::string name, level min, spdlog::sink_ptr sink,
+                                     bool flush_each = true) {
   sink->set_formatter(std::make_unique<json_formatter>());
   // Not registered with spdlog's global registry: the logger is passed down, not looked up.
   auto impl = std::make_shared<spdlog::logger>(std::move(name), std::move(sink));
   impl->set_level(to_spdlog(min));
-  impl->flush_on(spdlog::level::trace);
+  impl->flush_on(flush_each ? spdlog::level::trace : spdlog::level::off);
   return impl;
+}
+
+spdlog::sink_ptr output_sink(const line_writer_settings& out) {
+  if (out.flush_interval.count() == 0 && out.fd == 1) {
+    return std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  }
+  return std::make_shared<writer_sink>(out);
 }
 
 }  // namespace
@@ -258,7 +292,7 @@ std::string format_line(std::chrono::system_clock::time_point ts, level l,
                         std::initializer_list<field> fields) {
   std::string out;
   append_head(out, ts, l, logger_name);
-  out += body(msg, fields);
+  append_body(out, msg, fields);
   out += '}';
   return out;
 }
@@ -266,12 +300,19 @@ std::string format_line(std::chrono::system_clock::time_point ts, level l,
 logger::logger(std::string name, level min)
     : impl_(make(std::move(name), min, std::make_shared<spdlog::sinks::stdout_sink_mt>())) {}
 
+logger::logger(std::string name, level min, line_writer_settings out)
+    : impl_(make(std::move(name), min, output_sink(out), out.flush_interval.count() == 0)) {}
+
 logger::logger(std::string name, level min, std::shared_ptr<std::string> out)
     : impl_(make(std::move(name), min, std::make_shared<string_sink>(std::move(out)))) {}
 
 void logger::log(level l, std::string_view msg, std::initializer_list<field> fields) const {
   if (!enabled(l)) return;  // skip rendering what would be dropped
-  const std::string rendered = body(msg, fields);
+  // Rendered in this thread's scratch string (it keeps its capacity): spdlog copies it out
+  // before log() returns.
+  thread_local std::string rendered;
+  rendered.clear();
+  append_body(rendered, msg, fields);
   impl_->log(to_spdlog(l), spdlog::string_view_t(rendered.data(), rendered.size()));
 }
 

@@ -8,6 +8,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <array>
+#include <charconv>
 
 #include "wallet/engine/assert.hpp"
 
@@ -21,6 +22,7 @@ constexpr std::string_view other = "other";
 constexpr std::array<std::string_view, 17> statuses{"200", "201", "202", "400", "401", "403",
                                                     "404", "405", "409", "413", "415", "422",
                                                     "429", "431", "500", "503", "504"};
+static_assert(http_metrics::status_labels == statuses.size() + 1, "every status, then other");
 
 constexpr std::array<std::string_view, 4> failure_kinds{"accept", "tls_handshake", "handler",
                                                         "database"};
@@ -49,8 +51,10 @@ http_metrics::http_metrics(std::shared_ptr<registry> r, std::vector<std::string>
                       .Help("Time from a whole request read to its answer handed over, by route.")
                       .Register(reg);
   for (const std::string& route : routes_) {
-    latency_.emplace(route, &latency.Add({{"route", route}}, latency_buckets()));
+    latency_.push_back(&latency.Add({{"route", route}}, latency_buckets()));
   }
+  series_ =
+      std::vector<std::array<std::atomic<prometheus::Counter*>, status_labels>>(routes_.size());
   refused_ = &prometheus::BuildCounter()
                   .Name("wallet_http_connections_refused_total")
                   .Help("Connections answered 503 (TLS: closed) at http.connections_max.")
@@ -68,33 +72,35 @@ http_metrics::http_metrics(std::shared_ptr<registry> r, std::vector<std::string>
   failures_.emplace(other, &failures.Add({{"what", std::string(other)}}));
 }
 
-std::string_view http_metrics::route_label(std::string_view route) const {
-  for (const std::string& known : routes_) {
-    if (known == route) return known;
+std::size_t http_metrics::route_index(std::string_view route) const {
+  for (std::size_t i = 0; i + 1 < routes_.size(); ++i) {
+    if (routes_[i] == route) return i;
   }
-  return unmatched;
+  return routes_.size() - 1;  // unmatched
 }
 
 void http_metrics::answered(const http::request_record& record) {
-  const std::string_view route = route_label(record.route);
-  const std::string code = std::to_string(record.status);
-  std::string_view status = other;
-  for (const std::string_view known : statuses) {
-    if (known == code) status = known;
+  const std::size_t route = route_index(record.route);
+  std::size_t status = statuses.size();  // other
+  std::array<char, 8> digits{};
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), record.status).ptr;
+  const std::string_view code{digits.data(), static_cast<std::size_t>(end - digits.data())};
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    if (statuses[i] == code) status = i;
   }
-  prometheus::Counter* counter = nullptr;
-  {
+  std::atomic<prometheus::Counter*>& slot = series_[route][status];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
     const std::lock_guard lock{mutex_};
-    auto key = std::pair{std::string(route), std::string(status)};
-    auto it = series_.find(key);
-    if (it == series_.end()) {
-      auto* added = &requests_->Add({{"route", key.first}, {"status", key.second}});
-      it = series_.emplace(std::move(key), added).first;
+    counter = slot.load(std::memory_order_relaxed);
+    if (counter == nullptr) {
+      const std::string label{status < statuses.size() ? statuses[status] : other};
+      counter = &requests_->Add({{"route", routes_[route]}, {"status", label}});
+      slot.store(counter, std::memory_order_release);
     }
-    counter = it->second;
   }
   counter->Increment();
-  latency_.find(route)->second->Observe(std::chrono::duration<double>(record.latency).count());
+  latency_[route]->Observe(std::chrono::duration<double>(record.latency).count());
 }
 
 void http_metrics::connection_refused() { refused_->Increment(); }

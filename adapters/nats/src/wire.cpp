@@ -1,5 +1,6 @@
 // The NATS wire codec: JSON read with Boost.JSON, strictly (every problem is reported, unknown
-// fields are refused), and written with Boost.JSON so that escaping is never hand-rolled.
+// fields are refused), and written with Boost.JSON so that escaping is never hand-rolled:
+// outcomes and events straight into their buffer (json_writer), the rest through json::object.
 #include "wallet/nats/wire.hpp"
 
 #include <algorithm>
@@ -9,9 +10,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
+#include <charconv>
 #include <chrono>
-#include <cstdio>
+#include <concepts>
 #include <optional>
 #include <variant>
 
@@ -309,80 +312,157 @@ std::int64_t held_delta(const engine::event_body& body) {
                     body);
 }
 
-void put_body(json::object& o, const engine::event_body& body, engine::currency ccy) {
-  const auto money = [ccy](std::int64_t minor) { return amount_text(minor, ccy); };
-  std::visit(overloaded{
-                 [&](const engine::wallet_opened& e) {
-                   o["owner"] = e.owner;
-                   o["overdraft_limit"] = money(e.overdraft_limit);
-                 },
-                 [&](const engine::deposited& e) { o["amount"] = money(e.amount); },
-                 [&](const engine::withdrawn& e) { o["amount"] = money(e.amount); },
-                 [&](const engine::transfer_debited& e) {
-                   o["transfer_id"] = e.transfer_id;
-                   o["destination"] = e.destination;
-                   o["amount"] = money(e.amount);
-                   // The review hold an approved transfer took (ADR 0009).
-                   if (!e.hold_id.empty()) o["hold_id"] = e.hold_id;
-                 },
-                 [&](const engine::transfer_credited& e) {
-                   o["transfer_id"] = e.transfer_id;
-                   o["source"] = e.source;
-                   o["amount"] = money(e.amount);
-                 },
-                 [&](const engine::transfer_reversed& e) {
-                   o["transfer_id"] = e.transfer_id;
-                   o["amount"] = money(e.amount);
-                 },
-                 [&](const engine::hold_placed& e) {
-                   o["hold_id"] = e.hold_id;
-                   o["amount"] = money(e.amount);
-                   o["expires_at"] = format_rfc3339(e.expires_at);
-                 },
-                 [&](const engine::hold_captured& e) {
-                   o["hold_id"] = e.hold_id;
-                   o["captured"] = money(e.captured);
-                   o["released"] = money(e.released);
-                 },
-                 [&](const engine::hold_released& e) {
-                   o["hold_id"] = e.hold_id;
-                   o["amount"] = money(e.amount);
-                 },
-                 [&](const engine::hold_expired& e) {
-                   o["hold_id"] = e.hold_id;
-                   o["amount"] = money(e.amount);
-                 },
-                 [&](const engine::wallet_frozen& e) { o["reason"] = e.reason; },
-                 [&](const engine::wallet_unfrozen& e) { o["reason"] = e.reason; },
-                 [&](const engine::wallet_closed&) {},
-                 [&](const engine::kyc_level_set& e) {
-                   o["level"] = engine::to_string(e.level);
-                   o["reason"] = e.reason;
-                 },
-             },
-             body);
-}
-
 // A wallet_opened event names the currency itself; every other event is in the wallet's.
 engine::currency event_currency(const engine::event& e, engine::currency wallet_ccy) {
   if (const auto* opened = std::get_if<engine::wallet_opened>(&e.body)) return opened->ccy;
   return wallet_ccy;
 }
 
-json::object event_object(std::string_view wallet_id, const engine::event& e,
-                          engine::currency wallet_ccy) {
+// Appends `text` as a JSON string. A text with nothing to escape (no quote, backslash or control
+// character) is copied between quotes, as Boost.JSON's serializer would copy it; any other goes
+// through that serializer, so escaping is never hand-rolled.
+void append_json_text(std::string& out, std::string_view text) {
+  const bool plain = std::ranges::none_of(
+      text, [](char c) { return static_cast<unsigned char>(c) < 0x20U || c == '"' || c == '\\'; });
+  if (plain) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
+  json::serializer writer;
+  writer.reset(text);
+  while (!writer.done()) {
+    const std::size_t used = out.size();
+    // Room for every byte escaped as \u00XX, and the quotes.
+    out.resize(used + (text.size() * 6) + 2);
+    const json::string_view written = writer.read(out.data() + used, out.size() - used);
+    out.resize(used + written.size());
+  }
+}
+
+// Writes one JSON object straight into a string, members in the order written: the text the
+// codec's json::object would serialize to (keys are the codec's own ASCII literals, written as
+// they are), without building the tree. Outcomes (one per HTTP request and NATS command) and
+// events (one per published event) are written this way.
+class json_writer {
+ public:
+  explicit json_writer(std::string& out) : out_(out) {}
+
+  void open() {
+    out_ += '{';
+    fresh_ = true;
+  }
+  void open(std::string_view key) {
+    name(key);
+    open();
+  }
+  void close() {
+    out_ += '}';
+    fresh_ = false;
+  }
+  void text(std::string_view key, std::string_view value) {
+    name(key);
+    append_json_text(out_, value);
+  }
+  // Set only when not empty.
+  void text_if_set(std::string_view key, std::string_view value) {
+    if (!value.empty()) text(key, value);
+  }
+  void amount(std::string_view key, std::int64_t minor, engine::currency ccy) {
+    text(key, amount_text(minor, ccy));
+  }
+  void boolean(std::string_view key, bool value) {
+    name(key);
+    out_ += value ? "true" : "false";
+  }
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) void number(std::string_view key, T value) {
+    name(key);
+    std::array<char, 24> digits{};
+    const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), value).ptr;
+    out_.append(digits.data(), end);
+  }
+
+ private:
+  void name(std::string_view key) {
+    if (!fresh_) out_ += ',';
+    fresh_ = false;
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+  }
+
+  std::string& out_;
+  bool fresh_ = true;
+};
+
+void write_body(json_writer& w, const engine::event_body& body, engine::currency ccy) {
+  std::visit(overloaded{
+                 [&](const engine::wallet_opened& e) {
+                   w.text("owner", e.owner);
+                   w.amount("overdraft_limit", e.overdraft_limit, ccy);
+                 },
+                 [&](const engine::deposited& e) { w.amount("amount", e.amount, ccy); },
+                 [&](const engine::withdrawn& e) { w.amount("amount", e.amount, ccy); },
+                 [&](const engine::transfer_debited& e) {
+                   w.text("transfer_id", e.transfer_id);
+                   w.text("destination", e.destination);
+                   w.amount("amount", e.amount, ccy);
+                   // The review hold an approved transfer took (ADR 0009).
+                   w.text_if_set("hold_id", e.hold_id);
+                 },
+                 [&](const engine::transfer_credited& e) {
+                   w.text("transfer_id", e.transfer_id);
+                   w.text("source", e.source);
+                   w.amount("amount", e.amount, ccy);
+                 },
+                 [&](const engine::transfer_reversed& e) {
+                   w.text("transfer_id", e.transfer_id);
+                   w.amount("amount", e.amount, ccy);
+                 },
+                 [&](const engine::hold_placed& e) {
+                   w.text("hold_id", e.hold_id);
+                   w.amount("amount", e.amount, ccy);
+                   w.text("expires_at", format_rfc3339(e.expires_at));
+                 },
+                 [&](const engine::hold_captured& e) {
+                   w.text("hold_id", e.hold_id);
+                   w.amount("captured", e.captured, ccy);
+                   w.amount("released", e.released, ccy);
+                 },
+                 [&](const engine::hold_released& e) {
+                   w.text("hold_id", e.hold_id);
+                   w.amount("amount", e.amount, ccy);
+                 },
+                 [&](const engine::hold_expired& e) {
+                   w.text("hold_id", e.hold_id);
+                   w.amount("amount", e.amount, ccy);
+                 },
+                 [&](const engine::wallet_frozen& e) { w.text("reason", e.reason); },
+                 [&](const engine::wallet_unfrozen& e) { w.text("reason", e.reason); },
+                 [&](const engine::wallet_closed&) {},
+                 [&](const engine::kyc_level_set& e) {
+                   w.text("level", engine::to_string(e.level));
+                   w.text("reason", e.reason);
+                 },
+             },
+             body);
+}
+
+// The event's members (the caller opens and closes its object).
+void write_event(json_writer& w, std::string_view wallet_id, const engine::event& e,
+                 engine::currency wallet_ccy) {
   const engine::currency ccy = event_currency(e, wallet_ccy);
   WALLET_ASSERT(!ccy.is_none());
-  json::object o;
-  o["wallet_id"] = wallet_id;
-  o["seq"] = e.seq;
-  o["at"] = format_rfc3339(e.at);
-  o["type"] = engine::event_name(e.body);
-  o["currency"] = ccy.code();
-  put_body(o, e.body, ccy);
-  o["balance_delta"] = amount_text(engine::balance_delta(e.body), ccy);
-  o["held_delta"] = amount_text(held_delta(e.body), ccy);
-  return o;
+  w.text("wallet_id", wallet_id);
+  w.number("seq", e.seq);
+  w.text("at", format_rfc3339(e.at));
+  w.text("type", engine::event_name(e.body));
+  w.text("currency", ccy.code());
+  write_body(w, e.body, ccy);
+  w.amount("balance_delta", engine::balance_delta(e.body), ccy);
+  w.amount("held_delta", held_delta(e.body), ccy);
 }
 
 // not_owner is retryable: partitioned subjects deliver a shard's commands only to the instances
@@ -405,11 +485,11 @@ void put_if_set(json::object& o, std::string_view key, std::string_view value) {
   if (!value.empty()) o[key] = value;
 }
 
-void put_balances(json::object& o, const engine::outcome& r, engine::currency ccy) {
-  o["balance"] = amount_text(r.balance, ccy);
-  o["held"] = amount_text(r.held, ccy);
-  o["available"] = amount_text(subtract(r.balance, r.held), ccy);
-  o["currency"] = ccy.code();
+void write_balances(json_writer& w, const engine::outcome& r, engine::currency ccy) {
+  w.amount("balance", r.balance, ccy);
+  w.amount("held", r.held, ccy);
+  w.amount("available", subtract(r.balance, r.held), ccy);
+  w.text("currency", ccy.code());
 }
 
 // ---- timestamps -----------------------------------------------------------------------------
@@ -621,36 +701,52 @@ std::string_view review_of(const actors::submit_outcome& out) noexcept {
   return placed != nullptr ? engine::review_of_hold(placed->hold_id) : std::string_view{};
 }
 
-std::string encode_outcome(const outcome_view& view) {
-  const actors::submit_outcome& out = view.outcome;
-  json::object o;
-  o["wallet_id"] = view.wallet_id;
-  o["idempotency_key"] = view.idempotency_key;
-  put_if_set(o, "command_id", view.command_id);
-  if (out.error) {
-    o["status"] = "refused";
-    o["replayed"] = false;
-    o["error"] = error_object(actors::to_string(*out.error), refusal_message(*out.error),
-                              retryable(*out.error));
-    return json::serialize(o);
+void append_outcome(std::string& out, const outcome_view& view) {
+  const actors::submit_outcome& result = view.outcome;
+  json_writer w{out};
+  w.open();
+  w.text("wallet_id", view.wallet_id);
+  w.text("idempotency_key", view.idempotency_key);
+  w.text_if_set("command_id", view.command_id);
+  if (result.error) {
+    w.text("status", "refused");
+    w.boolean("replayed", false);
+    w.open("error");
+    w.text("code", actors::to_string(*result.error));
+    w.text("message", refusal_message(*result.error));
+    w.boolean("retryable", retryable(*result.error));
+    w.close();
+    w.close();
+    return;
   }
   // A withdrawal or transfer held for an AML review (ADR 0009) is not done yet: its event placed
   // the review's hold, and the review's decision settles it.
-  const std::string_view review = review_of(out);
-  o["status"] = out.result.rejected ? "rejected" : (review.empty() ? "accepted" : "pending_review");
-  o["replayed"] = out.replayed;
-  if (!review.empty()) o["review_id"] = review;
-  o["version"] = out.result.seq;
-  const engine::currency ccy = out.event ? event_currency(*out.event, view.ccy) : view.ccy;
-  if (!ccy.is_none()) put_balances(o, out.result, ccy);
-  if (out.result.rejected) {
-    json::object rejection;
-    rejection["code"] = engine::code(*out.result.rejected);
-    rejection["message"] = rejection_message(*out.result.rejected);
-    o["rejection"] = std::move(rejection);
+  const std::string_view review = review_of(result);
+  w.text("status",
+         result.result.rejected ? "rejected" : (review.empty() ? "accepted" : "pending_review"));
+  w.boolean("replayed", result.replayed);
+  w.text_if_set("review_id", review);
+  w.number("version", result.result.seq);
+  const engine::currency ccy = result.event ? event_currency(*result.event, view.ccy) : view.ccy;
+  if (!ccy.is_none()) write_balances(w, result.result, ccy);
+  if (result.result.rejected) {
+    w.open("rejection");
+    w.text("code", engine::code(*result.result.rejected));
+    w.text("message", rejection_message(*result.result.rejected));
+    w.close();
   }
-  if (out.event) o["event"] = event_object(view.wallet_id, *out.event, ccy);
-  return json::serialize(o);
+  if (result.event) {
+    w.open("event");
+    write_event(w, view.wallet_id, *result.event, ccy);
+    w.close();
+  }
+  w.close();
+}
+
+std::string encode_outcome(const outcome_view& view) {
+  std::string out;
+  append_outcome(out, view);
+  return out;
 }
 
 std::string encode_internal_command(const engine::command& cmd) {
@@ -750,7 +846,12 @@ std::string encode_not_found(std::string_view wallet_id) {
 
 std::string encode_event(const std::string& wallet_id, const engine::event& e,
                          engine::currency ccy) {
-  return json::serialize(event_object(wallet_id, e, ccy));
+  std::string out;
+  json_writer w{out};
+  w.open();
+  write_event(w, wallet_id, e, ccy);
+  w.close();
+  return out;
 }
 
 std::string encode_wallet(const engine::wallet_state& state) {
@@ -785,14 +886,21 @@ std::string format_rfc3339(engine::timestamp t) {
   const hh_mm_ss<microseconds> time{t - day};
   const int year = static_cast<int>(ymd.year());
   WALLET_ASSERT(year >= 0 && year <= 9999);
-  std::array<char, 40> text{};
-  const int written = std::snprintf(
-      text.data(), text.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", year,
-      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-      static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-      static_cast<int>(time.seconds().count()), static_cast<long long>(time.subseconds().count()));
-  WALLET_ASSERT(written == 27);
-  return {text.data(), static_cast<std::size_t>(written)};
+  // Digits written in place (a timestamp is in every event and outcome written: no printf).
+  std::string text = "0000-00-00T00:00:00.000000Z";
+  const auto put = [&text](std::size_t at, std::size_t width, std::uint64_t value) {
+    for (std::size_t i = at + width; i > at; --i, value /= 10) {
+      text[i - 1] = static_cast<char>('0' + (value % 10));
+    }
+  };
+  put(0, 4, static_cast<std::uint64_t>(year));
+  put(5, 2, static_cast<unsigned>(ymd.month()));
+  put(8, 2, static_cast<unsigned>(ymd.day()));
+  put(11, 2, static_cast<std::uint64_t>(time.hours().count()));
+  put(14, 2, static_cast<std::uint64_t>(time.minutes().count()));
+  put(17, 2, static_cast<std::uint64_t>(time.seconds().count()));
+  put(20, 6, static_cast<std::uint64_t>(time.subseconds().count()));
+  return text;
 }
 
 engine::result<engine::timestamp, time_error> parse_rfc3339(std::string_view text) {

@@ -12,7 +12,12 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
+
+#include <boost/beast/http/write.hpp>
 
 #include "client.hpp"
 #include "wallet/http/server.hpp"
@@ -45,6 +50,49 @@ std::unique_ptr<server> start(server_settings s, handler h,
   auto started = server::start(std::move(s), std::move(h), std::move(p));
   EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().message);
   return started.ok() ? std::move(started).value() : nullptr;
+}
+
+// Beast's serializer, for comparison with render_response.
+std::string serialized(const response& r) {
+  std::ostringstream os;
+  os << r;
+  return os.str();
+}
+
+TEST(render_response, writes_what_beasts_serializer_writes) {
+  std::vector<response> answers;
+  response created{status::created, 11};
+  created.set(bhttp::field::content_type, "application/json");
+  created.set(bhttp::field::location, "/v1/wallets/w-1");
+  created.set("RateLimit-Limit", "200");
+  created.set("Idempotent-Replayed", "true");
+  created.body() = R"({"wallet_id":"w-1","status":"accepted"})";
+  answers.push_back(created);
+  response refused{status::service_unavailable, 11};
+  refused.set(bhttp::field::content_type, "application/problem+json");
+  refused.set(bhttp::field::retry_after, "1");
+  refused.body() = R"({"type":"about:blank"})";
+  answers.push_back(refused);
+  response old_client{status::not_found, 10};  // HTTP/1.0
+  old_client.body() = "none";
+  answers.push_back(old_client);
+  response empty{status::no_content, 11};
+  answers.push_back(empty);
+  response own_reason{status::ok, 11};
+  own_reason.reason("Fine");
+  own_reason.body() = std::string(70'000, 'x');  // larger than any buffer of the serializer
+  answers.push_back(own_reason);
+  response unknown{static_cast<status>(299), 11};  // no reason phrase Beast knows
+  answers.push_back(unknown);
+  for (response& r : answers) {
+    for (const bool keep_alive : {true, false}) {
+      r.keep_alive(keep_alive);
+      r.prepare_payload();
+      std::string rendered = "left over from the last answer";
+      render_response(r, rendered);
+      EXPECT_EQ(rendered, serialized(r));
+    }
+  }
 }
 
 TEST(server, keeps_a_connection_alive_across_requests) {

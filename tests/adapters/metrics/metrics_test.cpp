@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "wallet/engine/command.hpp"
 #include "wallet/engine/event.hpp"
+#include "wallet/metrics/http_metrics.hpp"
 #include "wallet/metrics/tee.hpp"
 
 namespace wallet::metrics {
@@ -405,6 +407,45 @@ std::string http_get(std::uint16_t port, const std::string& path) {
   }
   ::close(fd);
   return response;
+}
+
+TEST_F(metrics_test, http_requests_are_counted_by_route_and_status_once_seen) {
+  http_metrics probe{reg_, {"/v1/wallets", "/v1/wallets/{wallet_id}/deposits"}};
+  const std::string name = "wallet_http_requests_total";
+  const auto answer = [&probe](std::string_view route, unsigned status) {
+    probe.answered(http::request_record{"POST",
+                                        route,
+                                        status,
+                                        {},
+                                        std::chrono::microseconds{900},
+                                        "0af7651916cd43dd8448eb211c80319c"});
+  };
+  answer("/v1/wallets/{wallet_id}/deposits", 200);
+  answer("/v1/wallets/{wallet_id}/deposits", 200);
+  answer("/v1/wallets/{wallet_id}/deposits", 503);
+  answer("/v1/wallets", 201);
+  answer("/v1/unknown/{thing}", 404);  // not a route of the API
+  answer("/v1/wallets", 418);          // not a status the API answers
+  EXPECT_EQ(counter_value(*reg_, name,
+                          {{"route", "/v1/wallets/{wallet_id}/deposits"}, {"status", "200"}}),
+            2.0);
+  EXPECT_EQ(counter_value(*reg_, name,
+                          {{"route", "/v1/wallets/{wallet_id}/deposits"}, {"status", "503"}}),
+            1.0);
+  EXPECT_EQ(counter_value(*reg_, name, {{"route", "/v1/wallets"}, {"status", "201"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, name, {{"route", "unmatched"}, {"status", "404"}}), 1.0);
+  EXPECT_EQ(counter_value(*reg_, name, {{"route", "/v1/wallets"}, {"status", "other"}}), 1.0);
+  // Only the pairs seen are series.
+  EXPECT_EQ(counter_value(*reg_, name, {{"route", "/v1/wallets"}, {"status", "200"}}), -1.0);
+  std::size_t series_count = 0;
+  for (const prometheus::MetricFamily& family : reg_->prometheus_registry()->Collect()) {
+    if (family.name == name) series_count = family.metric.size();
+  }
+  EXPECT_EQ(series_count, 5U);
+  const auto latency =
+      series(*reg_, "wallet_http_request_seconds", {{"route", "/v1/wallets/{wallet_id}/deposits"}});
+  ASSERT_TRUE(latency.has_value());
+  EXPECT_EQ(latency->histogram.sample_count, 3U);
 }
 
 TEST_F(metrics_test, exposer_serves_the_registry_at_metrics) {

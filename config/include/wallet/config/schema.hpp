@@ -71,6 +71,10 @@ constexpr setting optional_url_setting(std::string_view name, std::string_view s
 inline constexpr std::array settings{
   choice_setting("log.level", "info", "trace|debug|info|warn|error",
     "Lowest level of log lines written; lines below it are dropped."),
+  integer_setting("log.flush_interval_ms", 10, 0, 1'000,
+    "Longest a log line waits before it is written to stdout: a writer thread writes the lines gathered meanwhile in one batch (warn and error lines, and all before them, are written at once). Lines logged in the last interval before a crash or a kill -9 may be lost. 0: each line is written and flushed as it is logged."),
+  integer_setting("log.buffer_bytes_max", 1'048'576, 4'096, 268'435'456,
+    "Most bytes of log lines not yet written to stdout; a thread logging past it waits until the writer has caught up, so no line is ever dropped (memory: at most twice this)."),
 
   integer_setting("instance.index", 0, 0, 4'095,
     "This instance's number among instance.count instances (a StatefulSet ordinal); selects the shards it owns."),

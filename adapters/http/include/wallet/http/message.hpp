@@ -24,6 +24,12 @@ struct request {
   std::chrono::steady_clock::time_point received;
 };
 
+// `r` as it goes on the wire (status line, the fields in their order, a blank line, the body),
+// byte for byte what Beast's serializer writes, into `out` (replaced): one buffer, sent with one
+// call, where the serializer hands the kernel a buffer per field. Set Content-Length
+// (prepare_payload) and keep-alive first.
+void render_response(const response& r, std::string& out);
+
 // Runs a piece of work on the thread that owns a request's connection (its strand).
 using connection_runner = std::function<void(std::function<void()>)>;
 

@@ -1,9 +1,11 @@
-// Structured logs: one JSON object per line, {"ts","level","logger","msg", then fields}, written
-// synchronously through spdlog so that no line is lost, and never holding unescaped text.
+// Structured logs: one JSON object per line, {"ts","level","logger","msg", then fields}, through
+// spdlog, never holding unescaped text and never dropping a line: written synchronously, or in
+// batches by a bounded line writer (line_writer.hpp) that makes a full buffer wait, not drop.
 #pragma once
 
 #include <chrono>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -26,6 +28,18 @@ std::optional<level> parse_level(std::string_view text);
 // Appends `text` as a JSON string literal: quotes, backslashes and control characters escaped,
 // invalid UTF-8 replaced by U+FFFD, so that every line is valid JSON whatever it logs.
 void append_json_string(std::string& out, std::string_view text);
+
+// Where and how a batching logger writes (line_writer.hpp; walletd's log.flush_interval_ms and
+// log.buffer_bytes_max).
+struct line_writer_settings {
+  int fd = 1;  // stdout; not closed by the writer
+  // Longest a line waits in the buffer before the writer writes it. A line appended with `now`
+  // set, and everything before it, is written before append returns.
+  std::chrono::milliseconds flush_interval{10};
+  // Most bytes appended and not yet written (waiting, or being written). An append that would
+  // pass it waits; a single longer line is taken alone, when nothing else is unwritten.
+  std::size_t buffer_bytes_max = std::size_t{1} << 20U;
+};
 
 // Text that is already one JSON value, logged as is (e.g. a configuration object).
 struct raw_json {
@@ -62,6 +76,11 @@ class logger {
  public:
   // Writes to stdout, one flushed line per event; lines below `min` are dropped.
   logger(std::string name, level min);
+  // Writes to `out.fd` through a line_writer: lines gathered for up to out.flush_interval and
+  // written in one batch; warn and error lines (and all before them) are written before log()
+  // returns.
+  // A flush_interval of 0 writes and flushes each line as it is logged, as the constructor above.
+  logger(std::string name, level min, line_writer_settings out);
   // Writes to `out` instead (tests).
   logger(std::string name, level min, std::shared_ptr<std::string> out);
 
@@ -82,6 +101,7 @@ class logger {
     log(level::error, msg, fields);
   }
   [[nodiscard]] bool enabled(level l) const;
+  // Returns once every line logged before is written.
   void flush() const;
 
  private:

@@ -90,6 +90,8 @@ struct outcome_view {
 // Status "accepted", "rejected", "refused", or "pending_review" with "review_id" for a withdrawal
 // held for an AML review (its event places the review's hold: ADR 0009).
 [[nodiscard]] std::string encode_outcome(const outcome_view& view);
+// The same, appended to `out` (e.g. an HTTP response's body): no intermediate string or tree.
+void append_outcome(std::string& out, const outcome_view& view);
 
 // The AML review an accepted outcome opened (its event places a review hold), or "".
 [[nodiscard]] std::string_view review_of(const actors::submit_outcome& out) noexcept;
