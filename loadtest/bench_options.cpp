@@ -30,7 +30,7 @@ Options (defaults in brackets):
   --batch N             store batch_size_max [512]
   --flush-us N          store flush_interval in microseconds [1000]
   --wallet-inflight N   runtime wallet_inflight_max [1024]
-  --commits-in-flight N store commits_in_flight_max: batches of a shard committing at once [2]
+  --commits-in-flight N store commits_in_flight_max: batches of a shard committing at once [1]
   --threads N           CAF scheduler.max-threads [2]
   --policy P            CAF scheduler.policy: stealing | sharing [sharing]
   --scenario LIST       comma-separated: uniform, hot, open, or all [all]

@@ -348,7 +348,9 @@ TEST_F(runtime_test, pipelined_commands_on_one_wallet_keep_their_order) {
 // ADR 0015: a shard commits a second batch while the first is under way, without the first's
 // wallets; their later writes wait for it.
 TEST_F(runtime_test, a_second_batch_commits_beside_the_first_without_its_wallets) {
-  start();  // store.commits_in_flight_max 2, the default
+  runtime_settings settings;
+  settings.commits_in_flight_max = 2;
+  start(settings);
   const std::string a = wallet_on(0, "a");
   const std::string b = wallet_on(0, "b");
   open(a, 10);
@@ -376,7 +378,9 @@ TEST_F(runtime_test, a_second_batch_commits_beside_the_first_without_its_wallets
 // reaches the wallet only after the failure is decided afresh once it has reloaded: committed
 // and accepted. Either way, what is answered unavailable left no trace.)
 TEST_F(runtime_test, a_write_waiting_behind_a_failed_batch_is_not_committed) {
-  start();
+  runtime_settings settings;
+  settings.commits_in_flight_max = 2;  // a committer idle: the write waits for its wallet only
+  start(settings);
   for (int round = 0; round < 5; ++round) {
     const std::string a = wallet_on(0, "a" + std::to_string(round) + "-");
     open(a, 10);
