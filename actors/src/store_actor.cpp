@@ -4,6 +4,7 @@
 // at once, no wallet in two of them (ADR 0015).
 #include <deque>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -78,6 +79,9 @@ struct store_state {
   std::unordered_map<std::string, std::size_t> committing_wallets;
   std::vector<committer_actor> idle;       // committers with no batch
   std::vector<load_request> parked_loads;  // of wallets with writes queued or being committed
+  // With store.commits_in_flight_max 1 the store commits itself, on its own port, as a committer
+  // would: no thread hand-off per batch, one connection per shard.
+  std::unique_ptr<committer_state> inline_committer;
   // Wallet actor (one incarnation) -> the epoch whose batch failed: later writes of that epoch
   // are dropped unsent.
   std::unordered_map<caf::actor_addr, std::uint64_t> failed_epochs;
@@ -99,8 +103,8 @@ using committer_ptr = committer_actor::stateful_pointer<committer_state>;
 using wallet_group = std::vector<std::size_t>;
 
 // Acks the wallet of a group for `count` of its writes (its first ones).
-void acknowledge(committer_ptr self, const wallet_group& g, std::size_t count) {
-  const auto& r = self->state.job.replies[g.front()];
+void acknowledge(committer_state& c, const wallet_group& g, std::size_t count) {
+  const auto& r = c.job.replies[g.front()];
   if (count > 0) {
     caf::anon_send(r.wallet, commit_ack{r.epoch, count});
   }
@@ -108,8 +112,8 @@ void acknowledge(committer_ptr self, const wallet_group& g, std::size_t count) {
 
 // Tells the wallet of a group that its epoch failed; `culprit`: the database refused the group's
 // first unacknowledged write itself (the rest only followed it).
-void refuse(committer_ptr self, const wallet_group& g, const store_error& error, bool culprit) {
-  auto& s = self->state;
+void refuse(committer_state& c, const wallet_group& g, const store_error& error, bool culprit) {
+  auto& s = c;
   const auto& r = s.job.replies[g.front()];
   s.report.refused.emplace_back(r.wallet.address(), r.epoch);
   caf::anon_send(r.wallet, commit_nack{r.epoch, error, culprit});
@@ -130,8 +134,8 @@ std::vector<wallet_group> group_by_wallet(const std::vector<reply_to>& replies) 
 
 // Commits `writes` in one transaction, keeping the report (for the breaker) and the probe
 // informed.
-std::optional<store_error> commit_writes(committer_ptr self, std::span<const wallet_write> writes) {
-  auto& s = self->state;
+std::optional<store_error> commit_writes(committer_state& c, std::span<const wallet_write> writes) {
+  auto& s = c;
   const auto started = steady::now();
   auto error = s.port->commit(writes);
   if (!error) {
@@ -149,18 +153,18 @@ std::optional<store_error> commit_writes(committer_ptr self, std::span<const wal
   return error;
 }
 
-std::optional<store_error> commit_groups(committer_ptr self, std::span<const wallet_group> groups) {
-  auto& s = self->state;
+std::optional<store_error> commit_groups(committer_state& c, std::span<const wallet_group> groups) {
+  auto& s = c;
   std::vector<wallet_write> writes;
   for (const auto& g : groups) {
     for (const std::size_t i : g) {
       writes.push_back(s.job.writes[i]);
     }
   }
-  auto error = commit_writes(self, writes);
+  auto error = commit_writes(c, writes);
   if (!error) {
     for (const auto& g : groups) {
-      acknowledge(self, g, g.size());
+      acknowledge(c, g, g.size());
     }
   }
   return error;
@@ -168,58 +172,58 @@ std::optional<store_error> commit_groups(committer_ptr self, std::span<const wal
 
 // One wallet's writes, refused by the database as a whole: commits them one at a time to find the
 // write it refuses. The writes before it commit; it and those after it fail.
-void isolate_write(committer_ptr self, const wallet_group& g) {
-  auto& s = self->state;
+void isolate_write(committer_state& c, const wallet_group& g) {
+  auto& s = c;
   std::size_t committed = 0;
   for (const std::size_t i : g) {
-    const auto error = commit_writes(self, std::span{&s.job.writes[i], 1});
+    const auto error = commit_writes(c, std::span{&s.job.writes[i], 1});
     if (error) {
-      acknowledge(self, g, committed);
-      refuse(self, g, *error, error->code == store_errc::rejected);
+      acknowledge(c, g, committed);
+      refuse(c, g, *error, error->code == store_errc::rejected);
       return;
     }
     ++committed;
   }
-  acknowledge(self, g, committed);  // the refusal did not repeat
+  acknowledge(c, g, committed);  // the refusal did not repeat
 }
 
 // `groups` failed together with `error`. A refused row (rejected) or a fence conflict belongs to
 // one wallet: commit the halves apart, down to single wallets, so that the others still commit
 // (about 2·log2(n) extra transactions for one bad wallet among n). An unavailable database fails
 // them all.
-void isolate(committer_ptr self, std::span<const wallet_group> groups, const store_error& error) {
+void isolate(committer_state& c, std::span<const wallet_group> groups, const store_error& error) {
   if (error.code == store_errc::unavailable) {
     for (const auto& g : groups) {
-      refuse(self, g, error, false);
+      refuse(c, g, error, false);
     }
     return;
   }
   if (groups.size() == 1) {
     if (error.code == store_errc::rejected) {
-      isolate_write(self, groups.front());
+      isolate_write(c, groups.front());
     } else {
-      refuse(self, groups.front(), error, false);  // the wallet reloads and retries
+      refuse(c, groups.front(), error, false);  // the wallet reloads and retries
     }
     return;
   }
   const std::size_t half = groups.size() / 2;
   for (const auto part : {groups.first(half), groups.subspan(half)}) {
-    if (const auto e = commit_groups(self, part)) {
-      isolate(self, part, *e);
+    if (const auto e = commit_groups(c, part)) {
+      isolate(c, part, *e);
     }
   }
 }
 
-commit_report commit_job_now(committer_ptr self, commit_job& job) {
-  auto& s = self->state;
+commit_report commit_job_now(committer_state& c, commit_job& job) {
+  auto& s = c;
   s.job = std::move(job);
   s.report = commit_report{};
   const auto groups = group_by_wallet(s.job.replies);
-  if (const auto error = commit_writes(self, s.job.writes)) {
-    isolate(self, groups, *error);
+  if (const auto error = commit_writes(c, s.job.writes)) {
+    isolate(c, groups, *error);
   } else {
     for (const auto& g : groups) {
-      acknowledge(self, g, g.size());
+      acknowledge(c, g, g.size());
     }
   }
   s.job = commit_job{};
@@ -231,7 +235,7 @@ committer_actor::behavior_type committer_behavior(committer_ptr self, context_pt
   self->state.ctx = std::move(ctx);
   self->state.port = std::move(port);
   return {
-      [self](commit_job& job) { return commit_job_now(self, job); },
+      [self](commit_job& job) { return commit_job_now(self->state, job); },
   };
 }
 
@@ -300,6 +304,10 @@ commit_job take_batch(store_state& s) {
   return job;
 }
 
+// Whether a batch can be handed out now.
+bool can_commit(const store_state& s) { return s.inline_committer || !s.idle.empty(); }
+
+void settle(self_ptr self, const std::vector<std::string>& wallets, const commit_report& report);
 void on_report(self_ptr self, const committer_actor& committer,
                const std::vector<std::string>& wallets, const commit_report& report);
 void retry_parked_loads(self_ptr self);
@@ -307,7 +315,7 @@ void retry_parked_loads(self_ptr self);
 // Hands the next batches to the idle committers, or refuses them while the circuit is open.
 void dispatch(self_ptr self) {
   auto& s = self->state;
-  while (!s.idle.empty() && !s.queue.empty()) {
+  while (can_commit(s) && !s.queue.empty()) {
     commit_job job = take_batch(s);
     if (job.writes.empty()) {
       break;  // what is queued waits for batches being committed
@@ -331,6 +339,10 @@ void dispatch(self_ptr self) {
       ++s.committing_wallets[w.wallet_id];
       wallets.push_back(w.wallet_id);
     }
+    if (s.inline_committer) {
+      settle(self, wallets, commit_job_now(*s.inline_committer, job));
+      continue;
+    }
     committer_actor committer = std::move(s.idle.back());
     s.idle.pop_back();
     self->request(committer, caf::infinite, std::move(job))
@@ -348,7 +360,7 @@ void dispatch(self_ptr self) {
 void maybe_flush(self_ptr self) {
   auto& s = self->state;
   const auto& settings = s.ctx->settings;
-  if (s.queue.empty() || s.idle.empty()) {
+  if (s.queue.empty() || !can_commit(s)) {
     return;
   }
   const bool full = s.queue.size() >= settings.batch_size_max;
@@ -369,8 +381,8 @@ void maybe_flush(self_ptr self) {
   }
 }
 
-void on_report(self_ptr self, const committer_actor& committer,
-               const std::vector<std::string>& wallets, const commit_report& report) {
+// A batch's outcome: the breaker, the failed epochs, its wallets free for their next batch.
+void settle(self_ptr self, const std::vector<std::string>& wallets, const commit_report& report) {
   auto& s = self->state;
   const auto before = s.breaker.state();
   for (const bool committed : report.transactions) {
@@ -389,7 +401,12 @@ void on_report(self_ptr self, const committer_actor& committer,
   for (const auto& id : wallets) {
     count_down(s.committing_wallets, id);
   }
-  s.idle.push_back(committer);
+}
+
+void on_report(self_ptr self, const committer_actor& committer,
+               const std::vector<std::string>& wallets, const commit_report& report) {
+  settle(self, wallets, report);
+  self->state.idle.push_back(committer);
   retry_parked_loads(self);
   maybe_flush(self);
 }
@@ -510,20 +527,24 @@ store_actor::behavior_type store_behavior(self_ptr self, context_ptr ctx,
   s.ctx = std::move(ctx);
   s.port = std::move(port);
   s.breaker = circuit_breaker{s.ctx->settings.circuit};
+  if (commit_ports.empty()) {
+    s.inline_committer = std::make_unique<committer_state>();
+    s.inline_committer->ctx = s.ctx;
+    s.inline_committer->port = s.port;
+  }
   // Linked: a committer that dies (a port that throws, which it promises not to) takes the store
   // with it, and the supervisor reports the store's failure.
   for (auto& p : commit_ports) {
     s.idle.push_back(
         self->spawn<caf::detached + caf::linked>(committer_behavior, s.ctx, std::move(p)));
   }
-  WALLET_ASSERT(!s.idle.empty());
   self->delayed_send(self, s.ctx->settings.recovery_scan_interval, scan_atom::value);
   return {
       [self](append_request& r) { on_append(self, r); },
       [self](load_request& r) { on_load(self, r); },
       [self](flush_atom) {
         self->state.flush_scheduled = false;
-        if (!self->state.idle.empty()) {
+        if (can_commit(self->state)) {
           dispatch(self);
         }
       },

@@ -24,7 +24,7 @@ struct runtime_settings {
   // Longest a write waits for its batch; 0: none (committed once the mailbox holds no more).
   std::chrono::microseconds flush_interval{1'000};
   // Batches of one shard committed at once, each on a PostgreSQL connection of its own (ADR 0015);
-  // a wallet is in one of them at most. 1 (the default) commits one after the other.
+  // a wallet is in one of them at most. 1 (the default): the store commits them itself, in turn.
   std::size_t commits_in_flight_max = 1;
   std::size_t store_queue_max = 65'536;       // commands in flight per shard before `overloaded`
   std::chrono::milliseconds saga_retry{200};  // first delay before a transfer leg is retried
