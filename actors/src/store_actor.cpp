@@ -1,7 +1,8 @@
-// The shard's store actor (detached: loads and scans block on its port). Batches the writes of many
-// wallets into transactions, guarded by a circuit breaker, and hands each batch to one of its
-// committers (detached, a port each): up to store.commits_in_flight_max batches of a shard commit
-// at once, no wallet in two of them (ADR 0015).
+// The shard's store actor (detached: its port blocks). Batches the writes of many wallets into
+// transactions, guarded by a circuit breaker, and runs the shard's recovery scans. It commits the
+// batches itself, one after the other, or with store.commits_in_flight_max above 1 hands each to
+// one of that many committers (detached, a port each), no wallet in two batches under way
+// (ADR 0015).
 #include <deque>
 #include <iterator>
 #include <memory>
