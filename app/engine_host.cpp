@@ -26,6 +26,7 @@ actors::runtime_settings runtime_settings_from(const config::config& cfg) {
   s.idempotency_retention = std::chrono::seconds{cfg.integer("runtime.idempotency_retention_s")};
   s.batch_size_max = as_size(cfg.integer("store.batch_size_max"));
   s.flush_interval = cfg.duration("store.flush_interval_us");
+  s.commits_in_flight_max = as_size(cfg.integer("store.commits_in_flight_max"));
   s.store_queue_max = as_size(cfg.integer("store.queue_max"));
   const auto count = static_cast<std::uint32_t>(cfg.integer("instance.count"));
   if (count > 1) {

@@ -121,6 +121,7 @@ void write_options(json_writer& j, const bench_options& o) {
       .field("batch_size_max", std::uint64_t{o.batch})
       .field("flush_interval_us", std::uint64_t{o.flush_us})
       .field("wallet_inflight_max", std::uint64_t{o.wallet_inflight})
+      .field("commits_in_flight_max", std::uint64_t{o.commits_in_flight})
       .field("caf_threads", std::uint64_t{o.threads})
       .field("caf_policy", o.policy)
       .field("open_seconds", o.open_seconds)

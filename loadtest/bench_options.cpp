@@ -30,6 +30,7 @@ Options (defaults in brackets):
   --batch N             store batch_size_max [512]
   --flush-us N          store flush_interval in microseconds [1000]
   --wallet-inflight N   runtime wallet_inflight_max [1024]
+  --commits-in-flight N store commits_in_flight_max: batches of a shard committing at once [1]
   --threads N           CAF scheduler.max-threads [2]
   --policy P            CAF scheduler.policy: stealing | sharing [sharing]
   --scenario LIST       comma-separated: uniform, hot, open, or all [all]
@@ -81,6 +82,7 @@ const std::map<std::string, setter, std::less<>>& setters() {
       {"batch", size_of(&bench_options::batch)},
       {"flush-us", size_of(&bench_options::flush_us)},
       {"wallet-inflight", size_of(&bench_options::wallet_inflight)},
+      {"commits-in-flight", size_of(&bench_options::commits_in_flight)},
       {"threads", size_of(&bench_options::threads)},
       {"shards",
        [](bench_options& o, const std::string& v) {
@@ -128,8 +130,10 @@ bool validate(const bench_options& o) {
   if (o.wallets < 2 || o.hot_wallets == 0 || o.hot_wallets >= o.wallets) {
     return fail("need at least 2 wallets and 1 <= hot wallets < wallets");
   }
-  if (o.concurrency == 0 || o.batch == 0 || o.threads == 0 || o.wallet_inflight == 0) {
-    return fail("concurrency, batch, threads and wallet-inflight must be positive");
+  if (o.concurrency == 0 || o.batch == 0 || o.threads == 0 || o.wallet_inflight == 0 ||
+      o.commits_in_flight == 0) {
+    return fail(
+        "concurrency, batch, threads, wallet-inflight and commits-in-flight must be positive");
   }
   return true;
 }

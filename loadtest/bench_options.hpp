@@ -19,6 +19,7 @@ struct bench_options {
   std::size_t batch = 512;              // store batch_size_max
   std::size_t flush_us = 1'000;         // store flush_interval
   std::size_t wallet_inflight = 1'024;  // runtime wallet_inflight_max
+  std::size_t commits_in_flight = 1;    // store commits_in_flight_max
   std::size_t threads = 2;              // CAF scheduler.max-threads
   std::string policy = "sharing";       // CAF scheduler.policy: stealing | sharing
   std::vector<std::string> scenarios{"uniform", "hot", "open"};

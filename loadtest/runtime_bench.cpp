@@ -196,6 +196,7 @@ void bench::start_runtime() {
   s.batch_size_max = o_.batch;
   s.flush_interval = std::chrono::microseconds(o_.flush_us);
   s.wallet_inflight_max = o_.wallet_inflight;
+  s.commits_in_flight_max = o_.commits_in_flight;
   s.store_queue_max = std::max(s.store_queue_max, 2 * o_.concurrency);
   const std::string conninfo = conninfo_;
   const std::uint32_t shards = o_.shards;

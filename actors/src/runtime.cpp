@@ -177,8 +177,16 @@ runtime::runtime(caf::actor_system& system, runtime_settings settings,
     ctx->actors = impl_->actors;
     ctx->remote = remote;
     ctx->compliance = impl_->compliance;
+    // One port for loads and scans (and the commits when one at a time), and with several
+    // commits in flight one per commit (each a connection of its own).
     std::shared_ptr<store_port> port = make_store(shard);
-    d.stores[shard] = spawn_store(system, ctx, std::move(port));
+    std::vector<std::shared_ptr<store_port>> commit_ports;
+    if (impl_->settings.commits_in_flight_max > 1) {
+      for (std::size_t i = 0; i < impl_->settings.commits_in_flight_max; ++i) {
+        commit_ports.emplace_back(make_store(shard));
+      }
+    }
+    d.stores[shard] = spawn_store(system, ctx, std::move(port), std::move(commit_ports));
     d.routers[shard] = spawn_router(system, ctx);
     d.sagas[shard] = spawn_saga(system, ctx);
   }

@@ -64,8 +64,11 @@ wallet_actor spawn_wallet(caf::actor_system& system, std::string wallet_id,
                           std::uint64_t generation, context_ptr ctx,
                           std::shared_ptr<dormant_wallet> woken = nullptr);
 router_actor spawn_router(caf::actor_system& system, context_ptr ctx);
+// `port` serves loads and scans; each of `commit_ports` commits one batch at a time. Without
+// commit ports the store commits on `port` itself, one batch after the other.
 store_actor spawn_store(caf::actor_system& system, context_ptr ctx,
-                        std::shared_ptr<store_port> port);
+                        std::shared_ptr<store_port> port,
+                        std::vector<std::shared_ptr<store_port>> commit_ports);
 saga_actor spawn_saga(caf::actor_system& system, context_ptr ctx);
 
 }  // namespace wallet::actors

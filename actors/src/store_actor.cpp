@@ -1,5 +1,11 @@
-// The shard's store actor (detached: the port blocks). Batches the writes of many wallets into one
-// transaction, guarded by a circuit breaker, and runs the shard's recovery scans.
+// The shard's store actor (detached: its port blocks). Batches the writes of many wallets into
+// transactions, guarded by a circuit breaker, and runs the shard's recovery scans. It commits the
+// batches itself, one after the other, or with store.commits_in_flight_max above 1 hands each to
+// one of that many committers (detached, a port each), no wallet in two batches under way
+// (ADR 0015).
+#include <deque>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -8,6 +14,7 @@
 
 #include "shard_context.hpp"
 #include "wallet/actors/system_keys.hpp"
+#include "wallet/engine/assert.hpp"
 
 namespace wallet::actors {
 
@@ -15,21 +22,71 @@ namespace wallet::actors {
 // into a batch only fails that batch's fence and its wallets reload — safe, merely slower.
 constexpr std::size_t failed_epochs_max = 65'536;
 
-struct store_state {
+namespace store_detail {
+
+struct reply_to {
+  std::uint64_t epoch = 0;
+  wallet_actor wallet;
+};
+
+// A batch handed to a committer: the writes, as the port takes them, and who wrote each.
+struct commit_job {
+  std::vector<wallet_write> writes;
+  std::vector<reply_to> replies;
+};
+
+// A committer's account of a job, once every write of it is acknowledged or refused.
+struct commit_report {
+  std::vector<bool> transactions;  // each transaction tried, in order: committed, or unavailable
+  std::vector<std::pair<caf::actor_addr, std::uint64_t>> refused;  // wallet incarnation, epoch
+};
+
+}  // namespace store_detail
+}  // namespace wallet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::store_detail::commit_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::store_detail::commit_report)
+
+namespace wallet::actors {
+
+using store_detail::commit_job;
+using store_detail::commit_report;
+using store_detail::reply_to;
+
+// Commits one batch at a time on a connection of its own (detached: the port blocks).
+using committer_actor = caf::typed_actor<caf::replies_to<commit_job>::with<commit_report>>;
+
+struct committer_state {
   context_ptr ctx;
   std::shared_ptr<store_port> port;
-  struct reply_to {
-    std::uint64_t epoch = 0;
-    wallet_actor wallet;
+  commit_job job;  // the batch being committed
+  commit_report report;
+
+  static constexpr const char* name = "store-committer";
+};
+
+struct store_state {
+  context_ptr ctx;
+  std::shared_ptr<store_port> port;  // loads and scans
+  struct queued {
+    wallet_write write;
+    reply_to reply;
+    std::chrono::steady_clock::time_point at;
   };
-  std::vector<wallet_write> writes;  // the batch, handed to the port as is
-  std::vector<reply_to> replies;     // who wrote writes[i]
-  std::unordered_set<std::string> wallets_in_batch;
+  std::deque<queued> queue;  // writes in no batch yet, in arrival order
+  // Writes per wallet id queued, and in batches being committed. A wallet's writes wait while
+  // one of its batches is committed: its next batch could otherwise commit first.
+  std::unordered_map<std::string, std::size_t> queued_wallets;
+  std::unordered_map<std::string, std::size_t> committing_wallets;
+  std::vector<committer_actor> idle;       // committers with no batch
+  std::vector<load_request> parked_loads;  // of wallets with writes queued or being committed
+  // With store.commits_in_flight_max 1 the store commits itself, on its own port, as a committer
+  // would: no thread hand-off per batch, one connection per shard.
+  std::unique_ptr<committer_state> inline_committer;
   // Wallet actor (one incarnation) -> the epoch whose batch failed: later writes of that epoch
   // are dropped unsent.
   std::unordered_map<caf::actor_addr, std::uint64_t> failed_epochs;
   circuit_breaker breaker{circuit_breaker_settings{}};
-  std::chrono::steady_clock::time_point first_write{};
   bool flush_scheduled = false;
 
   static constexpr const char* name = "store";
@@ -37,22 +94,18 @@ struct store_state {
 
 namespace {
 
-using self_ptr = store_actor::stateful_pointer<store_state>;
 using steady = std::chrono::steady_clock;
 
-void set_circuit(self_ptr self, circuit_state before) {
-  auto& s = self->state;
-  if (s.breaker.state() != before) {
-    s.ctx->probe->circuit_changed(s.ctx->shard, s.breaker.state());
-  }
-}
+// ---- the committer: one batch, its failures isolated, every wallet told ----
+
+using committer_ptr = committer_actor::stateful_pointer<committer_state>;
 
 // The writes of one wallet incarnation in the batch, as indices into `writes`, in commit order.
 using wallet_group = std::vector<std::size_t>;
 
 // Acks the wallet of a group for `count` of its writes (its first ones).
-void acknowledge(self_ptr self, const wallet_group& g, std::size_t count) {
-  const auto& r = self->state.replies[g.front()];
+void acknowledge(committer_state& c, const wallet_group& g, std::size_t count) {
+  const auto& r = c.job.replies[g.front()];
   if (count > 0) {
     caf::anon_send(r.wallet, commit_ack{r.epoch, count});
   }
@@ -60,21 +113,18 @@ void acknowledge(self_ptr self, const wallet_group& g, std::size_t count) {
 
 // Tells the wallet of a group that its epoch failed; `culprit`: the database refused the group's
 // first unacknowledged write itself (the rest only followed it).
-void refuse(self_ptr self, const wallet_group& g, const store_error& error, bool culprit) {
-  auto& s = self->state;
-  if (s.failed_epochs.size() > failed_epochs_max) {
-    s.failed_epochs.clear();
-  }
-  const auto& r = s.replies[g.front()];
-  s.failed_epochs[r.wallet.address()] = r.epoch;
+void refuse(committer_state& c, const wallet_group& g, const store_error& error, bool culprit) {
+  auto& s = c;
+  const auto& r = s.job.replies[g.front()];
+  s.report.refused.emplace_back(r.wallet.address(), r.epoch);
   caf::anon_send(r.wallet, commit_nack{r.epoch, error, culprit});
 }
 
-std::vector<wallet_group> group_by_wallet(const store_state& s) {
+std::vector<wallet_group> group_by_wallet(const std::vector<reply_to>& replies) {
   std::vector<wallet_group> groups;
   std::unordered_map<caf::actor_addr, std::size_t> index;
-  for (std::size_t i = 0; i < s.replies.size(); ++i) {
-    const auto [it, fresh] = index.try_emplace(s.replies[i].wallet.address(), groups.size());
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    const auto [it, fresh] = index.try_emplace(replies[i].wallet.address(), groups.size());
     if (fresh) {
       groups.emplace_back();
     }
@@ -83,38 +133,39 @@ std::vector<wallet_group> group_by_wallet(const store_state& s) {
   return groups;
 }
 
-// Commits `writes` in one transaction, keeping the breaker and the probe informed.
-std::optional<store_error> commit_writes(self_ptr self, std::span<const wallet_write> writes) {
-  auto& s = self->state;
+// Commits `writes` in one transaction, keeping the report (for the breaker) and the probe
+// informed.
+std::optional<store_error> commit_writes(committer_state& c, std::span<const wallet_write> writes) {
+  auto& s = c;
   const auto started = steady::now();
   auto error = s.port->commit(writes);
   if (!error) {
-    s.breaker.on_success();
+    s.report.transactions.push_back(true);
     s.ctx->probe->batch_committed(
         s.ctx->shard, writes.size(),
         std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started));
   } else {
     // A fence conflict or a refused row says nothing about the database's health.
     if (error->code == store_errc::unavailable) {
-      s.breaker.on_failure(steady::now());
+      s.report.transactions.push_back(false);
     }
     s.ctx->probe->batch_failed(s.ctx->shard, writes.size(), *error);
   }
   return error;
 }
 
-std::optional<store_error> commit_groups(self_ptr self, std::span<const wallet_group> groups) {
-  auto& s = self->state;
+std::optional<store_error> commit_groups(committer_state& c, std::span<const wallet_group> groups) {
+  auto& s = c;
   std::vector<wallet_write> writes;
   for (const auto& g : groups) {
     for (const std::size_t i : g) {
-      writes.push_back(s.writes[i]);
+      writes.push_back(s.job.writes[i]);
     }
   }
-  auto error = commit_writes(self, writes);
+  auto error = commit_writes(c, writes);
   if (!error) {
     for (const auto& g : groups) {
-      acknowledge(self, g, g.size());
+      acknowledge(c, g, g.size());
     }
   }
   return error;
@@ -122,85 +173,201 @@ std::optional<store_error> commit_groups(self_ptr self, std::span<const wallet_g
 
 // One wallet's writes, refused by the database as a whole: commits them one at a time to find the
 // write it refuses. The writes before it commit; it and those after it fail.
-void isolate_write(self_ptr self, const wallet_group& g) {
-  auto& s = self->state;
+void isolate_write(committer_state& c, const wallet_group& g) {
+  auto& s = c;
   std::size_t committed = 0;
   for (const std::size_t i : g) {
-    const auto error = commit_writes(self, std::span{&s.writes[i], 1});
+    const auto error = commit_writes(c, std::span{&s.job.writes[i], 1});
     if (error) {
-      acknowledge(self, g, committed);
-      refuse(self, g, *error, error->code == store_errc::rejected);
+      acknowledge(c, g, committed);
+      refuse(c, g, *error, error->code == store_errc::rejected);
       return;
     }
     ++committed;
   }
-  acknowledge(self, g, committed);  // the refusal did not repeat
+  acknowledge(c, g, committed);  // the refusal did not repeat
 }
 
 // `groups` failed together with `error`. A refused row (rejected) or a fence conflict belongs to
 // one wallet: commit the halves apart, down to single wallets, so that the others still commit
 // (about 2·log2(n) extra transactions for one bad wallet among n). An unavailable database fails
 // them all.
-void isolate(self_ptr self, std::span<const wallet_group> groups, const store_error& error) {
+void isolate(committer_state& c, std::span<const wallet_group> groups, const store_error& error) {
   if (error.code == store_errc::unavailable) {
     for (const auto& g : groups) {
-      refuse(self, g, error, false);
+      refuse(c, g, error, false);
     }
     return;
   }
   if (groups.size() == 1) {
     if (error.code == store_errc::rejected) {
-      isolate_write(self, groups.front());
+      isolate_write(c, groups.front());
     } else {
-      refuse(self, groups.front(), error, false);  // the wallet reloads and retries
+      refuse(c, groups.front(), error, false);  // the wallet reloads and retries
     }
     return;
   }
   const std::size_t half = groups.size() / 2;
   for (const auto part : {groups.first(half), groups.subspan(half)}) {
-    if (const auto e = commit_groups(self, part)) {
-      isolate(self, part, *e);
+    if (const auto e = commit_groups(c, part)) {
+      isolate(c, part, *e);
     }
   }
 }
 
-void flush(self_ptr self) {
-  auto& s = self->state;
-  if (s.writes.empty()) {
-    return;
-  }
-  const auto before = s.breaker.state();
-  const auto groups = group_by_wallet(s);
-  if (!s.breaker.allow(steady::now())) {
-    for (const auto& g : groups) {
-      refuse(self, g, store_error{store_errc::unavailable, "circuit open"}, false);
-    }
-  } else if (const auto error = commit_writes(self, s.writes)) {
-    isolate(self, groups, *error);
+commit_report commit_job_now(committer_state& c, commit_job& job) {
+  auto& s = c;
+  s.job = std::move(job);
+  s.report = commit_report{};
+  const auto groups = group_by_wallet(s.job.replies);
+  if (const auto error = commit_writes(c, s.job.writes)) {
+    isolate(c, groups, *error);
   } else {
     for (const auto& g : groups) {
-      acknowledge(self, g, g.size());
+      acknowledge(c, g, g.size());
     }
   }
-  set_circuit(self, before);
-  s.replies.clear();
-  s.writes.clear();
-  s.wallets_in_batch.clear();
+  s.job = commit_job{};
+  return std::move(s.report);
 }
 
-// Flush now when the batch is full, or when nothing else waits and the batch has lingered long
-// enough; otherwise make sure a timer will flush it. With flush_interval 0 a batch never lingers:
-// the writes that arrive while a commit runs wait in the mailbox and form the next batch.
+committer_actor::behavior_type committer_behavior(committer_ptr self, context_ptr ctx,
+                                                  std::shared_ptr<store_port> port) {
+  self->state.ctx = std::move(ctx);
+  self->state.port = std::move(port);
+  return {
+      [self](commit_job& job) { return commit_job_now(self->state, job); },
+  };
+}
+
+// ---- the store: batches, the breaker, loads and scans ----
+
+using self_ptr = store_actor::stateful_pointer<store_state>;
+
+void set_circuit(self_ptr self, circuit_state before) {
+  auto& s = self->state;
+  if (s.breaker.state() != before) {
+    s.ctx->probe->circuit_changed(s.ctx->shard, s.breaker.state());
+  }
+}
+
+void count_down(std::unordered_map<std::string, std::size_t>& counts, const std::string& key) {
+  const auto it = counts.find(key);
+  WALLET_ASSERT(it != counts.end() && it->second > 0);
+  if (--it->second == 0) {
+    counts.erase(it);
+  }
+}
+
+bool has_writes(const store_state& s, const std::string& wallet_id) {
+  return s.queued_wallets.contains(wallet_id) || s.committing_wallets.contains(wallet_id);
+}
+
+// Whether the write's wallet was told that its epoch failed.
+bool of_failed_epoch(const store_state& s, const reply_to& r) {
+  const auto failed = s.failed_epochs.find(r.wallet.address());
+  return failed != s.failed_epochs.end() && failed->second >= r.epoch;
+}
+
+void remember_failed(store_state& s, const caf::actor_addr& wallet, std::uint64_t epoch) {
+  if (s.failed_epochs.size() > failed_epochs_max) {
+    s.failed_epochs.clear();
+  }
+  s.failed_epochs[wallet] = epoch;
+}
+
+// The next batch: the queued writes in arrival order, but none of a wallet with a batch being
+// committed, nor any after such a write of the same wallet (they keep their order in the queue).
+// Writes of an epoch that failed meanwhile are dropped: their wallet has answered them.
+commit_job take_batch(store_state& s) {
+  commit_job job;
+  std::unordered_set<std::string> waiting;  // wallets whose writes stay queued
+  std::deque<store_state::queued> kept;
+  while (!s.queue.empty() && job.writes.size() < s.ctx->settings.batch_size_max) {
+    store_state::queued q = std::move(s.queue.front());
+    s.queue.pop_front();
+    const std::string& id = q.write.wallet_id;
+    if (of_failed_epoch(s, q.reply)) {
+      count_down(s.queued_wallets, id);
+      continue;
+    }
+    if (s.committing_wallets.contains(id) || waiting.contains(id)) {
+      waiting.insert(id);
+      kept.push_back(std::move(q));
+      continue;
+    }
+    count_down(s.queued_wallets, id);
+    job.replies.push_back(std::move(q.reply));
+    job.writes.push_back(std::move(q.write));
+  }
+  std::move(s.queue.begin(), s.queue.end(), std::back_inserter(kept));
+  s.queue = std::move(kept);
+  return job;
+}
+
+// Whether a batch can be handed out now.
+bool can_commit(const store_state& s) { return s.inline_committer || !s.idle.empty(); }
+
+void settle(self_ptr self, const std::vector<std::string>& wallets, const commit_report& report);
+void on_report(self_ptr self, const committer_actor& committer,
+               const std::vector<std::string>& wallets, const commit_report& report);
+void retry_parked_loads(self_ptr self);
+
+// Hands the next batches to the idle committers, or refuses them while the circuit is open.
+void dispatch(self_ptr self) {
+  auto& s = self->state;
+  while (can_commit(s) && !s.queue.empty()) {
+    commit_job job = take_batch(s);
+    if (job.writes.empty()) {
+      break;  // what is queued waits for batches being committed
+    }
+    const auto before = s.breaker.state();
+    if (!s.breaker.allow(steady::now())) {
+      const store_error open{store_errc::unavailable, "circuit open"};
+      std::unordered_set<caf::actor_addr> told;
+      for (const auto& r : job.replies) {
+        if (told.insert(r.wallet.address()).second) {
+          remember_failed(s, r.wallet.address(), r.epoch);
+          caf::anon_send(r.wallet, commit_nack{r.epoch, open, false});
+        }
+      }
+      set_circuit(self, before);
+      continue;
+    }
+    std::vector<std::string> wallets;
+    wallets.reserve(job.writes.size());
+    for (const auto& w : job.writes) {
+      ++s.committing_wallets[w.wallet_id];
+      wallets.push_back(w.wallet_id);
+    }
+    if (s.inline_committer) {
+      settle(self, wallets, commit_job_now(*s.inline_committer, job));
+      continue;
+    }
+    committer_actor committer = std::move(s.idle.back());
+    s.idle.pop_back();
+    self->request(committer, caf::infinite, std::move(job))
+        .then([self, committer, wallets = std::move(wallets)](commit_report& report) {
+          on_report(self, committer, wallets, report);
+        });
+  }
+  retry_parked_loads(self);  // writes of failed epochs may have been dropped
+}
+
+// Commit now when a batch is full, or when nothing else waits and the oldest write has lingered
+// long enough; otherwise make sure a message or timer will. With flush_interval 0 a write never
+// lingers: the writes that arrive while the committers are busy form the next batches. With no
+// committer idle, a report brings the next dispatch.
 void maybe_flush(self_ptr self) {
   auto& s = self->state;
   const auto& settings = s.ctx->settings;
-  if (s.writes.empty()) {
+  if (s.queue.empty() || !can_commit(s)) {
     return;
   }
-  const bool full = s.writes.size() >= settings.batch_size_max;
-  const bool lingered = steady::now() - s.first_write >= settings.flush_interval;
+  const bool full = s.queue.size() >= settings.batch_size_max;
+  const bool lingered = steady::now() - s.queue.front().at >= settings.flush_interval;
   if (full || (self->mailbox().empty() && lingered)) {
-    flush(self);
+    dispatch(self);
     return;
   }
   if (!s.flush_scheduled) {
@@ -215,6 +382,36 @@ void maybe_flush(self_ptr self) {
   }
 }
 
+// A batch's outcome: the breaker, the failed epochs, its wallets free for their next batch.
+void settle(self_ptr self, const std::vector<std::string>& wallets, const commit_report& report) {
+  auto& s = self->state;
+  const auto before = s.breaker.state();
+  for (const bool committed : report.transactions) {
+    if (committed) {
+      s.breaker.on_success();
+    } else {
+      s.breaker.on_failure(steady::now());
+    }
+  }
+  set_circuit(self, before);
+  // First the failed epochs, then the wallets' queued writes may go: a write of a failed epoch
+  // that was queued behind the batch is dropped, not committed.
+  for (const auto& [wallet, epoch] : report.refused) {
+    remember_failed(s, wallet, epoch);
+  }
+  for (const auto& id : wallets) {
+    count_down(s.committing_wallets, id);
+  }
+}
+
+void on_report(self_ptr self, const committer_actor& committer,
+               const std::vector<std::string>& wallets, const commit_report& report) {
+  settle(self, wallets, report);
+  self->state.idle.push_back(committer);
+  retry_parked_loads(self);
+  maybe_flush(self);
+}
+
 void on_append(self_ptr self, append_request& r) {
   auto& s = self->state;
   const auto failed = s.failed_epochs.find(r.reply_to.address());
@@ -222,23 +419,18 @@ void on_append(self_ptr self, append_request& r) {
     if (failed->second >= r.epoch) {
       return;  // its wallet was told this epoch failed and has answered the command
     }
-    s.failed_epochs.erase(failed);
+    if (!has_writes(s, r.write.wallet_id)) {
+      s.failed_epochs.erase(failed);  // no write of the failed epoch is left to drop
+    }
   }
-  if (s.writes.empty()) {
-    s.first_write = steady::now();
-  }
-  s.wallets_in_batch.insert(r.write.wallet_id);
-  s.replies.push_back(store_state::reply_to{r.epoch, std::move(r.reply_to)});
-  s.writes.push_back(std::move(r.write));
+  ++s.queued_wallets[r.write.wallet_id];
+  s.queue.push_back(store_state::queued{std::move(r.write),
+                                        reply_to{r.epoch, std::move(r.reply_to)}, steady::now()});
   maybe_flush(self);
 }
 
-void on_load(self_ptr self, load_request& r) {
+void load_now(self_ptr self, load_request& r) {
   auto& s = self->state;
-  // A wallet reloading after passivation must see its own last writes.
-  if (s.wallets_in_batch.contains(r.wallet_id)) {
-    flush(self);
-  }
   const auto before = s.breaker.state();
   if (!s.breaker.allow(steady::now())) {
     caf::anon_send(r.reply_to, load_result{store_error{store_errc::unavailable, "circuit open"}});
@@ -265,6 +457,35 @@ void on_load(self_ptr self, load_request& r) {
   }
   set_circuit(self, before);
   caf::anon_send(r.reply_to, load_result{std::move(loaded)});
+}
+
+// A wallet reloading (after passivation, or after a failed commit) must see its own last writes:
+// while it has writes queued or being committed, its load waits for them.
+void on_load(self_ptr self, load_request& r) {
+  auto& s = self->state;
+  if (has_writes(s, r.wallet_id)) {
+    s.parked_loads.push_back(std::move(r));
+    maybe_flush(self);
+    return;
+  }
+  load_now(self, r);
+}
+
+// After a dispatch or a report: the loads whose wallets' writes are all settled now.
+void retry_parked_loads(self_ptr self) {
+  auto& s = self->state;
+  if (s.parked_loads.empty()) {
+    return;
+  }
+  std::vector<load_request> parked;
+  parked.swap(s.parked_loads);
+  for (auto& r : parked) {
+    if (has_writes(s, r.wallet_id)) {
+      s.parked_loads.push_back(std::move(r));
+    } else {
+      load_now(self, r);
+    }
+  }
 }
 
 // Restarts the sagas of transfers left pending (a crash, a lost leg) and expires due holds of
@@ -301,20 +522,32 @@ void scan(self_ptr self) {
 namespace {
 
 store_actor::behavior_type store_behavior(self_ptr self, context_ptr ctx,
-                                          std::shared_ptr<store_port> port) {
+                                          std::shared_ptr<store_port> port,
+                                          std::vector<std::shared_ptr<store_port>> commit_ports) {
   auto& s = self->state;
   s.ctx = std::move(ctx);
   s.port = std::move(port);
   s.breaker = circuit_breaker{s.ctx->settings.circuit};
-  s.writes.reserve(s.ctx->settings.batch_size_max);
-  s.replies.reserve(s.ctx->settings.batch_size_max);
+  if (commit_ports.empty()) {
+    s.inline_committer = std::make_unique<committer_state>();
+    s.inline_committer->ctx = s.ctx;
+    s.inline_committer->port = s.port;
+  }
+  // Linked: a committer that dies (a port that throws, which it promises not to) takes the store
+  // with it, and the supervisor reports the store's failure.
+  for (auto& p : commit_ports) {
+    s.idle.push_back(
+        self->spawn<caf::detached + caf::linked>(committer_behavior, s.ctx, std::move(p)));
+  }
   self->delayed_send(self, s.ctx->settings.recovery_scan_interval, scan_atom::value);
   return {
       [self](append_request& r) { on_append(self, r); },
       [self](load_request& r) { on_load(self, r); },
       [self](flush_atom) {
         self->state.flush_scheduled = false;
-        flush(self);
+        if (can_commit(self->state)) {
+          dispatch(self);
+        }
       },
       [self](scan_atom) { scan(self); },
   };
@@ -323,8 +556,10 @@ store_actor::behavior_type store_behavior(self_ptr self, context_ptr ctx,
 }  // namespace
 
 store_actor spawn_store(caf::actor_system& system, context_ptr ctx,
-                        std::shared_ptr<store_port> port) {
-  return system.spawn<caf::detached>(store_behavior, std::move(ctx), std::move(port));
+                        std::shared_ptr<store_port> port,
+                        std::vector<std::shared_ptr<store_port>> commit_ports) {
+  return system.spawn<caf::detached>(store_behavior, std::move(ctx), std::move(port),
+                                     std::move(commit_ports));
 }
 
 }  // namespace wallet::actors

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,37 @@ class memory_database {
   std::atomic<std::size_t> largest_batch{0};
   std::atomic<std::size_t> loads{0};  // wallet loads asked of the store
 
+  // While held, every commit waits (after it has counted itself as committing) until released.
+  void hold_commits() {
+    std::lock_guard lock{committing_mutex_};
+    held_ = true;
+  }
+  void release_commits() {
+    {
+      std::lock_guard lock{committing_mutex_};
+      held_ = false;
+    }
+    released_.notify_all();
+  }
+  // Commits of `shard` under way now, and the most there ever were at once.
+  std::size_t committing_in(std::uint32_t shard) {
+    std::lock_guard lock{committing_mutex_};
+    const auto it = committing_.find(shard);
+    return it == committing_.end() ? 0 : it->second;
+  }
+  std::size_t committing_max_in(std::uint32_t shard) {
+    std::lock_guard lock{committing_mutex_};
+    const auto it = committing_max_.find(shard);
+    return it == committing_max_.end() ? 0 : it->second;
+  }
+  // Writes in the commits under way now.
+  std::size_t writes_committing() {
+    std::lock_guard lock{committing_mutex_};
+    return writes_committing_;
+  }
+  // Commits that began with a wallet of theirs in another commit still under way.
+  std::atomic<std::size_t> wallet_overlaps{0};
+
   // Every write under this idempotency key is refused as the database refuses a constraint
   // violation: the whole transaction fails as rejected.
   void refuse_key(std::string key) {
@@ -41,6 +73,7 @@ class memory_database {
     if (throw_next_commit.exchange(false)) {
       throw std::logic_error{"injected bug"};
     }
+    const committing_guard guard{*this, writes};
     if (const int delay = commit_delay_ms.load(); delay > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds{delay});
     }
@@ -201,6 +234,48 @@ class memory_database {
 
   std::uint32_t shards_;
   std::mutex mutex_;
+
+  // Counts a commit as under way for its lifetime; waits while commits are held.
+  class committing_guard {
+   public:
+    committing_guard(memory_database& db, std::span<const wallet_write> writes)
+        : db_(db),
+          shard_(engine::shard_of(writes.front().wallet_id, db.shards_)),
+          size_(writes.size()) {
+      for (const auto& w : writes) wallets_.insert(w.wallet_id);
+      std::unique_lock lock{db_.committing_mutex_};
+      for (const auto& id : wallets_) {
+        if (db_.committing_wallets_.count(id) > 0) ++db_.wallet_overlaps;
+      }
+      for (const auto& id : wallets_) db_.committing_wallets_.insert(id);
+      const std::size_t now = ++db_.committing_[shard_];
+      db_.committing_max_[shard_] = std::max(db_.committing_max_[shard_], now);
+      db_.writes_committing_ += size_;
+      db_.released_.wait(lock, [this] { return !db_.held_; });
+    }
+    ~committing_guard() {
+      std::lock_guard lock{db_.committing_mutex_};
+      for (const auto& id : wallets_)
+        db_.committing_wallets_.erase(db_.committing_wallets_.find(id));
+      --db_.committing_[shard_];
+      db_.writes_committing_ -= size_;
+    }
+    committing_guard(const committing_guard&) = delete;
+    committing_guard& operator=(const committing_guard&) = delete;
+
+   private:
+    memory_database& db_;
+    std::uint32_t shard_;
+    std::size_t size_;
+    std::set<std::string> wallets_;
+  };
+  std::mutex committing_mutex_;
+  std::condition_variable released_;
+  bool held_ = false;
+  std::map<std::uint32_t, std::size_t> committing_;
+  std::map<std::uint32_t, std::size_t> committing_max_;
+  std::multiset<std::string> committing_wallets_;
+  std::size_t writes_committing_ = 0;
   std::map<std::string, engine::wallet_state> wallets_;
   std::map<std::string, std::vector<engine::event>> events_;
   std::set<std::pair<std::string, std::string>> keys_;

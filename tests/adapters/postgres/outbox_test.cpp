@@ -1,6 +1,8 @@
 // The transactional outbox against a real PostgreSQL: commits append rows, the reader returns the
 // events in commit order, the cursor only moves forward, and failed commits leave nothing behind.
 #include <algorithm>
+#include <optional>
+#include <thread>
 
 #include "pg_fixture.hpp"
 #include "wallet/postgres/database.hpp"
@@ -501,6 +503,37 @@ TEST_F(outbox_test, a_listed_event_that_is_missing_stops_the_read) {
       << "a row lists at least one event";
   EXPECT_EQ(sqlstate_of("INSERT INTO event_outbox (shard, wallets, seqs) VALUES (0, '{w}', '{}')"),
             "23514");
+}
+
+// ADR 0015: a shard may have two commits in flight on two connections; a batch draws its outbox
+// position only under the shard's outbox lock, which a batch under way holds until it has
+// committed, so positions still follow the shard's commit order.
+TEST_F(outbox_test, a_commit_draws_its_outbox_position_under_the_shards_outbox_lock) {
+  pg_store store(store_settings());
+  wallet_sim a("a");
+  commit_ok(store, {a.handle(open(), t0_)});
+  const std::vector<wallet_write> later{a.handle(engine::deposit{eur(5)}, t0_ + 1us)};
+  // Another transaction of shard 0 holds the lock, as the batch ahead would until its commit.
+  auto holder = connect();
+  pqxx::work held(*holder);
+  held.exec("SELECT pg_advisory_xact_lock(1329748034, 0)");
+  std::optional<actors::store_error> outcome{actors::store_error{store_errc::unavailable, "-"}};
+  std::thread committing([&] { outcome = store.commit(later); });
+  const std::string waiting =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+      " AND wait_event_type = 'Lock' AND wait_event = 'advisory'";
+  bool waited = false;
+  for (int i = 0; i < 1'000 && !waited; ++i) {
+    waited = count(waiting) == 1;
+    if (!waited) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(waited) << "the commit must wait for the shard's outbox lock";
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 1) << "no position drawn yet";
+  held.commit();
+  committing.join();
+  EXPECT_FALSE(outcome.has_value()) << describe(outcome);
+  EXPECT_EQ(count("SELECT count(*) FROM event_outbox"), 2);
+  EXPECT_EQ(listed_in(read(0)).size(), 2U);
 }
 
 TEST_F(outbox_test, a_dropped_connection_is_unavailable) {
