@@ -2,7 +2,7 @@
 // transactions, guarded by a circuit breaker, and runs the shard's recovery scans. It commits the
 // batches itself, one after the other, or with store.commits_in_flight_max above 1 hands each to
 // one of that many committers (detached, a port each), no wallet in two batches under way
-// (ADR 0015).
+// (ADR 0016).
 #include <deque>
 #include <iterator>
 #include <memory>

@@ -345,7 +345,7 @@ TEST_F(runtime_test, pipelined_commands_on_one_wallet_keep_their_order) {
   EXPECT_EQ(balance("hot"), static_cast<std::int64_t>(last - 1));
 }
 
-// ADR 0015: a shard commits a second batch while the first is under way, without the first's
+// ADR 0016: a shard commits a second batch while the first is under way, without the first's
 // wallets; their later writes wait for it.
 TEST_F(runtime_test, a_second_batch_commits_beside_the_first_without_its_wallets) {
   runtime_settings settings;

@@ -1,7 +1,7 @@
 -- 0014_outbox_position_under_lock: wallet_commit (0013) draws its batch's outbox position last,
 -- under a transaction advisory lock per shard, so that a shard may have two commits in flight on
 -- two connections and its positions still follow its commit order (migrations/0002_outbox.sql,
--- docs/adr/0015-two-commits-in-flight-per-shard.md). The parts and their checks are those of 0013;
+-- docs/adr/0016-two-commits-in-flight-per-shard.md). The parts and their checks are those of 0013;
 -- only the events' statement changes: the events first, the outbox row at the end. Lock key: the
 -- class 1329748034 ('OBXB' in ASCII) and the shard. Never edit once released.
 
@@ -223,7 +223,7 @@ BEGIN
   -- last, under the shard's outbox lock: a transaction lock, held until this transaction has
   -- committed and become visible. A second commit of the shard in flight on another connection
   -- waits here, after its own work, so the shard's positions are drawn one commit after the
-  -- other (docs/adr/0015-two-commits-in-flight-per-shard.md).
+  -- other (docs/adr/0016-two-commits-in-flight-per-shard.md).
   IF cardinality(e_wallets) > 0 THEN
     PERFORM pg_advisory_xact_lock(1329748034, p_shard);
     INSERT INTO event_outbox (shard, wallets, seqs) VALUES (p_shard, e_wallets, e_seqs);

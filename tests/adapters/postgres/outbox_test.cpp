@@ -505,7 +505,7 @@ TEST_F(outbox_test, a_listed_event_that_is_missing_stops_the_read) {
             "23514");
 }
 
-// ADR 0015: a shard may have two commits in flight on two connections; a batch draws its outbox
+// ADR 0016: a shard may have two commits in flight on two connections; a batch draws its outbox
 // position only under the shard's outbox lock, which a batch under way holds until it has
 // committed, so positions still follow the shard's commit order.
 TEST_F(outbox_test, a_commit_draws_its_outbox_position_under_the_shards_outbox_lock) {

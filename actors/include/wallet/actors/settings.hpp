@@ -23,7 +23,7 @@ struct runtime_settings {
   std::size_t batch_size_max = 512;  // writes per PostgreSQL transaction
   // Longest a write waits for its batch; 0: none (committed once the mailbox holds no more).
   std::chrono::microseconds flush_interval{1'000};
-  // Batches of one shard committed at once, each on a PostgreSQL connection of its own (ADR 0015);
+  // Batches of one shard committed at once, each on a PostgreSQL connection of its own (ADR 0016);
   // a wallet is in one of them at most. 1 (the default): the store commits them itself, in turn.
   std::size_t commits_in_flight_max = 1;
   std::size_t store_queue_max = 65'536;       // commands in flight per shard before `overloaded`

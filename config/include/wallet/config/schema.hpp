@@ -99,7 +99,7 @@ inline constexpr std::array settings{
   integer_setting("store.flush_interval_us", 0, 0, 1'000'000,
     "Longest a batch that is not full waits before it is committed; 0: no wait (the writes arriving during a commit form the next batch)."),
   integer_setting("store.commits_in_flight_max", 1, 1, 16,
-    "Batches of one shard being committed at once, each on a PostgreSQL connection of its own (above 1, a shard holds this many plus one for loads); a wallet is in one of them at most. 1: the store commits one batch after the other itself, on its one connection. More overlaps a commit's flush with the next batch's work, at the cost of smaller batches (more PostgreSQL CPU per write; ADR 0015)."),
+    "Batches of one shard being committed at once, each on a PostgreSQL connection of its own (above 1, a shard holds this many plus one for loads); a wallet is in one of them at most. 1: the store commits one batch after the other itself, on its one connection. More overlaps a commit's flush with the next batch's work, at the cost of smaller batches (more PostgreSQL CPU per write; ADR 0016)."),
   integer_setting("store.queue_max", 65'536, 1, 16'777'216,
     "Most events waiting for commit in one shard's store; past it commands are answered overloaded."),
 
