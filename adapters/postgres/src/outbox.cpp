@@ -47,32 +47,29 @@ constexpr const char* read_sql =
 // Moves the cursor only to a row still in the outbox, and never backwards, and deletes the rows it
 // covers: one statement, so one round trip in autocommit (a data-modifying CTE runs once, and the
 // DELETE waits for the cursor's new position).
-constexpr const char* advance_sql =
-    "WITH moved AS (INSERT INTO event_outbox_cursors AS c (shard, position, published_at)"
-    "  SELECT $1::integer, $2::bigint, now() WHERE EXISTS ("
-    "   SELECT 1 FROM event_outbox WHERE shard = $1::integer AND position = $2::bigint)"
-    "  ON CONFLICT (shard) DO UPDATE"
-    "  SET position = GREATEST(c.position, EXCLUDED.position), published_at = EXCLUDED.published_at"
-    "  RETURNING position),"
-    " deleted AS (DELETE FROM event_outbox"
-    "  WHERE shard = $1::integer AND position <= (SELECT position FROM moved))"
-    " SELECT position FROM moved";
+#define WALLET_PG_ADVANCE_HEAD                                                           \
+  "WITH moved AS (INSERT INTO event_outbox_cursors AS c (shard, position, published_at)" \
+  "  SELECT $1::integer, $2::bigint, now() WHERE EXISTS ("                               \
+  "   SELECT 1 FROM event_outbox WHERE shard = $1::integer AND position = $2::bigint)"
+#define WALLET_PG_ADVANCE_TAIL                                                                     \
+  "  ON CONFLICT (shard) DO UPDATE"                                                                \
+  "  SET position = GREATEST(c.position, EXCLUDED.position), published_at = EXCLUDED.published_at" \
+  "  RETURNING position),"                                                                         \
+  " deleted AS (DELETE FROM event_outbox"                                                          \
+  "  WHERE shard = $1::integer AND position <= (SELECT position FROM moved))"                      \
+  " SELECT position FROM moved"
+
+constexpr const char* advance_sql = WALLET_PG_ADVANCE_HEAD WALLET_PG_ADVANCE_TAIL;
 
 // The same for a batch of the in-memory hand-off (ADR 0015): the cursor moves only when the rows up
 // to $2 are exactly the $3 rows published (the PRIMARY KEY's range, a few rows: older ones were
 // deleted by earlier moves).
-constexpr const char* advance_counted_sql =
-    "WITH moved AS (INSERT INTO event_outbox_cursors AS c (shard, position, published_at)"
-    "  SELECT $1::integer, $2::bigint, now() WHERE EXISTS ("
-    "   SELECT 1 FROM event_outbox WHERE shard = $1::integer AND position = $2::bigint)"
+constexpr const char* advance_counted_sql = WALLET_PG_ADVANCE_HEAD
     "   AND (SELECT count(*) FROM event_outbox"
-    "    WHERE shard = $1::integer AND position <= $2::bigint) = $3::bigint"
-    "  ON CONFLICT (shard) DO UPDATE"
-    "  SET position = GREATEST(c.position, EXCLUDED.position), published_at = EXCLUDED.published_at"
-    "  RETURNING position),"
-    " deleted AS (DELETE FROM event_outbox"
-    "  WHERE shard = $1::integer AND position <= (SELECT position FROM moved))"
-    " SELECT position FROM moved";
+    "    WHERE shard = $1::integer AND position <= $2::bigint) = $3::bigint" WALLET_PG_ADVANCE_TAIL;
+
+#undef WALLET_PG_ADVANCE_HEAD
+#undef WALLET_PG_ADVANCE_TAIL
 
 constexpr const char* cursor_sql = "SELECT " WALLET_PG_OUTBOX_CURSOR;
 
