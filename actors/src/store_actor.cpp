@@ -114,9 +114,8 @@ void acknowledge(committer_state& c, const wallet_group& g, std::size_t count) {
 // Tells the wallet of a group that its epoch failed; `culprit`: the database refused the group's
 // first unacknowledged write itself (the rest only followed it).
 void refuse(committer_state& c, const wallet_group& g, const store_error& error, bool culprit) {
-  auto& s = c;
-  const auto& r = s.job.replies[g.front()];
-  s.report.refused.emplace_back(r.wallet.address(), r.epoch);
+  const auto& r = c.job.replies[g.front()];
+  c.report.refused.emplace_back(r.wallet.address(), r.epoch);
   caf::anon_send(r.wallet, commit_nack{r.epoch, error, culprit});
 }
 
@@ -136,30 +135,28 @@ std::vector<wallet_group> group_by_wallet(const std::vector<reply_to>& replies) 
 // Commits `writes` in one transaction, keeping the report (for the breaker) and the probe
 // informed.
 std::optional<store_error> commit_writes(committer_state& c, std::span<const wallet_write> writes) {
-  auto& s = c;
   const auto started = steady::now();
-  auto error = s.port->commit(writes);
+  auto error = c.port->commit(writes);
   if (!error) {
-    s.report.transactions.push_back(true);
-    s.ctx->probe->batch_committed(
-        s.ctx->shard, writes.size(),
+    c.report.transactions.push_back(true);
+    c.ctx->probe->batch_committed(
+        c.ctx->shard, writes.size(),
         std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started));
   } else {
     // A fence conflict or a refused row says nothing about the database's health.
     if (error->code == store_errc::unavailable) {
-      s.report.transactions.push_back(false);
+      c.report.transactions.push_back(false);
     }
-    s.ctx->probe->batch_failed(s.ctx->shard, writes.size(), *error);
+    c.ctx->probe->batch_failed(c.ctx->shard, writes.size(), *error);
   }
   return error;
 }
 
 std::optional<store_error> commit_groups(committer_state& c, std::span<const wallet_group> groups) {
-  auto& s = c;
   std::vector<wallet_write> writes;
   for (const auto& g : groups) {
     for (const std::size_t i : g) {
-      writes.push_back(s.job.writes[i]);
+      writes.push_back(c.job.writes[i]);
     }
   }
   auto error = commit_writes(c, writes);
@@ -174,10 +171,9 @@ std::optional<store_error> commit_groups(committer_state& c, std::span<const wal
 // One wallet's writes, refused by the database as a whole: commits them one at a time to find the
 // write it refuses. The writes before it commit; it and those after it fail.
 void isolate_write(committer_state& c, const wallet_group& g) {
-  auto& s = c;
   std::size_t committed = 0;
   for (const std::size_t i : g) {
-    const auto error = commit_writes(c, std::span{&s.job.writes[i], 1});
+    const auto error = commit_writes(c, std::span{&c.job.writes[i], 1});
     if (error) {
       acknowledge(c, g, committed);
       refuse(c, g, *error, error->code == store_errc::rejected);
@@ -216,19 +212,18 @@ void isolate(committer_state& c, std::span<const wallet_group> groups, const sto
 }
 
 commit_report commit_job_now(committer_state& c, commit_job& job) {
-  auto& s = c;
-  s.job = std::move(job);
-  s.report = commit_report{};
-  const auto groups = group_by_wallet(s.job.replies);
-  if (const auto error = commit_writes(c, s.job.writes)) {
+  c.job = std::move(job);
+  c.report = commit_report{};
+  const auto groups = group_by_wallet(c.job.replies);
+  if (const auto error = commit_writes(c, c.job.writes)) {
     isolate(c, groups, *error);
   } else {
     for (const auto& g : groups) {
       acknowledge(c, g, g.size());
     }
   }
-  s.job = commit_job{};
-  return std::move(s.report);
+  c.job = commit_job{};
+  return std::move(c.report);
 }
 
 committer_actor::behavior_type committer_behavior(committer_ptr self, context_ptr ctx,
@@ -334,15 +329,16 @@ void dispatch(self_ptr self) {
       set_circuit(self, before);
       continue;
     }
+    if (s.inline_committer) {
+      // Committed before the store reads its next message: no wallet is marked as committing.
+      settle(self, {}, commit_job_now(*s.inline_committer, job));
+      continue;
+    }
     std::vector<std::string> wallets;
     wallets.reserve(job.writes.size());
     for (const auto& w : job.writes) {
       ++s.committing_wallets[w.wallet_id];
       wallets.push_back(w.wallet_id);
-    }
-    if (s.inline_committer) {
-      settle(self, wallets, commit_job_now(*s.inline_committer, job));
-      continue;
     }
     committer_actor committer = std::move(s.idle.back());
     s.idle.pop_back();
