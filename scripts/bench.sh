@@ -11,7 +11,7 @@
 # Steps: build walletd, wallet-reconcile, wallet-loadtest and runtime_bench (Release,
 # incremental), start the services (scripts/services.sh, durable), start walletd on a fresh
 # database with subjects and streams of its own run, then for each scenario run wallet-loadtest
-# with --baseline (the first one sets the wallets up; each verifies, and writes report.json,
+# with --baseline (each sets up wallets of its own, s1-1..N, s2-1..N, ...; each verifies, and writes report.json,
 # report.md and report.svg), stop walletd and delete its streams, run runtime_bench (uniform),
 # print the summary, stop the services it started. Results go to .run/bench/<UTC timestamp>/.
 #
@@ -106,8 +106,8 @@ stop_walletd() {
 }
 
 # One scenario: walletd and the naive baseline, same workload, one after the other.
-run_scenario() { # pick setup-flag [options...]
-  local pick=$1 setup=$2 dir rc=0
+run_scenario() { # pick wallet-prefix-flag [options...]
+  local pick=$1 wallets_of=$2 dir rc=0
   shift 2
   dir="${out_dir}/${pick//:/-}"
   mkdir -p "${dir}"
@@ -115,13 +115,12 @@ run_scenario() { # pick setup-flag [options...]
   admin_psql -d postgres -c CHECKPOINT
   log "${pick}: ${wallets} wallets, ${concurrency} outstanding, ${warmup_s}s warm-up +" \
     "${duration_s}s, then the naive baseline the same way"
-  # shellcheck disable=SC2086 # the set-up flag is empty or one word
   "${build_dir}/loadtest/wallet-loadtest" --transport nats --nats-url "${WALLET_NATS_URL}" \
     --prefix "${prefix}" --pg-url "${walletd_url}" --baseline --naive-url "${naive_url}" \
     --pick "${pick}" --wallets "${wallets}" --concurrency "${concurrency}" \
     --duration "${duration_s}" --warmup "${warmup_s}" --service-pid "${walletd_pid}" \
     --title "${pick}: walletd over NATS vs the naive baseline, ${wallets} wallets" \
-    --out "${dir}" --progress off ${setup} "$@" >"${dir}/stdout.txt" 2>"${dir}/stderr.txt" || rc=$?
+    --out "${dir}" --progress off "${wallets_of}" "$@" >"${dir}/stdout.txt" 2>"${dir}/stderr.txt" || rc=$?
   cat "${dir}/stdout.txt"
   ((rc == 0)) || log "warning: ${pick}: wallet-loadtest exited with ${rc} (1: verification failed)"
   echo "${rc}" >"${dir}/exit_code"
@@ -215,10 +214,13 @@ inner() {
   trap stop_walletd EXIT
   start_walletd
   bench_args="$*"
-  local setup="" pick
+  local pick n=0
+  # Each scenario sets up and drives wallets of its own (s1-1..N, s2-1..N, ...), on both sides: a
+  # scenario's figures and verification do not depend on what the ones before it did to their
+  # wallets (their balances, and their idempotency keys within the retention).
   for pick in ${scenarios}; do
-    run_scenario "${pick}" "${setup}" "$@"
-    setup=--skip-setup # the wallets stay: later scenarios start from where the last one left off
+    n=$((n + 1))
+    run_scenario "${pick}" "--wallet-prefix=s${n}-" "$@"
   done
   stop_walletd
   admin_psql -d postgres -c "DROP DATABASE IF EXISTS wallet_naive"
