@@ -21,6 +21,7 @@
 #include "wallet/engine/limits.hpp"
 #include "wallet/engine/money.hpp"
 #include "wallet/engine/policy.hpp"
+#include "wallet/engine/screening.hpp"
 #include "wallet/engine/wallet.hpp"
 
 namespace wallet::engine {
@@ -235,6 +236,25 @@ void bm_handle_replay(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(bm_handle_replay);
+
+// outgoing_velocity::record() on a busy wallet's full window (the AML velocity rules' memory of a
+// wallet's outgoing moves): at its bound each move also drops the oldest.
+void bm_velocity_record(benchmark::State& state) {
+  outgoing_velocity recent;
+  timestamp at = start_time;
+  for (std::size_t i = 0; i < outgoing_velocity::outgoing_moves_max; ++i) {
+    recent.record(at += 1us, static_cast<std::int64_t>(1 + i % 100));
+  }
+  std::int64_t amount = 0;
+  // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): the loop variable is the library idiom
+  for (auto _ : state) {
+    recent.record(at += 1us, 1 + amount++ % 100);
+    benchmark::DoNotOptimize(recent.sum());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["window_moves"] = static_cast<double>(recent.count());
+}
+BENCHMARK(bm_velocity_record);
 
 }  // namespace
 }  // namespace wallet::engine

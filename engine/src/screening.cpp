@@ -95,9 +95,12 @@ std::string reasons_text(screening_reasons reasons) {
 void outgoing_velocity::record(timestamp at, std::int64_t amount) {
   if (moves_.size() >= outgoing_moves_max) {
     // Dropping the oldest keeps memory bounded; the count stays at the maximum, which is far
-    // above any sensible velocity_count_max (a schema bound keeps it so).
+    // above any sensible velocity_count_max (a schema bound keeps it so). The sum loses the
+    // oldest amount as expire() takes it off: a busy wallet at the bound pays O(1) per move, not
+    // a walk over all of them.
+    if (!saturated_) sum_ -= moves_.front().amount;
     moves_.pop_front();
-    recompute();
+    if (saturated_) recompute();
   }
   moves_.push_back({at, amount});
   if (const auto s = checked_add(sum_, amount)) {

@@ -117,6 +117,25 @@ TEST(outgoing_velocity, is_bounded) {
   EXPECT_EQ(recent.sum(), static_cast<std::int64_t>(outgoing_velocity::outgoing_moves_max));
 }
 
+// At the bound each move drops the oldest and takes its amount off the sum: the sum is exactly
+// that of the moves kept, for distinct amounts and after a saturating move has left.
+TEST(outgoing_velocity, at_its_bound_sums_exactly_the_moves_it_keeps) {
+  constexpr std::size_t kept = outgoing_velocity::outgoing_moves_max;
+  outgoing_velocity recent;
+  recent.record(t0, std::numeric_limits<std::int64_t>::max());
+  const auto amount_of = [](std::size_t i) { return static_cast<std::int64_t>(i * 7 % 1'000 + 1); };
+  std::int64_t last_kept = 0;  // the sum of the `kept` newest amounts
+  for (std::size_t i = 1; i <= 2 * kept + 3; ++i) {
+    recent.record(t0 + std::chrono::microseconds{static_cast<std::int64_t>(i)}, amount_of(i));
+    if (i < kept) {
+      EXPECT_EQ(recent.sum(), std::numeric_limits<std::int64_t>::max()) << i;
+    }
+  }
+  for (std::size_t i = kept + 4; i <= 2 * kept + 3; ++i) last_kept += amount_of(i);
+  EXPECT_EQ(recent.count(), kept);
+  EXPECT_EQ(recent.sum(), last_kept);
+}
+
 TEST(screened_amount, only_withdrawals_transfer_debits_and_holds) {
   EXPECT_EQ(screened_amount(withdraw{money{5, eur}}), (money{5, eur}));
   EXPECT_EQ(screened_amount(transfer_debit{"t", "w-2", money{7, eur}}), (money{7, eur}));
