@@ -62,7 +62,8 @@ std::optional<rejection> rejection_from_code(std::string_view text) noexcept {
 }
 
 bool is_transient(rejection r) noexcept {
-  // Refusals caused by the key itself or by a full window say nothing about the request's content;
+  // Refusals caused by the key itself (or, before ADR 0017, by a full window) say nothing about the
+  // request's content;
   // a feature flag is the operator's switch, which may be on again for the retry; a screening
   // provider that could not be asked may answer the retry.
   return r == rejection::idempotency_key_invalid || r == rejection::idempotency_conflict ||

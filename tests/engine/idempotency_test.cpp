@@ -12,6 +12,7 @@ using namespace std::chrono_literals;
 const currency eur = *currency::from_code("EUR");
 const timestamp t0{std::chrono::sys_days{std::chrono::year{2026} / 11 / 30}};
 constexpr duration retention = std::chrono::hours{24};
+const idempotency_bounds bounds{retention};
 // NOLINTNEXTLINE(cert-err58-cpp): a fixture value built before main; a throw there fails the run.
 const policy no_limits = policy::unlimited();
 const feature_flags all_on{};
@@ -97,19 +98,92 @@ TEST(idempotency, invalid_keys_are_refused_and_not_remembered) {
   EXPECT_EQ(w.state().balance, 0);
 }
 
-TEST(idempotency, a_full_window_refuses_new_keys_without_forgetting_old_ones) {
-  wallet_aggregate w = opened_wallet();
-  for (std::size_t i = w.window().size(); i < idempotency_keys_per_wallet_max; ++i) {
+TEST(idempotency, a_full_window_evicts_its_oldest_key_and_asks_for_a_lookup_of_it) {
+  wallet_aggregate w{"w-1", idempotency_bounds{retention, 4}};
+  ASSERT_FALSE(
+      w.handle(cmd("open", open_wallet{"owner-1", eur, 0}), t0, no_limits, all_on).result.rejected);
+  for (int i = 1; i <= 3; ++i) {
+    const auto h = w.handle(cmd("d-" + std::to_string(i), deposit{money{1, eur}}), t0 + 1s * i,
+                            no_limits, all_on);
+    ASSERT_FALSE(h.result.rejected);
+    EXPECT_EQ(h.evicted, 0U);
+  }
+  // The window holds 4: a fifth command is taken (no refusal), and "open" leaves memory.
+  const auto fifth = w.handle(cmd("d-4", deposit{money{1, eur}}), t0 + 4s, no_limits, all_on);
+  EXPECT_FALSE(fifth.result.rejected);
+  EXPECT_TRUE(fifth.appended.has_value());
+  EXPECT_EQ(fifth.evicted, 1U);
+  EXPECT_EQ(w.window().size(), 4U);
+  EXPECT_EQ(w.window().find("open"), nullptr);
+  EXPECT_NE(w.window().find("d-1"), nullptr);
+  ASSERT_NE(w.window().evicted(), nullptr);
+  EXPECT_EQ(w.window().evicted()->keys(), 1U);
+  // Evicted oldest first: the next one to go is d-1.
+  ASSERT_FALSE(
+      w.handle(cmd("d-5", deposit{money{1, eur}}), t0 + 5s, no_limits, all_on).result.rejected);
+  EXPECT_EQ(w.window().find("d-1"), nullptr);
+  EXPECT_NE(w.window().find("d-2"), nullptr);
+  EXPECT_EQ(w.state().balance, 5);
+
+  // A repeat of an evicted key is not decided: the caller must ask the store first.
+  const command again = cmd("d-1", deposit{money{1, eur}});
+  EXPECT_TRUE(w.needs_lookup(again, t0 + 6s));
+  const auto asked = w.handle(again, t0 + 6s, no_limits, all_on);
+  EXPECT_TRUE(asked.lookup);
+  EXPECT_FALSE(asked.appended.has_value());
+  EXPECT_FALSE(asked.remembered);
+  EXPECT_FALSE(w.would_accept(again, t0 + 6s, no_limits, all_on));
+  EXPECT_EQ(w.state().balance, 5);
+  // The store's record answers it: the original outcome, or a conflict for other content.
+  const idempotency_record stored{fingerprint(again), outcome{std::nullopt, 3, 1, 0}, t0 + 1s};
+  const auto recalled = w.recall(again, stored);
+  EXPECT_TRUE(recalled.replayed);
+  EXPECT_EQ(recalled.result, stored.result);
+  const auto conflict = w.recall(cmd("d-1", deposit{money{2, eur}}), stored);
+  EXPECT_EQ(conflict.result.rejected, rejection::idempotency_conflict);
+  EXPECT_FALSE(conflict.replayed);
+  EXPECT_EQ(w.state().balance, 5);
+}
+
+TEST(idempotency, a_key_the_store_does_not_hold_is_decided_as_new) {
+  wallet_aggregate w{"w-1", idempotency_bounds{retention, 1}};
+  ASSERT_FALSE(
+      w.handle(cmd("open", open_wallet{"owner-1", eur, 0}), t0, no_limits, all_on).result.rejected);
+  ASSERT_FALSE(w.handle(cmd("d-1", deposit{money{1, eur}}), t0, no_limits, all_on).result.rejected);
+  // "open" is evicted; a command under it that the store does not hold (say a purged record) is
+  // decided as a new one once the caller says so.
+  const command reused = cmd("open", deposit{money{7, eur}});
+  ASSERT_TRUE(w.needs_lookup(reused, t0));
+  EXPECT_TRUE(w.would_accept(reused, t0, no_limits, all_on, key_check::absent_from_store));
+  const auto h =
+      w.handle(reused, t0, no_limits, all_on, std::nullopt, key_check::absent_from_store);
+  EXPECT_FALSE(h.lookup);
+  EXPECT_FALSE(h.result.rejected);
+  EXPECT_TRUE(h.appended.has_value());
+  EXPECT_EQ(w.state().balance, 8);
+}
+
+TEST(idempotency, new_keys_of_a_wallet_that_evicted_need_no_lookup) {
+  wallet_aggregate w{"w-1", idempotency_bounds{retention, 16}};
+  ASSERT_FALSE(
+      w.handle(cmd("open", open_wallet{"owner-1", eur, 0}), t0, no_limits, all_on).result.rejected);
+  for (int i = 0; i < 2'000; ++i) {
     ASSERT_FALSE(
-        w.handle(cmd("d-" + std::to_string(i), deposit{money{1, eur}}), t0, no_limits, all_on)
+        w.handle(cmd("seen-" + std::to_string(i), deposit{money{1, eur}}), t0, no_limits, all_on)
             .result.rejected);
   }
-  const auto refused = w.handle(cmd("one-more", deposit{money{1, eur}}), t0, no_limits, all_on);
-  EXPECT_EQ(refused.result.rejected, rejection::idempotency_window_full);
-  EXPECT_TRUE(w.handle(cmd("d-1", deposit{money{1, eur}}), t0, no_limits, all_on).replayed);
-  // Once the window moves on, new keys are accepted again.
-  EXPECT_FALSE(w.handle(cmd("one-more", deposit{money{1, eur}}), t0 + retention, no_limits, all_on)
-                   .result.rejected);
+  ASSERT_NE(w.window().evicted(), nullptr);
+  // Of 10,000 keys never seen, the filter sends almost none to the store (about 0.1% expected).
+  std::size_t lookups = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    lookups +=
+        w.needs_lookup(cmd("never-" + std::to_string(i), deposit{money{1, eur}}), t0) ? 1U : 0U;
+  }
+  EXPECT_LT(lookups, 100U);
+  // Every evicted key is sent to the store: the filter has no false negatives.
+  for (int i = 0; i < 2'000 - 16; ++i) {
+    EXPECT_TRUE(w.needs_lookup(cmd("seen-" + std::to_string(i), deposit{money{1, eur}}), t0)) << i;
+  }
 }
 
 TEST(idempotency, a_clock_that_steps_back_keeps_the_window_ordered) {
@@ -133,19 +207,19 @@ std::string long_key(int i) { return "a-key-longer-than-sixteen-bytes-" + std::t
 TEST(idempotency_window, expires_in_recording_order_and_links_survive_growth) {
   idempotency_window w;
   for (int i = 0; i < 1'000; ++i) {  // enough to rehash the map several times
-    w.remember(long_key(i), record_at(t0 + std::chrono::seconds{i}));
+    w.remember(long_key(i), record_at(t0 + std::chrono::seconds{i}), bounds);
   }
   w.expire(t0 + retention + 499s, retention);  // forgets the records of t0 .. t0 + 499 s
   EXPECT_EQ(w.size(), 500U);
   EXPECT_EQ(w.find(long_key(499)), nullptr);
   ASSERT_NE(w.find(long_key(500)), nullptr);
-  w.remember("new", record_at(t0));  // stamped with the newest time: expires last
+  w.remember("new", record_at(t0), bounds);  // stamped with the newest time: expires last
   EXPECT_EQ(w.find("new")->recorded_at, t0 + 999s);
   w.expire(t0 + retention + 998s, retention);
   EXPECT_EQ(w.size(), 2U);
   w.expire(t0 + retention + 999s, retention);
   EXPECT_EQ(w.size(), 0U);
-  w.remember("again", record_at(t0));  // an emptied window starts a fresh order
+  w.remember("again", record_at(t0), bounds);  // an emptied window starts a fresh order
   w.expire(t0 + retention, retention);
   EXPECT_EQ(w.size(), 0U);
 }
@@ -153,12 +227,13 @@ TEST(idempotency_window, expires_in_recording_order_and_links_survive_growth) {
 TEST(idempotency_window, copies_and_moves_keep_the_records_and_their_order) {
   idempotency_window w;
   for (int i = 0; i < 50; ++i) {
-    w.remember(long_key(i), record_at(t0 + std::chrono::seconds{i}, static_cast<std::uint64_t>(i)));
+    w.remember(long_key(i), record_at(t0 + std::chrono::seconds{i}, static_cast<std::uint64_t>(i)),
+               bounds);
   }
   idempotency_window copy{w};
   EXPECT_EQ(copy, w);
   idempotency_window assigned;
-  assigned.remember("other", record_at(t0));
+  assigned.remember("other", record_at(t0), bounds);
   assigned = w;
   EXPECT_EQ(assigned, w);
   idempotency_window moved{std::move(copy)};
@@ -174,7 +249,7 @@ TEST(idempotency_window, copies_and_moves_keep_the_records_and_their_order) {
   EXPECT_EQ(moved.size(), 40U);
   EXPECT_EQ(moved.find(long_key(10))->fingerprint, 10U);
   EXPECT_EQ(move_assigned.size(), 50U);
-  move_assigned.remember("last", record_at(t0 + 60s));
+  move_assigned.remember("last", record_at(t0 + 60s), bounds);
   move_assigned.expire(t0 + retention + 49s, retention);
   ASSERT_EQ(move_assigned.size(), 1U);
   EXPECT_NE(move_assigned.find("last"), nullptr);
@@ -182,19 +257,19 @@ TEST(idempotency_window, copies_and_moves_keep_the_records_and_their_order) {
 
 TEST(idempotency_window, equality_needs_the_same_records_in_the_same_order) {
   idempotency_window ab;
-  ab.remember("a", record_at(t0));
-  ab.remember("b", record_at(t0));
+  ab.remember("a", record_at(t0), bounds);
+  ab.remember("b", record_at(t0), bounds);
   idempotency_window ba;
-  ba.remember("b", record_at(t0));
-  ba.remember("a", record_at(t0));
+  ba.remember("b", record_at(t0), bounds);
+  ba.remember("a", record_at(t0), bounds);
   EXPECT_NE(ab, ba);
   idempotency_window ab2;
-  ab2.remember("a", record_at(t0));
-  ab2.remember("b", record_at(t0, 2));
+  ab2.remember("a", record_at(t0), bounds);
+  ab2.remember("b", record_at(t0, 2), bounds);
   EXPECT_NE(ab, ab2);
   idempotency_window ab3;
-  ab3.remember("a", record_at(t0));
-  ab3.remember("b", record_at(t0));
+  ab3.remember("a", record_at(t0), bounds);
+  ab3.remember("b", record_at(t0), bounds);
   EXPECT_EQ(ab, ab3);
 }
 

@@ -35,9 +35,26 @@ inline constexpr std::int64_t outgoing_total_max = std::numeric_limits<std::int6
 // Open holds per wallet: each is resident in the wallet's state.
 inline constexpr std::size_t holds_per_wallet_max = 1'024;
 
-// Idempotency records resident per wallet within the retention window; past it new commands are
-// refused with idempotency_window_full rather than forgetting a key early.
-inline constexpr std::size_t idempotency_keys_per_wallet_max = 65'536;
+// Idempotency records resident per wallet (ADR 0017): the default of
+// runtime.idempotency_keys_resident, and the largest value it takes. Past it the oldest record
+// leaves memory (it stays in the store until its retention ends) and its key joins the wallet's
+// evicted-key filter (evicted_keys.hpp); a command is never refused for it.
+inline constexpr std::size_t idempotency_keys_resident_default = 65'536;
+inline constexpr std::size_t idempotency_keys_resident_max = 1'048'576;
+
+// The evicted-key filter (ADR 0017): one Bloom filter per slice of time, a slice spanning at most
+// 1/evicted_filter_slices_per_retention of the retention and holding at most
+// evicted_filter_keys_per_slice keys at evicted_filter_bits_per_key bits each (16 bits and 8 bits
+// set per key: about 0.1% false positives, each of which costs one store lookup). A slice is
+// dropped once its newest key has expired. At most evicted_filter_slices_max slices (4 MiB) per
+// wallet: past it (over 2 million evicted keys within the retention) the newest slice takes more
+// keys than it was sized for, which raises its false positives (more lookups), never its misses.
+inline constexpr std::size_t evicted_filter_slices_per_retention = 16;
+inline constexpr std::size_t evicted_filter_keys_per_slice = 65'536;
+inline constexpr std::size_t evicted_filter_bits_per_key = 16;
+inline constexpr std::size_t evicted_filter_hashes = 8;
+inline constexpr std::size_t evicted_filter_slices_max = 32;
+inline constexpr std::size_t evicted_filter_block_bits = 512;  // a key's bits share a cache line
 
 static_assert(amount_minor_max > 0 && overdraft_limit_max > 0);
 static_assert(amount_minor_max <= balance_minor_max, "a single amount must fit in a balance");
@@ -46,6 +63,11 @@ static_assert(balance_minor_max + overdraft_limit_max + amount_minor_max <=
               "balance + overdraft + one amount must not overflow int64");
 static_assert(idempotency_key_length_max >= 32 + wallet_id_length_max + transfer_id_length_max,
               "a transfer leg's key (prefix, source wallet, transfer id) must fit");
-static_assert(holds_per_wallet_max <= idempotency_keys_per_wallet_max);
+static_assert(idempotency_keys_resident_default <= idempotency_keys_resident_max);
+static_assert(evicted_filter_hashes <= evicted_filter_block_bits);
+static_assert((evicted_filter_keys_per_slice * evicted_filter_bits_per_key) %
+                      evicted_filter_block_bits ==
+                  0,
+              "a slice is whole blocks");
 
 }  // namespace wallet::engine

@@ -25,7 +25,8 @@ enum class rejection : std::uint8_t {
   id_invalid,  // a wallet, owner, transfer or hold id is empty, too long or has a bad byte
   idempotency_key_invalid,  // empty, too long, or a bad byte
   idempotency_conflict,     // the key was used before with different content
-  idempotency_window_full,  // idempotency_keys_per_wallet_max keys are retained; not recorded
+  idempotency_window_full,  // no longer produced (ADR 0017: a full window evicts its oldest
+                            // key); kept so that codes and stored values stay the same
   reason_invalid,           // a freeze/unfreeze reason is empty or too long
   transfer_to_self,         // source and destination are the same wallet
   hold_exists,              // hold_place with an id already open on this wallet
