@@ -24,6 +24,7 @@ actors::runtime_settings runtime_settings_from(const config::config& cfg) {
   s.wallets_live_max = as_size(cfg.integer("runtime.wallets_live_max"));
   s.wallet_inflight_max = as_size(cfg.integer("runtime.wallet_inflight_max"));
   s.idempotency_retention = std::chrono::seconds{cfg.integer("runtime.idempotency_retention_s")};
+  s.idempotency_keys_resident = as_size(cfg.integer("runtime.idempotency_keys_resident"));
   s.batch_size_max = as_size(cfg.integer("store.batch_size_max"));
   s.flush_interval = cfg.duration("store.flush_interval_us");
   s.commits_in_flight_max = as_size(cfg.integer("store.commits_in_flight_max"));

@@ -40,6 +40,16 @@ class log_probe final : public actors::runtime_probe {
                   std::string_view review_id) override {
     log_.info("AML review", {{"event", event}, {"wallet_id", wallet_id}, {"review_id", review_id}});
   }
+  void key_lookup(std::uint32_t shard, std::string_view outcome,
+                  const actors::store_error* error) override {
+    if (error != nullptr) {
+      log_.error("idempotency key lookup failed; the command was answered unavailable",
+                 {{"shard", shard},
+                  {"outcome", outcome},
+                  {"error", actors::to_string(error->code)},
+                  {"detail", error->detail}});
+    }
+  }
   void scan_failed(std::uint32_t shard, const actors::store_error& error) override {
     log_.error(
         "recovery scan failed",

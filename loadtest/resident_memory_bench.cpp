@@ -29,10 +29,16 @@ constexpr auto settle = 2s;           // for the last wallets to report idle and
 class null_store final : public actors::store_port {
  public:
   engine::result<actors::loaded_wallet, actors::store_error> load_wallet(
-      const std::string& wallet_id, engine::timestamp /*keys_since*/) override {
+      const std::string& wallet_id, engine::timestamp /*keys_since*/,
+      const engine::idempotency_bounds& /*bounds*/) override {
     actors::loaded_wallet out;
     out.state = engine::empty_wallet(wallet_id);
     return out;
+  }
+  engine::result<std::optional<engine::idempotency_record>, actors::store_error> find_key(
+      const std::string& /*wallet_id*/, const std::string& /*key*/,
+      engine::timestamp /*since*/) override {
+    return std::optional<engine::idempotency_record>{};
   }
   std::optional<actors::store_error> commit(
       std::span<const actors::wallet_write> /*writes*/) override {

@@ -79,6 +79,13 @@ class circuit_watch final : public runtime_probe {
   void saga_leg_failed(std::string_view transfer_id, std::string_view why) override {
     inner_->saga_leg_failed(transfer_id, why);
   }
+  void keys_evicted(std::uint32_t shard, std::size_t count) override {
+    inner_->keys_evicted(shard, count);
+  }
+  void key_lookup(std::uint32_t shard, std::string_view outcome,
+                  const store_error* error) override {
+    inner_->key_lookup(shard, outcome, error);
+  }
   void scan_failed(std::uint32_t shard, const store_error& error) override {
     inner_->scan_failed(shard, error);
   }

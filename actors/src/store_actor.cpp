@@ -80,6 +80,7 @@ struct store_state {
   std::unordered_map<std::string, std::size_t> committing_wallets;
   std::vector<committer_actor> idle;       // committers with no batch
   std::vector<load_request> parked_loads;  // of wallets with writes queued or being committed
+  std::vector<key_lookup_request> parked_lookups;  // the same, for key lookups (ADR 0017)
   // With store.commits_in_flight_max 1 the store commits itself, on its own port, as a committer
   // would: no thread hand-off per batch, one connection per shard.
   std::unique_ptr<committer_state> inline_committer;
@@ -432,7 +433,7 @@ void load_now(self_ptr self, load_request& r) {
     caf::anon_send(r.reply_to, load_result{store_error{store_errc::unavailable, "circuit open"}});
     return;
   }
-  auto loaded = s.port->load_wallet(r.wallet_id, r.keys_since);
+  auto loaded = s.port->load_wallet(r.wallet_id, r.keys_since, r.bounds);
   if (loaded.ok() && r.outgoing_since) {
     // Without its recent moves the velocity rules would start from nothing: the load fails
     // instead (the wallet actor retries), like any other part of the wallet that cannot be read.
@@ -467,19 +468,61 @@ void on_load(self_ptr self, load_request& r) {
   load_now(self, r);
 }
 
-// After a dispatch or a report: the loads whose wallets' writes are all settled now.
-void retry_parked_loads(self_ptr self) {
+// The stored record of a key a wallet's evicted-key filter may hold (ADR 0017), under the breaker
+// like a load: a failure answers the wallet, which answers its command unavailable.
+void look_up_now(self_ptr self, key_lookup_request& r) {
   auto& s = self->state;
-  if (s.parked_loads.empty()) {
+  const auto before = s.breaker.state();
+  if (!s.breaker.allow(steady::now())) {
+    caf::anon_send(r.reply_to,
+                   key_looked_up{r.epoch, store_error{store_errc::unavailable, "circuit open"}});
     return;
   }
-  std::vector<load_request> parked;
-  parked.swap(s.parked_loads);
-  for (auto& r : parked) {
-    if (has_writes(s, r.wallet_id)) {
-      s.parked_loads.push_back(std::move(r));
-    } else {
-      load_now(self, r);
+  auto found = s.port->find_key(r.wallet_id, r.key, r.since);
+  if (found.ok()) {
+    s.breaker.on_success();
+  } else if (found.error().code == store_errc::unavailable) {
+    s.breaker.on_failure(steady::now());
+  }
+  set_circuit(self, before);
+  caf::anon_send(r.reply_to, key_looked_up{r.epoch, std::move(found)});
+}
+
+// A key may be in one of the wallet's writes not committed yet (a small resident window and many
+// writes in flight): the lookup waits for them, as a load does.
+void on_key_lookup(self_ptr self, key_lookup_request& r) {
+  auto& s = self->state;
+  if (has_writes(s, r.wallet_id)) {
+    s.parked_lookups.push_back(std::move(r));
+    maybe_flush(self);
+    return;
+  }
+  look_up_now(self, r);
+}
+
+// After a dispatch or a report: the loads and lookups whose wallets' writes are all settled now.
+void retry_parked_loads(self_ptr self) {
+  auto& s = self->state;
+  if (!s.parked_loads.empty()) {
+    std::vector<load_request> parked;
+    parked.swap(s.parked_loads);
+    for (auto& r : parked) {
+      if (has_writes(s, r.wallet_id)) {
+        s.parked_loads.push_back(std::move(r));
+      } else {
+        load_now(self, r);
+      }
+    }
+  }
+  if (!s.parked_lookups.empty()) {
+    std::vector<key_lookup_request> parked;
+    parked.swap(s.parked_lookups);
+    for (auto& r : parked) {
+      if (has_writes(s, r.wallet_id)) {
+        s.parked_lookups.push_back(std::move(r));
+      } else {
+        look_up_now(self, r);
+      }
     }
   }
 }
@@ -539,6 +582,7 @@ store_actor::behavior_type store_behavior(self_ptr self, context_ptr ctx,
   return {
       [self](append_request& r) { on_append(self, r); },
       [self](load_request& r) { on_load(self, r); },
+      [self](key_lookup_request& r) { on_key_lookup(self, r); },
       [self](flush_atom) {
         self->state.flush_scheduled = false;
         if (can_commit(self->state)) {

@@ -53,6 +53,10 @@ struct wallet_actor_state {
   std::shared_ptr<const screening_setup> screening_setup_used;  // the setup it was asked under
   screening_request screening_asked;
   std::uint64_t screenings = 0;  // numbers each screening: a late answer is told apart
+  // The first command of `waiting` waits for the store's lookup of its key, which the evicted-key
+  // filter may hold (ADR 0017); the commands behind it wait in order, as behind a screening. The
+  // lookup's answer carries the epoch it was asked in: a failed commit makes it stale.
+  bool looking_up = false;
 
   static constexpr const char* name = "wallet";
 };
@@ -73,10 +77,16 @@ void answer(self_ptr self, const completion& done, submit_outcome outcome,
 
 void report_idle(self_ptr self) {
   auto& s = self->state;
-  if (s.inflight.empty() && s.waiting.empty() && !s.screening) {
+  if (s.inflight.empty() && s.waiting.empty() && !s.screening && !s.looking_up) {
     self->send(s.ctx->actors->routers.at(s.ctx->shard),
                wallet_idle{s.id, s.generation, s.answered});
   }
+}
+
+engine::idempotency_bounds bounds_of(const runtime_settings& settings) {
+  return engine::idempotency_bounds{
+      std::chrono::duration_cast<engine::duration>(settings.idempotency_retention),
+      settings.idempotency_keys_resident};
 }
 
 void request_load(self_ptr self) {
@@ -84,6 +94,7 @@ void request_load(self_ptr self) {
   const engine::timestamp now = s.ctx->clock();
   const engine::timestamp since = now - s.ctx->settings.idempotency_retention;
   load_request request{s.id, since, self};
+  request.bounds = bounds_of(s.ctx->settings);
   // With a screening provider installed, the velocity window is rebuilt from the stored events
   // (the flag may be switched on at any time, so whether it is on now does not matter).
   if (const auto setup = s.ctx->compliance->screening(); setup && setup->port) {
@@ -179,10 +190,21 @@ void decide_now(self_ptr self, submission sub, const screening_result& screened)
   const auto policy = s.ctx->compliance->policy();
   const auto flags = s.ctx->compliance->flags();
   const engine::timestamp now = s.ctx->clock();
+  const engine::key_check checked =
+      sub.key_absent ? engine::key_check::absent_from_store : engine::key_check::unchecked;
   engine::handled h =
       screened.review_until
-          ? s.wallet->hold_for_review(sub.cmd, now, *policy, *flags, *screened.review_until)
-          : s.wallet->handle(sub.cmd, now, *policy, *flags, screened.refused);
+          ? s.wallet->hold_for_review(sub.cmd, now, *policy, *flags, *screened.review_until,
+                                      checked)
+          : s.wallet->handle(sub.cmd, now, *policy, *flags, screened.refused, checked);
+  if (h.lookup) {
+    // decide_one asks the store first: a key the filter may hold is never decided unasked.
+    answer(self, sub.done, refused(submit_errc::unavailable), command);
+    return;
+  }
+  if (h.evicted > 0) {
+    s.ctx->probe->keys_evicted(s.ctx->shard, h.evicted);
+  }
 
   submit_outcome out;
   out.result = h.result;
@@ -253,7 +275,10 @@ bool start_screening(self_ptr self, submission& sub) {
   s.velocity.expire(now, setup->rules.velocity_window);
   const engine::screening_reasons reasons =
       engine::screening_needed(setup->rules, s.velocity, *amount);
-  if (reasons == 0 || !s.wallet->would_accept(sub.cmd, now, *s.ctx->compliance->policy(), *flags)) {
+  const engine::key_check checked =
+      sub.key_absent ? engine::key_check::absent_from_store : engine::key_check::unchecked;
+  if (reasons == 0 ||
+      !s.wallet->would_accept(sub.cmd, now, *s.ctx->compliance->policy(), *flags, checked)) {
     return false;
   }
   if (setup->inflight.fetch_add(1, std::memory_order_relaxed) >= setup->inflight_max) {
@@ -282,16 +307,33 @@ bool start_screening(self_ptr self, submission& sub) {
   return true;
 }
 
+// Asks the store for the record of `sub`'s key, which the evicted-key filter may hold (ADR 0017).
+// `sub` waits first in line; the commands behind it wait in order until the answer.
+void start_lookup(self_ptr self, submission sub) {
+  auto& s = self->state;
+  key_lookup_request request{s.id, sub.cmd.idempotency_key,
+                             s.ctx->clock() - s.ctx->settings.idempotency_retention, s.epoch, self};
+  s.waiting.push_front(std::move(sub));
+  s.looking_up = true;
+  self->send(s.ctx->store(), std::move(request));
+}
+
 void decide_one(self_ptr self, submission sub) {
+  auto& s = self->state;
+  if (!sub.key_absent && s.wallet->needs_lookup(sub.cmd, s.ctx->clock())) {
+    start_lookup(self, std::move(sub));
+    return;
+  }
   if (!start_screening(self, sub)) {
     decide_now(self, std::move(sub), screening_result{});
   }
 }
 
-// Decides what waits, in order, until it is empty or a command waits for its screening.
+// Decides what waits, in order, until it is empty or a command waits for its screening or for
+// the lookup of its key.
 void drain(self_ptr self) {
   auto& s = self->state;
-  while (s.wallet && !s.screening && !s.waiting.empty()) {
+  while (s.wallet && !s.screening && !s.looking_up && !s.waiting.empty()) {
     submission sub = std::move(s.waiting.front());
     s.waiting.pop_front();
     decide_one(self, std::move(sub));
@@ -344,7 +386,7 @@ void take(self_ptr self, submission sub) {
     answer(self, sub.done, refused(submit_errc::overloaded), engine::command_name(sub.cmd.body));
     return;
   }
-  if (!s.wallet || s.screening) {
+  if (!s.wallet || s.screening || s.looking_up) {
     s.waiting.push_back(std::move(sub));
     return;
   }
@@ -369,19 +411,19 @@ void on_loaded(self_ptr self, load_result& r) {
     return;
   }
   loaded_wallet loaded = std::move(r.loaded).value();
+  const engine::idempotency_bounds bounds = bounds_of(s.ctx->settings);
   engine::idempotency_window window;
+  window.adopt_evicted(std::move(loaded.evicted));
   for (auto& [key, record] : loaded.keys) {
-    if (!window.full() && window.find(key) == nullptr) {
-      window.remember(std::move(key), record);
+    if (window.find(key) == nullptr) {
+      window.remember(std::move(key), record, bounds);
     }
   }
   s.velocity = engine::outgoing_velocity{};
   for (const outgoing_move& m : loaded.outgoing) {
     s.velocity.record(m.at, m.amount);
   }
-  s.wallet.emplace(
-      std::move(loaded.state), std::move(window),
-      std::chrono::duration_cast<engine::duration>(s.ctx->settings.idempotency_retention));
+  s.wallet.emplace(std::move(loaded.state), std::move(window), bounds);
   for (const auto& [hold_id, hold] : s.wallet->state().holds) {
     schedule_expiry(self, hold_id, hold.expires_at);
   }
@@ -435,6 +477,7 @@ void on_nack(self_ptr self, const commit_nack& nack) {
   ++s.epoch;
   s.wallet.reset();
   s.timers.clear();
+  s.looking_up = false;  // its answer is stale now: the command is looked up again once reloaded
   // Restart from the database after a backoff with jitter; past the restart budget, give up:
   // answer what waits and stop (the router spawns a fresh actor for the next command).
   const auto now = std::chrono::steady_clock::now();
@@ -460,7 +503,7 @@ void on_dormant(self_ptr self) {
   auto& s = self->state;
   const auto& router = s.ctx->actors->routers.at(s.ctx->shard);
   const bool can_sleep = s.wallet && s.inflight.empty() && s.waiting.empty() && !s.screening &&
-                         s.timers.empty() && s.wallet->state().holds.empty();
+                         !s.looking_up && s.timers.empty() && s.wallet->state().holds.empty();
   if (!can_sleep) {
     self->send(router, wallet_dormant{s.id, s.generation, nullptr});
     return;
@@ -470,6 +513,44 @@ void on_dormant(self_ptr self) {
   s.wallet.reset();
   self->send(router, wallet_dormant{s.id, s.generation, std::move(kept)});
   self->quit();
+}
+
+// The store's answer to the lookup of the first waiting command's key (ADR 0017): a record answers
+// it as the repeat it is, nothing applied; none decides it as new; a failure answers it
+// unavailable (the sender retries; a possible repeat is never applied). Then what waits behind it.
+void on_key_looked_up(self_ptr self, key_looked_up& r) {
+  auto& s = self->state;
+  if (!s.looking_up || r.epoch != s.epoch || !s.wallet) {
+    return;  // stale: a failed commit dropped the state, and the command is asked for again
+  }
+  s.looking_up = false;
+  submission sub = std::move(s.waiting.front());
+  s.waiting.pop_front();
+  const std::string_view command = engine::command_name(sub.cmd.body);
+  if (!r.found.ok()) {
+    s.ctx->probe->key_lookup(s.ctx->shard, "failed", &r.found.error());
+    answer(self, sub.done, refused(submit_errc::unavailable), command);
+  } else if (const auto& stored = r.found.value()) {
+    s.ctx->probe->key_lookup(s.ctx->shard, "found", nullptr);
+    const engine::handled h = s.wallet->recall(sub.cmd, *stored);
+    submit_outcome out;
+    out.result = h.result;
+    out.replayed = h.replayed;
+    out.ccy = s.wallet->state().ccy;
+    if (s.inflight.empty()) {
+      answer(self, sub.done, std::move(out), command);
+    } else {
+      // Answered in order, after the writes decided before it.
+      s.inflight.push_back(
+          pending{std::move(sub.done), std::move(out), false, std::nullopt, command, {}, {}});
+    }
+  } else {
+    s.ctx->probe->key_lookup(s.ctx->shard, "absent", nullptr);
+    sub.key_absent = true;
+    decide_one(self, std::move(sub));
+  }
+  drain(self);
+  report_idle(self);
 }
 
 void on_expiry_timer(self_ptr self, const std::string& hold_id) {
@@ -524,6 +605,7 @@ wallet_actor::behavior_type wallet_behavior(self_ptr self, std::string wallet_id
       [self](reload_atom) { request_load(self); },
       [self](expire_atom, const std::string& hold_id) { on_expiry_timer(self, hold_id); },
       [self](screened& r) { on_screened(self, r.id, std::move(r.answer)); },
+      [self](key_looked_up& r) { on_key_looked_up(self, r); },
       [self](screen_deadline_atom, std::uint64_t id) {
         on_screened(self, id, screening_answer{std::nullopt, "no verdict within aml.deadline_ms"});
       },

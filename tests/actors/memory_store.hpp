@@ -29,7 +29,26 @@ class memory_database {
   std::atomic<int> commit_delay_ms{0};         // each commit takes this long (a slow database)
   std::atomic<std::size_t> commits{0};
   std::atomic<std::size_t> largest_batch{0};
-  std::atomic<std::size_t> loads{0};  // wallet loads asked of the store
+  std::atomic<std::size_t> loads{0};        // wallet loads asked of the store
+  std::atomic<std::size_t> key_lookups{0};  // key lookups asked of the store (ADR 0017)
+  std::atomic<bool> lookups_down{false};    // key lookups fail as unavailable
+  // While held, every key lookup waits until released (a slow database).
+  void hold_lookups() {
+    std::lock_guard lock{lookup_mutex_};
+    lookups_held_ = true;
+  }
+  void release_lookups() {
+    {
+      std::lock_guard lock{lookup_mutex_};
+      lookups_held_ = false;
+    }
+    lookups_released_.notify_all();
+  }
+  // Key lookups waiting in hold_lookups() now.
+  std::size_t lookups_waiting() {
+    std::lock_guard lock{lookup_mutex_};
+    return lookups_waiting_;
+  }
 
   // While held, every commit waits (after it has counted itself as committing) until released.
   void hold_commits() {
@@ -108,7 +127,8 @@ class memory_database {
     return std::nullopt;
   }
 
-  engine::result<loaded_wallet, store_error> load(const std::string& id, engine::timestamp since) {
+  engine::result<loaded_wallet, store_error> load(const std::string& id, engine::timestamp since,
+                                                  const engine::idempotency_bounds& bounds) {
     ++loads;
     std::lock_guard lock{mutex_};
     if (down) {
@@ -117,12 +137,44 @@ class memory_database {
     loaded_wallet out;
     const auto it = wallets_.find(id);
     out.state = it == wallets_.end() ? engine::empty_wallet(id) : it->second;
+    std::vector<std::pair<std::string, engine::idempotency_record>> keys;
     for (const auto& [key, record] : key_order_) {
-      if (key.first == id && record.recorded_at >= since) {
-        out.keys.emplace_back(key.second, record);
+      if (key.first == id && record.recorded_at > since) {
+        keys.emplace_back(key.second, record);
+      }
+    }
+    // The newest keys resident, the older ones in the filter, as the PostgreSQL store does.
+    const std::size_t older =
+        keys.size() > bounds.keys_resident ? keys.size() - bounds.keys_resident : 0;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (i < older) {
+        out.evicted.add(keys[i].first, keys[i].second.recorded_at, bounds.retention);
+      } else {
+        out.keys.push_back(std::move(keys[i]));
       }
     }
     return out;
+  }
+
+  engine::result<std::optional<engine::idempotency_record>, store_error> find_key(
+      const std::string& id, const std::string& key, engine::timestamp since) {
+    ++key_lookups;
+    {
+      std::unique_lock lock{lookup_mutex_};
+      ++lookups_waiting_;
+      lookups_released_.wait(lock, [this] { return !lookups_held_; });
+      --lookups_waiting_;
+    }
+    std::lock_guard lock{mutex_};
+    if (down || lookups_down) {
+      return store_error{store_errc::unavailable, "injected failure"};
+    }
+    for (const auto& [k, record] : key_order_) {
+      if (k.first == id && k.second == key && record.recorded_at > since) {
+        return std::optional{record};
+      }
+    }
+    return std::optional<engine::idempotency_record>{};
   }
 
   std::vector<transfer_record> pending(std::uint32_t shard, engine::timestamp older_than) {
@@ -234,6 +286,10 @@ class memory_database {
 
   std::uint32_t shards_;
   std::mutex mutex_;
+  std::mutex lookup_mutex_;
+  std::condition_variable lookups_released_;
+  bool lookups_held_ = false;
+  std::size_t lookups_waiting_ = 0;
 
   // Counts a commit as under way for its lifetime; waits while commits are held.
   class committing_guard {
@@ -295,9 +351,14 @@ class memory_store final : public store_port {
   memory_store(std::shared_ptr<memory_database> db, std::uint32_t shard)
       : db_(std::move(db)), shard_(shard) {}
 
-  engine::result<loaded_wallet, store_error> load_wallet(const std::string& wallet_id,
-                                                         engine::timestamp keys_since) override {
-    return db_->load(wallet_id, keys_since);
+  engine::result<loaded_wallet, store_error> load_wallet(
+      const std::string& wallet_id, engine::timestamp keys_since,
+      const engine::idempotency_bounds& bounds) override {
+    return db_->load(wallet_id, keys_since, bounds);
+  }
+  engine::result<std::optional<engine::idempotency_record>, store_error> find_key(
+      const std::string& wallet_id, const std::string& key, engine::timestamp since) override {
+    return db_->find_key(wallet_id, key, since);
   }
   std::optional<store_error> commit(std::span<const wallet_write> writes) override {
     return db_->commit(writes);

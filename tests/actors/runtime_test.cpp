@@ -133,7 +133,23 @@ class runtime_test : public ::testing::Test {
       const std::lock_guard lock{mutex};
       return dormant_max[shard];
     }
+    void keys_evicted(std::uint32_t /*shard*/, std::size_t count) override {
+      evicted += static_cast<int>(count);
+    }
+    void key_lookup(std::uint32_t /*shard*/, std::string_view outcome,
+                    const store_error* error) override {
+      const std::lock_guard lock{mutex};
+      ++lookups[std::string{outcome}];
+      if (error != nullptr) ++lookup_errors;
+    }
+    int lookups_of(const std::string& outcome) {
+      const std::lock_guard lock{mutex};
+      return lookups[outcome];
+    }
     std::atomic<int> legs_overloaded{0};
+    std::atomic<int> evicted{0};
+    std::map<std::string, int> lookups;  // by outcome
+    int lookup_errors = 0;
     std::map<std::uint32_t, std::size_t> dormant;      // per shard, as last reported
     std::map<std::uint32_t, std::size_t> dormant_max;  // per shard, the most ever reported
     std::mutex mutex;
@@ -1008,6 +1024,109 @@ TEST_F(runtime_test, dormant_wallets_are_evicted_past_the_resident_limit) {
   }
   // Replays still work after eviction: the keys were loaded with the state.
   EXPECT_TRUE(run({"ev-0", "r0", engine::deposit{eur_(1)}}).replayed);
+}
+
+// ADR 0017: a hot wallet takes more commands than its resident window holds; a repeat of an
+// evicted key waits for the store's lookup and is answered its original outcome, in order.
+TEST_F(runtime_test, a_repeat_of_an_evicted_key_waits_for_its_lookup_and_answers_in_order) {
+  runtime_settings settings;
+  settings.idempotency_keys_resident = 4;
+  start(settings);
+  open("hot", 0);
+  std::vector<submit_outcome> firsts;
+  for (int i = 0; i < 10; ++i) {
+    firsts.push_back(run({"hot", "d" + std::to_string(i), engine::deposit{eur_(1 + i)}}));
+    ASSERT_TRUE(firsts.back().accepted()) << i;  // never idempotency_window_full
+  }
+  EXPECT_EQ(balance("hot"), 55);
+  EXPECT_EQ(probe->evicted.load(), 7);  // open-hot, d0 .. d5
+  const std::size_t lookups_before = db->key_lookups.load();
+
+  db->hold_lookups();
+  auto repeat = rt->submit({"hot", "d0", engine::deposit{eur_(1)}});
+  std::vector<std::future<submit_outcome>> later;
+  for (int i = 0; i < 3; ++i) {
+    later.push_back(rt->submit({"hot", "n" + std::to_string(i), engine::deposit{eur_(100)}}));
+  }
+  auto resident_repeat = rt->submit({"hot", "d9", engine::deposit{eur_(10)}});
+  ASSERT_TRUE(eventually([&] { return db->lookups_waiting() == 1; }));
+  // Everything behind the lookup waits for it: nothing is decided or answered out of order.
+  EXPECT_NE(repeat.wait_for(0s), std::future_status::ready);
+  for (auto& f : later) EXPECT_NE(f.wait_for(0s), std::future_status::ready);
+  EXPECT_NE(resident_repeat.wait_for(0s), std::future_status::ready);
+  EXPECT_EQ(balance("hot"), 55);
+  db->release_lookups();
+
+  const submit_outcome again = repeat.get();
+  ASSERT_FALSE(again.error);
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.result, firsts[0].result) << "the original outcome, from the store";
+  std::uint64_t seq = firsts.back().event->seq;
+  for (auto& f : later) {
+    const submit_outcome o = f.get();
+    ASSERT_TRUE(o.accepted());
+    ASSERT_FALSE(o.replayed);
+    EXPECT_EQ(o.event->seq, seq + 1);
+    seq = o.event->seq;
+  }
+  EXPECT_TRUE(resident_repeat.get().replayed);
+  EXPECT_EQ(balance("hot"), 355) << "the repeat applied nothing";
+  EXPECT_EQ(db->key_lookups.load(), lookups_before + 1);
+  EXPECT_EQ(probe->lookups_of("found"), 1);
+
+  // Other content under an evicted key is a conflict, and changes nothing.
+  const auto conflict = run({"hot", "d1", engine::deposit{eur_(999)}});
+  EXPECT_EQ(conflict.result.rejected, engine::rejection::idempotency_conflict);
+  EXPECT_EQ(balance("hot"), 355);
+  EXPECT_EQ(probe->lookups_of("found"), 2);
+}
+
+TEST_F(runtime_test, a_failed_key_lookup_answers_unavailable_and_applies_nothing) {
+  runtime_settings settings;
+  settings.idempotency_keys_resident = 2;
+  start(settings);
+  open("hot", 0);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(run({"hot", "d" + std::to_string(i), engine::deposit{eur_(1)}}).accepted());
+  }
+  db->lookups_down = true;
+  const auto failed = run({"hot", "d0", engine::deposit{eur_(1)}});
+  EXPECT_EQ(failed.error, submit_errc::unavailable);
+  EXPECT_EQ(balance("hot"), 5);
+  EXPECT_EQ(probe->lookups_of("failed"), 1);
+  // The wallet goes on: a new key needs no lookup.
+  ASSERT_TRUE(run({"hot", "d5", engine::deposit{eur_(1)}}).accepted());
+  EXPECT_EQ(balance("hot"), 6);
+  // The sender's retry, once the database answers, is the original outcome.
+  db->lookups_down = false;
+  const auto retried = run({"hot", "d0", engine::deposit{eur_(1)}});
+  ASSERT_FALSE(retried.error);
+  EXPECT_TRUE(retried.replayed);
+  EXPECT_EQ(balance("hot"), 6);
+}
+
+TEST_F(runtime_test, a_reloaded_wallet_finds_its_older_keys_through_the_filter) {
+  runtime_settings settings;
+  settings.idempotency_keys_resident = 3;
+  start(settings);
+  open("hot", 0);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(run({"hot", "d" + std::to_string(i), engine::deposit{eur_(1)}}).accepted());
+  }
+  // A failed commit drops the wallet's state: it reloads the newest 3 keys, the others into its
+  // filter.
+  const std::size_t loads = db->loads.load();
+  db->fail_next_commits = 1;
+  EXPECT_EQ(run({"hot", "x", engine::deposit{eur_(1)}}).error, submit_errc::unavailable);
+  ASSERT_TRUE(eventually([&] { return db->loads.load() > loads; }));
+  for (int i = 0; i < 8; ++i) {
+    const auto o = run({"hot", "d" + std::to_string(i), engine::deposit{eur_(1)}});
+    ASSERT_FALSE(o.error) << i;
+    EXPECT_TRUE(o.replayed) << i;
+  }
+  EXPECT_EQ(run({"hot", "open-hot", engine::open_wallet{"owner", eur, 0}}).replayed, true);
+  EXPECT_EQ(balance("hot"), 8);
+  EXPECT_GE(probe->lookups_of("found"), 6);
 }
 
 }  // namespace

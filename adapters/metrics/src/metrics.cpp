@@ -185,6 +185,8 @@ struct registry::families {
   labelled_counters saga_leg_failures;
   counter_family& scan_failures;
   labelled_counters aml_reviews;
+  prometheus::Counter& keys_evicted;
+  labelled_counters key_lookups;
 
   // NATS.
   labelled_counters dead_letters;
@@ -248,6 +250,17 @@ registry::families::families(prometheus::Registry& r)
           {},
           "event",
           {"opened", "approved", "rejected", "expired"}},
+      keys_evicted{counter(r, "wallet_idempotency_keys_evicted_total",
+                           "Idempotency records that left a wallet's resident window for its "
+                           "evicted-key filter (ADR 0017).")
+                       .Add({})},
+      key_lookups{counter(r, "wallet_idempotency_key_lookups_total",
+                          "Database lookups of keys a wallet's evicted-key filter may hold, by "
+                          "outcome: found (a repeat), absent (a new key), failed (answered "
+                          "unavailable)."),
+                  {},
+                  "outcome",
+                  {"found", "absent", "failed"}},
       dead_letters{
           counter(r, "wallet_nats_dead_letters_total",
                   "Commands moved to the dead-letter subject, by reason."),
@@ -421,6 +434,15 @@ void runtime_metrics::saga_leg_failed(std::string_view /*transfer_id*/, std::str
 
 void runtime_metrics::scan_failed(std::uint32_t shard, const actors::store_error& /*error*/) {
   registry_->families_->scan_failures.Add({{"shard", shard_label(shard)}}).Increment();
+}
+
+void runtime_metrics::keys_evicted(std::uint32_t /*shard*/, std::size_t count) {
+  registry_->families_->keys_evicted.Increment(static_cast<double>(count));
+}
+
+void runtime_metrics::key_lookup(std::uint32_t /*shard*/, std::string_view outcome,
+                                 const actors::store_error* /*error*/) {
+  registry_->families_->key_lookups.at(outcome).Increment();
 }
 
 void runtime_metrics::aml_review(std::string_view event, std::string_view /*wallet_id*/,

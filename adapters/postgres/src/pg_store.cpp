@@ -119,33 +119,72 @@ engine::result<actors::transfer_record, store_error> to_transfer(const pqxx::row
   return t;
 }
 
-// The wallet's idempotency keys recorded after `since` (the newest ones, at most the window's
-// bound), oldest first.
+// Rows of the keys older than the resident ones fetched at once while they stream into the
+// evicted-key filter (ADR 0017): the load's memory stays bounded whatever the wallet's keys.
+constexpr std::size_t older_keys_fetch_rows = 8'192;
+
+// One idempotency_records row (key, fingerprint, rejection, seq, balance, held, recorded_at as
+// epoch microseconds) as the engine's record.
+engine::result<engine::idempotency_record, store_error> record_of(const pqxx::row& row,
+                                                                  const std::string& id) {
+  engine::idempotency_record r;
+  r.fingerprint = std::bit_cast<std::uint64_t>(row[1].as<std::int64_t>());
+  if (!row[2].is_null()) {
+    const auto code = row[2].as<std::int64_t>();
+    if (code < 1 || code > engine::rejection_count) {
+      return rejected("wallet " + id + ": key " + row[0].as<std::string>() +
+                      ": unknown rejection " + std::to_string(code));
+    }
+    r.result.rejected = static_cast<engine::rejection>(code);
+  }
+  r.result.seq = static_cast<std::uint64_t>(std::max<std::int64_t>(row[3].as<std::int64_t>(), 0));
+  r.result.balance = row[4].as<std::int64_t>();
+  r.result.held = row[5].as<std::int64_t>();
+  r.recorded_at = detail::from_epoch_us(row[6].as<std::int64_t>());
+  return r;
+}
+
+// The wallet's idempotency keys recorded after `since` (the newest ones, at most `resident`),
+// oldest first.
 engine::result<std::vector<std::pair<std::string, engine::idempotency_record>>, store_error>
-read_keys(pqxx::dbtransaction& tx, const std::string& id, engine::timestamp since) {
+read_keys(pqxx::dbtransaction& tx, const std::string& id, engine::timestamp since,
+          std::size_t resident) {
   std::vector<std::pair<std::string, engine::idempotency_record>> keys;
-  const pqxx::result rows =
-      tx.exec_prepared(detail::stmt::keys_load.name, id, detail::timestamp_literal(since),
-                       limit_param(engine::idempotency_keys_per_wallet_max));
+  const pqxx::result rows = tx.exec_prepared(
+      detail::stmt::keys_load.name, id, detail::timestamp_literal(since), limit_param(resident));
   keys.reserve(rows.size());
   for (const auto& row : rows) {
-    engine::idempotency_record r;
-    r.fingerprint = std::bit_cast<std::uint64_t>(row[1].as<std::int64_t>());
-    if (!row[2].is_null()) {
-      const auto code = row[2].as<std::int64_t>();
-      if (code < 1 || code > engine::rejection_count) {
-        return rejected("wallet " + id + ": key " + row[0].as<std::string>() +
-                        ": unknown rejection " + std::to_string(code));
-      }
-      r.result.rejected = static_cast<engine::rejection>(code);
+    auto r = record_of(row, id);
+    if (!r) {
+      return r.error();
     }
-    r.result.seq = static_cast<std::uint64_t>(std::max<std::int64_t>(row[3].as<std::int64_t>(), 0));
-    r.result.balance = row[4].as<std::int64_t>();
-    r.result.held = row[5].as<std::int64_t>();
-    r.recorded_at = detail::from_epoch_us(row[6].as<std::int64_t>());
-    keys.emplace_back(row[0].as<std::string>(), r);
+    keys.emplace_back(row[0].as<std::string>(), r.value());
   }
   return keys;
+}
+
+// The keys after `since` older than `oldest` (the oldest resident key, whose stored seq is
+// `oldest.second.result.seq`), streamed oldest first into `evicted` (ADR 0017).
+void read_older_keys(pqxx::dbtransaction& tx, const std::string& id, engine::timestamp since,
+                     const std::pair<std::string, engine::idempotency_record>& oldest,
+                     const engine::idempotency_bounds& bounds, engine::evicted_keys& evicted) {
+  // Closed with the transaction.
+  tx.exec_params("DECLARE wallet_keys_older NO SCROLL CURSOR FOR " WALLET_PG_KEYS_OLDER_QUERY, id,
+                 detail::timestamp_literal(since),
+                 detail::timestamp_literal(oldest.second.recorded_at),
+                 detail::to_bigint(oldest.second.result.seq), oldest.first);
+  const std::string fetch =
+      "FETCH FORWARD " + std::to_string(older_keys_fetch_rows) + " FROM wallet_keys_older";
+  for (;;) {
+    const pqxx::result rows = tx.exec(fetch);
+    for (const auto& row : rows) {
+      evicted.add(row[0].as<std::string>(), detail::from_epoch_us(row[1].as<std::int64_t>()),
+                  bounds.retention);
+    }
+    if (rows.size() < older_keys_fetch_rows) {
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -286,7 +325,8 @@ std::optional<store_error> pg_store::connect() { return impl_->ensure_connected(
 bool pg_store::connected() const noexcept { return impl_->conn && impl_->conn->is_open(); }
 
 engine::result<actors::loaded_wallet, store_error> pg_store::load_wallet(
-    const std::string& wallet_id, engine::timestamp keys_since) {
+    const std::string& wallet_id, engine::timestamp keys_since,
+    const engine::idempotency_bounds& bounds) {
   WALLET_ASSERT(engine::shard_of(wallet_id, impl_->settings.shard_count) ==
                 impl_->settings.shard_id);
   return impl_->run(
@@ -298,13 +338,36 @@ engine::result<actors::loaded_wallet, store_error> pg_store::load_wallet(
         if (!state) {
           return state.error();
         }
-        auto keys = read_keys(tx, wallet_id, keys_since);
+        auto keys = read_keys(tx, wallet_id, keys_since, bounds.keys_resident);
         if (!keys) {
           return keys.error();
         }
+        actors::loaded_wallet loaded{std::move(state).value(), std::move(keys).value(), {}, {}};
+        // As many keys as the window keeps: older ones may be within the retention too.
+        if (!loaded.keys.empty() && loaded.keys.size() >= bounds.keys_resident) {
+          read_older_keys(tx, wallet_id, keys_since, loaded.keys.front(), bounds, loaded.evicted);
+        }
         tx.commit();
-        return actors::loaded_wallet{std::move(state).value(), std::move(keys).value(), {}};
+        return loaded;
       });
+}
+
+engine::result<std::optional<engine::idempotency_record>, store_error> pg_store::find_key(
+    const std::string& wallet_id, const std::string& key, engine::timestamp since) {
+  using out = engine::result<std::optional<engine::idempotency_record>, store_error>;
+  return impl_->run("find_key " + wallet_id, [&](pqxx::connection& c) -> out {
+    pqxx::read_transaction tx(c);
+    const pqxx::result rows = tx.exec_prepared(detail::stmt::key_find.name, wallet_id, key,
+                                               detail::timestamp_literal(since));
+    if (rows.empty()) {
+      return std::optional<engine::idempotency_record>{};
+    }
+    auto r = record_of(rows[0], wallet_id);
+    if (!r) {
+      return r.error();
+    }
+    return std::optional<engine::idempotency_record>{r.value()};
+  });
 }
 
 engine::result<std::vector<actors::outgoing_move>, store_error> pg_store::recent_outgoing(

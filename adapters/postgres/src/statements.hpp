@@ -72,6 +72,21 @@ inline constexpr statement keys_load{
     " ORDER BY recorded_at DESC, seq DESC, key DESC LIMIT $3) AS newest"
     " ORDER BY recorded_at, seq, key"};
 
+// One key's record after $3 (ADR 0017: a key the wallet's evicted-key filter may hold).
+inline constexpr statement key_find{
+    "key_find",
+    "SELECT key, fingerprint, rejection, seq, balance, held, " WALLET_PG_EPOCH_US("recorded_at")
+    " FROM idempotency_records WHERE wallet_id = $1 AND key = $2 AND recorded_at > $3::timestamptz"};
+
+// The keys older than the resident ones (ADR 0017), oldest first, for the evicted-key filter:
+// those after $2 and before ($3, $4, $5) in (recorded_at, seq, key) order, the oldest resident
+// record's place in keys_load's order. Read through a cursor: a hot wallet may have millions.
+#define WALLET_PG_KEYS_OLDER_QUERY \
+  "SELECT key, " WALLET_PG_EPOCH_US("recorded_at") " FROM idempotency_records"          \
+  " WHERE wallet_id = $1 AND recorded_at > $2::timestamptz"                              \
+  " AND (recorded_at, seq, key) < ($3::timestamptz, $4::bigint, $5::text)"              \
+  " ORDER BY recorded_at, seq, key"
+
 #define WALLET_PG_TRANSFER_COLUMNS \
   "id, source, destination, currency::text, amount, status, " WALLET_PG_EPOCH_US("created_at")
 
@@ -103,9 +118,9 @@ inline constexpr statement holds_due{
     " FROM wallet_holds WHERE shard = $1 AND expires_at <= $2::timestamptz"
     " ORDER BY expires_at, wallet_id, hold_id LIMIT $3"};
 
-inline constexpr std::array all = {commit,     commit_outbox, outbox_notify,     wallet_load,
-                                   holds_load, keys_load,     transfers_pending, transfer_find,
-                                   holds_due,  outgoing_load};
+inline constexpr std::array all = {commit,        commit_outbox, outbox_notify, wallet_load,
+                                   holds_load,    keys_load,     key_find,      transfers_pending,
+                                   transfer_find, holds_due,     outgoing_load};
 
 }  // namespace stmt
 }  // namespace wallet::postgres::detail

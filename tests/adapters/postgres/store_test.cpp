@@ -41,7 +41,7 @@ class store_test : public pg_test {
 
 TEST_F(store_test, a_missing_wallet_loads_empty) {
   pg_store store(store_settings());
-  const auto loaded = store.load_wallet("nobody", t0_ - 24h);
+  const auto loaded = store.load_wallet("nobody", t0_ - 24h, {24h});
   ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
   EXPECT_EQ(loaded.value().state, engine::empty_wallet("nobody"));
   EXPECT_TRUE(loaded.value().keys.empty());
@@ -61,7 +61,7 @@ TEST_F(store_test, commit_then_load_round_trips_state_holds_and_keys) {
   batch.push_back(w.handle(engine::freeze{"audit"}, t0_ + 5us));
   commit_ok(store, batch);
 
-  const auto loaded = store.load_wallet("w-1", t0_ - 24h);
+  const auto loaded = store.load_wallet("w-1", t0_ - 24h, {24h});
   ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
   EXPECT_EQ(loaded.value().state, w.state());
   EXPECT_EQ(loaded.value().state.holds.size(), 2U);
@@ -70,7 +70,7 @@ TEST_F(store_test, commit_then_load_round_trips_state_holds_and_keys) {
   EXPECT_EQ(loaded.value().keys[4].second.result.rejected, engine::rejection::insufficient_funds);
 
   // keys_since filters by recording time.
-  const auto recent = store.load_wallet("w-1", t0_ + 3us);
+  const auto recent = store.load_wallet("w-1", t0_ + 3us, {24h});
   ASSERT_TRUE(recent.ok());
   ASSERT_EQ(recent.value().keys.size(), 2U);
   EXPECT_EQ(recent.value().keys[0], w.keys()[4]);
@@ -86,7 +86,7 @@ TEST_F(store_test, the_kyc_level_and_the_days_outgoing_total_survive_a_reload) {
                     w.handle(engine::transfer_debit{"t-1", "w-other", eur(300)}, t0_ + 4us)});
   ASSERT_EQ(w.state().kyc_level, engine::kyc::basic);
   ASSERT_EQ(w.state().outgoing_today, 1'000);
-  const auto loaded = store.load_wallet("w-kyc", t0_ - 24h);
+  const auto loaded = store.load_wallet("w-kyc", t0_ - 24h, {24h});
   ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
   EXPECT_EQ(loaded.value().state, w.state());
   EXPECT_EQ(loaded.value().state.kyc_level, engine::kyc::basic);
@@ -100,7 +100,7 @@ TEST_F(store_test, the_kyc_level_and_the_days_outgoing_total_survive_a_reload) {
   wallet_sim fresh("w-fresh");
   commit_ok(store, {fresh.handle(open(), t0_), fresh.handle(engine::deposit{eur(50)}, t0_),
                     fresh.handle(engine::withdraw{eur(20)}, t0_)});
-  const auto created = store.load_wallet("w-fresh", t0_ - 24h);
+  const auto created = store.load_wallet("w-fresh", t0_ - 24h, {24h});
   ASSERT_TRUE(created.ok()) << created.error().detail;
   EXPECT_EQ(created.value().state, fresh.state());
   EXPECT_EQ(created.value().state.kyc_level, engine::kyc::none);
@@ -130,8 +130,8 @@ TEST_F(store_test, several_writes_of_a_wallet_in_one_batch_coalesce) {
   batch.push_back(a.handle(engine::hold_place{"h", eur(20), t0_ + 1h}, t0_ + 4us));  // reused id
   batch.push_back(b.handle(engine::deposit{eur(7)}, t0_ + 5us));
   commit_ok(store, batch);
-  EXPECT_EQ(store.load_wallet("a", t0_ - 1h).value().state, a.state());
-  EXPECT_EQ(store.load_wallet("b", t0_ - 1h).value().state, b.state());
+  EXPECT_EQ(store.load_wallet("a", t0_ - 1h, {24h}).value().state, a.state());
+  EXPECT_EQ(store.load_wallet("b", t0_ - 1h, {24h}).value().state, b.state());
   EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), 7);
   EXPECT_EQ(count("SELECT sum(delta) FROM wallet_events WHERE wallet_id = 'a'"), a.state().balance);
   EXPECT_EQ(count("SELECT sum(held_delta) FROM wallet_events WHERE wallet_id = 'a'"),
@@ -178,7 +178,7 @@ TEST_F(store_test, a_rejection_on_a_never_opened_wallet_is_remembered_and_fenced
   pg_store store(store_settings());
   wallet_sim ghost("ghost");
   commit_ok(store, {ghost.handle(engine::deposit{eur(5)}, t0_)});  // wallet_not_found
-  const auto loaded = store.load_wallet("ghost", t0_ - 1h);
+  const auto loaded = store.load_wallet("ghost", t0_ - 1h, {24h});
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded.value().state, engine::empty_wallet("ghost"));
   ASSERT_EQ(loaded.value().keys.size(), 1U);
@@ -407,7 +407,7 @@ TEST_F(store_test, a_stored_key_older_than_the_window_is_overwritten_with_the_ne
                     w.handle(engine::deposit{eur(20)}, t0_ + 2us, "new-key")});
   EXPECT_EQ(count("SELECT count(*) FROM wallet_events"), events_before + 2)
       << "the conflict's retry kept every other row of the batch";
-  const auto loaded = store.load_wallet("w-1", t0_ - 24h);
+  const auto loaded = store.load_wallet("w-1", t0_ - 24h, {24h});
   ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
   EXPECT_EQ(loaded.value().keys, w.keys()) << "the stored answer is the new one";
   EXPECT_EQ(count("SELECT count(*) FROM idempotency_records WHERE wallet_id = 'w-1'"
@@ -468,7 +468,7 @@ TEST_F(store_test, due_holds_lists_this_shards_expired_holds) {
   commit_ok(store0, {a.handle(engine::hold_expire{"sooner"}, t0_ + 2h),
                      a.handle(engine::hold_release{"soon"}, t0_ + 2h)});
   EXPECT_TRUE(store0.due_holds(t0_ + 2h, 10).value().empty());
-  EXPECT_EQ(store0.load_wallet(ids0[0], t0_ - 1h).value().state, a.state());
+  EXPECT_EQ(store0.load_wallet(ids0[0], t0_ - 1h, {24h}).value().state, a.state());
   EXPECT_EQ(store1.due_holds(t0_ + 2h, 10).value().size(), 1U);
 }
 
@@ -516,7 +516,7 @@ TEST_F(store_test, every_event_type_reads_back_exactly) {
   ASSERT_TRUE(tail.ok());
   ASSERT_EQ(tail.value().size(), 1U);
   EXPECT_EQ(tail.value()[0], expected[14]);
-  EXPECT_EQ(store.load_wallet("a", t0_).value().state, a.state());
+  EXPECT_EQ(store.load_wallet("a", t0_, {24h}).value().state, a.state());
 }
 
 TEST_F(store_test, an_event_outside_every_partition_fails_the_commit_loudly) {
@@ -557,7 +557,7 @@ TEST_F(store_test, a_dropped_connection_is_unavailable_then_reconnects) {
   EXPECT_FALSE(store.connected());
 
   // The wallet actor reloads and retries: the next call reconnects.
-  const auto loaded = store.load_wallet("w", t0_ - 1h);
+  const auto loaded = store.load_wallet("w", t0_ - 1h, {24h});
   ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
   EXPECT_TRUE(store.connected());
   EXPECT_EQ(loaded.value().state.version, 1U) << "the failed deposit was not committed";
@@ -576,7 +576,7 @@ TEST_F(store_test, an_unreachable_server_is_unavailable_and_the_password_stays_s
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code, store_errc::unavailable);
   EXPECT_EQ(e->detail.find("s3cr3t-pw"), std::string::npos) << e->detail;
-  const auto loaded = store.load_wallet("w", t0_);
+  const auto loaded = store.load_wallet("w", t0_, {24h});
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.error().code, store_errc::unavailable);
   EXPECT_FALSE(store.connected());

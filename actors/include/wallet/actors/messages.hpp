@@ -25,11 +25,21 @@ struct submission {
   completion done;
   bool internal = false;
   command_context context;
+  // The store holds no record of the command's key, which the wallet's evicted-key filter may hold
+  // (ADR 0017): it is decided as a new command.
+  bool key_absent = false;
 };
 
 // The store's answer to a load.
 struct load_result {
   engine::result<loaded_wallet, store_error> loaded;
+};
+
+// The store's answer to a key lookup (ADR 0017) the wallet asked in `epoch`: the stored record of
+// the key, none, or why it could not tell.
+struct key_looked_up {
+  std::uint64_t epoch = 0;
+  engine::result<std::optional<engine::idempotency_record>, store_error> found;
 };
 
 // The store committed the next `count` writes that the wallet sent in `epoch`.
@@ -63,12 +73,11 @@ using scan_atom = caf::atom_constant<caf::atom("scan")>;
 using dormant_atom = caf::atom_constant<caf::atom("dormant")>;
 
 // One wallet: serializes its commands through the engine and answers each after its commit.
-using wallet_actor =
-    caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<load_result>,
-                     caf::reacts_to<commit_ack>, caf::reacts_to<commit_nack>,
-                     caf::reacts_to<passivate_atom>, caf::reacts_to<dormant_atom>,
-                     caf::reacts_to<reload_atom>, caf::reacts_to<expire_atom, std::string>,
-                     caf::reacts_to<screened>, caf::reacts_to<screen_deadline_atom, std::uint64_t>>;
+using wallet_actor = caf::typed_actor<
+    caf::reacts_to<submission>, caf::reacts_to<load_result>, caf::reacts_to<commit_ack>,
+    caf::reacts_to<commit_nack>, caf::reacts_to<passivate_atom>, caf::reacts_to<dormant_atom>,
+    caf::reacts_to<reload_atom>, caf::reacts_to<expire_atom, std::string>, caf::reacts_to<screened>,
+    caf::reacts_to<screen_deadline_atom, std::uint64_t>, caf::reacts_to<key_looked_up>>;
 
 struct load_request {
   std::string wallet_id;
@@ -76,6 +85,17 @@ struct load_request {
   wallet_actor reply_to;
   // Set when the AML velocity window must be rebuilt: the outgoing moves since then are loaded too.
   std::optional<engine::timestamp> outgoing_since{};
+  engine::idempotency_bounds bounds{};
+};
+
+// A wallet asks for the stored record of a key its evicted-key filter may hold (ADR 0017). Like a
+// load, it waits for the wallet's writes queued or being committed: the key may be among them.
+struct key_lookup_request {
+  std::string wallet_id;
+  std::string key;
+  engine::timestamp since;  // records older than this are expired
+  std::uint64_t epoch = 0;
+  wallet_actor reply_to;
 };
 
 struct append_request {
@@ -105,7 +125,8 @@ struct wallet_dormant {
 
 // Per-shard persistence (detached: it blocks on PostgreSQL): loads wallets, batches their writes.
 using store_actor = caf::typed_actor<caf::reacts_to<load_request>, caf::reacts_to<append_request>,
-                                     caf::reacts_to<flush_atom>, caf::reacts_to<scan_atom>>;
+                                     caf::reacts_to<flush_atom>, caf::reacts_to<scan_atom>,
+                                     caf::reacts_to<key_lookup_request>>;
 
 // Per-shard router: finds or spawns the wallet actor for a command; passivates idle wallets.
 using router_actor = caf::typed_actor<caf::reacts_to<submission>, caf::reacts_to<wallet_idle>,
@@ -136,6 +157,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::commit_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::commit_nack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::screened)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::load_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::key_lookup_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::key_looked_up)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::wallet_idle)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::wallet_dormant)

@@ -39,6 +39,13 @@ class runtime_probe {
   virtual void wallets_dormant(std::uint32_t /*shard*/, std::size_t /*count*/) {}
   virtual void saga_leg_failed(std::string_view /*transfer_id*/, std::string_view /*why*/) {}
   virtual void scan_failed(std::uint32_t /*shard*/, const store_error& /*error*/) {}
+  // Idempotency records that left a wallet's resident window for its evicted-key filter (ADR 0017).
+  virtual void keys_evicted(std::uint32_t /*shard*/, std::size_t /*count*/) {}
+  // A store lookup of a key the evicted-key filter may hold (ADR 0017): `found` (a repeat,
+  // answered its original outcome), `absent` (a new command; the filter's false positive), or
+  // `failed` (`error` set; the command was answered unavailable).
+  virtual void key_lookup(std::uint32_t /*shard*/, std::string_view /*outcome*/,
+                          const store_error* /*error*/) {}
   // An AML review committed (ADR 0009): "opened", or its end: "approved", "rejected", "expired".
   virtual void aml_review(std::string_view /*event*/, std::string_view /*wallet_id*/,
                           std::string_view /*review_id*/) {}

@@ -9,6 +9,7 @@
 
 #include "wallet/actors/backoff.hpp"
 #include "wallet/actors/circuit_breaker.hpp"
+#include "wallet/engine/limits.hpp"
 
 namespace wallet::actors {
 
@@ -20,6 +21,9 @@ struct runtime_settings {
   std::size_t wallets_live_max = 16'384;
   std::size_t wallet_inflight_max = 1'024;  // commands queued or uncommitted per wallet
   std::chrono::seconds idempotency_retention{86'400};
+  // Idempotency records resident per wallet; older keys within the retention are summarized by
+  // the wallet's evicted-key filter and looked up in the store when it may hold them (ADR 0017).
+  std::size_t idempotency_keys_resident = engine::idempotency_keys_resident_default;
   std::size_t batch_size_max = 512;  // writes per PostgreSQL transaction
   // Longest a write waits for its batch; 0: none (committed once the mailbox holds no more).
   std::chrono::microseconds flush_interval{1'000};

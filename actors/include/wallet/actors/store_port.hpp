@@ -75,7 +75,10 @@ struct outgoing_move {
 // Everything a wallet actor needs to resume: the state and the keys still inside the window.
 struct loaded_wallet {
   engine::wallet_state state;  // empty_wallet(id) when the wallet was never opened
-  std::vector<std::pair<std::string, engine::idempotency_record>> keys;  // oldest first
+  // The newest keys (at most idempotency_bounds::keys_resident), oldest first, with their records.
+  std::vector<std::pair<std::string, engine::idempotency_record>> keys;
+  // The older keys within the retention, in the evicted-key filter (ADR 0017); empty when none.
+  engine::evicted_keys evicted;
   // The wallet's recent outgoing moves (store_port::recent_outgoing), when the load asked for
   // them: the AML velocity window is rebuilt from them (ADR 0007).
   std::vector<outgoing_move> outgoing;
@@ -121,9 +124,18 @@ class store_port {
   store_port& operator=(store_port&&) = delete;
   virtual ~store_port() = default;
 
-  // The wallet's stored state and its idempotency keys recorded after `keys_since`.
-  virtual engine::result<loaded_wallet, store_error> load_wallet(const std::string& wallet_id,
-                                                                 engine::timestamp keys_since) = 0;
+  // The wallet's stored state and its idempotency keys recorded after `keys_since`: the newest
+  // `bounds.keys_resident` with their records, the older ones added (oldest first, under
+  // `bounds.retention`) to loaded_wallet::evicted. A wallet with a million keys must not need a
+  // million records in memory at once.
+  virtual engine::result<loaded_wallet, store_error> load_wallet(
+      const std::string& wallet_id, engine::timestamp keys_since,
+      const engine::idempotency_bounds& bounds) = 0;
+
+  // The record of `key` on `wallet_id` recorded after `since`, or none (ADR 0017: a key the
+  // wallet's evicted-key filter may hold).
+  virtual engine::result<std::optional<engine::idempotency_record>, store_error> find_key(
+      const std::string& wallet_id, const std::string& key, engine::timestamp since) = 0;
 
   // The wallet's outgoing moves (withdrawn, transfer_debited, hold_captured with a captured part)
   // stamped at or after `since`, oldest first, at most the newest `limit` of them. A store that

@@ -93,6 +93,8 @@ inline constexpr std::array settings{
     "Worker threads of the actor scheduler (routers, wallets, sagas); 0: one per core. One keeps a command's hand-offs between actors on one thread (no parked worker to wake) and leaves the other cores to the stores, PostgreSQL and nats-server; raise it when that thread is saturated. The shards' stores have threads of their own."),
   integer_setting("runtime.idempotency_retention_s", 86'400, 60, 31'536'000,
     "How long an idempotency key is remembered; a repeat within it returns the original outcome."),
+  integer_setting("runtime.idempotency_keys_resident", 65'536, 1, 1'048'576,
+    "Idempotency records kept in memory per wallet (the newest). Older keys within the retention stay in PostgreSQL, summarized by a fixed-size filter per wallet; a repeat of one is answered after a database lookup (ADR 0017). Never a cap on commands."),
 
   integer_setting("store.batch_size_max", 512, 1, 65'536,
     "Most events a shard's store commits in one PostgreSQL transaction."),

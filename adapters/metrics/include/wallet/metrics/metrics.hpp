@@ -73,6 +73,9 @@ class runtime_metrics final : public actors::runtime_probe {
   void wallets_dormant(std::uint32_t shard, std::size_t count) override;
   void saga_leg_failed(std::string_view transfer_id, std::string_view why) override;
   void scan_failed(std::uint32_t shard, const actors::store_error& error) override;
+  void keys_evicted(std::uint32_t shard, std::size_t count) override;
+  void key_lookup(std::uint32_t shard, std::string_view outcome,
+                  const actors::store_error* error) override;
   void aml_review(std::string_view event, std::string_view wallet_id,
                   std::string_view review_id) override;
 

@@ -63,6 +63,15 @@ class runtime_tee final : public actors::runtime_probe {
     first_->saga_leg_failed(transfer_id, why);
     second_->saga_leg_failed(transfer_id, why);
   }
+  void keys_evicted(std::uint32_t shard, std::size_t count) override {
+    first_->keys_evicted(shard, count);
+    second_->keys_evicted(shard, count);
+  }
+  void key_lookup(std::uint32_t shard, std::string_view outcome,
+                  const actors::store_error* error) override {
+    first_->key_lookup(shard, outcome, error);
+    second_->key_lookup(shard, outcome, error);
+  }
   void scan_failed(std::uint32_t shard, const actors::store_error& error) override {
     first_->scan_failed(shard, error);
     second_->scan_failed(shard, error);

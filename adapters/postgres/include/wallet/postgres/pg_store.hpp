@@ -43,10 +43,15 @@ class pg_store final : public actors::store_port {
   std::optional<actors::store_error> connect();
   [[nodiscard]] bool connected() const noexcept;
 
-  // The row, its holds and its newest keys in one snapshot. The wallet must belong to this shard
-  // (asserted); a stored row that breaks the wallet invariants is store_errc::rejected.
+  // The row, its holds and its keys in one snapshot: the newest bounds.keys_resident with their
+  // records, the older ones streamed through a cursor into the evicted-key filter (ADR 0017). The
+  // wallet must belong to this shard (asserted); a stored row that breaks the wallet invariants is
+  // store_errc::rejected.
   engine::result<actors::loaded_wallet, actors::store_error> load_wallet(
-      const std::string& wallet_id, engine::timestamp keys_since) override;
+      const std::string& wallet_id, engine::timestamp keys_since,
+      const engine::idempotency_bounds& bounds) override;
+  engine::result<std::optional<engine::idempotency_record>, actors::store_error> find_key(
+      const std::string& wallet_id, const std::string& key, engine::timestamp since) override;
   engine::result<std::vector<actors::outgoing_move>, actors::store_error> recent_outgoing(
       const std::string& wallet_id, engine::timestamp since, std::size_t limit) override;
 
