@@ -102,5 +102,67 @@ TEST_F(runtime_pg_test, a_reused_transfer_id_is_refused_alone) {
       0);
 }
 
+// ADR 0017: a hot wallet takes many more commands than its resident window holds (no
+// idempotency_window_full); repeats of early keys, evicted from memory, are answered their
+// original outcome from PostgreSQL, also after a restart reloads the wallet; nothing applies twice.
+TEST_F(runtime_pg_test, a_hot_wallet_takes_more_commands_than_its_window_and_repeats_stay_exact) {
+  actors::runtime_settings settings;
+  settings.idempotency_keys_resident = 16;
+  start_runtime(settings);
+  constexpr int wallets = 4;
+  open_wallets(wallets);
+  const std::string hot = wallet(0);
+  std::vector<planned> plan;
+  for (int i = 0; i < 150; ++i) {
+    // Deposits to the hot wallet, and transfers to it whose credits are saga legs.
+    if (i % 3 == 0) {
+      plan.push_back({{wallet(1 + i % 3), "c-t-" + std::to_string(i),
+                       engine::transfer_debit{"tr-" + std::to_string(i), hot, {7, eur}}},
+                      std::nullopt});
+    } else {
+      plan.push_back(
+          {{hot, "c-h-" + std::to_string(i), engine::deposit{{1 + i, eur}}}, std::nullopt});
+    }
+  }
+  for (auto& p : plan) {
+    p.outcome = decide(p.cmd);
+    ASSERT_TRUE(p.outcome->accepted()) << p.cmd.idempotency_key;
+  }
+  ASSERT_TRUE(transfers_settled(60s));
+  const auto repeat_all = [&](const char* when) {
+    for (const auto& p : plan) {
+      const submit_outcome again = decide(p.cmd);
+      EXPECT_TRUE(again.replayed) << when << ": " << p.cmd.idempotency_key;
+      EXPECT_EQ(again.result, p.outcome->result) << when << ": " << p.cmd.idempotency_key;
+    }
+    const submit_outcome conflict = decide({hot, "c-h-1", engine::deposit{{999, eur}}});
+    EXPECT_EQ(conflict.result.rejected, engine::rejection::idempotency_conflict) << when;
+  };
+  repeat_all("resident");
+
+  // A restart: the wallet is loaded again, 16 keys resident and the rest in its filter.
+  runtime_->stop(5s);
+  system_->await_all_actors_done();
+  runtime_.reset();
+  system_.reset();
+  start_runtime(settings);
+  repeat_all("reloaded");
+  // New commands still go through.
+  ASSERT_TRUE(decide({hot, "after-restart", engine::deposit{{5, eur}}}).accepted());
+
+  expect_applied_exactly_once(plan);
+  EXPECT_EQ(sql("SELECT count(*) FROM wallet_events WHERE wallet_id = '" + hot +
+                "' AND idempotency_key = 'after-restart'")[0][0]
+                .as<long>(),
+            1);
+  std::int64_t deposited = opening_balance * wallets + 5;
+  for (const auto& p : plan) {
+    if (const auto* d = std::get_if<engine::deposit>(&p.cmd.body)) deposited += d->amount.minor;
+  }
+  expect_reconciled(deposited);
+  EXPECT_EQ(sql("SELECT count(*) FROM transfers WHERE status <> 'completed'")[0][0].as<long>(), 0)
+      << "every credit to the hot wallet landed";
+}
+
 }  // namespace
 }  // namespace wallet::system_test

@@ -415,6 +415,50 @@ TEST_F(store_test, a_stored_key_older_than_the_window_is_overwritten_with_the_ne
             1);
 }
 
+// ADR 0017: a load keeps the newest keys resident and streams the older ones (more than one
+// cursor fetch of them here) into the evicted-key filter; find_key reads one record.
+TEST_F(store_test, a_load_streams_keys_older_than_the_resident_ones_into_the_filter) {
+  pg_store store(store_settings());
+  sql("INSERT INTO idempotency_records SELECT 'w-1', 'k-' || n, n, NULL, n, n, 0,"
+      " now() - interval '1 hour' + n * interval '1 millisecond', 0"
+      " FROM generate_series(1, 20000) AS n");
+  sql("INSERT INTO idempotency_records VALUES ('w-1', 'expired', 1, NULL, 1, 0, 0,"
+      " now() - interval '25 hours', 0)");
+  const engine::idempotency_bounds bounds{24h, 100};
+  const auto loaded = store.load_wallet("w-1", now_us() - 24h, bounds);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+  const auto& l = loaded.value();
+  ASSERT_EQ(l.keys.size(), 100U);
+  EXPECT_EQ(l.keys.front().first, "k-19901");
+  EXPECT_EQ(l.keys.back().first, "k-20000");
+  EXPECT_EQ(l.evicted.keys(), 19'900U);
+  for (int n = 1; n <= 19'900; n += 37) {
+    ASSERT_TRUE(l.evicted.may_contain("k-" + std::to_string(n))) << n;
+  }
+  EXPECT_FALSE(l.evicted.may_contain("k-19901") && l.evicted.may_contain("k-19902") &&
+               l.evicted.may_contain("k-19903"))
+      << "resident keys are not in the filter";
+
+  const auto found = store.find_key("w-1", "k-5", now_us() - 24h);
+  ASSERT_TRUE(found.ok()) << found.error().detail;
+  ASSERT_TRUE(found.value().has_value());
+  EXPECT_EQ(found.value()->fingerprint, 5U);
+  EXPECT_EQ(found.value()->result.seq, 5U);
+  const auto absent = store.find_key("w-1", "never", now_us() - 24h);
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent.value().has_value());
+  const auto expired = store.find_key("w-1", "expired", now_us() - 24h);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_FALSE(expired.value().has_value()) << "a record past the retention is not answered";
+
+  // A wallet with fewer keys than the window keeps them all, and no filter.
+  const auto small =
+      store.load_wallet("w-1", now_us() - 24h, engine::idempotency_bounds{24h, 50'000});
+  ASSERT_TRUE(small.ok()) << small.error().detail;
+  EXPECT_EQ(small.value().keys.size(), 20'000U);
+  EXPECT_TRUE(small.value().evicted.empty());
+}
+
 TEST_F(store_test, pending_transfers_lists_this_shards_old_pending_transfers) {
   constexpr std::uint32_t shards = 2;
   const auto ids0 = ids_on_shard("s0", 0, shards, 2);
