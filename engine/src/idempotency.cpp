@@ -23,7 +23,7 @@ idempotency_window& idempotency_window::operator=(const idempotency_window& othe
 
 namespace {
 // A bound that takes every record: copies keep what the original kept.
-const idempotency_bounds keep_all{duration{0}, std::numeric_limits<std::size_t>::max()};
+constexpr idempotency_bounds keep_all{duration{0}, std::numeric_limits<std::size_t>::max()};
 }  // namespace
 
 // A moved map keeps its nodes (std::allocator propagates), so the chain moves with it.
