@@ -40,6 +40,9 @@ class circuit_watch final : public runtime_probe {
                        std::chrono::microseconds latency) override {
     inner_->batch_committed(shard, writes, latency);
   }
+  void write_waited(std::uint32_t shard, std::chrono::microseconds waited) override {
+    inner_->write_waited(shard, waited);
+  }
   void batch_failed(std::uint32_t shard, std::size_t writes, const store_error& error) override {
     inner_->batch_failed(shard, writes, error);
   }

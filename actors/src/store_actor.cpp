@@ -71,7 +71,8 @@ struct store_state {
   struct queued {
     wallet_write write;
     reply_to reply;
-    std::chrono::steady_clock::time_point at;
+    std::chrono::steady_clock::time_point at;    // when the store took it
+    std::chrono::steady_clock::time_point sent;  // when its wallet sent it
   };
   std::deque<queued> queue;  // writes in no batch yet, in arrival order
   // Writes per wallet id queued, and in batches being committed. A wallet's writes wait while
@@ -279,6 +280,7 @@ commit_job take_batch(store_state& s) {
   commit_job job;
   std::unordered_set<std::string> waiting;  // wallets whose writes stay queued
   std::deque<store_state::queued> kept;
+  const auto now = steady::now();
   while (!s.queue.empty() && job.writes.size() < s.ctx->settings.batch_size_max) {
     store_state::queued q = std::move(s.queue.front());
     s.queue.pop_front();
@@ -293,6 +295,8 @@ commit_job take_batch(store_state& s) {
       continue;
     }
     count_down(s.queued_wallets, id);
+    s.ctx->probe->write_waited(s.ctx->shard,
+                               std::chrono::duration_cast<std::chrono::microseconds>(now - q.sent));
     job.replies.push_back(std::move(q.reply));
     job.writes.push_back(std::move(q.write));
   }
@@ -421,8 +425,10 @@ void on_append(self_ptr self, append_request& r) {
     }
   }
   ++s.queued_wallets[r.write.wallet_id];
+  const auto now = steady::now();
   s.queue.push_back(store_state::queued{std::move(r.write),
-                                        reply_to{r.epoch, std::move(r.reply_to)}, steady::now()});
+                                        reply_to{r.epoch, std::move(r.reply_to)}, now,
+                                        r.sent == steady::time_point{} ? now : r.sent});
   maybe_flush(self);
 }
 

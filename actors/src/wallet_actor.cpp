@@ -254,7 +254,8 @@ void decide_now(self_ptr self, submission sub, const screening_result& screened)
     write.events.push_back(*h.appended);
     out.event = std::move(h.appended);
   }
-  self->send(s.ctx->store(), append_request{std::move(write), s.epoch, self});
+  self->send(s.ctx->store(),
+             append_request{std::move(write), s.epoch, self, std::chrono::steady_clock::now()});
   s.inflight.push_back(pending{std::move(sub.done), std::move(out), true, std::move(saga), command,
                                review.first, std::move(review.second)});
 }

@@ -176,6 +176,7 @@ struct registry::families {
   counter_family& store_batches;
   prometheus::Histogram& batch_writes;
   prometheus::Histogram& commit_seconds;
+  prometheus::Histogram& store_wait_seconds;
   prometheus::Family<prometheus::Gauge>& circuit_state;
   prometheus::Family<prometheus::Gauge>& wallets_resident;
   prometheus::Family<prometheus::Gauge>& wallets_dormant;
@@ -192,6 +193,8 @@ struct registry::families {
   labelled_counters dead_letters;
   labelled_counters deferred;
   prometheus::Counter& redeliveries;
+  prometheus::Histogram& command_delivery_seconds;
+  prometheus::Histogram& command_engine_seconds;
   labelled_counters nats_answered;
   labelled_counters nats_failures;
   counter_family& events_published;
@@ -220,6 +223,10 @@ registry::families::families(prometheus::Registry& r)
       commit_seconds{
           histogram(r, "wallet_store_commit_seconds", "Time to commit one store batch, in seconds.")
               .Add({}, commit_seconds_buckets())},
+      store_wait_seconds{histogram(r, "wallet_store_wait_seconds",
+                                   "Time from a wallet's write to the start of the commit of the "
+                                   "store batch that holds it, in seconds.")
+                             .Add({}, commit_seconds_buckets())},
       circuit_state{gauge(r, "wallet_circuit_state",
                           "Database circuit breaker per shard: 0 closed, 1 half-open, 2 open.")},
       wallets_resident{gauge(r, "wallet_wallets_resident", "Wallets in memory, per shard.")},
@@ -278,6 +285,15 @@ registry::families::families(prometheus::Registry& r)
       redeliveries{
           counter(r, "wallet_nats_redeliveries_total", "Command messages delivered more than once.")
               .Add({})},
+      command_delivery_seconds{
+          histogram(r, "wallet_nats_command_delivery_seconds",
+                    "Time from JetStream storing a command to the consumer taking it, in seconds "
+                    "(the server's clock against walletd's).")
+              .Add({}, commit_seconds_buckets())},
+      command_engine_seconds{histogram(r, "wallet_nats_command_engine_seconds",
+                                       "Time from the consumer taking a command to the engine's "
+                                       "outcome (after its commit), in seconds.")
+                                 .Add({}, commit_seconds_buckets())},
       nats_answered{counter(r, "wallet_nats_commands_total",
                             "Commands taken from NATS and answered, by outcome."),
                     {},
@@ -366,6 +382,10 @@ void runtime_metrics::batch_committed(std::uint32_t shard, std::size_t writes,
   f.store_batches.Add({{"shard", shard_label(shard)}, {"result", "committed"}}).Increment();
   f.batch_writes.Observe(static_cast<double>(writes));
   f.commit_seconds.Observe(std::chrono::duration<double>(latency).count());
+}
+
+void runtime_metrics::write_waited(std::uint32_t /*shard*/, std::chrono::microseconds waited) {
+  registry_->families_->store_wait_seconds.Observe(std::chrono::duration<double>(waited).count());
 }
 
 void runtime_metrics::batch_failed(std::uint32_t shard, std::size_t /*writes*/,
@@ -492,6 +512,16 @@ void consumer_metrics::redelivered(std::uint64_t /*deliveries*/) {
 
 void consumer_metrics::answered(const actors::submit_outcome& outcome) {
   registry_->families_->nats_answered.at(outcome_name(outcome)).Increment();
+}
+
+void consumer_metrics::taken(std::chrono::nanoseconds since_stored) {
+  registry_->families_->command_delivery_seconds.Observe(
+      std::chrono::duration<double>(since_stored).count());
+}
+
+void consumer_metrics::decided(std::chrono::nanoseconds since_taken) {
+  registry_->families_->command_engine_seconds.Observe(
+      std::chrono::duration<double>(since_taken).count());
 }
 
 void consumer_metrics::failed(std::string_view what) {

@@ -230,11 +230,18 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
     const std::string_view data{
         natsMsg_GetData(msg.get()),
         static_cast<std::size_t>(std::max(0, natsMsg_GetDataLength(msg.get())))};
+    const auto taken_at = std::chrono::steady_clock::now();
     std::uint64_t deliveries = 1;
     std::uint64_t seq = 0;
     if (const auto meta = pull::parse_ack_subject(reply_of(msg.get()))) {
       deliveries = meta->deliveries;
       seq = meta->stream_sequence;
+      const auto stored = std::chrono::system_clock::time_point{
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::nanoseconds{meta->timestamp_ns})};
+      probe->taken(std::max(std::chrono::nanoseconds{0},
+                            std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now() - stored)));
     }
     if (deliveries > 1) probe->redelivered(deliveries);
     const std::uint64_t deferred = deferred_before(seq);
@@ -285,7 +292,9 @@ struct command_consumer::shared : std::enable_shared_from_this<shared> {
     // needs alive.
     (system ? submit_internal : submit)(
         std::move(cmd), std::move(context),
-        [self = shared_from_this(), msg = std::move(msg), seq, d](const actors::submit_outcome& o) {
+        [self = shared_from_this(), msg = std::move(msg), seq, d,
+         taken_at](const actors::submit_outcome& o) {
+          self->probe->decided(std::chrono::steady_clock::now() - taken_at);
           self->on_outcome(msg, seq, *d, o);
         });
   }

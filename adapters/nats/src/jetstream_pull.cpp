@@ -49,14 +49,16 @@ std::optional<delivery> parse_ack_subject(std::string_view reply) {
   const auto delivered = number(tokens.at(first + 2));
   const auto sseq = number(tokens.at(first + 3));
   const auto cseq = number(tokens.at(first + 4));
+  const auto timestamp = number(tokens.at(first + 5));
   const auto pending = number(tokens.at(first + 6));
   if (d.stream.empty() || d.consumer.empty() || !delivered || !sseq || !cseq || !pending ||
-      !number(tokens.at(first + 5))) {
+      !timestamp) {
     return std::nullopt;
   }
   d.deliveries = *delivered;
   d.stream_sequence = *sseq;
   d.consumer_sequence = *cseq;
+  d.timestamp_ns = *timestamp;
   d.pending = *pending;
   return d;
 }

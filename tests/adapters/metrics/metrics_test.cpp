@@ -174,6 +174,30 @@ TEST_F(metrics_test, store_batches_are_counted_and_observed) {
   EXPECT_EQ(last.cumulative_count, 1U);  // four seconds is past the last bound
 }
 
+TEST_F(metrics_test, stage_times_are_observed) {
+  runtime_metrics runtime{reg_};
+  runtime.write_waited(1, std::chrono::microseconds{2'000});
+  runtime.write_waited(2, std::chrono::microseconds{30'000});
+  consumer_metrics consumer{reg_};
+  consumer.taken(std::chrono::milliseconds{3});
+  consumer.decided(std::chrono::milliseconds{12});
+  consumer.decided(std::chrono::milliseconds{40});
+
+  const auto wait = series(*reg_, "wallet_store_wait_seconds", {});
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(wait->histogram.sample_count, 2U);
+  EXPECT_DOUBLE_EQ(wait->histogram.sample_sum, 0.032);
+  EXPECT_EQ(wait->histogram.bucket.front().upper_bound, commit_seconds_bucket_min);
+  const auto delivery = series(*reg_, "wallet_nats_command_delivery_seconds", {});
+  ASSERT_TRUE(delivery);
+  EXPECT_EQ(delivery->histogram.sample_count, 1U);
+  EXPECT_DOUBLE_EQ(delivery->histogram.sample_sum, 0.003);
+  const auto engine = series(*reg_, "wallet_nats_command_engine_seconds", {});
+  ASSERT_TRUE(engine);
+  EXPECT_EQ(engine->histogram.sample_count, 2U);
+  EXPECT_DOUBLE_EQ(engine->histogram.sample_sum, 0.052);
+}
+
 TEST_F(metrics_test, circuit_and_resident_gauges_are_set_per_shard) {
   runtime_metrics probe{reg_};
   probe.circuit_changed(0, actors::circuit_state::open);

@@ -20,6 +20,7 @@ TEST(jetstream_pull, reads_the_first_ack_subject_layout) {
   EXPECT_EQ(d->deliveries, 3U);
   EXPECT_EQ(d->stream_sequence, 1'042U);
   EXPECT_EQ(d->consumer_sequence, 977U);
+  EXPECT_EQ(d->timestamp_ns, 1'701'234'567'890'123'456U);
   EXPECT_EQ(d->pending, 12U);
 }
 
@@ -34,6 +35,7 @@ TEST(jetstream_pull, reads_the_layout_with_a_domain_and_an_account_hash) {
     EXPECT_EQ(d->deliveries, 1U);
     EXPECT_EQ(d->stream_sequence, 7U);
     EXPECT_EQ(d->consumer_sequence, 5U);
+    EXPECT_EQ(d->timestamp_ns, 1'701'234'567'890'123'456U);
     EXPECT_EQ(d->pending, 0U);
   }
 }

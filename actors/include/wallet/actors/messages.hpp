@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -102,6 +103,7 @@ struct append_request {
   wallet_write write;
   std::uint64_t epoch = 0;
   wallet_actor reply_to;
+  std::chrono::steady_clock::time_point sent{};  // by the wallet: the store's wait is timed from it
 };
 
 // The wallet `wallet_id` (incarnation `generation`) has answered `answered` routed commands.

@@ -24,6 +24,9 @@ class runtime_probe {
 
   virtual void batch_committed(std::uint32_t /*shard*/, std::size_t /*writes*/,
                                std::chrono::microseconds /*latency*/) {}
+  // A write's wait from its wallet's send to the start of its batch's commit (the store's mailbox
+  // and queue, the commit ahead of it).
+  virtual void write_waited(std::uint32_t /*shard*/, std::chrono::microseconds /*waited*/) {}
   virtual void batch_failed(std::uint32_t /*shard*/, std::size_t /*writes*/,
                             const store_error& /*error*/) {}
   virtual void circuit_changed(std::uint32_t /*shard*/, circuit_state /*state*/) {}

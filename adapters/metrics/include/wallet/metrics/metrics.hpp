@@ -62,6 +62,7 @@ class runtime_metrics final : public actors::runtime_probe {
 
   void batch_committed(std::uint32_t shard, std::size_t writes,
                        std::chrono::microseconds latency) override;
+  void write_waited(std::uint32_t shard, std::chrono::microseconds waited) override;
   void batch_failed(std::uint32_t shard, std::size_t writes,
                     const actors::store_error& error) override;
   void circuit_changed(std::uint32_t shard, actors::circuit_state state) override;
@@ -92,6 +93,8 @@ class consumer_metrics final : public nats::consumer_probe {
   void deferred(std::string_view why) override;
   void redelivered(std::uint64_t deliveries) override;
   void answered(const actors::submit_outcome& outcome) override;
+  void taken(std::chrono::nanoseconds since_stored) override;
+  void decided(std::chrono::nanoseconds since_taken) override;
   void failed(std::string_view what) override;
 
  private:

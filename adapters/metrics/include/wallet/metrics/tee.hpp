@@ -26,6 +26,10 @@ class runtime_tee final : public actors::runtime_probe {
     first_->batch_committed(shard, writes, latency);
     second_->batch_committed(shard, writes, latency);
   }
+  void write_waited(std::uint32_t shard, std::chrono::microseconds waited) override {
+    first_->write_waited(shard, waited);
+    second_->write_waited(shard, waited);
+  }
   void batch_failed(std::uint32_t shard, std::size_t writes,
                     const actors::store_error& error) override {
     first_->batch_failed(shard, writes, error);
@@ -110,6 +114,14 @@ class consumer_tee final : public nats::consumer_probe {
   void answered(const actors::submit_outcome& outcome) override {
     first_->answered(outcome);
     second_->answered(outcome);
+  }
+  void taken(std::chrono::nanoseconds since_stored) override {
+    first_->taken(since_stored);
+    second_->taken(since_stored);
+  }
+  void decided(std::chrono::nanoseconds since_taken) override {
+    first_->decided(since_taken);
+    second_->decided(since_taken);
   }
   void failed(std::string_view what) override {
     first_->failed(what);

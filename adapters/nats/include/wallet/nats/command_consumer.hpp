@@ -34,6 +34,11 @@ class consumer_probe {
   virtual void deferred(std::string_view /*why*/) {}  // NAKed for a later redelivery
   virtual void redelivered(std::uint64_t /*deliveries*/) {}
   virtual void answered(const actors::submit_outcome& /*outcome*/) {}
+  // A command taken from the stream, `since_stored` after JetStream stored it (by the server's
+  // clock against ours: one machine, or clocks in sync).
+  virtual void taken(std::chrono::nanoseconds /*since_stored*/) {}
+  // A command decided (or refused) by the engine, `since_taken` after the consumer took it.
+  virtual void decided(std::chrono::nanoseconds /*since_taken*/) {}
   virtual void failed(std::string_view /*what*/) {}  // a NATS call failed
 };
 

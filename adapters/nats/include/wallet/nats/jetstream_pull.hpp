@@ -18,7 +18,8 @@ struct delivery {
   std::uint64_t deliveries = 0;  // 1 on the first delivery
   std::uint64_t stream_sequence = 0;
   std::uint64_t consumer_sequence = 0;
-  std::uint64_t pending = 0;  // messages left for the consumer after this one
+  std::uint64_t timestamp_ns = 0;  // when the stream stored the message, ns since the Unix epoch
+  std::uint64_t pending = 0;       // messages left for the consumer after this one
 };
 
 // Reads both layouts: "$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>" and
