@@ -457,7 +457,7 @@ class refusal final : public closable, public std::enable_shared_from_this<refus
     net::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.close(); });
   }
   // Its own timer bounds the write (a refusal is rare; no sweep needed).
-  void expire_if_due(steady::time_point) override {}
+  void expire_if_due(steady::time_point /*now*/) override {}
 
  private:
   std::shared_ptr<server::core> core_;
