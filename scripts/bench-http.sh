@@ -1,29 +1,37 @@
 #!/usr/bin/env bash
 # Issue 5's benchmark in one command: walletd's HTTP API driven by wrk (loadtest/http/wallet.lua)
 # over keep-alive connections with authentication ON (JWT bearer tokens verified against a JWK Set
-# file, both made by wallet-token), deposits then transfers, against the in-process actor runtime
+# file, both made by wallet-token), deposits and transfers, against the in-process actor runtime
 # (runtime_bench, uniform transfers) on the same PostgreSQL in DURABLE mode, in the same run: what
-# the HTTP layer costs. Prints requests/s, latency p50/p99, CPU per request and the ratios; figures
-# only, nothing is asserted about speed (a run whose answers are not all 2xx is reported, and
-# exits 1).
+# the HTTP layer costs. Prints requests/s, latency p50/p99, CPU per request and the ratios
+# (deposits and transfers each against the in-process transfers); figures only, nothing is
+# asserted about speed (a run whose answers are not all 2xx is reported, and exits 1).
 #
 #   scripts/bench-http.sh
 #
-# A fair ratio compares the same load: runtime_bench runs first with as many transfers outstanding
-# as wrk has connections (--concurrency = WALLET_BENCH_CONNECTIONS, each connection has one request
-# in flight), and the target's ratio is taken against that figure. It runs a second time at its own
+# A fair ratio compares the same load: runtime_bench runs with as many transfers outstanding as wrk
+# has connections (--concurrency = WALLET_BENCH_CONNECTIONS, each connection has one request in
+# flight), and the target's ratio is taken against that figure. It runs a second time at its own
 # default concurrency (8,192 outstanding), for reference only: far more commands in flight fill
 # the store's batches (hundreds of writes per commit instead of tens), which no HTTP change can
 # match with 512 connections. The summary prints both, and the mean writes per store batch of every
 # part (walletd's from its /metrics before and after each wrk run).
 #
+# Every route is measured from the same starting state: each wrk run gets its own walletd on its
+# own fresh database (the same wallets, opened and funded the same way, then a CHECKPOINT, as
+# runtime_bench does before its timed phase). A transfer phase run on the database a deposit
+# phase had just written cost PostgreSQL more the more deposits came before it, so a faster
+# deposit phase made the transfers look slower (session 9's A/B).
+#
 # Steps: build walletd, wallet-token and runtime_bench (Release, incremental), start the services
 # (scripts/services.sh, durable), make a signing key, its JWK Set and a token (sub "bench", roles
-# read and write), start walletd on a fresh database with auth.mode=jwt and rate limits far above
-# the load, open and fund the wallets over HTTP, run wrk for deposits, then for transfers, stop
-# walletd, run runtime_bench (uniform) at wrk's concurrency and at its default, print the summary,
-# stop the services it started. Results go to .run/bench/http-<UTC timestamp>/ (summary.txt, wrk
-# output, walletd's log and metrics, runtime_bench-matched.txt and runtime_bench-default.txt).
+# read and write); then for each route of WALLET_BENCH_ROUTES: start walletd on a fresh database
+# with auth.mode=jwt and rate limits far above the load, open and fund the wallets over HTTP,
+# CHECKPOINT, run wrk, stop walletd, drop its database and streams. Then run runtime_bench
+# (uniform) at wrk's concurrency and at its default, print the summary, stop the services it
+# started. Results go to .run/bench/http-<UTC timestamp>/ (summary.txt, per route wrk-<route>.txt,
+# walletd-<route>.log and walletd_metrics-<route>.txt, runtime_bench-matched.txt and
+# runtime_bench-default.txt).
 #
 # Environment:
 #   WALLET_PG_PORT, WALLET_NATS_PORT, WALLET_NATS_MONITOR_PORT   as scripts/services.sh (ports)
@@ -34,6 +42,9 @@
 #   WALLET_BENCH_CONNECTIONS    wrk keep-alive connections (closed loop), and runtime_bench's
 #                               outstanding transfers of the matched run    (default 512)
 #   WALLET_BENCH_THREADS        wrk threads                                 (default 2)
+#   WALLET_BENCH_ROUTES         the routes measured, in this order, each on its own walletd and
+#                               fresh database: deposit, transfer or both
+#                                                               (default "deposit transfer")
 #   WALLET_BENCH_TRANSFERS      runtime_bench transfers per run (0: skip it) (default 100000)
 #   WALLET_BENCH_INPROC_DEFAULT 1: also run runtime_bench at its default concurrency, for
 #                               reference; 0: only the matched run          (default 1)
@@ -55,6 +66,7 @@ wallets=${WALLET_BENCH_WALLETS:-1000}
 duration_s=${WALLET_BENCH_DURATION_S:-30}
 connections=${WALLET_BENCH_CONNECTIONS:-512}
 wrk_threads=${WALLET_BENCH_THREADS:-2}
+routes=${WALLET_BENCH_ROUTES:-deposit transfer}
 transfers=${WALLET_BENCH_TRANSFERS:-100000}
 inproc_default=${WALLET_BENCH_INPROC_DEFAULT:-1}
 quiet_wait_s=${WALLET_BENCH_QUIET_WAIT_S:-120}
@@ -71,6 +83,12 @@ for value in "${wallets}" "${duration_s}" "${connections}" "${wrk_threads}" "${t
 done
 ((wallets >= 2)) || die "WALLET_BENCH_WALLETS must be at least 2"
 ((connections >= 1)) || die "WALLET_BENCH_CONNECTIONS must be at least 1"
+read -r -a routes <<<"${routes}"
+((${#routes[@]} >= 1)) || die "WALLET_BENCH_ROUTES names no route"
+for mode in "${routes[@]}"; do
+  [[ "${mode}" == deposit || "${mode}" == transfer ]] ||
+    die "WALLET_BENCH_ROUTES: deposit or transfer, got '${mode}'"
+done
 command -v wrk >/dev/null || die "wrk is not installed (bash scripts/install-deps.sh)"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -87,11 +105,12 @@ make_credentials() {
     --sub=bench --roles=read,write --ttl-s=7200)
 }
 
-start_walletd() {
+start_walletd() { # route: names its log and metrics files
+  local route=$1
   admin_psql -d postgres -c "DROP DATABASE IF EXISTS wallet_bench_http" \
     -c "CREATE DATABASE wallet_bench_http OWNER wallet"
   walletd_url="${WALLET_PG_URL%/*}/wallet_bench_http"
-  run_id="bh$(date -u +%H%M%S)$$"
+  run_id="bh${route:0:1}$(date -u +%H%M%S)$$"
   streams="${run_id^^}_CMD,${run_id^^}_EVT,${run_id^^}_DLQ"
   metrics_port=$(free_port)
   http_port=$(free_port)
@@ -104,25 +123,27 @@ start_walletd() {
     --rate_limit.principal_burst=1000000 --rate_limit.principal_per_second=1000000)
   # shellcheck disable=SC2206 # split on purpose: several flags in one variable
   [[ -z "${walletd_args}" ]] || args+=(${walletd_args})
-  printf '%s %s\n' "${walletd_bin}" "${args[*]}" >"${out_dir}/walletd.args"
-  "${walletd_bin}" "${args[@]}" >"${out_dir}/walletd.log" 2>&1 &
+  printf '%s %s\n' "${walletd_bin}" "${args[*]}" >"${out_dir}/walletd-${route}.args"
+  walletd_log="${out_dir}/walletd-${route}.log"
+  walletd_metrics="${out_dir}/walletd_metrics-${route}.txt"
+  "${walletd_bin}" "${args[@]}" >"${walletd_log}" 2>&1 &
   walletd_pid=$!
   local _
   for _ in $(seq 1 600); do
-    grep -q '"msg":"HTTP API serving"' "${out_dir}/walletd.log" && break
-    kill -0 "${walletd_pid}" 2>/dev/null || die "walletd exited at start-up (${out_dir}/walletd.log)"
+    grep -q '"msg":"HTTP API serving"' "${walletd_log}" && break
+    kill -0 "${walletd_pid}" 2>/dev/null || die "walletd exited at start-up (${walletd_log})"
     sleep 0.1
   done
-  grep -q '"msg":"HTTP API serving"' "${out_dir}/walletd.log" ||
-    die "walletd is not serving HTTP after 60 s (${out_dir}/walletd.log)"
-  grep -q '"msg":"authentication: JWT bearer tokens"' "${out_dir}/walletd.log" ||
-    die "walletd does not authenticate with JWTs (${out_dir}/walletd.log)"
-  log "walletd ${walletd_pid} serving HTTP on port ${http_port}, auth on, 4 shards"
+  grep -q '"msg":"HTTP API serving"' "${walletd_log}" ||
+    die "walletd is not serving HTTP after 60 s (${walletd_log})"
+  grep -q '"msg":"authentication: JWT bearer tokens"' "${walletd_log}" ||
+    die "walletd does not authenticate with JWTs (${walletd_log})"
+  log "walletd ${walletd_pid} serving HTTP on port ${http_port}, auth on, 4 shards, fresh database"
 }
 
 stop_walletd() {
   [[ -n "${walletd_pid:-}" ]] || return 0
-  curl -sf "http://127.0.0.1:${metrics_port}/metrics" >"${out_dir}/walletd_metrics.txt" ||
+  curl -sf "http://127.0.0.1:${metrics_port}/metrics" >"${walletd_metrics}" ||
     log "warning: could not read walletd's metrics"
   kill -TERM "${walletd_pid}" 2>/dev/null || true
   local rc=0
@@ -168,6 +189,15 @@ ctx_switches() { # pid
     awk '$1 ~ /^(non)?voluntary_ctxt_switches:$/ { n += $2 } END { print n + 0 }'
 }
 
+# CPU clock ticks (user + system) of walletd's HTTP server threads (named http.io): the part of
+# walletd's CPU the HTTP layer's changes act on most directly.
+http_thread_ticks() { # pid
+  { cat /proc/"$1"/task/*/stat 2>/dev/null || true; } | awk '{ name = $0
+    sub(/^[^(]*\(/, "", name); sub(/\).*$/, "", name); if (name != "http.io") next
+    rest = $0; sub(/^[^)]*\) /, "", rest); split(rest, f, " "); total += f[12] + f[13] }
+    END { print total + 0 }'
+}
+
 # The processes whose CPU time per request the summary reports (wrk's comes from `times`).
 find_service_pids() {
   local checkpointer
@@ -188,13 +218,14 @@ batch_totals() {
 }
 
 run_wrk() { # mode
-  local mode=$1 before_walletd before_pg before_nats wrk_times before_batches before_switches
+  local mode=$1 before_walletd before_http before_pg before_nats wrk_times before_batches before_switches
   wait_quiet "wrk ${mode}"
   log "wrk ${mode}s: ${wrk_threads} threads, ${connections} keep-alive connections, ${duration_s}s," \
     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "load average before ${mode}s: $(cut -d' ' -f1-3 /proc/loadavg)" >>"${out_dir}/load.txt"
   before_batches=$(batch_totals)
   before_walletd=$(cpu_ticks "${walletd_pid}")
+  before_http=$(http_thread_ticks "${walletd_pid}")
   before_switches=$(ctx_switches "${walletd_pid}")
   before_pg=$(cpu_ticks "${postmaster_pid:-0}")
   before_nats=$(cpu_ticks "${nats_pid:-0}")
@@ -206,6 +237,7 @@ run_wrk() { # mode
     times) | tail -n 1)
   {
     echo "RESULT walletd_cpu_ticks $(($(cpu_ticks "${walletd_pid}") - before_walletd))"
+    echo "RESULT http_threads_cpu_ticks $(($(http_thread_ticks "${walletd_pid}") - before_http))"
     echo "RESULT walletd_ctx_switches $(($(ctx_switches "${walletd_pid}") - before_switches))"
     echo "RESULT postgres_cpu_ticks $(($(cpu_ticks "${postmaster_pid:-0}") - before_pg))"
     echo "RESULT nats_cpu_ticks $(($(cpu_ticks "${nats_pid:-0}") - before_nats))"
@@ -273,7 +305,7 @@ print_in_process() {
   for label in matched default; do
     [[ -s "${out_dir}/runtime_bench-${label}.txt" ]] || continue
     inproc=$(rb_result "${label}" uniform_answered_per_s)
-    for mode in deposit transfer; do
+    for mode in "${routes[@]}"; do
       r=$(ratio "$(wrk_result "${mode}" requests_per_s)" "${inproc:-0}")
       if [[ "${label}" == matched ]]; then
         printf 'HTTP %-9s / in-process transfers, same concurrency   %s   target >= 0.50: %s\n' \
@@ -293,7 +325,7 @@ print_summary() {
   printf 'walletd: --runtime.shards=4 %s\n' "${walletd_args:-(defaults otherwise)}"
   printf '%-10s %12s %9s %9s %10s %11s  %s\n' route "requests/s" "p50 ms" "p99 ms" requests \
     "batch mean" "answers"
-  for mode in deposit transfer; do
+  for mode in "${routes[@]}"; do
     expected=$([[ "${mode}" == deposit ]] && echo 200 || echo 202)
     requests=$(wrk_result "${mode}" requests)
     good=$(wrk_result "${mode}" "status_${expected}")
@@ -306,16 +338,18 @@ print_summary() {
       ok=no
   done
   # CPU time per request: much less sensitive than requests/s to other work on a shared machine.
-  printf '\nCPU us per request  %9s %11s %12s %6s %18s\n' walletd PostgreSQL nats-server wrk \
-    "walletd ctx sw/req"
-  for mode in deposit transfer; do
+  printf '\nCPU us per request  %9s %13s %11s %12s %6s %18s\n' walletd "(HTTP threads)" \
+    PostgreSQL nats-server wrk "walletd ctx sw/req"
+  for mode in "${routes[@]}"; do
     requests=$(wrk_result "${mode}" requests)
     awk -v n="${requests:-0}" -v w="$(wrk_result "${mode}" walletd_cpu_ticks)" \
+      -v h="$(wrk_result "${mode}" http_threads_cpu_ticks)" \
       -v p="$(wrk_result "${mode}" postgres_cpu_ticks)" -v s="$(wrk_result "${mode}" nats_cpu_ticks)" \
       -v k="$(wrk_result "${mode}" wrk_cpu_s)" -v c="$(wrk_result "${mode}" walletd_ctx_switches)" \
       -v hz="$(getconf CLK_TCK)" -v m="${mode}s" 'BEGIN {
         if (n == 0) n = 1
-        printf "%-18s  %9.0f %11.0f %12.0f %6.0f %18.2f\n", m, w * 1e6 / hz / n, p * 1e6 / hz / n,
+        printf "%-18s  %9.0f %13.0f %11.0f %12.0f %6.0f %18.2f\n", m, w * 1e6 / hz / n,
+          h * 1e6 / hz / n, p * 1e6 / hz / n,
           s * 1e6 / hz / n, k * 1e6 / n, c / n }'
   done
   ((transfers == 0)) || print_in_process
@@ -329,6 +363,16 @@ print_summary() {
   printf '\nresults: %s\n' "${out_dir}"
 }
 
+# The database and the NATS streams of the walletd just stopped. The streams go only when
+# wallet-loadtest is built (scripts/bench.sh builds it).
+drop_walletd_data() {
+  if [[ -x "${build_dir}/loadtest/wallet-loadtest" ]]; then
+    "${build_dir}/loadtest/wallet-loadtest" --nats-url "${WALLET_NATS_URL}" \
+      --delete-streams "${streams}" >/dev/null 2>&1 || log "warning: streams ${streams} not deleted"
+  fi
+  admin_psql -d postgres -c "DROP DATABASE IF EXISTS wallet_bench_http"
+}
+
 # Everything that needs the services; runs inside `scripts/services.sh run`, which exports
 # WALLET_PG_URL and WALLET_NATS_URL and stops the services it started when this returns.
 inner() {
@@ -336,17 +380,16 @@ inner() {
   find_service_pids
   make_credentials
   trap stop_walletd EXIT
-  start_walletd
-  setup_wallets
-  run_wrk deposit
-  run_wrk transfer
-  stop_walletd
-  # The run's streams go with it when wallet-loadtest is built (scripts/bench.sh builds it).
-  if [[ -x "${build_dir}/loadtest/wallet-loadtest" ]]; then
-    "${build_dir}/loadtest/wallet-loadtest" --nats-url "${WALLET_NATS_URL}" \
-      --delete-streams "${streams}" >/dev/null 2>&1 || log "warning: streams ${streams} not deleted"
-  fi
-  admin_psql -d postgres -c "DROP DATABASE IF EXISTS wallet_bench_http"
+  local mode
+  for mode in "${routes[@]}"; do
+    start_walletd "${mode}"
+    setup_wallets
+    # The set-up's writes on disk before the measured part, as runtime_bench does.
+    admin_psql -d postgres -c CHECKPOINT
+    run_wrk "${mode}"
+    stop_walletd
+    drop_walletd_data
+  done
   run_in_process
   print_summary | tee "${out_dir}/summary.txt"
   grep -q '^every answer 2xx: yes' "${out_dir}/summary.txt"

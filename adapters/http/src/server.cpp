@@ -2,15 +2,23 @@
 // one request at a time (header, then body, each under its own timeout), hands it to the handler,
 // and writes the answer when the responder is called (from whatever thread: at once when that is
 // the connection's strand, which the handler can reach through responder::run_on_connection).
+//
+// Timeouts: each connection keeps one deadline (what it waits for: a header, a body, a write), set
+// by storing a time, and a single timer of the server sweeps every connection's deadline a few
+// times per timeout (sweep_interval) and closes the sockets past theirs. Beast's tcp_stream armed
+// and cancelled a timer (the reactor's lock, its heap, a cancelled handler to run) for every read
+// and every write of every request.
 #include "wallet/http/server.hpp"
 
 #include <openssl/ssl.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -39,7 +47,9 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using tls_stream = beast::ssl_stream<tcp::socket>;
+using plain_stream = tcp::socket;
+using steady = std::chrono::steady_clock;
 using strand = net::strand<net::io_context::executor_type>;
 
 // Something the server must close when it stops: a session or a refusal being written.
@@ -52,17 +62,27 @@ class closable {
   closable& operator=(closable&&) = delete;
   virtual ~closable() = default;
   virtual void close() = 0;  // thread-safe: posts to the connection's strand
+  // Thread-safe: closes the connection (on its strand) when its deadline is before `now`.
+  virtual void expire_if_due(steady::time_point now) = 0;
 };
 
 // The most bytes of answer buffer a connection keeps between answers.
 constexpr std::size_t answer_buffer_kept_max = 16'384;
 
-// Errors that end a connection without anything to say: the peer left, or took too long.
+// How often the server looks for connections past their deadline: a quarter of the shortest
+// timeout, so that a connection is closed at most a quarter late, within [10 ms, 1 s].
+std::chrono::milliseconds sweep_interval(const server_settings& s) {
+  const auto shortest = std::min({s.idle_timeout, s.read_timeout, s.write_timeout});
+  return std::clamp(shortest / 4, std::chrono::milliseconds{10}, std::chrono::milliseconds{1'000});
+}
+
+// Errors that end a connection without anything to say: the peer left, or took too long (its
+// socket closed by the sweep: the operation aborted, or one started afterwards).
 bool quiet_end(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
          ec == net::error::operation_aborted || ec == beast::error::timeout ||
-         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
-         ec == net::ssl::error::stream_truncated;
+         ec == net::error::bad_descriptor || ec == net::error::connection_reset ||
+         ec == net::error::broken_pipe || ec == net::ssl::error::stream_truncated;
 }
 
 }  // namespace
@@ -93,6 +113,8 @@ struct server::core : std::enable_shared_from_this<server::core> {
   std::size_t in_flight = 0;  // requests handed to `serve` whose answer is not yet written
   bool closed = false;        // stopped: responders do nothing
   std::unordered_map<closable*, std::weak_ptr<closable>> open;
+  // Sweeps the connections' deadlines (on accept_strand) until stop().
+  net::steady_timer sweeper{accept_strand};
 
   void track(closable* c, std::weak_ptr<closable> w) {
     const std::lock_guard lock{mutex};
@@ -110,6 +132,7 @@ struct server::core : std::enable_shared_from_this<server::core> {
     settled.notify_all();
   }
   void accept();
+  void sweep();
   void refuse(tcp::socket socket);
   void run() noexcept;
 };
@@ -152,7 +175,7 @@ class session final : public closable, public std::enable_shared_from_this<sessi
   void start() {
     core_->track(this, this->weak_from_this());
     if constexpr (std::is_same_v<Stream, tls_stream>) {
-      lowest().expires_after(core_->settings.idle_timeout);
+      wait_at_most(core_->settings.idle_timeout);
       stream_.async_handshake(net::ssl::stream_base::server,
                               [self = this->shared_from_this()](const error_code& ec) {
                                 if (ec) {
@@ -171,6 +194,20 @@ class session final : public closable, public std::enable_shared_from_this<sessi
 
   void close() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end(); });
+  }
+
+  void expire_if_due(steady::time_point now) override {
+    if (deadline_.load(std::memory_order_relaxed) > now.time_since_epoch().count()) return;
+    net::post(strand_, [self = this->shared_from_this()] {
+      // Checked again on the strand: the connection may have moved on since.
+      if (self->deadline_.load(std::memory_order_relaxed) >
+          steady::now().time_since_epoch().count()) {
+        return;
+      }
+      // Whatever waits (a read, a write, TLS's goodbye) completes aborted and ends the session.
+      error_code ignored;
+      self->lowest().close(ignored);
+    });
   }
 
   // From any thread: the handler's answer. On the connection's strand it is written at once;
@@ -207,13 +244,19 @@ class session final : public closable, public std::enable_shared_from_this<sessi
   }
 
  private:
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // The connection's one deadline: what it waits for next must be done within `limit`.
+  void wait_at_most(std::chrono::milliseconds limit) {
+    deadline_.store((steady::now() + limit).time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  void wait_forever() { deadline_.store(never, std::memory_order_relaxed); }
 
   void read_header() {
     parser_.emplace();
     parser_->header_limit(core_->settings.header_bytes_max);
     parser_->body_limit(core_->settings.body_bytes_max);
-    lowest().expires_after(core_->settings.idle_timeout);
+    wait_at_most(core_->settings.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = this->shared_from_this()](const error_code& ec, std::size_t) {
                                self->on_header(ec);
@@ -231,7 +274,7 @@ class session final : public closable, public std::enable_shared_from_this<sessi
       // The client waits for this before sending the body: say so only once the header passed.
       auto go_on = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                         parser_->get().version());
-      lowest().expires_after(core_->settings.write_timeout);
+      wait_at_most(core_->settings.write_timeout);
       bhttp::async_write(
           stream_, *go_on,
           [self = this->shared_from_this(), go_on](const error_code& e, std::size_t) {
@@ -262,7 +305,7 @@ class session final : public closable, public std::enable_shared_from_this<sessi
       dispatch();
       return;
     }
-    lowest().expires_after(core_->settings.read_timeout);
+    wait_at_most(core_->settings.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = this->shared_from_this()](const error_code& ec, std::size_t) {
                         if (ec) {
@@ -304,7 +347,7 @@ class session final : public closable, public std::enable_shared_from_this<sessi
         refusal_response(code, std::move(detail), version, trace.trace_id));
     core_->events->answered(
         request_record{method, "unmatched", r->result_int(), code, {}, trace.trace_id});
-    lowest().expires_after(core_->settings.write_timeout);
+    wait_at_most(core_->settings.write_timeout);
     bhttp::async_write(
         stream_, *r,
         [self = this->shared_from_this(), r](const error_code&, std::size_t) { self->end(); });
@@ -318,7 +361,7 @@ class session final : public closable, public std::enable_shared_from_this<sessi
       ++core_->in_flight;
     }
     // No timer runs while the handler works: the engine answers every command (or `unavailable`).
-    lowest().expires_never();
+    wait_forever();
     core_->serve(
         std::move(req),
         responder{[self = this->shared_from_this()](response r) { self->deliver(std::move(r)); },
@@ -338,7 +381,7 @@ class session final : public closable, public std::enable_shared_from_this<sessi
     // next) and sent as one piece.
     render_response(r, out_);
     const bool again_if_sent = r.keep_alive();
-    lowest().expires_after(core_->settings.write_timeout);
+    wait_at_most(core_->settings.write_timeout);
     net::async_write(
         stream_, net::buffer(out_),
         [self = this->shared_from_this(), again_if_sent](const error_code& ec, std::size_t) {
@@ -358,18 +401,18 @@ class session final : public closable, public std::enable_shared_from_this<sessi
     if (closed_) return;
     closed_ = true;
     if constexpr (std::is_same_v<Stream, tls_stream>) {
-      if (core_->accepting.load() && lowest().socket().is_open()) {
-        lowest().expires_after(core_->settings.write_timeout);
+      if (core_->accepting.load() && lowest().is_open()) {
+        wait_at_most(core_->settings.write_timeout);
         stream_.async_shutdown([self = this->shared_from_this()](const error_code&) {
           error_code ignored;
-          self->lowest().socket().close(ignored);
+          self->lowest().close(ignored);
         });
         return;
       }
     }
     error_code ignored;
-    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    lowest().close();
+    lowest().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close(ignored);
   }
 
   std::shared_ptr<server::core> core_;  // first: outlives the stream, whose executor it owns
@@ -380,6 +423,8 @@ class session final : public closable, public std::enable_shared_from_this<sessi
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string out_;  // the answer being written, rendered (render_response)
   std::chrono::steady_clock::time_point received_;
+  static constexpr steady::rep never = steady::time_point::max().time_since_epoch().count();
+  std::atomic<steady::rep> deadline_{never};  // set on the strand, read by the sweep
   bool keep_alive_ = false;
   bool closed_ = false;
 };
@@ -411,6 +456,8 @@ class refusal final : public closable, public std::enable_shared_from_this<refus
   void close() override {
     net::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.close(); });
   }
+  // Its own timer bounds the write (a refusal is rare; no sweep needed).
+  void expire_if_due(steady::time_point /*now*/) override {}
 
  private:
   std::shared_ptr<server::core> core_;
@@ -454,12 +501,32 @@ void server::core::accept() {
                                               std::move(remote))
             ->start();
       } else {
-        std::make_shared<session<beast::tcp_stream>>(
-            self, own, beast::tcp_stream(std::move(socket)), std::move(remote))
+        std::make_shared<session<plain_stream>>(self, own, std::move(socket), std::move(remote))
             ->start();
       }
     }
     if (accepting.load()) accept();
+  });
+}
+
+void server::core::sweep() {
+  sweeper.expires_after(sweep_interval(settings));
+  sweeper.async_wait([this](const error_code& ec) {
+    if (ec) return;
+    // Copied under the lock, looked at outside it: the last owner of a session may drop it here,
+    // and its destructor takes the lock (forget).
+    std::vector<std::weak_ptr<closable>> all;
+    {
+      const std::lock_guard lock{mutex};
+      if (closed) return;  // stop() closes what is left
+      all.reserve(open.size());
+      for (const auto& [raw, weak] : open) all.push_back(weak);
+    }
+    const auto now = steady::now();
+    for (const auto& weak : all) {
+      if (auto live = weak.lock()) live->expire_if_due(now);
+    }
+    sweep();
   });
 }
 
@@ -532,6 +599,7 @@ engine::result<std::unique_ptr<server>, server_error> server::start(server_setti
   if (auto e = listen(*c)) return *e;
   c->work.emplace(c->ioc.get_executor());
   c->accept();
+  c->sweep();
   for (std::size_t i = 0; i < threads; ++i) {
     // A plain pointer: the thread must not own the core (it would destroy its own std::thread).
     c->threads.emplace_back([raw = c.get()] { raw->run(); });
@@ -578,6 +646,7 @@ void server::stop(std::chrono::milliseconds grace) {
   }
   for (const auto& c : open) c->close();
   open.clear();
+  net::post(core_->accept_strand, [c = core_] { c->sweeper.cancel(); });
   core_->work.reset();
   for (std::thread& t : core_->threads) {
     if (t.joinable()) t.join();

@@ -240,6 +240,47 @@ TEST(server, closes_idle_connections) {
   EXPECT_EQ(srv->connections(), 0U);
 }
 
+// A body that stops coming: the connection is closed once http.read_timeout has passed (the
+// server's sweep of deadlines), and nothing is answered.
+TEST(server, closes_a_connection_whose_body_stops_coming) {
+  server_settings s;
+  s.read_timeout = 200ms;
+  auto srv = start(s, echo);
+  ASSERT_TRUE(srv);
+  test_client c{srv->port()};
+  ASSERT_TRUE(
+      c.write_raw("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"));
+  EXPECT_FALSE(c.read()) << "the connection was closed without an answer";
+  for (int i = 0; i < 100 && srv->connections() != 0; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(srv->connections(), 0U);
+}
+
+// No deadline runs while the handler works: an answer that comes after every timeout has passed
+// is still written, and the connection is kept.
+TEST(server, a_slow_handler_is_not_timed_out) {
+  server_settings s;
+  s.idle_timeout = 100ms;
+  s.read_timeout = 100ms;
+  s.write_timeout = 100ms;
+  std::vector<std::thread> workers;
+  std::mutex m;
+  auto srv = start(s, [&](request req, responder respond) {
+    const std::lock_guard lock{m};
+    workers.emplace_back([req = std::move(req), respond = std::move(respond)]() mutable {
+      std::this_thread::sleep_for(500ms);
+      echo(std::move(req), respond);
+    });
+  });
+  ASSERT_TRUE(srv);
+  test_client c{srv->port()};
+  auto r = c.send(test_client::request(bhttp::verb::post, "/slow", "{}"));
+  ASSERT_TRUE(r) << c.error().message();
+  EXPECT_EQ(r->body(), "POST /slow 2");
+  EXPECT_TRUE(r->keep_alive());
+  srv->stop(1s);
+  for (auto& t : workers) t.join();
+}
+
 TEST(server, answers_from_other_threads_and_drains_on_stop) {
   std::vector<std::thread> workers;
   std::mutex m;
