@@ -462,16 +462,18 @@ void load_now(self_ptr self, load_request& r) {
   caf::anon_send(r.reply_to, load_result{std::move(loaded)});
 }
 
-// A wallet reloading (after passivation, or after a failed commit) must see its own last writes:
-// while it has writes queued or being committed, its load waits for them.
-void on_load(self_ptr self, load_request& r) {
-  auto& s = self->state;
-  if (has_writes(s, r.wallet_id)) {
-    s.parked_loads.push_back(std::move(r));
+// A read of a wallet's stored state waits while the wallet has writes queued or being committed:
+// a wallet reloading (after passivation, or after a failed commit) must see its own last writes,
+// and a key may be in one of them (ADR 0017).
+template <typename Request>
+void read_when_settled(self_ptr self, Request& r, std::vector<Request>& parked,
+                       void (*now)(self_ptr, Request&)) {
+  if (has_writes(self->state, r.wallet_id)) {
+    parked.push_back(std::move(r));
     maybe_flush(self);
     return;
   }
-  load_now(self, r);
+  now(self, r);
 }
 
 // The stored record of a key a wallet's evicted-key filter may hold (ADR 0017), under the breaker
@@ -492,18 +494,6 @@ void look_up_now(self_ptr self, key_lookup_request& r) {
   }
   set_circuit(self, before);
   caf::anon_send(r.reply_to, key_looked_up{r.epoch, std::move(found)});
-}
-
-// A key may be in one of the wallet's writes not committed yet (a small resident window and many
-// writes in flight): the lookup waits for them, as a load does.
-void on_key_lookup(self_ptr self, key_lookup_request& r) {
-  auto& s = self->state;
-  if (has_writes(s, r.wallet_id)) {
-    s.parked_lookups.push_back(std::move(r));
-    maybe_flush(self);
-    return;
-  }
-  look_up_now(self, r);
 }
 
 // After a dispatch or a report: the loads and lookups whose wallets' writes are all settled now.
@@ -587,8 +577,10 @@ store_actor::behavior_type store_behavior(self_ptr self, context_ptr ctx,
   self->delayed_send(self, s.ctx->settings.recovery_scan_interval, scan_atom::value);
   return {
       [self](append_request& r) { on_append(self, r); },
-      [self](load_request& r) { on_load(self, r); },
-      [self](key_lookup_request& r) { on_key_lookup(self, r); },
+      [self](load_request& r) { read_when_settled(self, r, self->state.parked_loads, load_now); },
+      [self](key_lookup_request& r) {
+        read_when_settled(self, r, self->state.parked_lookups, look_up_now);
+      },
       [self](flush_atom) {
         self->state.flush_scheduled = false;
         if (can_commit(self->state)) {
